@@ -1,0 +1,604 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// binary.hpp: the short-term positional archive; older class versions go through migrations.
+// See docs/format/binary-v1.md.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <typeinfo>
+#include <vector>
+
+#include "brine/codec.hpp"
+#include "brine/error.hpp"
+#include "brine/io.hpp"
+#include "brine/limits.hpp"
+#include "brine/registry.hpp"
+#include "brine/state.hpp"
+#include "brine/version.hpp"
+#include "brine/detail/shared_table.hpp"
+#include "brine/detail/stream_type.hpp"
+
+namespace brine {
+
+/// Options of a BinaryWriter.
+struct BinaryWriteOptions {
+  /// Flush the sink after every top-level object, so a peer reading a socket or pipe
+  /// receives each object as soon as it is written.
+  bool flush_each_object = false;
+  /// Payload bytes per checksummed block, at most 16 MiB - 1. Smaller blocks let a streaming
+  /// reader hold less in memory; larger ones cost fewer headers.
+  std::size_t block_size = std::size_t{1} << 20;
+};
+
+namespace detail {
+class ValueDecoder;
+struct StreamType;
+struct TopLevelDescriptor;
+class WriterTypeTable;
+}  // namespace detail
+
+/// Writes objects to a byte sink in the binary archive format: positional values, a type
+/// definition (name, version, field layout) before the first use of each type, checksummed
+/// blocks, and an end marker written by finish(). Several objects can be written one after
+/// another and are read back in order.
+///
+/// Example:
+///   brine::Buffer bytes;
+///   brine::BufferSink sink(bytes);
+///   brine::BinaryWriter writer(sink);
+///   writer.write(model);
+///   writer.write(optimizer_state);
+///   writer.finish();
+class BinaryWriter {
+ public:
+  static constexpr bool is_loading = false;
+
+  /// `sink` and `registry` must outlive the writer. Types reached while saving that are not
+  /// registered yet are registered in `registry` on first use.
+  explicit BinaryWriter(ByteSink& sink, Registry& registry = default_registry(),
+                        const BinaryWriteOptions& options = {});
+  ~BinaryWriter();
+  BinaryWriter(const BinaryWriter&) = delete;
+  BinaryWriter& operator=(const BinaryWriter&) = delete;
+
+  /// Writes one top-level value (an object, or any supported structure of them). Throws
+  /// SchemaError for an unregistered dynamic type or function, IoError when the sink fails.
+  template <class T>
+  void write(const T& value);
+  /// Writes the end marker and flushes. Nothing may be written after it.
+  void finish();
+  std::uint64_t objects_written() const noexcept { return objects_written_; }
+
+  // Hook interface: positional, so names only matter to the layout.
+  template <class T>
+  BinaryWriter& operator()(const char* /*name*/, const T& value) {
+    Codec<T>::save(*this, value);
+    return *this;
+  }
+  /// Always the current version of the type being written.
+  std::uint32_t version() const noexcept { return version_; }
+  Registry& registry() const noexcept { return registry_; }
+
+  // Codec interface.
+  template <class T>
+  void save(const T& value) { Codec<T>::save(*this, value); }
+  void write_bool(bool b) { put_byte(b ? 1 : 0); }
+  template <class T>
+  void write_number(T x) { put_fixed(x); }
+  template <class T>
+  void write_numbers(const T* values, std::size_t n) {
+    static_assert(std::is_arithmetic_v<T>);
+    put_raw(values, n * sizeof(T));
+  }
+  template <class T>
+  void write_number_list(const T* values, std::size_t n) {
+    put_varint(n);
+    write_numbers(values, n);
+  }
+  void write_text(std::string_view text) {
+    put_varint(text.size());
+    put_raw(text.data(), text.size());
+  }
+  void write_bytes(const void* bytes, std::size_t n) {
+    put_varint(n);
+    put_raw(bytes, n);
+  }
+  void begin_list(std::size_t n) { put_varint(n); }
+  void end_list() {}
+  template <class K>
+  void begin_map(std::size_t n) { put_varint(n); }
+  template <class K, class V>
+  void save_entry(const K& key, const V& value) {
+    Codec<K>::save(*this, key);
+    Codec<V>::save(*this, value);
+  }
+  void end_map() {}
+  void begin_tuple(std::size_t) {}
+  void end_tuple() {}
+  void write_optional(bool present) { put_byte(present ? 1 : 0); }
+  void begin_variant(std::size_t index) { put_varint(index); }
+  void end_variant() {}
+  template <class Rep>
+  void write_duration(Rep count, std::intmax_t, std::intmax_t) { put_fixed(count); }
+  void write_path(const std::string& generic) { write_text(generic); }
+  void write_function(void (*pointer)(), const std::type_info& signature);
+  void write_function_name(const std::string& name) { write_text(name); }
+  template <class T>
+  void write_object(const T& value) {
+    std::uint32_t saved = version_;
+    version_ = TypeDeclaration<T>::version;
+    detail::call_getstate(*this, value);
+    version_ = saved;
+  }
+  template <class T>
+  void write_shared(const T* object, bool weak = false);
+  template <class T>
+  void write_unique(const T* object);
+  template <class T>
+  void write_fields(const T& value) { write_object(value); }
+
+ private:
+  template <class T>
+  void put_fixed(T x) {
+    static_assert(std::is_arithmetic_v<T>);
+    if (static_cast<std::size_t>(limit_ - cur_) < sizeof(T)) next_block();
+    std::memcpy(cur_, &x, sizeof(T));  // little-endian hosts only; see write_file header
+    cur_ += sizeof(T);
+  }
+  void put_byte(std::uint8_t b) {
+    if (cur_ == limit_) next_block();
+    *cur_++ = b;
+  }
+  void put_varint(std::uint64_t x) {
+    if (static_cast<std::size_t>(limit_ - cur_) < 10) next_block();
+    while (x >= 0x80) {
+      *cur_++ = static_cast<std::uint8_t>(x | 0x80);
+      x >>= 7;
+    }
+    *cur_++ = static_cast<std::uint8_t>(x);
+  }
+  void put_raw(const void* bytes, std::size_t n) {
+    if (static_cast<std::size_t>(limit_ - cur_) >= n) {
+      if (n != 0) std::memcpy(cur_, bytes, n);
+      cur_ += n;
+    } else {
+      put_raw_slow(bytes, n);
+    }
+  }
+  void put_raw_slow(const void* bytes, std::size_t n);
+  void next_block();
+  void begin_block();
+  void seal_block(std::uint8_t kind);
+  void begin_record(const std::type_info& type, void (*describe)(LayoutBuilder&));
+  void end_record();
+  void write_new_object(const void* most_derived, const std::type_info& dynamic_type,
+                        const detail::TypeOps& static_ops);
+  void check_writable() const;
+
+  ByteSink& sink_;
+  Registry& registry_;
+  BinaryWriteOptions options_;
+  Buffer own_;
+  Buffer* out_;                 // the sink's buffer when it has one, else own_
+  std::uint8_t* cur_ = nullptr;
+  std::uint8_t* limit_ = nullptr;   // end of the current block's payload area
+  std::size_t block_start_ = 0;     // offset of the current block's header in *out_
+  std::uint64_t block_index_ = 0;
+  std::uint64_t logical_bytes_ = 0;
+  std::uint64_t objects_written_ = 0;
+  std::uint32_t version_ = 0;
+  bool header_written_ = false;
+  bool finished_ = false;
+  detail::PointerIdMap ids_;
+  std::uint64_t next_id_ = 0;
+  std::unique_ptr<detail::WriterTypeTable> types_;
+};
+
+/// Reads what a BinaryWriter wrote. Values of types whose version and layout match this
+/// build are read straight into objects; older versions are decoded through the layout the
+/// archive recorded, migrated, and handed to setstate.
+class BinaryReader {
+ public:
+  static constexpr bool is_loading = true;
+
+  /// `source` and `registry` must outlive the reader. Reads and checks the archive header.
+  /// Throws FormatError when the input is not a brine binary archive, VersionError when it
+  /// was written by a newer brine.
+  explicit BinaryReader(ByteSource& source, const Registry& registry = default_registry(),
+                        const LoadOptions& options = {});
+  ~BinaryReader();
+  struct Impl;
+  BinaryReader(const BinaryReader&) = delete;
+  BinaryReader& operator=(const BinaryReader&) = delete;
+
+  /// Reads the next top-level value as a T; returns it whole or throws. Throws FormatError
+  /// (truncated, corrupt, checksum), LimitError, VersionError (newer class version),
+  /// SchemaError (wrong or unknown type, missing field), MigrationError.
+  template <class T>
+  T read() {
+    T value{};
+    read(value);
+    return value;
+  }
+  /// Reads the next top-level value into `out`; on failure `out` keeps its old value only if
+  /// T's move assignment does not throw (the value is built in a temporary first).
+  template <class T>
+  void read(T& out);
+  /// True when the end marker is next: the archive holds no more values.
+  bool at_end();
+  /// Types defined in the archive so far: (name, version, layout fingerprint).
+  struct TypeEntry {
+    std::string name;
+    std::uint32_t version;
+    std::uint64_t fingerprint;
+  };
+  std::vector<TypeEntry> types() const;
+  /// Reads the next top-level value into the state model without any C++ type (for tools).
+  Value read_value();
+
+  // Hook interface.
+  template <class T>
+  BinaryReader& operator()(const char* name, T& value) {
+    field_ = name;
+    Codec<T>::load(*this, value);
+    return *this;
+  }
+  /// The version of the object being read (on this path always the current version: older
+  /// versions are read through the state model, where version() reports them).
+  std::uint32_t version() const noexcept { return version_; }
+  bool has(const char*) const noexcept { return true; }
+  template <class T>
+  bool optional_field(const char* name, T& value) {
+    (*this)(name, value);
+    return true;
+  }
+  const Registry& registry() const noexcept { return registry_; }
+
+  // Codec interface.
+  template <class T>
+  void load(T& value) { Codec<T>::load(*this, value); }
+  bool read_bool() {
+    std::uint8_t b = get_byte();
+    if (b > 1) fail(errc::corrupt_data, "boolean byte " + std::to_string(b) + " is neither 0 nor 1");
+    return b != 0;
+  }
+  template <class T>
+  T read_number() {
+    T x;
+    get_fixed(x);
+    return x;
+  }
+  template <class T>
+  void read_numbers(T* values, std::size_t n) {
+    get_raw(values, n * sizeof(T));
+  }
+  template <class T, class Alloc>
+  void read_number_list(std::vector<T, Alloc>& out);
+  void read_text(std::string& out);
+  void read_bytes(std::vector<std::uint8_t>& out);
+  /// Reads a container count, checked against LoadOptions::max_elements and against the
+  /// bytes left in the input (`min_element_size` each) before the caller allocates.
+  std::size_t begin_list(std::size_t min_element_size) {
+    return read_count(min_element_size);
+  }
+  void end_list() {}
+  /// How many elements may be reserved up front for a count from begin_list: all of them
+  /// when the input's length is known (the count was checked against it), else a bounded
+  /// number so that a stream cannot claim a huge count and make us allocate for it.
+  std::size_t reserve_limit(std::size_t n) const noexcept {
+    return remaining_known_ || n < 4096 ? n : 4096;
+  }
+  template <class K>
+  std::size_t begin_map(std::size_t min_entry_size) { return read_count(min_entry_size); }
+  template <class K, class V>
+  void load_entry(K& key, V& value) {
+    Codec<K>::load(*this, key);
+    Codec<V>::load(*this, value);
+  }
+  void end_map() {}
+  void begin_tuple(std::size_t) {}
+  void end_tuple() {}
+  bool read_optional() { return read_bool(); }
+  std::size_t begin_variant(std::size_t alternatives) {
+    std::uint64_t index = get_varint();
+    if (index >= alternatives)
+      fail(errc::corrupt_data, "variant index " + std::to_string(index) + " out of range (" +
+                                   std::to_string(alternatives) + " alternatives)");
+    return static_cast<std::size_t>(index);
+  }
+  void end_variant() {}
+  template <class Rep>
+  Rep read_duration(std::intmax_t, std::intmax_t) { return read_number<Rep>(); }
+  std::string read_path() {
+    std::string s;
+    read_text(s);
+    return s;
+  }
+  void (*read_function(const std::type_info& signature))();
+  const FunctionInfo& read_function_info(const std::type_info& signature);
+  template <class T>
+  void read_object(T& value);
+  template <class T>
+  void read_shared(std::shared_ptr<T>& out);
+  template <class T>
+  void read_unique(std::unique_ptr<T>& out);
+  template <class T>
+  void read_fields(T& value) {
+    detail::call_setstate(*this, value);
+  }
+
+  /// Throws the exception class that fits `code`, with the reader's position as context.
+  [[noreturn]] void fail(errc code, const std::string& message) const;
+
+ private:
+  friend class detail::ValueDecoder;
+  template <class T>
+  void get_fixed(T& x) {
+    if (static_cast<std::size_t>(end_ - cur_) >= sizeof(T)) {
+      std::memcpy(&x, cur_, sizeof(T));
+      cur_ += sizeof(T);
+    } else {
+      get_raw_slow(&x, sizeof(T));
+    }
+  }
+  std::uint8_t get_byte() {
+    if (cur_ == end_) {
+      std::uint8_t b;
+      get_raw_slow(&b, 1);
+      return b;
+    }
+    return *cur_++;
+  }
+  std::uint64_t get_varint() {
+    if (static_cast<std::size_t>(end_ - cur_) >= 10) {
+      std::uint64_t x = 0;
+      for (int shift = 0; shift < 64; shift += 7) {
+        std::uint8_t b = *cur_++;
+        x |= static_cast<std::uint64_t>(b & 0x7F) << shift;
+        if (b < 0x80) {
+          if (shift == 63 && b > 1) break;
+          return x;
+        }
+      }
+      fail(errc::corrupt_data, "varint longer than 64 bits");
+    }
+    return get_varint_slow();
+  }
+  void get_raw(void* bytes, std::size_t n) {
+    if (static_cast<std::size_t>(end_ - cur_) >= n) {
+      if (n != 0) std::memcpy(bytes, cur_, n);
+      cur_ += n;
+    } else {
+      get_raw_slow(bytes, n);
+    }
+  }
+  std::size_t read_count(std::size_t min_element_size);
+  std::uint64_t get_varint_slow();
+  void get_raw_slow(void* bytes, std::size_t n);
+  void skip_raw(std::size_t n);
+  bool load_block();
+  void read_header();
+  std::uint64_t position() const noexcept;
+  ErrorContext context() const;
+
+  // Top-level records.
+  /// Moves to the next object record (consuming type definitions); false at the end marker.
+  bool next_object_record();
+  /// Compares the record's recorded descriptor with T's; true when T can be read directly.
+  bool record_matches(const std::type_info& type, void (*describe)(LayoutBuilder&));
+  void end_record();
+  /// Reads a value of the record into the state model (the descriptor path) and loads it.
+  void read_record_through_state(void (*load)(StateReader&, void*), void* out);
+  Value decode_record_value();
+
+  // Objects.
+  detail::StreamType& resolve(const detail::TypeOps& ops);
+  detail::StreamType& read_type_ref();
+  void parse_type_definitions();
+  void enter_object(const detail::StreamType& type);
+  void leave_object();
+  void read_object_slow(detail::StreamType& type, const detail::TypeOps& ops, void* out);
+  using PointerTarget = detail::PointerTarget;
+  PointerTarget read_pointer(const detail::TypeOps& static_ops, bool shared);
+
+  ByteSource& source_;
+  const Registry& registry_;
+  LoadOptions options_;
+  bool remaining_known_ = false;
+  const std::uint8_t* cur_ = nullptr;
+  const std::uint8_t* end_ = nullptr;
+  const std::uint8_t* block_begin_ = nullptr;
+  std::uint64_t block_offset_ = 0;  // source offset of the current block's payload
+  std::uint64_t block_index_ = 0;
+  Buffer block_buffer_;             // payload of the current block for non-direct sources
+  bool end_reached_ = false;
+  bool in_record_ = false;
+  std::uint32_t format_version_ = 0;
+  std::uint32_t version_ = 0;
+  const char* field_ = nullptr;
+  struct Frame {
+    const detail::StreamType* type;
+    const char* field;
+    std::uint32_t version;
+  };
+  std::vector<Frame> frames_;
+  std::unique_ptr<Impl> impl_;
+  detail::SharedObjectTable* table_;
+  std::uint64_t next_id_ = 0;
+  // One-entry cache of resolve(): nested objects of one type usually repeat.
+  const detail::TypeOps* last_ops_ = nullptr;
+  detail::StreamType* last_type_ = nullptr;
+};
+
+// ---------------------------------------------------------------------------------------
+// Convenience entry points.
+
+/// Saves `value` as a binary archive to `path`, atomically (temporary file, fsync, rename).
+/// Throws IoError, SchemaError.
+template <class T>
+void save_binary(const std::filesystem::path& path, const T& value,
+                 Registry& registry = default_registry()) {
+  AtomicFileSink sink(path);
+  BinaryWriter writer(sink, registry);
+  writer.write(value);
+  writer.finish();
+  sink.commit();
+}
+
+/// Loads the first value of the binary archive at `path` as a T.
+/// Throws IoError, FormatError, VersionError, SchemaError, MigrationError.
+template <class T>
+T load_binary(const std::filesystem::path& path, const Registry& registry = default_registry(),
+              const LoadOptions& options = {}) {
+  FileSource source(path);
+  BinaryReader reader(source, registry, options);
+  return reader.read<T>();
+}
+
+/// Appends a binary archive of `value` to `out`.
+template <class T>
+void to_binary(Buffer& out, const T& value, Registry& registry = default_registry()) {
+  BufferSink sink(out);
+  BinaryWriter writer(sink, registry);
+  writer.write(value);
+  writer.finish();
+}
+
+/// A binary archive of `value`.
+template <class T>
+Buffer to_binary(const T& value, Registry& registry = default_registry()) {
+  Buffer out;
+  to_binary(out, value, registry);
+  return out;
+}
+
+/// Loads the first value of a binary archive held in memory.
+template <class T>
+T from_binary(std::string_view bytes, const Registry& registry = default_registry(),
+              const LoadOptions& options = {}) {
+  MemorySource source(bytes);
+  BinaryReader reader(source, registry, options);
+  return reader.read<T>();
+}
+
+// ---------------------------------------------------------------------------------------
+// Implementation.
+
+template <class T>
+void BinaryWriter::write(const T& value) {
+  begin_record(typeid(T), [](LayoutBuilder& b) { Codec<T>::describe(b); });
+  Codec<T>::save(*this, value);
+  end_record();
+}
+
+template <class T>
+void BinaryWriter::write_shared(const T* object, bool /*weak*/) {
+  if (object == nullptr) {
+    put_byte(0);
+    return;
+  }
+  const void* most_derived;
+  if constexpr (std::is_polymorphic_v<T>) most_derived = dynamic_cast<const void*>(object);
+  else most_derived = object;
+  bool inserted;
+  std::uint64_t id = ids_.find_or_insert(most_derived, next_id_, inserted);
+  if (!inserted) {
+    put_varint(id + 2);
+    return;
+  }
+  ++next_id_;
+  put_byte(1);
+  write_new_object(most_derived, typeid(*object), detail::type_ops<T>());
+}
+
+template <class T>
+void BinaryWriter::write_unique(const T* object) {
+  if (object == nullptr) {
+    put_byte(0);
+    return;
+  }
+  const void* most_derived;
+  if constexpr (std::is_polymorphic_v<T>) most_derived = dynamic_cast<const void*>(object);
+  else most_derived = object;
+  put_byte(1);
+  write_new_object(most_derived, typeid(*object), detail::type_ops<T>());
+}
+
+template <class T>
+void BinaryReader::read(T& out) {
+  if (!next_object_record())
+    fail(errc::truncated_input, "no more values: the archive's end marker was reached");
+  T value{};
+  if (record_matches(typeid(T), [](LayoutBuilder& b) { Codec<T>::describe(b); })) {
+    Codec<T>::load(*this, value);
+  } else {
+    read_record_through_state(
+        [](StateReader& r, void* p) { r.read(*static_cast<T*>(p)); }, &value);
+  }
+  end_record();
+  out = std::move(value);
+}
+
+template <class T, class Alloc>
+void BinaryReader::read_number_list(std::vector<T, Alloc>& out) {
+  std::size_t n = read_count(sizeof(T));
+  if (remaining_known_) {
+    out.resize(n);
+    get_raw(out.data(), n * sizeof(T));
+    return;
+  }
+  // Unknown input length: grow as bytes actually arrive, so a claimed count cannot make us
+  // allocate more than the input holds.
+  out.clear();
+  std::size_t done = 0;
+  while (done < n) {
+    std::size_t chunk = n - done < 65536 ? n - done : 65536;
+    out.resize(done + chunk);
+    get_raw(out.data() + done, chunk * sizeof(T));
+    done += chunk;
+  }
+}
+
+template <class T>
+void BinaryReader::read_object(T& value) {
+  const detail::TypeOps& ops = detail::type_ops<T>();
+  detail::StreamType* type = last_ops_ == &ops ? last_type_ : &resolve(ops);
+  if (type->fast) {
+    enter_object(*type);
+    detail::call_setstate(*this, value);
+    leave_object();
+  } else {
+    read_object_slow(*type, ops, &value);
+  }
+}
+
+template <class T>
+void BinaryReader::read_shared(std::shared_ptr<T>& out) {
+  PointerTarget target = read_pointer(detail::type_ops<T>(), true);
+  if (target.address == nullptr) {
+    out.reset();
+    return;
+  }
+  out = std::shared_ptr<T>(std::move(target.owner), static_cast<T*>(target.address));
+}
+
+template <class T>
+void BinaryReader::read_unique(std::unique_ptr<T>& out) {
+  PointerTarget target = read_pointer(detail::type_ops<T>(), false);
+  if (target.address == nullptr) {
+    out.reset();
+    return;
+  }
+  out.reset(static_cast<T*>(target.address));
+}
+
+}  // namespace brine
+
+#include "brine/detail/type_ops_impl.hpp"

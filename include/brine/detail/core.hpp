@@ -1,0 +1,50 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// detail/core.hpp: per-type operation tables and forward declarations shared by all archives.
+// No stability promise: users include brine.hpp, never this.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <typeinfo>
+
+namespace brine {
+
+class Registry;
+class BinaryWriter;
+class BinaryReader;
+class StateWriter;
+class StateReader;
+class LayoutBuilder;
+
+namespace detail {
+
+/// What brine can do with one C++ type without knowing it statically: built once per type by
+/// type_ops<T>() and copied into each registry the type is registered in. Pointer loads and
+/// polymorphic saves go through these; inline fields never do (they are direct template code).
+struct TypeOps {
+  const std::type_info* cpp_type;
+  std::string_view name;      ///< the declared stable name
+  std::uint32_t version;      ///< the declared current version
+  bool is_abstract;
+  bool is_polymorphic;
+  std::shared_ptr<void> (*make_shared)();  ///< nullptr for abstract types
+  void* (*make_raw)();                     ///< nullptr for abstract types; paired with destroy
+  void (*destroy)(void*);
+  void (*describe)(LayoutBuilder&);        ///< records the field layout; nullptr for abstract
+  void (*write_binary)(BinaryWriter&, const void*);
+  void (*read_binary)(BinaryReader&, void*);
+  void (*write_state)(StateWriter&, const void*);
+  void (*read_state)(StateReader&, void*);
+  /// The address of the most-derived object of `p` (dynamic_cast<void*> for polymorphic types).
+  const void* (*most_derived)(const void*);
+};
+
+/// The operation table of T. Defined in detail/type_ops_impl.hpp, which every archive header
+/// includes at its end, so the table can name every archive class.
+template <class T>
+const TypeOps& type_ops() noexcept;
+
+}  // namespace detail
+}  // namespace brine

@@ -1,0 +1,68 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// detail/type_ops_impl.hpp: the definition of type_ops<T>(), which names every archive class
+// and is therefore included at the end of the archive headers.
+#pragma once
+
+#include <memory>
+#include <type_traits>
+
+#include "brine/binary.hpp"
+#include "brine/hooks.hpp"
+#include "brine/layout.hpp"
+#include "brine/state.hpp"
+
+namespace brine {
+namespace detail {
+
+// The archive is a template parameter so that this header can be reached while an archive
+// class is still incomplete (each archive header includes this one at its end).
+template <class Writer, class T>
+void write_fields_thunk(Writer& w, const void* p) {
+  w.write_fields(*static_cast<const T*>(p));
+}
+template <class Reader, class T>
+void read_fields_thunk(Reader& r, void* p) {
+  r.read_fields(*static_cast<T*>(p));
+}
+
+template <class T>
+TypeOps make_type_ops() {
+  static_assert(is_object_type_v<T>,
+                "brine: pointers and registrations need a declared type (BRINE_TYPE or "
+                "BRINE_EXTERNAL_TYPE)");
+  TypeOps ops{};
+  ops.cpp_type = &typeid(T);
+  ops.name = TypeDeclaration<T>::name;
+  ops.version = TypeDeclaration<T>::version;
+  ops.is_abstract = std::is_abstract_v<T>;
+  ops.is_polymorphic = std::is_polymorphic_v<T>;
+  if constexpr (!std::is_abstract_v<T> && std::is_default_constructible_v<T>) {
+    ops.make_shared = []() -> std::shared_ptr<void> { return std::make_shared<T>(); };
+    ops.make_raw = []() -> void* { return new T(); };
+    ops.describe = [](LayoutBuilder& b) {
+      const T instance{};
+      call_getstate(b, instance);
+    };
+  }
+  ops.destroy = [](void* p) { delete static_cast<T*>(p); };
+  ops.write_binary = &write_fields_thunk<BinaryWriter, T>;
+  ops.read_binary = &read_fields_thunk<BinaryReader, T>;
+  ops.write_state = &write_fields_thunk<StateWriter, T>;
+  ops.read_state = &read_fields_thunk<StateReader, T>;
+  ops.most_derived = [](const void* p) -> const void* {
+    if constexpr (std::is_polymorphic_v<T>) return dynamic_cast<const void*>(static_cast<const T*>(p));
+    else return p;
+  };
+  return ops;
+}
+
+template <class T>
+const TypeOps& type_ops() noexcept {
+  static const TypeOps ops = make_type_ops<T>();
+  return ops;
+}
+
+}  // namespace detail
+
+}  // namespace brine

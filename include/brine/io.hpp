@@ -1,0 +1,242 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// io.hpp: byte sinks and sources (memory, std::iostream, files, file descriptors) and
+// atomic file replacement.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace brine {
+
+/// A growable byte buffer that keeps its capacity across clear() and never zero-fills, so
+/// repeated saves into one Buffer touch already-mapped memory.
+class Buffer {
+ public:
+  Buffer() noexcept = default;
+  Buffer(const Buffer& other);
+  Buffer& operator=(const Buffer& other);
+  Buffer(Buffer&& other) noexcept;
+  Buffer& operator=(Buffer&& other) noexcept;
+  ~Buffer();
+
+  const std::uint8_t* data() const noexcept { return data_; }
+  std::uint8_t* data() noexcept { return data_; }
+  std::size_t size() const noexcept { return size_; }
+  std::size_t capacity() const noexcept { return capacity_; }
+  bool empty() const noexcept { return size_ == 0; }
+  std::string_view view() const noexcept {
+    return {reinterpret_cast<const char*>(data_), size_};
+  }
+
+  void clear() noexcept { size_ = 0; }
+  /// Ensures capacity for `n` bytes in total; growth is geometric.
+  void reserve(std::size_t n);
+  /// Sets the size; new bytes are uninitialized.
+  void resize(std::size_t n) {
+    if (n > capacity_) reserve(n);
+    size_ = n;
+  }
+  void append(const void* bytes, std::size_t n) {
+    if (n == 0) return;
+    if (size_ + n > capacity_) reserve(size_ + n);
+    std::memcpy(data_ + size_, bytes, n);
+    size_ += n;
+  }
+
+ private:
+  std::uint8_t* data_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+};
+
+/// Where a writer's bytes go. Implementations throw IoError on failure.
+class ByteSink {
+ public:
+  virtual ~ByteSink() = default;
+  virtual void write(const void* bytes, std::size_t n) = 0;
+  /// Pushes buffered bytes to the OS or the peer.
+  virtual void flush() {}
+  /// A sink that is an in-memory Buffer returns it, so writers append to it directly instead
+  /// of copying through an intermediate buffer.
+  virtual Buffer* direct_buffer() noexcept { return nullptr; }
+  /// Names the destination in error messages.
+  virtual std::string description() const { return "output"; }
+};
+
+/// Where a reader's bytes come from. Implementations throw IoError on failure.
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  /// Reads up to `n` bytes; returns fewer only at the end of the input.
+  virtual std::size_t read(void* bytes, std::size_t n) = 0;
+  /// A source whose whole content is in memory returns a view of what is left and advances
+  /// past it with skip(), so readers decode in place without copying.
+  virtual bool has_direct_view() const noexcept { return false; }
+  virtual std::string_view direct_view() const noexcept { return {}; }
+  virtual void skip(std::size_t /*n*/) {}
+  /// Bytes left, when known; readers check claimed lengths against it before allocating.
+  virtual std::optional<std::uint64_t> remaining() const { return std::nullopt; }
+  /// Bytes consumed so far, for error offsets.
+  virtual std::uint64_t position() const noexcept = 0;
+  virtual std::string description() const { return "input"; }
+};
+
+/// Appends to a Buffer. `buffer` must outlive the sink.
+class BufferSink final : public ByteSink {
+ public:
+  explicit BufferSink(Buffer& buffer) noexcept : buffer_(buffer) {}
+  void write(const void* bytes, std::size_t n) override { buffer_.append(bytes, n); }
+  Buffer* direct_buffer() noexcept override { return &buffer_; }
+  std::string description() const override { return "memory buffer"; }
+
+ private:
+  Buffer& buffer_;
+};
+
+/// Reads a byte range in place. The bytes must outlive the source.
+class MemorySource final : public ByteSource {
+ public:
+  MemorySource(const void* bytes, std::size_t n) noexcept
+      : begin_(static_cast<const char*>(bytes)), size_(n) {}
+  explicit MemorySource(std::string_view bytes) noexcept : MemorySource(bytes.data(), bytes.size()) {}
+  explicit MemorySource(const Buffer& buffer) noexcept : MemorySource(buffer.data(), buffer.size()) {}
+
+  std::size_t read(void* bytes, std::size_t n) override;
+  bool has_direct_view() const noexcept override { return true; }
+  std::string_view direct_view() const noexcept override {
+    return {begin_ + pos_, size_ - pos_};
+  }
+  void skip(std::size_t n) override { pos_ += n < size_ - pos_ ? n : size_ - pos_; }
+  std::optional<std::uint64_t> remaining() const override { return size_ - pos_; }
+  std::uint64_t position() const noexcept override { return pos_; }
+  std::string description() const override { return "memory buffer"; }
+
+ private:
+  const char* begin_;
+  std::size_t size_;
+  std::size_t pos_ = 0;
+};
+
+/// Writes to a std::ostream. The stream must outlive the sink; failures throw IoError.
+class StreamSink final : public ByteSink {
+ public:
+  explicit StreamSink(std::ostream& stream, std::string description = "output stream")
+      : stream_(stream), description_(std::move(description)) {}
+  void write(const void* bytes, std::size_t n) override;
+  void flush() override;
+  std::string description() const override { return description_; }
+
+ private:
+  std::ostream& stream_;
+  std::string description_;
+};
+
+/// Reads from a std::istream. The stream must outlive the source.
+class StreamSource final : public ByteSource {
+ public:
+  explicit StreamSource(std::istream& stream, std::string description = "input stream")
+      : stream_(stream), description_(std::move(description)) {}
+  std::size_t read(void* bytes, std::size_t n) override;
+  std::uint64_t position() const noexcept override { return pos_; }
+  std::string description() const override { return description_; }
+
+ private:
+  std::istream& stream_;
+  std::string description_;
+  std::uint64_t pos_ = 0;
+};
+
+/// Reads from a file descriptor (a socket, a pipe); does not close it.
+class FdSource final : public ByteSource {
+ public:
+  explicit FdSource(int fd, std::string description = "file descriptor")
+      : fd_(fd), description_(std::move(description)) {}
+  std::size_t read(void* bytes, std::size_t n) override;
+  std::uint64_t position() const noexcept override { return pos_; }
+  std::string description() const override { return description_; }
+
+ private:
+  int fd_;
+  std::string description_;
+  std::uint64_t pos_ = 0;
+};
+
+/// Writes to a file descriptor (a socket, a pipe); does not close it.
+class FdSink final : public ByteSink {
+ public:
+  explicit FdSink(int fd, std::string description = "file descriptor")
+      : fd_(fd), description_(std::move(description)) {}
+  void write(const void* bytes, std::size_t n) override;
+  std::string description() const override { return description_; }
+
+ private:
+  int fd_;
+  std::string description_;
+};
+
+/// Reads a whole file through a read-only memory map (no copy), falling back to reading it
+/// into memory where mapping fails. Throws IoError naming the path.
+class FileSource final : public ByteSource {
+ public:
+  explicit FileSource(const std::filesystem::path& path);
+  ~FileSource() override;
+  FileSource(const FileSource&) = delete;
+  FileSource& operator=(const FileSource&) = delete;
+
+  std::size_t read(void* bytes, std::size_t n) override;
+  bool has_direct_view() const noexcept override { return true; }
+  std::string_view direct_view() const noexcept override {
+    return {data_ + pos_, size_ - pos_};
+  }
+  void skip(std::size_t n) override { pos_ += n < size_ - pos_ ? n : size_ - pos_; }
+  std::optional<std::uint64_t> remaining() const override { return size_ - pos_; }
+  std::uint64_t position() const noexcept override { return pos_; }
+  std::string description() const override { return path_; }
+
+ private:
+  std::string path_;
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t pos_ = 0;
+  bool mapped_ = false;
+  Buffer fallback_;
+};
+
+/// Writes a file atomically: bytes go to a temporary file in the same directory, and
+/// commit() fsyncs it, renames it over `path` and fsyncs the directory, so a crash leaves
+/// either the old file or the new one, never a mix. Destroying the sink without commit()
+/// removes the temporary file and leaves `path` untouched.
+class AtomicFileSink final : public ByteSink {
+ public:
+  explicit AtomicFileSink(const std::filesystem::path& path);
+  ~AtomicFileSink() override;
+  AtomicFileSink(const AtomicFileSink&) = delete;
+  AtomicFileSink& operator=(const AtomicFileSink&) = delete;
+
+  void write(const void* bytes, std::size_t n) override;
+  void flush() override;
+  /// Makes the file durable under its real name. Throws IoError.
+  void commit();
+  std::string description() const override { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+  std::filesystem::path temp_path_;
+  int fd_ = -1;
+  Buffer pending_;  // batches small writes into large write(2) calls
+};
+
+/// Replaces `path` with `bytes` atomically (see AtomicFileSink). Throws IoError.
+void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
+
+/// Reads a whole file. Throws IoError naming the path.
+std::string read_file(const std::filesystem::path& path);
+
+}  // namespace brine

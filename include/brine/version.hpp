@@ -1,0 +1,17 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// version.hpp: the library version and the archive format versions this build writes and reads.
+#pragma once
+
+#define BRINE_VERSION_MAJOR 0
+#define BRINE_VERSION_MINOR 1
+#define BRINE_VERSION_PATCH 0
+
+namespace brine {
+
+/// Version of the binary (short-term) archive format this build writes. A reader accepts
+/// every format version up to this one and refuses newer ones with a VersionError.
+/// See docs/format/binary-v1.md.
+inline constexpr unsigned binary_format_version = 1;
+
+}  // namespace brine

@@ -1,0 +1,58 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// binary/format.hpp: constants of the binary archive format (private).
+// See docs/format/binary-v1.md.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace brine::binary_format {
+
+// §2 File header: magic, archive kind, format version.
+inline constexpr unsigned char kMagic[8] = {0x89, 'B', 'R', 'I', 'N', 'E', '\r', '\n'};
+inline constexpr std::size_t kHeaderSize = 12;
+inline constexpr std::uint16_t kKindBinary = 1;
+
+// §3 Blocks: u32 (kind << 24 | payload length), u64 XXH3-64 of the payload seeded with the
+// block's index.
+inline constexpr std::size_t kBlockHeaderSize = 12;
+inline constexpr std::size_t kMaxBlockPayload = (std::size_t{1} << 24) - 1;
+inline constexpr std::uint8_t kBlockData = 1;
+inline constexpr std::uint8_t kBlockEnd = 2;
+inline constexpr std::size_t kEndPayloadSize = 16;  // u64 data bytes, u64 value count
+
+// §5 Records.
+inline constexpr std::uint8_t kRecordTypes = 0x01;
+inline constexpr std::uint8_t kRecordValue = 0x02;
+
+// §6 Pointers.
+inline constexpr std::uint64_t kPointerNull = 0;
+inline constexpr std::uint64_t kPointerNew = 1;
+inline constexpr std::uint64_t kPointerFirstReference = 2;
+
+inline void store_u16(unsigned char* p, std::uint16_t v) {
+  p[0] = static_cast<unsigned char>(v);
+  p[1] = static_cast<unsigned char>(v >> 8);
+}
+inline void store_u32(unsigned char* p, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
+}
+inline void store_u64(unsigned char* p, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
+}
+inline std::uint16_t load_u16(const unsigned char* p) {
+  return static_cast<std::uint16_t>(p[0] | (p[1] << 8));
+}
+inline std::uint32_t load_u32(const unsigned char* p) {
+  std::uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+inline std::uint64_t load_u64(const unsigned char* p) {
+  std::uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+}  // namespace brine::binary_format

@@ -1,0 +1,473 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// reader.cpp: BinaryReader's blocks, checks, type table and pointers.
+// See docs/format/binary-v1.md.
+
+#include <cstring>
+#include <string>
+
+#include <xxhash.h>
+
+#include "binary/format.hpp"
+#include "binary/reader_impl.hpp"
+#include "state/pointers.hpp"
+#include "util/varint.hpp"
+
+namespace brine {
+
+namespace bf = binary_format;
+
+BinaryReader::BinaryReader(ByteSource& source, const Registry& registry, const LoadOptions& options)
+    : source_(source), registry_(registry), options_(options), impl_(std::make_unique<Impl>()) {
+  table_ = &impl_->table;
+  remaining_known_ = source_.remaining().has_value();
+  read_header();
+}
+
+BinaryReader::~BinaryReader() = default;
+
+std::uint64_t BinaryReader::position() const noexcept {
+  return block_offset_ + static_cast<std::uint64_t>(cur_ - block_begin_);
+}
+
+ErrorContext BinaryReader::context() const {
+  ErrorContext c;
+  c.source = source_.description();
+  c.byte_offset = cur_ != nullptr ? position() : source_.position();
+  if (!frames_.empty()) {
+    c.type_name = frames_.back().type->name;
+    c.version = frames_.back().type->version;
+  }
+  for (std::size_t i = 1; i < frames_.size(); ++i) {
+    if (frames_[i].field == nullptr) continue;
+    if (!c.field_path.empty()) c.field_path += '.';
+    c.field_path += frames_[i].field;
+  }
+  if (field_ != nullptr && !frames_.empty()) {
+    if (!c.field_path.empty()) c.field_path += '.';
+    c.field_path += field_;
+  }
+  return c;
+}
+
+void BinaryReader::fail(errc code, const std::string& message) const {
+  detail::throw_error(code, message, context());
+}
+
+void BinaryReader::read_header() {
+  unsigned char header[bf::kHeaderSize];
+  std::size_t got = source_.read(header, sizeof header);
+  if (got < sizeof header) {
+    if (got >= 1 && header[0] != bf::kMagic[0])
+      fail(errc::corrupt_data, "not a brine binary archive (bad magic bytes)");
+    fail(errc::truncated_input, "input of " + std::to_string(got) +
+                                    " bytes is too short for a brine archive header (12 bytes)");
+  }
+  if (std::memcmp(header, bf::kMagic, sizeof bf::kMagic) != 0)
+    fail(errc::corrupt_data, "not a brine binary archive (bad magic bytes)");
+  std::uint16_t kind = bf::load_u16(header + 8);
+  if (kind != bf::kKindBinary)
+    fail(errc::corrupt_data, "brine archive of kind " + std::to_string(kind) +
+                                 " is not a binary archive (kind 1)");
+  format_version_ = bf::load_u16(header + 10);
+  if (format_version_ == 0) fail(errc::corrupt_data, "binary format version 0 does not exist");
+  if (format_version_ > binary_format_version)
+    fail(errc::newer_format_version,
+         "archive written in binary format version " + std::to_string(format_version_) +
+             ", this build of brine reads up to version " + std::to_string(binary_format_version) +
+             ": upgrade brine");
+}
+
+bool BinaryReader::load_block() {
+  if (end_reached_) return false;
+  std::uint64_t header_offset = source_.position();
+  unsigned char header[bf::kBlockHeaderSize];
+  std::size_t got = source_.read(header, sizeof header);
+  cur_ = end_ = block_begin_ = nullptr;
+  block_offset_ = header_offset;
+  if (got < sizeof header) {
+    ErrorContext c = context();
+    c.byte_offset = header_offset;
+    detail::throw_error(errc::truncated_input,
+                        got == 0 ? "archive ends without its end marker (truncated or still being written)"
+                                 : "archive ends inside a block header",
+                        c);
+  }
+  std::uint32_t word = bf::load_u32(header);
+  std::uint8_t kind = static_cast<std::uint8_t>(word >> 24);
+  std::size_t length = word & 0xFFFFFF;
+  std::uint64_t checksum = bf::load_u64(header + 4);
+  auto block_fail = [&](errc code, const std::string& message) {
+    ErrorContext c = context();
+    c.byte_offset = header_offset;
+    detail::throw_error(code, message, c);
+  };
+  if (kind != bf::kBlockData && kind != bf::kBlockEnd)
+    block_fail(errc::corrupt_data, "unknown block kind " + std::to_string(kind));
+  if (kind == bf::kBlockData && length == 0) block_fail(errc::corrupt_data, "empty data block");
+  if (kind == bf::kBlockEnd && length != bf::kEndPayloadSize)
+    block_fail(errc::corrupt_data, "end block of " + std::to_string(length) + " bytes (expected 16)");
+  const std::uint8_t* payload;
+  if (source_.has_direct_view()) {
+    std::string_view view = source_.direct_view();
+    if (view.size() < length)
+      block_fail(errc::truncated_input, "block of " + std::to_string(length) + " bytes, only " +
+                                            std::to_string(view.size()) + " remain");
+    payload = reinterpret_cast<const std::uint8_t*>(view.data());
+    source_.skip(length);
+  } else {
+    block_buffer_.resize(length);
+    std::size_t n = source_.read(block_buffer_.data(), length);
+    if (n < length)
+      block_fail(errc::truncated_input, "block of " + std::to_string(length) + " bytes, only " +
+                                            std::to_string(n) + " arrived");
+    payload = block_buffer_.data();
+  }
+  if (options_.verify_checksums && XXH3_64bits_withSeed(payload, length, block_index_) != checksum)
+    block_fail(errc::checksum_mismatch, "checksum mismatch in block " + std::to_string(block_index_) +
+                                            ": the archive is corrupt");
+  ++block_index_;
+  block_offset_ = header_offset + bf::kBlockHeaderSize;
+  if (kind == bf::kBlockEnd) {
+    end_reached_ = true;
+    return false;
+  }
+  cur_ = block_begin_ = payload;
+  end_ = payload + length;
+  return true;
+}
+
+void BinaryReader::get_raw_slow(void* bytes, std::size_t n) {
+  auto* out = static_cast<std::uint8_t*>(bytes);
+  while (n > 0) {
+    if (cur_ == end_) {
+      if (!in_record_ || !load_block())
+        fail(errc::truncated_input, "archive data ends inside a value (" + std::to_string(n) +
+                                        " more bytes needed)");
+    }
+    std::size_t chunk = static_cast<std::size_t>(end_ - cur_);
+    if (chunk > n) chunk = n;
+    std::memcpy(out, cur_, chunk);
+    cur_ += chunk;
+    out += chunk;
+    n -= chunk;
+  }
+}
+
+std::uint64_t BinaryReader::get_varint_slow() {
+  std::uint64_t x = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    std::uint8_t b = get_byte();
+    x |= static_cast<std::uint64_t>(b & 0x7F) << shift;
+    if (b < 0x80) {
+      if (shift == 63 && b > 1) break;
+      return x;
+    }
+  }
+  fail(errc::corrupt_data, "varint longer than 64 bits");
+}
+
+std::size_t BinaryReader::read_count(std::size_t min_element_size) {
+  std::uint64_t n = get_varint();
+  if (n > options_.max_elements)
+    fail(errc::limit_exceeded, "count of " + std::to_string(n) +
+                                   " elements exceeds LoadOptions::max_elements (" +
+                                   std::to_string(options_.max_elements) + ")");
+  if (remaining_known_) {
+    // Checked before the caller allocates: without it a 10-byte archive claiming 2^32
+    // elements would allocate gigabytes. Block headers make `remaining` an overestimate,
+    // which only loosens the bound by 12 bytes per MiB.
+    std::uint64_t remaining = static_cast<std::uint64_t>(end_ - cur_) + *source_.remaining();
+    std::uint64_t each = min_element_size == 0 ? 1 : min_element_size;
+    if (n > remaining / each)
+      fail(errc::truncated_input, "count of " + std::to_string(n) + " elements of at least " +
+                                      std::to_string(each) + " bytes, but only " +
+                                      std::to_string(remaining) + " bytes remain");
+  }
+  return static_cast<std::size_t>(n);
+}
+
+void BinaryReader::read_text(std::string& out) {
+  std::size_t n = read_count(1);
+  if (static_cast<std::size_t>(end_ - cur_) >= n) {
+    out.assign(reinterpret_cast<const char*>(cur_), n);
+    cur_ += n;
+    return;
+  }
+  if (remaining_known_) {
+    out.resize(n);
+    get_raw_slow(out.data(), n);
+    return;
+  }
+  out.clear();
+  while (out.size() < n) {
+    std::size_t chunk = n - out.size() < 65536 ? n - out.size() : 65536;
+    std::size_t done = out.size();
+    out.resize(done + chunk);
+    get_raw(out.data() + done, chunk);
+  }
+}
+
+void BinaryReader::read_bytes(std::vector<std::uint8_t>& out) { read_number_list(out); }
+
+bool BinaryReader::next_object_record() {
+  if (in_record_) fail(errc::internal_error, "next value requested inside a value");
+  for (;;) {
+    if (cur_ == end_) {
+      in_record_ = true;  // let load_block run; a record never spans the end marker
+      bool more = load_block();
+      in_record_ = false;
+      if (!more) return false;
+    }
+    std::uint8_t tag = *cur_++;
+    if (tag == bf::kRecordTypes) {
+      in_record_ = true;
+      parse_type_definitions();
+      in_record_ = false;
+      continue;
+    }
+    if (tag != bf::kRecordValue)
+      fail(errc::corrupt_data, "unknown record tag " + std::to_string(tag));
+    in_record_ = true;
+    read_text(impl_->record_descriptor);
+    std::size_t pos = 0;
+    std::size_t min = detail::descriptor_min_size(impl_->record_descriptor, pos);
+    (void)min;
+    if (pos != impl_->record_descriptor.size())
+      fail(errc::corrupt_data, "value descriptor has trailing bytes");
+    table_->clear();
+    next_id_ = 0;
+    frames_.clear();
+    field_ = nullptr;
+    return true;
+  }
+}
+
+bool BinaryReader::at_end() {
+  if (in_record_) return false;
+  while (cur_ == end_) {
+    if (end_reached_) return true;
+    in_record_ = true;
+    bool more = load_block();
+    in_record_ = false;
+    if (!more) return true;
+  }
+  return false;
+}
+
+bool BinaryReader::record_matches(const std::type_info& type, void (*describe)(LayoutBuilder&)) {
+  auto it = impl_->local_descriptors.find(std::type_index(type));
+  if (it == impl_->local_descriptors.end()) {
+    LayoutBuilder builder(0);
+    describe(builder);
+    it = impl_->local_descriptors.emplace(std::type_index(type), builder.finish_descriptor().bytes).first;
+  }
+  return it->second == impl_->record_descriptor;
+}
+
+void BinaryReader::end_record() {
+  in_record_ = false;
+  frames_.clear();
+  field_ = nullptr;
+  table_->clear();
+  // Trailing bytes in the record's block would be silently skipped data: refuse them.
+  if (cur_ != end_) fail(errc::corrupt_data, "unexpected bytes after the value");
+}
+
+Value BinaryReader::decode_record_value() {
+  detail::ValueDecoder decoder(*this);
+  std::size_t pos = 0;
+  return decoder.decode(impl_->record_descriptor, pos);
+}
+
+void BinaryReader::read_record_through_state(void (*load)(StateReader&, void*), void* out) {
+  Value value = decode_record_value();
+  registry_.upgrade(value);
+  StateReader state(value, registry_, options_, table_, source_.description());
+  load(state, out);
+}
+
+Value BinaryReader::read_value() {
+  if (!next_object_record())
+    fail(errc::truncated_input, "no more values: the archive's end marker was reached");
+  Value v = decode_record_value();
+  end_record();
+  return v;
+}
+
+std::vector<BinaryReader::TypeEntry> BinaryReader::types() const {
+  std::vector<TypeEntry> out;
+  for (const detail::StreamType& t : impl_->types) out.push_back({t.name, t.version, t.fingerprint});
+  return out;
+}
+
+void BinaryReader::parse_type_definitions() {
+  std::size_t count = read_count(3);
+  for (std::size_t i = 0; i < count; ++i) {
+    detail::StreamType& t = impl_->types.emplace_back();
+    read_text(t.name);
+    if (t.name.empty()) fail(errc::corrupt_data, "type definition with an empty name");
+    std::uint64_t version = get_varint();
+    if (version > 0xFFFFFFFFu) fail(errc::corrupt_data, "type version out of range");
+    t.version = static_cast<std::uint32_t>(version);
+    read_text(t.layout);
+    t.fingerprint = XXH3_64bits(t.layout.data(), t.layout.size());
+    try {
+      std::string_view v(t.layout);
+      std::size_t pos = 0;
+      std::uint64_t fields = util::read_varint(v, pos);
+      if (fields > v.size()) throw FormatError(errc::corrupt_data, "field count exceeds the layout's size");
+      for (std::uint64_t f = 0; f < fields; ++f) {
+        std::uint64_t len = util::read_varint(v, pos);
+        if (len > v.size() - pos) throw FormatError(errc::corrupt_data, "field name runs past the layout");
+        std::string_view name = v.substr(pos, len);
+        pos += len;
+        std::size_t start = pos;
+        detail::descriptor_min_size(v, pos);
+        t.fields.emplace_back(name, v.substr(start, pos - start));
+      }
+      if (pos != v.size()) throw FormatError(errc::corrupt_data, "layout has trailing bytes");
+    } catch (const FormatError& e) {
+      fail(errc::corrupt_data, "invalid layout of type '" + t.name + "': " + e.message());
+    }
+    if (impl_->by_name.count(t.name))
+      fail(errc::corrupt_data, "type '" + t.name + "' defined twice");
+    impl_->by_name[t.name] = impl_->types.size() - 1;
+    t.local = registry_.find(t.name);
+  }
+}
+
+namespace {
+const Layout& local_layout(const Registry& registry, BinaryReader::Impl& impl, const detail::TypeOps& ops) {
+  if (const TypeInfo* info = registry.find(*ops.cpp_type)) return info->layout();
+  auto it = impl.unregistered_layouts.find(std::type_index(*ops.cpp_type));
+  if (it == impl.unregistered_layouts.end()) {
+    LayoutBuilder builder(ops.version);
+    if (ops.describe) ops.describe(builder);
+    it = impl.unregistered_layouts.emplace(std::type_index(*ops.cpp_type), builder.finish()).first;
+  }
+  return it->second;
+}
+}  // namespace
+
+detail::StreamType& BinaryReader::resolve(const detail::TypeOps& ops) {
+  auto cached = impl_->resolved.find(&ops);
+  if (cached != impl_->resolved.end()) {
+    last_ops_ = &ops;
+    last_type_ = cached->second;
+    return *cached->second;
+  }
+  auto it = impl_->by_name.find(std::string(ops.name));
+  if (it == impl_->by_name.end()) {
+    if (const TypeInfo* info = registry_.find(*ops.cpp_type)) {
+      for (const std::string& alias : info->aliases()) {
+        it = impl_->by_name.find(alias);
+        if (it != impl_->by_name.end()) break;
+      }
+    }
+  }
+  if (it == impl_->by_name.end())
+    fail(errc::corrupt_data, "value of type '" + std::string(ops.name) +
+                                 "' but the archive defines no such type");
+  detail::StreamType& type = impl_->types[it->second];
+  type.fast = type.version == ops.version && type.layout == local_layout(registry_, *impl_, ops).bytes;
+  impl_->resolved.emplace(&ops, &type);
+  last_ops_ = &ops;
+  last_type_ = &type;
+  return type;
+}
+
+detail::StreamType& BinaryReader::read_type_ref() {
+  std::uint64_t index = get_varint();
+  if (index == 0) {
+    parse_type_definitions();
+    index = get_varint();
+  }
+  if (index == 0 || index > impl_->types.size())
+    fail(errc::corrupt_data, "type index " + std::to_string(index) + " is not defined (" +
+                                 std::to_string(impl_->types.size()) + " types so far)");
+  return impl_->types[index - 1];
+}
+
+void BinaryReader::enter_object(const detail::StreamType& type) {
+  if (frames_.size() >= options_.max_depth)
+    fail(errc::limit_exceeded, "nesting depth exceeds LoadOptions::max_depth (" +
+                                   std::to_string(options_.max_depth) + ")");
+  frames_.push_back(Frame{&type, field_, version_});
+  version_ = type.version;
+  field_ = nullptr;
+}
+
+void BinaryReader::leave_object() {
+  field_ = frames_.back().field;
+  version_ = frames_.back().version;
+  frames_.pop_back();
+}
+
+void BinaryReader::read_object_slow(detail::StreamType& type, const detail::TypeOps& ops, void* out) {
+  detail::ValueDecoder decoder(*this);
+  Value value = decoder.decode_object(type);
+  registry_.upgrade(value);
+  StateReader state(value, registry_, options_, table_, source_.description());
+  state.read_root_object(ops, out);
+}
+
+detail::PointerTarget BinaryReader::read_pointer(const detail::TypeOps& static_ops, bool shared) {
+  std::uint64_t tag = get_varint();
+  if (tag == bf::kPointerNull) return {};
+  auto fail_here = [this](errc c, const std::string& m) { fail(c, m); };
+  if (tag >= bf::kPointerFirstReference) {
+    if (!shared) fail(errc::corrupt_data, "back reference in an owning (unique) pointer");
+    std::uint64_t id = tag - bf::kPointerFirstReference;
+    const detail::SharedObject* found = table_->find(id);
+    if (found == nullptr)
+      fail(errc::corrupt_data, "reference to shared object " + std::to_string(id) +
+                                   ", which was not defined before");
+    return detail::target_of(registry_, *found, static_ops, fail_here);
+  }
+  detail::StreamType& type = read_type_ref();
+  detail::Created created =
+      detail::create_object(registry_, type.name, type.version, static_ops, shared, fail_here);
+  if (shared) {
+    if (next_id_ >= options_.max_shared_objects)
+      fail(errc::limit_exceeded, "more shared objects than LoadOptions::max_shared_objects (" +
+                                     std::to_string(options_.max_shared_objects) + ")");
+    table_->put(next_id_++, detail::SharedObject{created.owner, created.ops, created.info});
+  }
+  detail::StreamType& local = &type == last_type_ && last_ops_ == created.ops ? type : resolve(*created.ops);
+  if (&local == &type && type.fast) {
+    enter_object(type);
+    created.ops->read_binary(*this, created.raw);
+    leave_object();
+  } else {
+    read_object_slow(type, *created.ops, created.raw);
+  }
+  return created.release();
+}
+
+const FunctionInfo& BinaryReader::read_function_info(const std::type_info& signature) {
+  std::string name;
+  read_text(name);
+  const FunctionInfo* info = registry_.find_function(name);
+  if (info == nullptr) {
+    try {
+      registry_.function_at(name);
+    } catch (const Error& e) {
+      fail(errc::unknown_type, e.message());
+    }
+  }
+  if (*info->signature != signature)
+    fail(errc::type_mismatch, "function '" + name + "' has signature '" +
+                                  detail::demangle(*info->signature) + "', the field needs '" +
+                                  detail::demangle(signature) + "'");
+  return *info;
+}
+
+void (*BinaryReader::read_function(const std::type_info& signature))() {
+  const FunctionInfo& info = read_function_info(signature);
+  if (info.pointer == nullptr)
+    fail(errc::type_mismatch, "'" + info.name + "' is a registered callable, not a plain function");
+  return info.pointer;
+}
+
+}  // namespace brine

@@ -1,0 +1,49 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// binary/reader_impl.hpp: BinaryReader's private state and the descriptor-driven decoder
+// (private).
+#pragma once
+
+#include <deque>
+#include <string>
+#include <typeindex>
+#include <unordered_map>
+
+#include "brine/binary.hpp"
+#include "brine/detail/stream_type.hpp"
+
+namespace brine {
+
+struct BinaryReader::Impl {
+  std::deque<detail::StreamType> types;  // deque: StreamType holds views into itself
+  std::unordered_map<std::string, std::size_t> by_name;
+  std::unordered_map<std::type_index, std::string> local_descriptors;
+  // Layouts of types that are not registered (inline-only types), computed from their ops.
+  std::unordered_map<std::type_index, Layout> unregistered_layouts;
+  std::unordered_map<const detail::TypeOps*, detail::StreamType*> resolved;
+  std::string record_descriptor;
+  detail::SharedObjectTable table;
+};
+
+namespace detail {
+
+/// Decodes binary values through recorded descriptors into the state model, without any
+/// C++ type: the path for older class versions and for tools.
+class ValueDecoder {
+ public:
+  explicit ValueDecoder(BinaryReader& reader) : r_(reader) {}
+  Value decode(std::string_view descriptor, std::size_t& pos);
+  Value decode_object(const StreamType& type);
+  Object decode_fields(const StreamType& type);
+
+ private:
+  Value decode_pointer(std::string_view name, bool shared);
+  void enter();
+  void leave() { --depth_; }
+
+  BinaryReader& r_;
+  std::size_t depth_ = 0;
+};
+
+}  // namespace detail
+}  // namespace brine

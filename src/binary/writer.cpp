@@ -1,0 +1,244 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// writer.cpp: BinaryWriter's blocks, type table and records. See docs/format/binary-v1.md.
+
+#include <cstring>
+#include <string>
+#include <typeindex>
+#include <unordered_map>
+#include <vector>
+
+#include <xxhash.h>
+
+#include "binary/format.hpp"
+#include "brine/binary.hpp"
+#include "state/pointers.hpp"
+
+namespace brine {
+
+static_assert(sizeof(void*) == 8 || sizeof(void*) == 4);
+
+namespace detail {
+
+/// The writer's view of which types the stream has defined.
+class WriterTypeTable {
+ public:
+  struct Dynamic {
+    const std::type_info* type;
+    const TypeOps* ops;
+  };
+
+  /// Index of a defined type, 0 when not defined yet.
+  std::uint64_t index_of(const TypeOps& ops) const {
+    auto it = index_.find(std::type_index(*ops.cpp_type));
+    return it == index_.end() ? 0 : it->second;
+  }
+  /// Defines `ops` and every type its layout names that is not defined yet, in an order where
+  /// a definition may name types defined later in the same batch (readers resolve names
+  /// after the whole batch). Returns the types of the batch.
+  std::vector<const TypeInfo*> collect(Registry& registry, const TypeOps& root) {
+    std::vector<const TypeInfo*> batch;
+    visit(registry, root, batch);
+    return batch;
+  }
+  void collect_into(Registry& registry, const TypeOps& root, std::vector<const TypeInfo*>& batch) {
+    visit(registry, root, batch);
+  }
+
+  // Dynamic-type cache: saving a polymorphic graph looks up every object's typeid, and a
+  // linear scan over the handful of types in play beats a hash of the type's name.
+  const TypeOps* find_dynamic(const std::type_info& type) const {
+    for (const Dynamic& d : dynamic_)
+      if (d.type == &type) return d.ops;
+    return nullptr;
+  }
+  void add_dynamic(const std::type_info& type, const TypeOps& ops) {
+    if (dynamic_.size() < 32) dynamic_.push_back(Dynamic{&type, &ops});
+  }
+
+  struct TopLevel {
+    std::string descriptor;
+    std::vector<const TypeOps*> dependencies;
+  };
+  std::unordered_map<std::type_index, TopLevel> top_level;
+
+ private:
+  void visit(Registry& registry, const TypeOps& ops, std::vector<const TypeInfo*>& batch) {
+    auto key = std::type_index(*ops.cpp_type);
+    if (index_.count(key)) return;
+    const TypeInfo& info = registry.add(ops);
+    index_[key] = next_index_++;
+    batch.push_back(&info);
+    for (const TypeOps* dep : info.layout().dependencies) visit(registry, *dep, batch);
+  }
+
+  std::unordered_map<std::type_index, std::uint64_t> index_;
+  std::uint64_t next_index_ = 1;
+  std::vector<Dynamic> dynamic_;
+};
+
+}  // namespace detail
+
+namespace bf = binary_format;
+
+BinaryWriter::BinaryWriter(ByteSink& sink, Registry& registry, const BinaryWriteOptions& options)
+    : sink_(sink),
+      registry_(registry),
+      options_(options),
+      out_(sink.direct_buffer() ? sink.direct_buffer() : &own_),
+      types_(std::make_unique<detail::WriterTypeTable>()) {
+  if (options_.block_size < 64 || options_.block_size > bf::kMaxBlockPayload)
+    throw InternalError(errc::internal_error,
+                        "BinaryWriteOptions::block_size must be between 64 and 16 MiB - 1");
+}
+
+BinaryWriter::~BinaryWriter() = default;
+
+void BinaryWriter::check_writable() const {
+  if (finished_)
+    throw InternalError(errc::internal_error, "BinaryWriter used after finish()");
+}
+
+void BinaryWriter::begin_block() {
+  if (!header_written_) {
+    unsigned char header[bf::kHeaderSize];
+    std::memcpy(header, bf::kMagic, sizeof bf::kMagic);
+    bf::store_u16(header + 8, bf::kKindBinary);
+    bf::store_u16(header + 10, static_cast<std::uint16_t>(binary_format_version));
+    out_->append(header, sizeof header);
+    header_written_ = true;
+  }
+  block_start_ = out_->size();
+  out_->reserve(block_start_ + bf::kBlockHeaderSize + options_.block_size);
+  out_->resize(block_start_ + bf::kBlockHeaderSize);
+  cur_ = out_->data() + out_->size();
+  limit_ = cur_ + options_.block_size;
+}
+
+void BinaryWriter::seal_block(std::uint8_t kind) {
+  if (cur_ == nullptr) return;
+  std::uint8_t* payload = out_->data() + block_start_ + bf::kBlockHeaderSize;
+  auto length = static_cast<std::size_t>(cur_ - payload);
+  cur_ = limit_ = nullptr;
+  if (length == 0 && kind == bf::kBlockData) {
+    out_->resize(block_start_);  // never emit empty data blocks
+  } else {
+    unsigned char* header = out_->data() + block_start_;
+    bf::store_u32(header, static_cast<std::uint32_t>(kind) << 24 | static_cast<std::uint32_t>(length));
+    bf::store_u64(header + 4, XXH3_64bits_withSeed(payload, length, block_index_));
+    out_->resize(block_start_ + bf::kBlockHeaderSize + length);
+    ++block_index_;
+    if (kind == bf::kBlockData) logical_bytes_ += length;
+  }
+  if (out_ == &own_ && !own_.empty()) {
+    sink_.write(own_.data(), own_.size());
+    own_.clear();
+  }
+}
+
+void BinaryWriter::next_block() {
+  seal_block(bf::kBlockData);
+  begin_block();
+}
+
+void BinaryWriter::put_raw_slow(const void* bytes, std::size_t n) {
+  const auto* p = static_cast<const std::uint8_t*>(bytes);
+  while (n > 0) {
+    if (cur_ == limit_) next_block();
+    std::size_t chunk = static_cast<std::size_t>(limit_ - cur_);
+    if (chunk > n) chunk = n;
+    std::memcpy(cur_, p, chunk);
+    cur_ += chunk;
+    p += chunk;
+    n -= chunk;
+  }
+}
+
+void BinaryWriter::begin_record(const std::type_info& type, void (*describe)(LayoutBuilder&)) {
+  check_writable();
+  auto it = types_->top_level.find(std::type_index(type));
+  if (it == types_->top_level.end()) {
+    LayoutBuilder builder(0);
+    describe(builder);
+    Layout layout = builder.finish_descriptor();
+    it = types_->top_level
+             .emplace(std::type_index(type),
+                      detail::WriterTypeTable::TopLevel{std::move(layout.bytes), std::move(layout.dependencies)})
+             .first;
+  }
+  if (cur_ == nullptr) begin_block();
+  std::vector<const TypeInfo*> batch;
+  for (const detail::TypeOps* dep : it->second.dependencies) types_->collect_into(registry_, *dep, batch);
+  if (!batch.empty()) {
+    put_byte(bf::kRecordTypes);
+    put_varint(batch.size());
+    for (const TypeInfo* info : batch) {
+      write_text(info->name());
+      put_varint(info->version());
+      write_text(info->layout().bytes);
+    }
+  }
+  put_byte(bf::kRecordValue);
+  write_text(it->second.descriptor);
+  ids_.clear();
+  next_id_ = 0;
+}
+
+void BinaryWriter::end_record() {
+  ++objects_written_;
+  // Each value ends its block, so a reader of a socket never waits for bytes of the next
+  // value to finish this one.
+  seal_block(bf::kBlockData);
+  if (options_.flush_each_object) sink_.flush();
+}
+
+void BinaryWriter::finish() {
+  check_writable();
+  seal_block(bf::kBlockData);
+  begin_block();
+  unsigned char end[bf::kEndPayloadSize];
+  bf::store_u64(end, logical_bytes_);
+  bf::store_u64(end + 8, objects_written_);
+  std::memcpy(cur_, end, sizeof end);
+  cur_ += sizeof end;
+  seal_block(bf::kBlockEnd);
+  sink_.flush();
+  finished_ = true;
+}
+
+void BinaryWriter::write_new_object(const void* most_derived, const std::type_info& dynamic_type,
+                                    const detail::TypeOps& static_ops) {
+  const detail::TypeOps* ops = types_->find_dynamic(dynamic_type);
+  std::uint64_t index;
+  if (ops == nullptr || (index = types_->index_of(*ops)) == 0) {
+    ops = &detail::dynamic_type_ops(registry_, dynamic_type, static_ops);
+    index = types_->index_of(*ops);
+    if (index == 0) {
+      // First object of this type in the stream: define it (and what it names) inline.
+      std::vector<const TypeInfo*> batch = types_->collect(registry_, *ops);
+      put_varint(0);
+      put_varint(batch.size());
+      for (const TypeInfo* info : batch) {
+        write_text(info->name());
+        put_varint(info->version());
+        write_text(info->layout().bytes);
+      }
+      index = types_->index_of(*ops);
+    }
+    types_->add_dynamic(dynamic_type, *ops);
+  }
+  put_varint(index);
+  ops->write_binary(*this, most_derived);
+}
+
+void BinaryWriter::write_function(void (*pointer)(), const std::type_info& signature) {
+  const FunctionInfo* info = registry_.find_function(pointer);
+  if (info == nullptr)
+    throw SchemaError(errc::unknown_type,
+                      "cannot save a pointer to an unregistered function of type '" +
+                          detail::demangle(signature) +
+                          "': register it with Registry::add_function or BRINE_REGISTER_FUNCTION");
+  write_text(info->name);
+}
+
+}  // namespace brine

@@ -1,0 +1,104 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// error.cpp: error category and message composition.
+
+#include "brine/error.hpp"
+
+#include <string>
+
+namespace brine {
+namespace {
+
+class Category final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "brine"; }
+  std::string message(int code) const override {
+    switch (static_cast<errc>(code)) {
+      case errc::truncated_input: return "truncated input";
+      case errc::corrupt_data: return "corrupt data";
+      case errc::checksum_mismatch: return "checksum mismatch";
+      case errc::limit_exceeded: return "limit exceeded";
+      case errc::unknown_type: return "unknown type";
+      case errc::type_mismatch: return "type mismatch";
+      case errc::newer_format_version: return "newer format version";
+      case errc::newer_class_version: return "newer class version";
+      case errc::migration_failed: return "migration failed";
+      case errc::duplicate_registration: return "duplicate registration";
+      case errc::io_failure: return "i/o failure";
+      case errc::internal_error: return "internal error";
+      case errc::missing_field: return "missing field";
+    }
+    return "unknown brine error";
+  }
+};
+
+std::string compose(const std::string& message, const ErrorContext& c) {
+  std::string where;
+  auto add = [&where](const std::string& part) {
+    if (!where.empty()) where += ", ";
+    where += part;
+  };
+  if (!c.type_name.empty()) {
+    std::string t = "type '" + c.type_name + "'";
+    if (c.version) t += " v" + std::to_string(*c.version);
+    add(t);
+  }
+  if (!c.field_path.empty()) add("field '" + c.field_path + "'");
+  if (c.byte_offset) add("byte " + std::to_string(*c.byte_offset));
+  if (!c.source.empty()) {
+    if (where.empty()) where = "in '" + c.source + "'";
+    else where += " in '" + c.source + "'";
+  }
+  return where.empty() ? message : message + " (" + where + ")";
+}
+
+}  // namespace
+
+const std::error_category& error_category() noexcept {
+  static const Category category;
+  return category;
+}
+
+std::error_code make_error_code(errc code) noexcept {
+  return {static_cast<int>(code), error_category()};
+}
+
+Error::Error(errc code, const std::string& message, ErrorContext context)
+    : std::runtime_error(compose(message, context)),
+      code_(code),
+      message_(message),
+      context_(std::move(context)) {}
+
+IoError::IoError(const std::string& message, std::error_code os_error, ErrorContext context)
+    : Error(errc::io_failure, message + (os_error ? ": " + os_error.message() : std::string()),
+            std::move(context)),
+      os_error_(os_error) {}
+
+namespace detail {
+void throw_error(errc code, const std::string& message, ErrorContext context) {
+  switch (code) {
+    case errc::truncated_input:
+    case errc::corrupt_data:
+    case errc::checksum_mismatch: throw FormatError(code, message, std::move(context));
+    case errc::limit_exceeded: throw LimitError(code, message, std::move(context));
+    case errc::newer_format_version:
+    case errc::newer_class_version: throw VersionError(code, message, std::move(context));
+    case errc::unknown_type:
+    case errc::type_mismatch:
+    case errc::duplicate_registration:
+    case errc::missing_field: throw SchemaError(code, message, std::move(context));
+    case errc::migration_failed: throw MigrationError(code, message, std::move(context));
+    case errc::io_failure: throw IoError(message, {}, std::move(context));
+    case errc::internal_error: break;
+  }
+  throw InternalError(errc::internal_error, message, std::move(context));
+}
+
+void assertion_failed(const char* condition, const char* message, const char* file, int line) {
+  throw InternalError(errc::internal_error, std::string("internal error: ") + message + " (" +
+                                                condition + " failed at " + file + ":" +
+                                                std::to_string(line) + ")");
+}
+}  // namespace detail
+
+}  // namespace brine

@@ -1,0 +1,132 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// io.cpp: Buffer, memory and iostream adapters, file descriptor adapters.
+
+#include "brine/io.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <istream>
+#include <new>
+#include <ostream>
+#include <system_error>
+#include <unistd.h>
+
+#include "brine/error.hpp"
+
+namespace brine {
+
+Buffer::Buffer(const Buffer& other) { append(other.data_, other.size_); }
+
+Buffer& Buffer::operator=(const Buffer& other) {
+  if (this != &other) {
+    clear();
+    append(other.data_, other.size_);
+  }
+  return *this;
+}
+
+Buffer::Buffer(Buffer&& other) noexcept
+    : data_(other.data_), size_(other.size_), capacity_(other.capacity_) {
+  other.data_ = nullptr;
+  other.size_ = other.capacity_ = 0;
+}
+
+Buffer& Buffer::operator=(Buffer&& other) noexcept {
+  if (this != &other) {
+    std::free(data_);
+    data_ = other.data_;
+    size_ = other.size_;
+    capacity_ = other.capacity_;
+    other.data_ = nullptr;
+    other.size_ = other.capacity_ = 0;
+  }
+  return *this;
+}
+
+Buffer::~Buffer() { std::free(data_); }
+
+void Buffer::reserve(std::size_t n) {
+  if (n <= capacity_) return;
+  std::size_t grown = capacity_ < 4096 ? 4096 : capacity_ + capacity_ / 2;
+  if (grown < n) grown = n;
+  // realloc keeps the bytes and, for large blocks, lets the allocator remap pages instead
+  // of copying them.
+  void* p = std::realloc(data_, grown);
+  if (p == nullptr) throw std::bad_alloc();
+  data_ = static_cast<std::uint8_t*>(p);
+  capacity_ = grown;
+}
+
+std::size_t MemorySource::read(void* bytes, std::size_t n) {
+  std::size_t available = size_ - pos_;
+  if (n > available) n = available;
+  if (n != 0) std::memcpy(bytes, begin_ + pos_, n);
+  pos_ += n;
+  return n;
+}
+
+void StreamSink::write(const void* bytes, std::size_t n) {
+  stream_.write(static_cast<const char*>(bytes), static_cast<std::streamsize>(n));
+  if (!stream_) {
+    ErrorContext where;
+    where.source = description_;
+    throw IoError("cannot write " + std::to_string(n) + " bytes to the stream", {}, where);
+  }
+}
+
+void StreamSink::flush() {
+  stream_.flush();
+  if (!stream_) {
+    ErrorContext where;
+    where.source = description_;
+    throw IoError("cannot flush the stream", {}, where);
+  }
+}
+
+std::size_t StreamSource::read(void* bytes, std::size_t n) {
+  stream_.read(static_cast<char*>(bytes), static_cast<std::streamsize>(n));
+  auto got = static_cast<std::size_t>(stream_.gcount());
+  pos_ += got;
+  if (got < n && stream_.bad()) {
+    ErrorContext where;
+    where.source = description_;
+    where.byte_offset = pos_;
+    throw IoError("cannot read from the stream", {}, where);
+  }
+  return got;
+}
+
+std::size_t FdSource::read(void* bytes, std::size_t n) {
+  std::size_t done = 0;
+  while (done < n) {
+    ssize_t r = ::read(fd_, static_cast<char*>(bytes) + done, n - done);
+    if (r == 0) break;
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      ErrorContext where;
+      where.source = description_;
+      where.byte_offset = pos_ + done;
+      throw IoError("read failed", std::error_code(errno, std::generic_category()), where);
+    }
+    done += static_cast<std::size_t>(r);
+  }
+  pos_ += done;
+  return done;
+}
+
+void FdSink::write(const void* bytes, std::size_t n) {
+  std::size_t done = 0;
+  while (done < n) {
+    ssize_t r = ::write(fd_, static_cast<const char*>(bytes) + done, n - done);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      ErrorContext where;
+      where.source = description_;
+      throw IoError("write failed", std::error_code(errno, std::generic_category()), where);
+    }
+    done += static_cast<std::size_t>(r);
+  }
+}
+
+}  // namespace brine

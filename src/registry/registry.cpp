@@ -1,0 +1,321 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// registry.cpp: the registry, its lookups, and the migration runner.
+
+#include "brine/registry.hpp"
+
+#include <algorithm>
+#include <cxxabi.h>
+#include <deque>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <typeindex>
+#include <unordered_map>
+
+namespace brine {
+
+namespace detail {
+std::string demangle(const std::type_info& type) {
+  int status = 0;
+  char* name = abi::__cxa_demangle(type.name(), nullptr, nullptr, &status);
+  std::string result = status == 0 && name ? name : type.name();
+  std::free(name);
+  return result;
+}
+}  // namespace detail
+
+namespace {
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::vector<std::string> nearest(std::string_view name, const std::vector<std::string>& names) {
+  std::vector<std::pair<std::size_t, std::string>> scored;
+  std::size_t budget = std::max<std::size_t>(2, name.size() / 3);
+  for (const std::string& candidate : names) {
+    std::size_t d = edit_distance(name, candidate);
+    // A candidate that contains the name (or the reverse) is a likely match too:
+    // "Linear" for "nn.Linear".
+    bool contains = candidate.find(name) != std::string::npos ||
+                    name.find(candidate) != std::string::npos;
+    if (d <= budget || contains) scored.emplace_back(contains ? std::min(d, budget) : d, candidate);
+  }
+  std::sort(scored.begin(), scored.end());
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < scored.size() && i < 5; ++i) out.push_back(scored[i].second);
+  return out;
+}
+
+std::string suggestion(const std::vector<std::string>& near) {
+  if (near.empty()) return "";
+  std::string s = "; did you mean ";
+  for (std::size_t i = 0; i < near.size(); ++i) {
+    if (i) s += i + 1 == near.size() ? " or " : ", ";
+    s += "'" + near[i] + "'";
+  }
+  return s + "?";
+}
+
+}  // namespace
+
+const Migration* TypeInfo::migration_from(std::uint32_t from_version) const noexcept {
+  for (const Migration& m : migrations_)
+    if (m.from_version == from_version) return &m;
+  return nullptr;
+}
+
+const Layout& TypeInfo::layout() const {
+  std::call_once(layout_once_, [this] {
+    LayoutBuilder builder(version_);
+    if (ops_->describe != nullptr) ops_->describe(builder);
+    layout_ = std::make_unique<Layout>(builder.finish());
+  });
+  return *layout_;
+}
+
+struct Registry::Impl {
+  mutable std::shared_mutex mutex;
+  std::deque<TypeInfo> types;
+  std::unordered_map<std::string, TypeInfo*> by_name;  // names and aliases
+  std::unordered_map<std::type_index, TypeInfo*> by_type;
+  std::deque<FunctionInfo> functions;
+  std::unordered_map<std::string, FunctionInfo*> functions_by_name;
+  std::unordered_map<void (*)(), FunctionInfo*> functions_by_pointer;
+
+  TypeInfo* find_locked(std::string_view name) const {
+    auto it = by_name.find(std::string(name));
+    return it == by_name.end() ? nullptr : it->second;
+  }
+};
+
+Registry::Registry() : impl_(std::make_unique<Impl>()) {}
+Registry::~Registry() = default;
+
+Registry& default_registry() {
+  static Registry registry;
+  return registry;
+}
+
+const TypeInfo& Registry::add(const detail::TypeOps& ops) {
+  std::unique_lock lock(impl_->mutex);
+  auto by_type = impl_->by_type.find(std::type_index(*ops.cpp_type));
+  if (by_type != impl_->by_type.end()) return *by_type->second;
+  if (TypeInfo* existing = impl_->find_locked(ops.name)) {
+    throw SchemaError(errc::duplicate_registration,
+                      "type name '" + std::string(ops.name) + "' is already registered for C++ type '" +
+                          detail::demangle(existing->cpp_type()) + "', cannot register it for '" +
+                          detail::demangle(*ops.cpp_type) + "'");
+  }
+  if (ops.name.empty())
+    throw SchemaError(errc::duplicate_registration,
+                      "cannot register C++ type '" + detail::demangle(*ops.cpp_type) + "' with an empty name");
+  TypeInfo& info = impl_->types.emplace_back();
+  info.name_ = std::string(ops.name);
+  info.version_ = ops.version;
+  info.ops_ = &ops;
+  impl_->by_name[info.name_] = &info;
+  impl_->by_type[std::type_index(*ops.cpp_type)] = &info;
+  return info;
+}
+
+const TypeInfo* Registry::find(std::string_view name) const {
+  std::shared_lock lock(impl_->mutex);
+  return impl_->find_locked(name);
+}
+
+const TypeInfo* Registry::find(const std::type_info& type) const {
+  std::shared_lock lock(impl_->mutex);
+  auto it = impl_->by_type.find(std::type_index(type));
+  return it == impl_->by_type.end() ? nullptr : it->second;
+}
+
+const TypeInfo& Registry::at(std::string_view name) const {
+  if (const TypeInfo* info = find(name)) return *info;
+  throw SchemaError(errc::unknown_type, "unknown type '" + std::string(name) +
+                                            "': not registered in this program" +
+                                            suggestion(near_type_names(name)));
+}
+
+void Registry::add_alias(std::string_view type_name, std::string alias) {
+  std::unique_lock lock(impl_->mutex);
+  TypeInfo* info = impl_->find_locked(type_name);
+  if (info == nullptr)
+    throw SchemaError(errc::unknown_type, "cannot add alias '" + alias + "' to unregistered type '" +
+                                              std::string(type_name) + "'");
+  if (TypeInfo* existing = impl_->find_locked(alias)) {
+    if (existing == info) return;
+    throw SchemaError(errc::duplicate_registration,
+                      "alias '" + alias + "' of '" + info->name_ + "' is already the name of '" +
+                          existing->name_ + "'");
+  }
+  info->aliases_.push_back(alias);
+  impl_->by_name[alias] = info;
+}
+
+void Registry::add_base(const detail::TypeOps& derived, const detail::TypeOps& base,
+                        void* (*upcast)(void*)) {
+  add(derived);
+  add(base);
+  std::unique_lock lock(impl_->mutex);
+  TypeInfo* info = impl_->by_type.at(std::type_index(*derived.cpp_type));
+  for (const BaseClass& b : info->bases_)
+    if (*b.type == *base.cpp_type) return;
+  info->bases_.push_back(BaseClass{base.cpp_type, upcast});
+}
+
+void Registry::add_migration(std::string_view type_name, Migration step) {
+  std::unique_lock lock(impl_->mutex);
+  TypeInfo* info = impl_->find_locked(type_name);
+  if (info == nullptr)
+    throw SchemaError(errc::unknown_type,
+                      "cannot add a migration to unregistered type '" + std::string(type_name) + "'");
+  if (step.from_version >= info->version_)
+    throw SchemaError(errc::migration_failed,
+                      "migration from v" + std::to_string(step.from_version) + " of '" + info->name_ +
+                          "' is not older than its current version v" + std::to_string(info->version_));
+  if (info->migration_from(step.from_version) != nullptr)
+    throw SchemaError(errc::duplicate_registration,
+                      "a migration from v" + std::to_string(step.from_version) + " of '" +
+                          info->name_ + "' is already registered");
+  if (!step.apply)
+    throw SchemaError(errc::migration_failed, "empty migration step for '" + info->name_ + "'");
+  info->migrations_.push_back(std::move(step));
+}
+
+void Registry::add_function_info(FunctionInfo info) {
+  std::unique_lock lock(impl_->mutex);
+  auto it = impl_->functions_by_name.find(info.name);
+  if (it != impl_->functions_by_name.end()) {
+    if (info.pointer != nullptr && it->second->pointer == info.pointer &&
+        *it->second->signature == *info.signature)
+      return;
+    throw SchemaError(errc::duplicate_registration,
+                      "function name '" + info.name + "' is already registered");
+  }
+  FunctionInfo& stored = impl_->functions.emplace_back(std::move(info));
+  impl_->functions_by_name[stored.name] = &stored;
+  if (stored.pointer != nullptr) impl_->functions_by_pointer.emplace(stored.pointer, &stored);
+}
+
+const FunctionInfo* Registry::find_function(std::string_view name) const {
+  std::shared_lock lock(impl_->mutex);
+  auto it = impl_->functions_by_name.find(std::string(name));
+  return it == impl_->functions_by_name.end() ? nullptr : it->second;
+}
+
+const FunctionInfo* Registry::find_function(void (*pointer)()) const {
+  std::shared_lock lock(impl_->mutex);
+  auto it = impl_->functions_by_pointer.find(pointer);
+  return it == impl_->functions_by_pointer.end() ? nullptr : it->second;
+}
+
+const FunctionInfo& Registry::function_at(std::string_view name) const {
+  if (const FunctionInfo* info = find_function(name)) return *info;
+  throw SchemaError(errc::unknown_type, "unknown function '" + std::string(name) +
+                                            "': not registered in this program" +
+                                            suggestion(near_function_names(name)));
+}
+
+void* Registry::upcast(const TypeInfo& from, const std::type_info& to, void* object) const {
+  if (from.cpp_type() == to) return object;
+  for (const BaseClass& base : from.bases()) {
+    void* as_base = base.upcast(object);
+    if (*base.type == to) return as_base;
+    if (const TypeInfo* base_info = find(*base.type)) {
+      if (void* p = upcast(*base_info, to, as_base)) return p;
+    }
+  }
+  return nullptr;
+}
+
+std::vector<std::string> Registry::type_names() const {
+  std::shared_lock lock(impl_->mutex);
+  std::vector<std::string> names;
+  for (const TypeInfo& t : impl_->types) names.push_back(t.name());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::vector<std::string> Registry::near_type_names(std::string_view name) const {
+  std::vector<std::string> names;
+  {
+    std::shared_lock lock(impl_->mutex);
+    for (const auto& entry : impl_->by_name) names.push_back(entry.first);
+  }
+  std::sort(names.begin(), names.end());
+  return nearest(name, names);
+}
+
+std::vector<std::string> Registry::near_function_names(std::string_view name) const {
+  std::vector<std::string> names;
+  {
+    std::shared_lock lock(impl_->mutex);
+    for (const auto& entry : impl_->functions_by_name) names.push_back(entry.first);
+  }
+  std::sort(names.begin(), names.end());
+  return nearest(name, names);
+}
+
+void Registry::upgrade(Value& value) const {
+  switch (value.kind()) {
+    case ValueKind::list:
+      for (Value& e : value.as_list()) upgrade(e);
+      return;
+    case ValueKind::map:
+      for (auto& entry : value.as_map()) upgrade(entry.second);
+      return;
+    case ValueKind::object: break;
+    default: return;
+  }
+  Object& object = value.as_object();
+  if (const TypeInfo* info = find(object.type)) {
+    object.type = info->name();
+    if (object.version > info->version()) {
+      ErrorContext where;
+      where.type_name = info->name();
+      where.version = object.version;
+      throw VersionError(errc::newer_class_version,
+                         "archive written by class version " + std::to_string(object.version) +
+                             " of '" + info->name() + "', this build knows up to " +
+                             std::to_string(info->version()) +
+                             ": load it with a newer build of the program",
+                         where);
+    }
+    // Pre-order: an object is upgraded before its fields, so a step sees its children as
+    // they were archived.
+    while (object.version < info->version()) {
+      const Migration* step = info->migration_from(object.version);
+      if (step == nullptr) break;
+      try {
+        step->apply(object);
+      } catch (const std::exception& e) {
+        ErrorContext where;
+        where.type_name = info->name();
+        where.version = object.version;
+        std::string what = step->description.empty() ? "" : " (" + step->description + ")";
+        throw MigrationError(errc::migration_failed,
+                             "migration of '" + info->name() + "' v" + std::to_string(object.version) +
+                                 " -> v" + std::to_string(object.version + 1) + what +
+                                 " failed: " + e.what(),
+                             where);
+      }
+      ++object.version;
+    }
+  }
+  for (Field& f : object.fields) upgrade(f.value);
+}
+
+}  // namespace brine
