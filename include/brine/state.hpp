@@ -49,7 +49,11 @@ class StateWriter {
   void save(const T& value) { Codec<T>::save(*this, value); }
   void write_bool(bool b) { emit(Value(b)); }
   template <class T>
-  void write_number(T x) { emit(Value(x)); }
+  void write_number(T x) {
+    if constexpr (std::is_floating_point_v<T>) emit(Value(static_cast<double>(x)));
+    else if constexpr (std::is_signed_v<T>) emit(Value(static_cast<std::int64_t>(x)));
+    else emit(Value(static_cast<std::uint64_t>(x)));
+  }
   template <class T>
   void write_numbers(const T* values, std::size_t n);
   template <class T>
@@ -292,7 +296,11 @@ void StateWriter::write_numbers(const T* values, std::size_t n) {
   } else {
     Value::List list;
     list.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) list.emplace_back(values[i]);
+    for (std::size_t i = 0; i < n; ++i) {
+      if constexpr (std::is_floating_point_v<T>) list.emplace_back(static_cast<double>(values[i]));
+      else if constexpr (std::is_signed_v<T>) list.emplace_back(static_cast<std::int64_t>(values[i]));
+      else list.emplace_back(static_cast<std::uint64_t>(values[i]));
+    }
     emit(Value(std::move(list)));
   }
 }
