@@ -12,6 +12,7 @@
 #include "brine/limits.hpp"
 #include "brine/migration.hpp"
 #include "brine/registry.hpp"
+#include "brine/stable.hpp"
 #include "brine/state.hpp"
 #include "brine/value.hpp"
 #include "brine/version.hpp"

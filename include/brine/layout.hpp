@@ -95,6 +95,8 @@ class LayoutBuilder {
 };
 
 namespace detail {
+/// Number of fields the hooks of `ops`'s type write (0 for abstract types).
+std::size_t field_count_of(const TypeOps& ops);
 /// Minimum bytes one value of `descriptor` takes in the binary encoding; advances `pos`.
 /// Throws FormatError on a malformed descriptor.
 std::size_t descriptor_min_size(std::string_view descriptor, std::size_t& pos, int depth = 0);

@@ -73,6 +73,12 @@ Layout LayoutBuilder::finish() {
 
 namespace detail {
 
+std::size_t field_count_of(const TypeOps& ops) {
+  LayoutBuilder builder(ops.version);
+  if (ops.describe != nullptr) ops.describe(builder);
+  return builder.finish().field_count;
+}
+
 std::size_t descriptor_min_size(std::string_view d, std::size_t& pos, int depth) {
   // Descriptors come from archives, so they are hostile input too: bound the recursion.
   if (depth > 64)

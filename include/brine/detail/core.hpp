@@ -16,6 +16,7 @@ class BinaryWriter;
 class BinaryReader;
 class StateWriter;
 class StateReader;
+class StableWriter;
 class LayoutBuilder;
 
 namespace detail {
@@ -37,6 +38,7 @@ struct TypeOps {
   void (*read_binary)(BinaryReader&, void*);
   void (*write_state)(StateWriter&, const void*);
   void (*read_state)(StateReader&, void*);
+  void (*write_stable)(StableWriter&, const void*);
   /// The address of the most-derived object of `p` (dynamic_cast<void*> for polymorphic types).
   const void* (*most_derived)(const void*);
 };

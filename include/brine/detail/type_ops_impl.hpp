@@ -11,6 +11,7 @@
 #include "brine/hooks.hpp"
 #include "brine/layout.hpp"
 #include "brine/state.hpp"
+#include "brine/stable.hpp"
 
 namespace brine {
 namespace detail {
@@ -50,6 +51,7 @@ TypeOps make_type_ops() {
   ops.read_binary = &read_fields_thunk<BinaryReader, T>;
   ops.write_state = &write_fields_thunk<StateWriter, T>;
   ops.read_state = &read_fields_thunk<StateReader, T>;
+  ops.write_stable = &write_fields_thunk<StableWriter, T>;
   ops.most_derived = [](const void* p) -> const void* {
     if constexpr (std::is_polymorphic_v<T>) return dynamic_cast<const void*>(static_cast<const T*>(p));
     else return p;

@@ -1,0 +1,365 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// stable.hpp: the long-term archive: named fields in standard CBOR (RFC 8949), readable
+// without brine by any CBOR decoder. See docs/format/stable-v1.md.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <typeinfo>
+#include <vector>
+
+#include "brine/codec.hpp"
+#include "brine/error.hpp"
+#include "brine/io.hpp"
+#include "brine/limits.hpp"
+#include "brine/registry.hpp"
+#include "brine/state.hpp"
+#include "brine/version.hpp"
+#include "brine/detail/shared_table.hpp"
+
+namespace brine {
+
+/// Version of the stable (long-term) archive format this build writes; readers accept every
+/// version up to it and refuse newer ones with a VersionError.
+inline constexpr unsigned stable_format_version = 1;
+
+namespace detail {
+class StableStrings;
+}
+
+/// Writes objects as a stable archive: a CBOR document whose values are self-describing
+/// (every object is tag 27 [type name, version, {field: value}], shared objects use the
+/// value-sharing tags 28/29, numeric vectors the RFC 8746 typed arrays, repeated names the
+/// stringref tags 256/25). Several values may be written; finish() closes the document and
+/// appends its checksum.
+class StableWriter {
+ public:
+  static constexpr bool is_loading = false;
+
+  /// `sink` and `registry` must outlive the writer.
+  explicit StableWriter(ByteSink& sink, Registry& registry = default_registry());
+  ~StableWriter();
+  StableWriter(const StableWriter&) = delete;
+  StableWriter& operator=(const StableWriter&) = delete;
+
+  /// Writes one top-level value. Throws SchemaError for an unregistered dynamic type or
+  /// function, IoError when the sink fails.
+  template <class T>
+  void write(const T& value) {
+    ids_.clear();
+    next_id_ = 0;
+    Codec<T>::save(*this, value);
+    ++objects_written_;
+    maybe_flush();
+  }
+  /// Closes the document (values array, checksum) and flushes. Nothing may follow.
+  void finish();
+
+  // Hook interface.
+  template <class T>
+  StableWriter& operator()(const char* name, const T& value) {
+    put_name(name);
+    ++fields_written_;
+    Codec<T>::save(*this, value);
+    return *this;
+  }
+  std::uint32_t version() const noexcept { return version_; }
+  Registry& registry() const noexcept { return registry_; }
+
+  // Codec interface.
+  template <class T>
+  void save(const T& value) { Codec<T>::save(*this, value); }
+  void write_bool(bool b) { put_byte(b ? 0xF5 : 0xF4); }
+  template <class T>
+  void write_number(T x) {
+    if constexpr (std::is_floating_point_v<T>) {
+      put_float(x);
+    } else if constexpr (std::is_signed_v<T>) {
+      if (x < 0) put_head(1, static_cast<std::uint64_t>(-(static_cast<std::int64_t>(x) + 1)));
+      else put_head(0, static_cast<std::uint64_t>(x));
+    } else {
+      put_head(0, static_cast<std::uint64_t>(x));
+    }
+  }
+  template <class T>
+  void write_numbers(const T* values, std::size_t n) {
+    put_typed_array(typed_array_tag<T>(), values, n * sizeof(T));
+  }
+  template <class T>
+  void write_number_list(const T* values, std::size_t n) { write_numbers(values, n); }
+  void write_text(std::string_view text) { put_string(3, text.data(), text.size()); }
+  void write_bytes(const void* bytes, std::size_t n) { put_string(2, bytes, n); }
+  void begin_list(std::size_t n) { put_head(4, n); }
+  void end_list() {}
+  template <class K>
+  void begin_map(std::size_t n) { put_head(std::is_same_v<K, std::string> ? 5 : 4, n); }
+  template <class K, class V>
+  void save_entry(const K& key, const V& value) {
+    if constexpr (std::is_same_v<K, std::string>) {
+      write_text(key);
+    } else {
+      put_head(4, 2);
+      Codec<K>::save(*this, key);
+    }
+    Codec<V>::save(*this, value);
+  }
+  void end_map() {}
+  void begin_tuple(std::size_t n) { put_head(4, n); }
+  void end_tuple() {}
+  void write_optional(bool present) {
+    if (!present) put_byte(0xF6);
+  }
+  void begin_variant(std::size_t index) {
+    put_head(4, 2);
+    put_head(0, index);
+  }
+  void end_variant() {}
+  template <class Rep>
+  void write_duration(Rep count, std::intmax_t num, std::intmax_t den) {
+    put_head(5, 2);
+    put_name("count");
+    write_number(count);
+    put_name("period");
+    write_text(std::to_string(num) + "/" + std::to_string(den));
+  }
+  void write_path(const std::string& generic);
+  void write_function(void (*pointer)(), const std::type_info& signature);
+  void write_function_name(const std::string& name);
+  template <class T>
+  void write_object(const T& value) {
+    static const std::size_t field_count = detail::field_count_of(detail::type_ops<T>());
+    begin_object(detail::type_ops<T>(), field_count);
+    detail::call_getstate(*this, value);
+    end_object();
+  }
+  template <class T>
+  void write_shared(const T* object, bool weak = false);
+  template <class T>
+  void write_unique(const T* object);
+  template <class T>
+  void write_fields(const T& value) { detail::call_getstate(*this, value); }
+
+ private:
+  template <class T>
+  static constexpr std::uint64_t typed_array_tag() {
+    static_assert(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>);
+    if constexpr (std::is_floating_point_v<T>) return sizeof(T) == 4 ? 85 : 86;  // LE floats
+    else if constexpr (std::is_signed_v<T>)
+      return sizeof(T) == 1 ? 72 : sizeof(T) == 2 ? 77 : sizeof(T) == 4 ? 78 : 79;
+    else return sizeof(T) == 1 ? 64 : sizeof(T) == 2 ? 69 : sizeof(T) == 4 ? 70 : 71;
+  }
+  void put_byte(std::uint8_t b) { out_.append(&b, 1); }
+  void put_head(unsigned major, std::uint64_t argument);
+  void put_float(float x);
+  void put_float(double x);
+  void put_string(unsigned major, const void* bytes, std::size_t n);
+  void put_typed_array(std::uint64_t tag, const void* bytes, std::size_t n);
+  /// Field and type names: written once, then as stringref references.
+  void put_name(std::string_view name);
+  void begin_object(const detail::TypeOps& ops, std::size_t field_count);
+  void end_object();
+  void write_new_object(const void* most_derived, const std::type_info& dynamic_type,
+                        const detail::TypeOps& static_ops);
+  void maybe_flush();
+  void flush_buffer();
+  void start();
+
+  ByteSink& sink_;
+  Registry& registry_;
+  Buffer out_;
+  std::unique_ptr<detail::StableStrings> strings_;
+  struct Hash;
+  std::unique_ptr<Hash> hash_;
+  std::size_t hashed_from_ = 0;  // offset in out_ where hashed bytes start
+  std::uint64_t objects_written_ = 0;
+  std::uint32_t version_ = 0;
+  std::size_t fields_written_ = 0;
+  struct Open {
+    const detail::TypeOps* ops;
+    std::size_t expected_fields;
+    std::size_t saved_fields;
+    std::uint32_t saved_version;
+  };
+  std::vector<Open> open_;
+  detail::PointerIdMap ids_;
+  std::uint64_t next_id_ = 0;
+  bool started_ = false;
+  bool finished_ = false;
+};
+
+/// Reads a stable archive. The whole document is validated first (structure, limits and
+/// checksum), so a truncated or corrupt file is refused before any value is decoded; each
+/// value is then decoded into the state model, upgraded by the registry's migrations, and
+/// handed to setstate.
+class StableReader {
+ public:
+  /// Reads and validates the whole input (kept in memory; files are memory-mapped).
+  /// Throws FormatError, LimitError, VersionError (a newer format).
+  explicit StableReader(ByteSource& source, const Registry& registry = default_registry(),
+                        const LoadOptions& options = {});
+  ~StableReader();
+  StableReader(const StableReader&) = delete;
+  StableReader& operator=(const StableReader&) = delete;
+
+  /// The next value as a T; whole, or throws.
+  template <class T>
+  T read() {
+    T value{};
+    read(value);
+    return value;
+  }
+  template <class T>
+  void read(T& out) {
+    Value state = read_value();
+    registry_.upgrade(state);
+    T value{};
+    StateReader(state, registry_, options_, nullptr, description_).read(value);
+    out = std::move(value);
+  }
+  /// The next value in the state model, before migrations.
+  Value read_value();
+  /// True when every value has been read.
+  bool at_end() const noexcept;
+  /// Number of values in the archive.
+  std::size_t value_count() const noexcept;
+  std::uint32_t format_version() const noexcept;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+  const Registry& registry_;
+  LoadOptions options_;
+  std::string description_;
+};
+
+/// Decodes a CBOR document written by any brine version into the state model, without a
+/// registry (for tools). Throws like StableReader.
+std::vector<Value> read_stable_values(std::string_view bytes, const LoadOptions& options = {});
+
+/// Saves `value` as a stable archive at `path`, atomically.
+template <class T>
+void save_stable(const std::filesystem::path& path, const T& value,
+                 Registry& registry = default_registry()) {
+  AtomicFileSink sink(path);
+  StableWriter writer(sink, registry);
+  writer.write(value);
+  writer.finish();
+  sink.commit();
+}
+
+/// Loads the first value of the stable archive at `path`, upgrading older class versions.
+template <class T>
+T load_stable(const std::filesystem::path& path, const Registry& registry = default_registry(),
+              const LoadOptions& options = {}) {
+  FileSource source(path);
+  StableReader reader(source, registry, options);
+  return reader.read<T>();
+}
+
+/// A stable archive of `value` in memory.
+template <class T>
+Buffer to_stable(const T& value, Registry& registry = default_registry()) {
+  Buffer out;
+  BufferSink sink(out);
+  StableWriter writer(sink, registry);
+  writer.write(value);
+  writer.finish();
+  return out;
+}
+
+/// Loads the first value of a stable archive held in memory.
+template <class T>
+T from_stable(std::string_view bytes, const Registry& registry = default_registry(),
+              const LoadOptions& options = {}) {
+  MemorySource source(bytes);
+  StableReader reader(source, registry, options);
+  return reader.read<T>();
+}
+
+// ---------------------------------------------------------------------------------------
+// The JSON encoding: the same state model as canonical JSON, for small hand-edited configs
+// and diffs. A document is {"format": "brine-json", "format_version": 1, "values": [...]};
+// it loads through the same code as the CBOR encoding (state model, migrations, setstate).
+
+/// Version of the JSON document format this build writes and reads up to.
+inline constexpr unsigned json_format_version = 1;
+
+/// A JSON document holding `values` (each a state-model tree).
+std::string json_document(const std::vector<Value>& values, const JsonOptions& options = {});
+/// The values of a JSON document. Throws FormatError, LimitError, VersionError.
+std::vector<Value> json_document_values(std::string_view json, const LoadOptions& options = {});
+
+/// `value` as a JSON document.
+template <class T>
+std::string to_json_archive(const T& value, const Registry& registry = default_registry()) {
+  return json_document({to_state(value, registry)});
+}
+
+/// Loads the first value of a JSON document, upgrading older class versions.
+template <class T>
+T from_json_archive(std::string_view json, const Registry& registry = default_registry(),
+                    const LoadOptions& options = {}) {
+  std::vector<Value> values = json_document_values(json, options);
+  if (values.empty()) throw FormatError(errc::truncated_input, "JSON document holds no values");
+  return from_state<T>(std::move(values.front()), registry, options);
+}
+
+/// Saves `value` as a JSON document at `path`, atomically.
+template <class T>
+void save_json(const std::filesystem::path& path, const T& value,
+               const Registry& registry = default_registry()) {
+  write_file_atomically(path, to_json_archive(value, registry));
+}
+
+/// Loads the first value of the JSON document at `path`.
+template <class T>
+T load_json(const std::filesystem::path& path, const Registry& registry = default_registry(),
+            const LoadOptions& options = {}) {
+  FileSource source(path);
+  return from_json_archive<T>(source.direct_view(), registry, options);
+}
+
+// ---------------------------------------------------------------------------------------
+// Implementation.
+
+template <class T>
+void StableWriter::write_shared(const T* object, bool) {
+  if (object == nullptr) {
+    put_byte(0xF6);
+    return;
+  }
+  const void* most_derived;
+  if constexpr (std::is_polymorphic_v<T>) most_derived = dynamic_cast<const void*>(object);
+  else most_derived = object;
+  bool inserted;
+  std::uint64_t id = ids_.find_or_insert(most_derived, next_id_, inserted);
+  if (!inserted) {
+    put_head(6, 29);  // sharedref
+    put_head(0, id);
+    return;
+  }
+  ++next_id_;
+  put_head(6, 28);  // shareable
+  write_new_object(most_derived, typeid(*object), detail::type_ops<T>());
+}
+
+template <class T>
+void StableWriter::write_unique(const T* object) {
+  if (object == nullptr) {
+    put_byte(0xF6);
+    return;
+  }
+  const void* most_derived;
+  if constexpr (std::is_polymorphic_v<T>) most_derived = dynamic_cast<const void*>(object);
+  else most_derived = object;
+  write_new_object(most_derived, typeid(*object), detail::type_ops<T>());
+}
+
+}  // namespace brine

@@ -1,0 +1,501 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// stable/reader.cpp: validating the whole CBOR document, then decoding values into the
+// state model. See docs/format/stable-v1.md.
+
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include <xxhash.h>
+
+#include "brine/stable.hpp"
+#include "stable/cbor.hpp"
+
+namespace brine {
+namespace {
+
+struct Head {
+  unsigned major;
+  std::uint8_t info;      // the low 5 bits
+  std::uint64_t argument;
+  bool indefinite;
+};
+
+/// A cursor over a CBOR document in memory. Every read checks the bounds; the first pass
+/// (scan) validates the whole document so that decoding never meets a surprise.
+class Cursor {
+ public:
+  Cursor(std::string_view bytes, const LoadOptions& options, std::string source)
+      : data_(reinterpret_cast<const std::uint8_t*>(bytes.data())),
+        size_(bytes.size()),
+        options_(options),
+        source_(std::move(source)) {}
+
+  [[noreturn]] void fail(errc code, const std::string& message, std::size_t at) const {
+    ErrorContext c;
+    c.source = source_;
+    c.byte_offset = at;
+    detail::throw_error(code, message, c);
+  }
+  [[noreturn]] void fail(errc code, const std::string& message) const { fail(code, message, pos); }
+
+  std::uint8_t peek() const {
+    if (pos >= size_) fail(errc::truncated_input, "document ends early");
+    return data_[pos];
+  }
+
+  Head head() {
+    std::size_t at = pos;
+    std::uint8_t b = peek();
+    ++pos;
+    Head h{static_cast<unsigned>(b >> 5), static_cast<std::uint8_t>(b & 31), 0, false};
+    if (h.info < 24) {
+      h.argument = h.info;
+    } else if (h.info <= 27) {
+      std::size_t n = std::size_t{1} << (h.info - 24);
+      if (size_ - pos < n) fail(errc::truncated_input, "document ends inside a CBOR head", at);
+      for (std::size_t i = 0; i < n; ++i) h.argument = (h.argument << 8) | data_[pos + i];
+      pos += n;
+    } else if (h.info == 31 && (h.major == 4 || h.major == 5 || h.major == 7)) {
+      h.indefinite = true;
+    } else {
+      fail(errc::corrupt_data, "invalid CBOR additional information " + std::to_string(h.info), at);
+    }
+    return h;
+  }
+
+  /// The bytes of a definite string whose head was just read.
+  std::string_view take(std::uint64_t n) {
+    if (n > size_ - pos)
+      fail(errc::truncated_input, "string of " + std::to_string(n) + " bytes, only " +
+                                      std::to_string(size_ - pos) + " remain");
+    std::string_view v(reinterpret_cast<const char*>(data_ + pos), static_cast<std::size_t>(n));
+    pos += static_cast<std::size_t>(n);
+    return v;
+  }
+
+  /// Checks a container count against the bytes left (each item takes at least one byte)
+  /// and the element limit, before anything is reserved for it.
+  std::size_t count(std::uint64_t n, std::uint64_t min_bytes_each) {
+    if (n > options_.max_elements)
+      fail(errc::limit_exceeded, "count of " + std::to_string(n) +
+                                     " elements exceeds LoadOptions::max_elements (" +
+                                     std::to_string(options_.max_elements) + ")");
+    if (n > (size_ - pos) / min_bytes_each)
+      fail(errc::truncated_input, "count of " + std::to_string(n) + " elements, only " +
+                                      std::to_string(size_ - pos) + " bytes remain");
+    return static_cast<std::size_t>(n);
+  }
+
+  const std::uint8_t* data() const { return data_; }
+  std::size_t size() const { return size_; }
+  const LoadOptions& options() const { return options_; }
+
+  std::size_t pos = 0;
+
+ private:
+  const std::uint8_t* data_;
+  std::size_t size_;
+  const LoadOptions& options_;
+  std::string source_;
+};
+
+}  // namespace
+
+struct StableReader::Impl {
+  Buffer owned;  // the input when the source is not in memory
+  std::string_view bytes;
+  std::uint32_t format_version = 0;
+  std::vector<std::size_t> values;       // offset of each value
+  std::vector<std::string_view> strings; // the stringref table, in document order
+  std::size_t next = 0;
+  std::uint64_t shared_seen = 0;         // shareable tags decoded so far
+};
+
+namespace {
+
+/// Validates (scan) and decodes (decode) CBOR items. Both passes walk the document in
+/// order, so the stringref table the scan builds matches what decode sees.
+class Walker {
+ public:
+  Walker(Cursor& cursor, StableReader::Impl& impl) : c_(cursor), impl_(impl) {}
+
+  void note_string(std::string_view s) {
+    if (s.size() >= cbor::stringref_min_length(impl_.strings.size())) impl_.strings.push_back(s);
+  }
+
+  std::string_view string_ref(std::uint64_t index) {
+    if (index >= impl_.strings.size())
+      c_.fail(errc::corrupt_data, "string reference " + std::to_string(index) + " is not defined");
+    return impl_.strings[static_cast<std::size_t>(index)];
+  }
+
+  /// Validates one item and everything inside it.
+  void scan(std::size_t depth) {
+    if (depth > c_.options().max_depth)
+      c_.fail(errc::limit_exceeded, "nesting depth exceeds LoadOptions::max_depth (" +
+                                        std::to_string(c_.options().max_depth) + ")");
+    std::size_t at = c_.pos;
+    Head h = c_.head();
+    switch (h.major) {
+      case 0:
+      case 1: return;
+      case 2:
+      case 3: note_string(c_.take(h.argument)); return;
+      case 4:
+      case 5: {
+        std::uint64_t per = h.major == 5 ? 2 : 1;
+        if (h.indefinite) {
+          while (c_.peek() != 0xFF) scan(depth + 1);
+          ++c_.pos;
+          return;
+        }
+        std::size_t n = c_.count(h.argument, per);
+        for (std::size_t i = 0; i < n * per; ++i) scan(depth + 1);
+        return;
+      }
+      case 6: scan_tag(h.argument, depth, at); return;
+      case 7:
+        if (h.indefinite) c_.fail(errc::corrupt_data, "unexpected CBOR break", at);
+        if (h.info == 20 || h.info == 21 || h.info == 22 || h.info >= 25) return;
+        c_.fail(errc::corrupt_data, "unsupported CBOR simple value " + std::to_string(h.info), at);
+    }
+  }
+
+  void scan_tag(std::uint64_t tag, std::size_t depth, std::size_t at) {
+    if (tag == cbor::kTagStringRef) {
+      Head h = c_.head();
+      if (h.major != 0) c_.fail(errc::corrupt_data, "string reference without an index", at);
+      string_ref(h.argument);
+      return;
+    }
+    if (tag == cbor::kTagSharedRef) {
+      Head h = c_.head();
+      if (h.major != 0 || h.argument >= shared_scanned_)
+        c_.fail(errc::corrupt_data, "shared reference to an object not defined before", at);
+      return;
+    }
+    if (tag == cbor::kTagShareable) {
+      ++shared_scanned_;
+      scan(depth + 1);
+      return;
+    }
+    if (tag == cbor::kTagObject) {
+      scan(depth + 1);
+      return;
+    }
+    if (std::size_t each = cbor::typed_array_element_size(tag)) {
+      std::size_t inner = c_.pos;
+      Head h = c_.head();
+      if (h.major != 2) c_.fail(errc::corrupt_data, "typed array tag " + std::to_string(tag) + " without a byte string", inner);
+      std::string_view body = c_.take(h.argument);
+      if (body.size() % each != 0)
+        c_.fail(errc::corrupt_data, "typed array of " + std::to_string(body.size()) +
+                                        " bytes is not a whole number of " + std::to_string(each) + "-byte elements", inner);
+      note_string(body);
+      return;
+    }
+    c_.fail(errc::corrupt_data, "unsupported CBOR tag " + std::to_string(tag), at);
+  }
+
+  std::string text_or_ref() {
+    std::size_t at = c_.pos;
+    Head h = c_.head();
+    if (h.major == 3) {
+      std::string_view s = c_.take(h.argument);
+      note_string(s);
+      return std::string(s);
+    }
+    if (h.major == 6 && h.argument == cbor::kTagStringRef) {
+      Head i = c_.head();
+      return std::string(string_ref(i.argument));
+    }
+    c_.fail(errc::corrupt_data, "expected a text string", at);
+  }
+
+  Value decode(std::size_t depth) {
+    if (depth > c_.options().max_depth)
+      c_.fail(errc::limit_exceeded, "nesting depth exceeds LoadOptions::max_depth (" +
+                                        std::to_string(c_.options().max_depth) + ")");
+    std::size_t at = c_.pos;
+    Head h = c_.head();
+    switch (h.major) {
+      case 0: return Value(h.argument);
+      case 1:
+        if (h.argument > static_cast<std::uint64_t>(INT64_MAX))
+          c_.fail(errc::corrupt_data, "negative integer below -2^63", at);
+        return Value(-1 - static_cast<std::int64_t>(h.argument));
+      case 2: {
+        std::string_view s = c_.take(h.argument);
+        note_string(s);
+        return Value(Bytes{std::vector<std::uint8_t>(s.begin(), s.end())});
+      }
+      case 3: {
+        std::string_view s = c_.take(h.argument);
+        note_string(s);
+        return Value(std::string(s));
+      }
+      case 4: {
+        Value::List list;
+        if (h.indefinite) {
+          while (c_.peek() != 0xFF) list.push_back(decode(depth + 1));
+          ++c_.pos;
+        } else {
+          std::size_t n = c_.count(h.argument, 1);
+          list.reserve(n);
+          for (std::size_t i = 0; i < n; ++i) list.push_back(decode(depth + 1));
+        }
+        return Value(std::move(list));
+      }
+      case 5: {
+        Value::Map map;
+        auto entry = [&] {
+          std::size_t key_at = c_.pos;
+          std::string key = text_or_ref();
+          Value v = decode(depth + 1);
+          if (!map.emplace(std::move(key), std::move(v)).second)
+            c_.fail(errc::corrupt_data, "duplicate map key", key_at);
+        };
+        if (h.indefinite) {
+          while (c_.peek() != 0xFF) entry();
+          ++c_.pos;
+        } else {
+          std::size_t n = c_.count(h.argument, 2);
+          for (std::size_t i = 0; i < n; ++i) entry();
+        }
+        return Value(std::move(map));
+      }
+      case 6: return decode_tag(h.argument, depth, at);
+      default:
+        switch (h.info) {
+          case 20: return Value(false);
+          case 21: return Value(true);
+          case 22: return Value();
+          case 25: return Value(half_to_double(static_cast<std::uint16_t>(h.argument)));
+          case 26: {
+            std::uint32_t bits = static_cast<std::uint32_t>(h.argument);
+            float f;
+            std::memcpy(&f, &bits, 4);
+            return Value(static_cast<double>(f));
+          }
+          case 27: {
+            double d;
+            std::memcpy(&d, &h.argument, 8);
+            return Value(d);
+          }
+          default: c_.fail(errc::corrupt_data, "unsupported CBOR simple value", at);
+        }
+    }
+  }
+
+  Value decode_tag(std::uint64_t tag, std::size_t depth, std::size_t at) {
+    if (tag == cbor::kTagStringRef) {
+      Head i = c_.head();
+      return Value(std::string(string_ref(i.argument)));
+    }
+    if (tag == cbor::kTagSharedRef) {
+      Head i = c_.head();
+      if (i.major != 0 || i.argument >= impl_.shared_seen)
+        c_.fail(errc::corrupt_data, "shared reference to an object not defined before", at);
+      return Value(Reference{i.argument});
+    }
+    if (tag == cbor::kTagShareable) {
+      std::uint64_t id = impl_.shared_seen++;
+      std::size_t inner = c_.pos;
+      Value v = decode(depth + 1);
+      if (v.kind() != ValueKind::object)
+        c_.fail(errc::corrupt_data, "shareable value is not an object", inner);
+      v.as_object().shared_id = id;
+      return v;
+    }
+    if (tag == cbor::kTagObject) return decode_object(depth, at);
+    std::size_t each = cbor::typed_array_element_size(tag);
+    if (each == 0) c_.fail(errc::corrupt_data, "unsupported CBOR tag " + std::to_string(tag), at);
+    Head h = c_.head();
+    if (h.major != 2) c_.fail(errc::corrupt_data, "typed array without a byte string", at);
+    std::string_view body = c_.take(h.argument);
+    note_string(body);
+    if (body.size() % each != 0) c_.fail(errc::corrupt_data, "typed array size is not a whole number of elements", at);
+    if (tag == 64) return Value(Bytes{std::vector<std::uint8_t>(body.begin(), body.end())});
+    std::size_t n = body.size() / each;
+    Value::List list;
+    list.reserve(n);
+    const char* p = body.data();
+    for (std::size_t i = 0; i < n; ++i, p += each) list.push_back(typed_element(tag, p));
+    return Value(std::move(list));
+  }
+
+  Value decode_object(std::size_t depth, std::size_t at) {
+    Head h = c_.head();
+    if (h.major != 4 || h.indefinite || h.argument < 2 || h.argument > 3)
+      c_.fail(errc::corrupt_data, "object tag 27 needs [type name, version, {fields}]", at);
+    std::string type = text_or_ref();
+    if (type == cbor::kPathType || type == cbor::kFunctionType) {
+      if (h.argument != 2) c_.fail(errc::corrupt_data, "'" + type + "' needs one text value", at);
+      std::string value = text_or_ref();
+      if (type == cbor::kPathType) return Value(PathValue{std::move(value)});
+      return Value(FunctionRef{std::move(value)});
+    }
+    if (h.argument != 3) c_.fail(errc::corrupt_data, "object tag 27 needs [type name, version, {fields}]", at);
+    Object o;
+    o.type = std::move(type);
+    Head version = c_.head();
+    if (version.major != 0 || version.argument > 0xFFFFFFFFu)
+      c_.fail(errc::corrupt_data, "object version is not a 32-bit unsigned integer", at);
+    o.version = static_cast<std::uint32_t>(version.argument);
+    Head fields = c_.head();
+    if (fields.major != 5 || fields.indefinite)
+      c_.fail(errc::corrupt_data, "object fields are not a map", at);
+    std::size_t n = c_.count(fields.argument, 2);
+    o.fields.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      std::size_t key_at = c_.pos;
+      std::string name = text_or_ref();
+      if (o.find(name) != nullptr) c_.fail(errc::corrupt_data, "duplicate field '" + name + "'", key_at);
+      o.fields.push_back(Field{std::move(name), decode(depth + 1)});
+    }
+    return Value(std::move(o));
+  }
+
+ private:
+  static double half_to_double(std::uint16_t h) {
+    int exponent = (h >> 10) & 0x1F;
+    int mantissa = h & 0x3FF;
+    double v = exponent == 0    ? std::ldexp(mantissa, -24)
+               : exponent == 31 ? (mantissa == 0 ? HUGE_VAL : std::nan(""))
+                                : std::ldexp(mantissa + 1024, exponent - 25);
+    return (h & 0x8000) ? -v : v;
+  }
+  static Value typed_element(std::uint64_t tag, const char* p) {
+    auto get = [p](auto x) {
+      std::memcpy(&x, p, sizeof x);  // little-endian typed arrays; brine targets LE hosts
+      return x;
+    };
+    switch (tag) {
+      case 72: return Value(static_cast<std::int64_t>(get(std::int8_t{})));
+      case 69: return Value(static_cast<std::uint64_t>(get(std::uint16_t{})));
+      case 77: return Value(static_cast<std::int64_t>(get(std::int16_t{})));
+      case 70: return Value(static_cast<std::uint64_t>(get(std::uint32_t{})));
+      case 78: return Value(static_cast<std::int64_t>(get(std::int32_t{})));
+      case 71: return Value(get(std::uint64_t{}));
+      case 79: return Value(get(std::int64_t{}));
+      case 85: return Value(static_cast<double>(get(float{})));
+      default: return Value(get(double{}));
+    }
+  }
+
+  Cursor& c_;
+  StableReader::Impl& impl_;
+  std::uint64_t shared_scanned_ = 0;
+};
+
+void open_document(StableReader::Impl& impl, Cursor& c) {
+  Walker w(c, impl);
+  Head h = c.head();
+  if (h.major != 6 || h.argument != cbor::kTagSelfDescribe)
+    c.fail(errc::corrupt_data, "not a brine stable archive (no CBOR self-describe tag)", 0);
+  h = c.head();
+  if (h.major != 6 || h.argument != cbor::kTagStringRefNamespace)
+    c.fail(errc::corrupt_data, "not a brine stable archive (no stringref namespace)");
+  h = c.head();
+  if (h.major != 5 || h.indefinite || h.argument != 4)
+    c.fail(errc::corrupt_data, "not a brine stable archive (header is not a 4-entry map)");
+  auto expect_key = [&](const char* key) {
+    std::size_t at = c.pos;
+    if (w.text_or_ref() != key) c.fail(errc::corrupt_data, std::string("expected key '") + key + "'", at);
+  };
+  expect_key("format");
+  if (w.text_or_ref() != cbor::kFormatName) c.fail(errc::corrupt_data, "not a brine stable archive");
+  expect_key("format_version");
+  std::size_t version_at = c.pos;
+  Head version = c.head();
+  if (version.major != 0 || version.argument == 0) c.fail(errc::corrupt_data, "invalid format version", version_at);
+  if (version.argument > stable_format_version)
+    c.fail(errc::newer_format_version,
+           "archive written in stable format version " + std::to_string(version.argument) +
+               ", this build of brine reads up to version " + std::to_string(stable_format_version) +
+               ": upgrade brine",
+           version_at);
+  impl.format_version = static_cast<std::uint32_t>(version.argument);
+  expect_key("values");
+  std::size_t values_begin = c.pos;
+  Head values = c.head();
+  if (values.major != 4) c.fail(errc::corrupt_data, "'values' is not an array", values_begin);
+  // Validate every value before decoding any: a corrupt tail is found before the head is
+  // handed out.
+  std::size_t table_before = impl.strings.size();
+  if (values.indefinite) {
+    while (c.peek() != 0xFF) {
+      impl.values.push_back(c.pos);
+      w.scan(1);
+    }
+    ++c.pos;
+  } else {
+    std::size_t n = c.count(values.argument, 1);
+    for (std::size_t i = 0; i < n; ++i) {
+      impl.values.push_back(c.pos);
+      w.scan(1);
+    }
+  }
+  std::size_t values_end = c.pos;
+  expect_key("checksum");
+  std::size_t checksum_at = c.pos;
+  Head checksum = c.head();
+  if (checksum.major != 0) c.fail(errc::corrupt_data, "checksum is not an unsigned integer", checksum_at);
+  if (c.pos != c.size()) c.fail(errc::corrupt_data, "bytes after the end of the archive");
+  std::uint64_t actual = XXH3_64bits(c.data() + values_begin, values_end - values_begin);
+  if (actual != checksum.argument)
+    c.fail(errc::checksum_mismatch, "checksum mismatch: the archive is corrupt", checksum_at);
+  // Decoding walks the values again and re-notes their strings; keep only the header's.
+  impl.strings.resize(table_before);
+}
+
+}  // namespace
+
+StableReader::StableReader(ByteSource& source, const Registry& registry, const LoadOptions& options)
+    : impl_(std::make_unique<Impl>()), registry_(registry), options_(options),
+      description_(source.description()) {
+  if (source.has_direct_view()) {
+    impl_->bytes = source.direct_view();
+  } else {
+    char chunk[65536];
+    for (;;) {
+      std::size_t n = source.read(chunk, sizeof chunk);
+      impl_->owned.append(chunk, n);
+      if (n < sizeof chunk) break;
+    }
+    impl_->bytes = impl_->owned.view();
+  }
+  Cursor c(impl_->bytes, options_, description_);
+  open_document(*impl_, c);
+}
+
+StableReader::~StableReader() = default;
+
+Value StableReader::read_value() {
+  if (impl_->next >= impl_->values.size()) {
+    ErrorContext where;
+    where.source = description_;
+    throw FormatError(errc::truncated_input, "no more values in the stable archive", where);
+  }
+  Cursor c(impl_->bytes, options_, description_);
+  c.pos = impl_->values[impl_->next++];
+  Walker w(c, *impl_);
+  return w.decode(1);
+}
+
+bool StableReader::at_end() const noexcept { return impl_->next >= impl_->values.size(); }
+std::size_t StableReader::value_count() const noexcept { return impl_->values.size(); }
+std::uint32_t StableReader::format_version() const noexcept { return impl_->format_version; }
+
+std::vector<Value> read_stable_values(std::string_view bytes, const LoadOptions& options) {
+  MemorySource source(bytes);
+  Registry registry;
+  StableReader reader(source, registry, options);
+  std::vector<Value> out;
+  while (!reader.at_end()) out.push_back(reader.read_value());
+  return out;
+}
+
+}  // namespace brine

@@ -1,0 +1,244 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// stable/writer.cpp: StableWriter, CBOR out. See docs/format/stable-v1.md.
+
+#include <cstring>
+#include <string>
+#include <unordered_map>
+
+#include <xxhash.h>
+
+#include "brine/stable.hpp"
+#include "stable/cbor.hpp"
+#include "state/pointers.hpp"
+
+namespace brine {
+namespace detail {
+
+/// The encoder's half of the stringref namespace: how many strings the decoder's table will
+/// hold, and the index of each name written so far.
+class StableStrings {
+ public:
+  std::uint64_t size = 0;
+  std::unordered_map<const char*, std::uint64_t> by_pointer;  // names are string literals
+  std::unordered_map<std::string, std::uint64_t> by_content;
+  static constexpr std::uint64_t kLiteral = ~std::uint64_t{0};  // too short to reference
+
+  struct Dynamic {
+    const std::type_info* type;
+    const TypeOps* ops;
+    std::size_t fields;
+  };
+  std::vector<Dynamic> dynamic;
+};
+
+}  // namespace detail
+
+struct StableWriter::Hash {
+  XXH3_state_t* state = XXH3_createState();
+  Hash() { XXH3_64bits_reset(state); }
+  ~Hash() { XXH3_freeState(state); }
+};
+
+StableWriter::StableWriter(ByteSink& sink, Registry& registry)
+    : sink_(sink),
+      registry_(registry),
+      strings_(std::make_unique<detail::StableStrings>()),
+      hash_(std::make_unique<Hash>()) {
+  start();
+}
+
+StableWriter::~StableWriter() = default;
+
+void StableWriter::put_head(unsigned major, std::uint64_t argument) {
+  std::uint8_t buf[9];
+  std::uint8_t m = static_cast<std::uint8_t>(major << 5);
+  std::size_t n;
+  if (argument < 24) {
+    buf[0] = m | static_cast<std::uint8_t>(argument);
+    n = 1;
+  } else if (argument <= 0xFF) {
+    buf[0] = m | 24;
+    buf[1] = static_cast<std::uint8_t>(argument);
+    n = 2;
+  } else if (argument <= 0xFFFF) {
+    buf[0] = m | 25;
+    for (int i = 0; i < 2; ++i) buf[1 + i] = static_cast<std::uint8_t>(argument >> (8 * (1 - i)));
+    n = 3;
+  } else if (argument <= 0xFFFFFFFFull) {
+    buf[0] = m | 26;
+    for (int i = 0; i < 4; ++i) buf[1 + i] = static_cast<std::uint8_t>(argument >> (8 * (3 - i)));
+    n = 5;
+  } else {
+    buf[0] = m | 27;
+    for (int i = 0; i < 8; ++i) buf[1 + i] = static_cast<std::uint8_t>(argument >> (8 * (7 - i)));
+    n = 9;
+  }
+  out_.append(buf, n);
+}
+
+void StableWriter::put_float(float x) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &x, 4);
+  std::uint8_t buf[5] = {0xFA};
+  for (int i = 0; i < 4; ++i) buf[1 + i] = static_cast<std::uint8_t>(bits >> (8 * (3 - i)));
+  out_.append(buf, 5);
+}
+
+void StableWriter::put_float(double x) {
+  std::uint64_t bits;
+  std::memcpy(&bits, &x, 8);
+  std::uint8_t buf[9] = {0xFB};
+  for (int i = 0; i < 8; ++i) buf[1 + i] = static_cast<std::uint8_t>(bits >> (8 * (7 - i)));
+  out_.append(buf, 9);
+}
+
+void StableWriter::put_string(unsigned major, const void* bytes, std::size_t n) {
+  put_head(major, n);
+  out_.append(bytes, n);
+  // Every literal string long enough enters the decoder's table, whether or not we ever
+  // refer to it, so the count must follow each one.
+  if (n >= cbor::stringref_min_length(strings_->size)) ++strings_->size;
+}
+
+void StableWriter::put_typed_array(std::uint64_t tag, const void* bytes, std::size_t n) {
+  if (tag != 64) put_head(6, tag);  // a uint8 array is a plain byte string
+  put_string(2, bytes, n);
+}
+
+void StableWriter::put_name(std::string_view name) {
+  // Names are string literals (field names in hooks, declared type names), so the pointer
+  // identifies the content; the content map joins equal names from different literals.
+  detail::StableStrings& s = *strings_;
+  auto by_pointer = s.by_pointer.find(name.data());
+  if (by_pointer == s.by_pointer.end()) {
+    auto by_content = s.by_content.find(std::string(name));
+    std::uint64_t index = detail::StableStrings::kLiteral;
+    if (by_content != s.by_content.end()) {
+      index = by_content->second;
+    } else {
+      std::uint64_t before = s.size;
+      put_string(3, name.data(), name.size());
+      if (s.size != before) s.by_content.emplace(std::string(name), before);
+      // A name too short to enter the table is written literally every time.
+      s.by_pointer.emplace(name.data(), s.size != before ? before : detail::StableStrings::kLiteral);
+      return;
+    }
+    by_pointer = s.by_pointer.emplace(name.data(), index).first;
+  }
+  if (by_pointer->second == detail::StableStrings::kLiteral) {
+    put_string(3, name.data(), name.size());
+    return;
+  }
+  put_head(6, cbor::kTagStringRef);
+  put_head(0, by_pointer->second);
+}
+
+void StableWriter::start() {
+  put_head(6, cbor::kTagSelfDescribe);
+  put_head(6, cbor::kTagStringRefNamespace);
+  put_head(5, 4);
+  put_name("format");
+  write_text(cbor::kFormatName);
+  put_name("format_version");
+  put_head(0, stable_format_version);
+  put_name("values");
+  hashed_from_ = out_.size();
+  put_byte(0x9F);  // indefinite array: values are appended as they are written
+  started_ = true;
+}
+
+void StableWriter::flush_buffer() {
+  if (out_.size() > hashed_from_) XXH3_64bits_update(hash_->state, out_.data() + hashed_from_, out_.size() - hashed_from_);
+  sink_.write(out_.data(), out_.size());
+  out_.clear();
+  hashed_from_ = 0;
+}
+
+void StableWriter::maybe_flush() {
+  if (out_.size() >= (std::size_t{1} << 20)) flush_buffer();
+}
+
+void StableWriter::finish() {
+  if (finished_) throw InternalError(errc::internal_error, "StableWriter::finish() called twice");
+  put_byte(0xFF);
+  XXH3_64bits_update(hash_->state, out_.data() + hashed_from_, out_.size() - hashed_from_);
+  hashed_from_ = out_.size();
+  std::uint64_t checksum = XXH3_64bits_digest(hash_->state);
+  put_name("checksum");
+  put_head(0, checksum);
+  sink_.write(out_.data(), out_.size());
+  out_.clear();
+  sink_.flush();
+  finished_ = true;
+}
+
+void StableWriter::begin_object(const detail::TypeOps& ops, std::size_t field_count) {
+  put_head(6, cbor::kTagObject);
+  put_head(4, 3);
+  put_name(ops.name);
+  put_head(0, ops.version);
+  put_head(5, field_count);
+  open_.push_back(Open{&ops, field_count, fields_written_, version_});
+  fields_written_ = 0;
+  version_ = ops.version;
+}
+
+void StableWriter::end_object() {
+  const Open& o = open_.back();
+  if (fields_written_ != o.expected_fields)
+    throw InternalError(errc::internal_error,
+                        "getstate of '" + std::string(o.ops->name) + "' wrote " +
+                            std::to_string(fields_written_) + " fields, its layout has " +
+                            std::to_string(o.expected_fields) +
+                            ": a getstate hook must write the same fields every time");
+  fields_written_ = o.saved_fields;
+  version_ = o.saved_version;
+  open_.pop_back();
+}
+
+void StableWriter::write_new_object(const void* most_derived, const std::type_info& dynamic_type,
+                                    const detail::TypeOps& static_ops) {
+  const detail::StableStrings::Dynamic* cached = nullptr;
+  for (const auto& d : strings_->dynamic)
+    if (d.type == &dynamic_type) cached = &d;
+  const detail::TypeOps* ops;
+  std::size_t fields;
+  if (cached != nullptr) {
+    ops = cached->ops;
+    fields = cached->fields;
+  } else {
+    ops = &detail::dynamic_type_ops(registry_, dynamic_type, static_ops);
+    fields = registry_.add(*ops).layout().field_count;
+    if (strings_->dynamic.size() < 32) strings_->dynamic.push_back({&dynamic_type, ops, fields});
+  }
+  begin_object(*ops, fields);
+  ops->write_stable(*this, most_derived);
+  end_object();
+}
+
+void StableWriter::write_path(const std::string& generic) {
+  put_head(6, cbor::kTagObject);
+  put_head(4, 2);
+  put_name(cbor::kPathType);
+  write_text(generic);
+}
+
+void StableWriter::write_function_name(const std::string& name) {
+  put_head(6, cbor::kTagObject);
+  put_head(4, 2);
+  put_name(cbor::kFunctionType);
+  write_text(name);
+}
+
+void StableWriter::write_function(void (*pointer)(), const std::type_info& signature) {
+  const FunctionInfo* info = registry_.find_function(pointer);
+  if (info == nullptr)
+    throw SchemaError(errc::unknown_type,
+                      "cannot save a pointer to an unregistered function of type '" +
+                          detail::demangle(signature) +
+                          "': register it with Registry::add_function or BRINE_REGISTER_FUNCTION");
+  write_function_name(info->name);
+}
+
+}  // namespace brine
