@@ -1,0 +1,338 @@
+// brine — versioned object persistence for C++17.
+// bench/brine_bench.cpp: one Google Benchmark binary timing every workload x op x library,
+// following shared/bench/WORKLOADS.md, so one run compares all of them side by side.
+//
+// Workloads (data in bench/workloads/, exactly as WORKLOADS.md; --quick sizes in brackets):
+//   records   200,000 records of i64, f64, 8-16 chars, 16 floats, 3-entry map [20,000]
+//   graph     100,000 NodeA/NodeB in a shared_ptr DAG, 1,000 roots, 30% shared [10,000, 100]
+// Ops:        save (object -> in-memory archive), load (archive -> default-constructed object)
+// Libraries:  memcpy (limit row: the canonical bytes), cereal_binary, boost_binary
+//             [brine_binary, brine_stable when built with brine]
+//
+// Rows are named <workload>/<op>/<library>. MB/s are canonical payload bytes per second, the
+// same basis for every library, so MB/s ratios are time ratios. Counters: archive_bytes (the
+// library's archive size), items_per_second (records or nodes). The console prints
+// bytes_per_second in binary units (M/s is MiB/s); WORKLOADS.md's MB/s are 10^6 bytes/s, as
+// the JSON output's raw bytes_per_second gives them.
+//
+// Usage: brine_bench [--quick] [Google Benchmark flags], e.g. --benchmark_filter=graph/
+//        BRINE_BENCH_QUICK=1 in the environment is the same as --quick.
+
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "adapters/boost_binary.hpp"
+#if BRINE_BENCH_HAVE_BRINE
+#include "adapters/brine_binary.hpp"
+#endif
+#include "adapters/cereal_binary.hpp"
+#include "adapters/memcpy.hpp"
+#include "support/streams.hpp"
+#include "workloads/canonical.hpp"
+#include "workloads/graph.hpp"
+#include "workloads/records.hpp"
+
+namespace brine_bench {
+namespace {
+
+// Set by main() before any benchmark runs, read when the data is first generated.
+bool g_quick = false;
+
+// Google Benchmark exits 0 even when rows were skipped with an error, but a failed round trip
+// must fail the run (CI's smoke run relies on it), so main() reports these and exits 1.
+// Keyed by row: with repetitions, a row fails once per repetition.
+std::map<std::string, std::string> g_failures;
+
+void fail(benchmark::State& state, const std::string& row, const std::string& message) {
+  g_failures.emplace(row, message);
+  state.SkipWithError(message.c_str());
+}
+
+std::string row_name(const char* workload, const char* op, const char* library) {
+  return std::string(workload) + "/" + op + "/" + library;
+}
+
+// ---- Workloads: what to generate and what a loaded object must satisfy beyond its CRC.
+
+struct RecordsWorkload {
+  using Data = Records;
+  static constexpr const char* name = "records";
+
+  static std::size_t objects() { return g_quick ? kRecordsQuickCount : kRecordsFullCount; }
+  static Data generate() { return make_records(objects()); }
+  static const Fingerprint& published() { return kRecordsFullFingerprint; }
+  static std::string check_structure(const Data&) { return {}; }
+};
+
+struct GraphWorkload {
+  using Data = Graph;
+  static constexpr const char* name = "graph";
+
+  static std::size_t objects() { return g_quick ? kGraphQuickNodes : kGraphFullNodes; }
+  static Data generate() {
+    return make_graph(objects(), g_quick ? kGraphQuickRoots : kGraphFullRoots);
+  }
+  static const Fingerprint& published() { return kGraphFullFingerprint; }
+  // The CRC cannot see sharing: a library that duplicated shared nodes would encode the same
+  // node twice, but only the walk names the fault.
+  static std::string check_structure(const Data& loaded) {
+    return verify_graph_sharing(loaded, objects());
+  }
+};
+
+/// A workload's data, generated once per process on first use (so listing or filtering
+/// benchmarks costs nothing), with its canonical encoding.
+template <class W>
+struct Prepared {
+  typename W::Data data;
+  std::string payload;  // the canonical encoding: the MB/s basis and the memcpy row's object
+  Fingerprint fingerprint;
+  std::string error;  // non-empty if the generator disagrees with WORKLOADS.md
+};
+
+template <class W>
+const Prepared<W>& prepared() {
+  static const Prepared<W> p = [] {
+    Prepared<W> q;
+    q.data = W::generate();
+    q.payload = canonical_encoding(q.data);
+    q.fingerprint = fingerprint_of(q.payload);
+    // Only full sizes have published values; quick figures never count anyway.
+    if (!g_quick && q.fingerprint != W::published()) {
+      q.error = std::string(W::name) + " generator gives " + describe(q.fingerprint) +
+                ", WORKLOADS.md says " + describe(W::published());
+    } else {
+      q.error = W::check_structure(q.data);
+    }
+    return q;
+  }();
+  return p;
+}
+
+// ---- Subjects: which object of a workload an adapter is handed, and how a load is reset.
+
+/// Library rows serialize the workload's data structure.
+template <class W>
+struct ObjectSubject {
+  using Data = typename W::Data;
+  // Each load goes into a default-constructed object (WORKLOADS.md), so the previous one
+  // must be destroyed between iterations, untimed; the library allocates and frees.
+  static constexpr bool kIsLimitRow = false;
+
+  static const Data& source(const Prepared<W>& p) { return p.data; }
+
+  static std::string verify(const Data& loaded, const Prepared<W>& p) {
+    const Fingerprint got = fingerprint_of(canonical_encoding(loaded));
+    if (got != p.fingerprint) {
+      return std::string(W::name) + ": loaded object encodes to " + describe(got) +
+             ", the original to " + describe(p.fingerprint);
+    }
+    return W::check_structure(loaded);
+  }
+};
+
+/// Limit rows copy the canonical bytes.
+template <class W>
+struct PayloadSubject {
+  using Data = std::string;
+  // The limit is a copy into memory faulted in beforehand: the destination is kept, and
+  // nothing is allocated or freed, so the loop is the copy alone.
+  static constexpr bool kIsLimitRow = true;
+
+  static std::string_view source(const Prepared<W>& p) { return p.payload; }
+
+  static std::string verify(const Data& loaded, const Prepared<W>& p) {
+    const Fingerprint got = fingerprint_of(loaded);
+    if (got != p.fingerprint) {
+      return std::string(W::name) + ": copied bytes are " + describe(got) + ", the payload " +
+             describe(p.fingerprint);
+    }
+    return {};
+  }
+};
+
+// glibc's free() leaves small chunks in its fast bins and coalesces them only when a later
+// malloc asks for a large block, so an op can pay for what an earlier one freed: a load
+// right after the previous loaded object was destroyed paid for coalescing its ~10^5-10^6
+// chunks in its first vector allocation (perf: malloc_consolidate ~10% of
+// graph/load/cereal_binary), destruction work on the clock. So every timed op ends with this
+// (the op pays for the archive it destroyed, as WORKLOADS.md times it), and so does the
+// untimed destruction of a loaded object. A 64 KiB request is above glibc's small-bin sizes,
+// so it coalesces, and below its mmap threshold, so it is served from the heap where the
+// chunks are. Under other allocators it is one cheap malloc/free.
+void settle_allocator() {
+  // Through a volatile so the compiler cannot pair and drop the malloc/free. Not
+  // benchmark::DoNotOptimize: for a pointer, 1.7.1 uses an asm constraint ("+m,r") that
+  // g++ 12 -O1 -fsanitize=address mishandled here, handing free() a different address.
+  void* volatile p = std::malloc(64 * 1024);
+  std::free(p);
+}
+
+template <class W>
+void finish(benchmark::State& state, const std::string& row, const Prepared<W>& p,
+            std::size_t archive_bytes, const std::string& error) {
+  state.SetBytesProcessed(static_cast<std::int64_t>(p.payload.size()) * state.iterations());
+  state.SetItemsProcessed(static_cast<std::int64_t>(W::objects()) * state.iterations());
+  state.counters["archive_bytes"] = static_cast<double>(archive_bytes);
+  if (!error.empty()) fail(state, row, error);
+}
+
+// ---- The two benchmark bodies.
+//
+// Google Benchmark calls each body several times (to size the iteration count, then once per
+// repetition); every call primes, times, then verifies what the timed loop produced.
+
+template <class W, template <class> class S, class A>
+void bench_save(benchmark::State& state) {
+  using Subject = S<W>;
+  const std::string row = row_name(W::name, "save", A::name);
+  const Prepared<W>& p = prepared<W>();
+  if (!p.error.empty()) {
+    fail(state, row, p.error);
+    return;
+  }
+  try {
+    OutBuf out;
+    // Untimed prime: grows `out` to its final capacity and faults its pages in, so the timed
+    // saves write into mapped memory like any save after the first in a long-lived program.
+    A::save(Subject::source(p), out);
+    for (auto _ : state) {
+      out.clear();
+      A::save(Subject::source(p), out);
+      if constexpr (!Subject::kIsLimitRow) settle_allocator();
+      benchmark::DoNotOptimize(out);
+    }
+    // Proves the timed saves wrote a complete archive: it must load back to the original.
+    typename Subject::Data back{};
+    A::load(out.view(), back);
+    finish<W>(state, row, p, out.size(), Subject::verify(back, p));
+  } catch (const std::exception& e) {
+    fail(state, row, std::string("exception: ") + e.what());
+  }
+}
+
+template <class W, template <class> class S, class A>
+void bench_load(benchmark::State& state) {
+  using Subject = S<W>;
+  const std::string row = row_name(W::name, "load", A::name);
+  const Prepared<W>& p = prepared<W>();
+  if (!p.error.empty()) {
+    fail(state, row, p.error);
+    return;
+  }
+  try {
+    OutBuf out;
+    A::save(Subject::source(p), out);
+    const std::string_view archive = out.view();
+    typename Subject::Data loaded{};
+    // Untimed prime, as in the reference rounds: the timed loads then allocate from memory
+    // the allocator has just used and freed, not from pages the process never touched.
+    A::load(archive, loaded);
+    for (auto _ : state) {
+      if constexpr (!Subject::kIsLimitRow) {
+        // Destroying the previous object is not part of a load, so it happens with the timer
+        // paused. Pause+Resume costs ~1.5 us of clock reads (measured here), under 0.05% of
+        // the shortest paused load (graph, ~3 ms with --quick, ~40 ms full). The alternative,
+        // keeping every loaded object alive until after the loop, makes each load allocate
+        // never-touched memory and so time first-touch page faults (~9.5 us per 4 KiB page
+        // on this VM): records/load/cereal_binary measured 341 ms that way against 45 ms this
+        // way, an artifact no long-lived program has, while holding iterations x ~100 MB.
+        state.PauseTiming();
+        loaded = typename Subject::Data{};
+        settle_allocator();
+        state.ResumeTiming();
+      }
+      A::load(archive, loaded);
+      if constexpr (!Subject::kIsLimitRow) settle_allocator();
+      benchmark::DoNotOptimize(loaded);
+    }
+    finish<W>(state, row, p, archive.size(), Subject::verify(loaded, p));
+  } catch (const std::exception& e) {
+    fail(state, row, std::string("exception: ") + e.what());
+  }
+}
+
+// ---- Registration: every workload x op x adapter, in table order.
+
+void register_row(const char* workload, const char* op, const char* library,
+                  void (*body)(benchmark::State&)) {
+  const std::string row = row_name(workload, op, library);
+  benchmark::RegisterBenchmark(row.c_str(), body)->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
+template <class W, template <class> class S, class A>
+void register_save() {
+  register_row(W::name, "save", A::name, &bench_save<W, S, A>);
+}
+
+template <class W, template <class> class S, class A>
+void register_load() {
+  register_row(W::name, "load", A::name, &bench_load<W, S, A>);
+}
+
+// A new library is one adapter header plus a register_save/register_load line per op here
+// (brine's rows under #if BRINE_BENCH_HAVE_BRINE, which CMake defines when brine::brine exists).
+template <class W>
+void register_workload() {
+  register_save<W, PayloadSubject, MemcpyAdapter>();
+  register_save<W, ObjectSubject, CerealBinaryAdapter>();
+  register_save<W, ObjectSubject, BoostBinaryAdapter>();
+#if BRINE_BENCH_HAVE_BRINE
+  register_save<W, ObjectSubject, BrineBinaryAdapter>();
+#endif
+
+  register_load<W, PayloadSubject, MemcpyAdapter>();
+  register_load<W, ObjectSubject, CerealBinaryAdapter>();
+  register_load<W, ObjectSubject, BoostBinaryAdapter>();
+#if BRINE_BENCH_HAVE_BRINE
+  register_load<W, ObjectSubject, BrineBinaryAdapter>();
+#endif
+}
+
+}  // namespace
+}  // namespace brine_bench
+
+int main(int argc, char** argv) {
+  const char* env = std::getenv("BRINE_BENCH_QUICK");
+  bool quick = env != nullptr && std::string_view(env) == "1";
+  // Google Benchmark rejects flags it does not know, so --quick is taken out first.
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--quick") {
+      quick = true;
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
+  argv[argc] = nullptr;
+  brine_bench::g_quick = quick;
+
+  brine_bench::register_workload<brine_bench::RecordsWorkload>();
+  brine_bench::register_workload<brine_bench::GraphWorkload>();
+
+  benchmark::AddCustomContext(
+      "brine_bench_sizes",
+      quick ? "quick (records 20000; graph 10000 nodes, 100 roots): figures do not count"
+            : "full (records 200000; graph 100000 nodes, 1000 roots)");
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  if (!brine_bench::g_failures.empty()) {
+    std::fprintf(stderr, "brine_bench: %zu rows failed:\n", brine_bench::g_failures.size());
+    for (const auto& [row, message] : brine_bench::g_failures) {
+      std::fprintf(stderr, "  %s: %s\n", row.c_str(), message.c_str());
+    }
+    return 1;
+  }
+  return 0;
+}
