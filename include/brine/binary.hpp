@@ -281,7 +281,15 @@ class BinaryReader {
   }
   template <class T, class Alloc>
   void read_number_list(std::vector<T, Alloc>& out);
-  void read_text(std::string& out);
+  void read_text(std::string& out) {
+    std::size_t n = read_count(1);
+    if (static_cast<std::size_t>(end_ - cur_) >= n) {
+      out.assign(reinterpret_cast<const char*>(cur_), n);
+      cur_ += n;
+    } else {
+      read_text_slow(out, n);
+    }
+  }
   void read_bytes(std::vector<std::uint8_t>& out);
   /// Reads a container count, checked against LoadOptions::max_elements and against the
   /// bytes left in the input (`min_element_size` each) before the caller allocates.
@@ -379,7 +387,20 @@ class BinaryReader {
       get_raw_slow(bytes, n);
     }
   }
-  std::size_t read_count(std::size_t min_element_size);
+  /// A count, checked against LoadOptions::max_elements and (for inputs of known length)
+  /// the bytes left, before the caller allocates for it.
+  std::size_t read_count(std::size_t min_element_size) {
+    std::uint64_t n = get_varint();
+    // Fast path: small enough for the current block alone. `n * each` cannot overflow:
+    // n is at most a block's size (< 2^24) and element sizes are far below 2^40.
+    std::uint64_t each = min_element_size == 0 ? 1 : min_element_size;
+    auto in_block = static_cast<std::uint64_t>(end_ - cur_);
+    if (n <= in_block && n * each <= in_block && n <= options_.max_elements)
+      return static_cast<std::size_t>(n);
+    return check_count(n, each);
+  }
+  std::size_t check_count(std::uint64_t n, std::uint64_t each);
+  void read_text_slow(std::string& out, std::size_t n);
   std::uint64_t get_varint_slow();
   void get_raw_slow(void* bytes, std::size_t n);
   void skip_raw(std::size_t n);
@@ -402,8 +423,18 @@ class BinaryReader {
   detail::StreamType& resolve(const detail::TypeOps& ops);
   detail::StreamType& read_type_ref();
   void parse_type_definitions();
-  void enter_object(const detail::StreamType& type);
-  void leave_object();
+  void enter_object(const detail::StreamType& type) {
+    if (frames_.size() >= options_.max_depth) fail_depth();
+    frames_.push_back(Frame{&type, field_, version_});
+    version_ = type.version;
+    field_ = nullptr;
+  }
+  void leave_object() {
+    field_ = frames_.back().field;
+    version_ = frames_.back().version;
+    frames_.pop_back();
+  }
+  [[noreturn]] void fail_depth() const;
   void read_object_slow(detail::StreamType& type, const detail::TypeOps& ops, void* out);
   using PointerTarget = detail::PointerTarget;
   PointerTarget read_pointer(const detail::TypeOps& static_ops, bool shared);
@@ -412,6 +443,7 @@ class BinaryReader {
   const Registry& registry_;
   LoadOptions options_;
   bool remaining_known_ = false;
+  std::uint64_t remaining_after_block_ = 0;  // source bytes after the current block, if known
   const std::uint8_t* cur_ = nullptr;
   const std::uint8_t* end_ = nullptr;
   const std::uint8_t* block_begin_ = nullptr;

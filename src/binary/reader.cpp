@@ -128,6 +128,7 @@ bool BinaryReader::load_block() {
                                             ": the archive is corrupt");
   ++block_index_;
   block_offset_ = header_offset + bf::kBlockHeaderSize;
+  if (remaining_known_) remaining_after_block_ = *source_.remaining();
   if (kind == bf::kBlockEnd) {
     end_reached_ = true;
     return false;
@@ -167,8 +168,7 @@ std::uint64_t BinaryReader::get_varint_slow() {
   fail(errc::corrupt_data, "varint longer than 64 bits");
 }
 
-std::size_t BinaryReader::read_count(std::size_t min_element_size) {
-  std::uint64_t n = get_varint();
+std::size_t BinaryReader::check_count(std::uint64_t n, std::uint64_t each) {
   if (n > options_.max_elements)
     fail(errc::limit_exceeded, "count of " + std::to_string(n) +
                                    " elements exceeds LoadOptions::max_elements (" +
@@ -177,8 +177,7 @@ std::size_t BinaryReader::read_count(std::size_t min_element_size) {
     // Checked before the caller allocates: without it a 10-byte archive claiming 2^32
     // elements would allocate gigabytes. Block headers make `remaining` an overestimate,
     // which only loosens the bound by 12 bytes per MiB.
-    std::uint64_t remaining = static_cast<std::uint64_t>(end_ - cur_) + *source_.remaining();
-    std::uint64_t each = min_element_size == 0 ? 1 : min_element_size;
+    std::uint64_t remaining = static_cast<std::uint64_t>(end_ - cur_) + remaining_after_block_;
     if (n > remaining / each)
       fail(errc::truncated_input, "count of " + std::to_string(n) + " elements of at least " +
                                       std::to_string(each) + " bytes, but only " +
@@ -187,13 +186,7 @@ std::size_t BinaryReader::read_count(std::size_t min_element_size) {
   return static_cast<std::size_t>(n);
 }
 
-void BinaryReader::read_text(std::string& out) {
-  std::size_t n = read_count(1);
-  if (static_cast<std::size_t>(end_ - cur_) >= n) {
-    out.assign(reinterpret_cast<const char*>(cur_), n);
-    cur_ += n;
-    return;
-  }
+void BinaryReader::read_text_slow(std::string& out, std::size_t n) {
   if (remaining_known_) {
     out.resize(n);
     get_raw_slow(out.data(), n);
@@ -389,19 +382,9 @@ detail::StreamType& BinaryReader::read_type_ref() {
   return impl_->types[index - 1];
 }
 
-void BinaryReader::enter_object(const detail::StreamType& type) {
-  if (frames_.size() >= options_.max_depth)
-    fail(errc::limit_exceeded, "nesting depth exceeds LoadOptions::max_depth (" +
-                                   std::to_string(options_.max_depth) + ")");
-  frames_.push_back(Frame{&type, field_, version_});
-  version_ = type.version;
-  field_ = nullptr;
-}
-
-void BinaryReader::leave_object() {
-  field_ = frames_.back().field;
-  version_ = frames_.back().version;
-  frames_.pop_back();
+void BinaryReader::fail_depth() const {
+  fail(errc::limit_exceeded, "nesting depth exceeds LoadOptions::max_depth (" +
+                                 std::to_string(options_.max_depth) + ")");
 }
 
 void BinaryReader::read_object_slow(detail::StreamType& type, const detail::TypeOps& ops, void* out) {

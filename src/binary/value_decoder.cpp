@@ -128,7 +128,7 @@ Value ValueDecoder::decode(std::string_view d, std::size_t& pos) {
       std::size_t element = pos;
       std::size_t min = descriptor_min_size(d, pos);
       if (r_.remaining_known_) {
-        std::uint64_t remaining = static_cast<std::uint64_t>(r_.end_ - r_.cur_) + *r_.source_.remaining();
+        std::uint64_t remaining = static_cast<std::uint64_t>(r_.end_ - r_.cur_) + r_.remaining_after_block_;
         if (min != 0 && n > remaining / min)
           r_.fail(errc::truncated_input, "array of " + std::to_string(n) + " elements, only " +
                                              std::to_string(remaining) + " bytes remain");
