@@ -52,8 +52,9 @@ class StableWriter {
   /// function, IoError when the sink fails.
   template <class T>
   void write(const T& value) {
+    // Sharing is per value, but CBOR's shared-reference indices count every shareable in the
+    // document, so the numbering continues from one value to the next.
     ids_.clear();
-    next_id_ = 0;
     Codec<T>::save(*this, value);
     ++objects_written_;
     maybe_flush();

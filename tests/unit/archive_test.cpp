@@ -118,3 +118,32 @@ TEST(StableArchive, ReadsSeveralValuesInOrder) {
 }
 
 }  // namespace
+
+namespace {
+
+using namespace brine_test;
+
+TEST(StableArchive, SharedObjectInSeveralValuesLoadsInEach) {
+  brine::Registry registry;
+  auto node = std::make_shared<GraphNode>();
+  node->id = 9;
+  node->next = {node};
+  brine::Buffer out;
+  brine::BufferSink sink(out);
+  brine::StableWriter writer(sink, registry);
+  writer.write(node);
+  writer.write(node);
+  writer.finish();
+  node->next.clear();
+  brine::MemorySource source(out);
+  brine::StableReader reader(source, registry);
+  for (int i = 0; i < 2; ++i) {
+    auto loaded = reader.read<std::shared_ptr<GraphNode>>();
+    EXPECT_EQ(loaded->id, 9);
+    ASSERT_EQ(loaded->next.size(), 1u);
+    EXPECT_EQ(loaded->next[0], loaded);
+    loaded->next.clear();
+  }
+}
+
+}  // namespace
