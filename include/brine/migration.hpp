@@ -4,8 +4,12 @@
 // migrations; declarative files in migrations/ build the same steps).
 #pragma once
 
+#include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "brine/value.hpp"
 
@@ -26,5 +30,50 @@ Step convert_field(std::string name, std::function<Value(const Value&)> convert)
 /// Runs several steps in order as one.
 Step sequence(std::vector<Step> steps);
 
+/// Moves `fields` of the object into its nested object field `into` (created as an object
+/// of `type` version `version` when absent).
+Step move_into(std::vector<std::string> fields, std::string into, std::string type,
+               std::uint32_t version);
+/// Moves `fields` (all when empty) out of the nested object field `from` into the object;
+/// removes `from` when it ends up empty.
+Step move_out_of(std::string from, std::vector<std::string> fields);
+
 }  // namespace migrate
+
+struct Migration;
+
+/// The migrations of one type as a migration file declares them, without its C++ type.
+struct TypeMigrations {
+  std::string name;                  ///< the type's current name
+  std::uint32_t version = 0;         ///< the version the steps lead to
+  std::vector<std::string> aliases;  ///< names the type had before (renamed_from)
+  std::vector<std::pair<std::uint32_t, std::string>> step_descriptions;
+  std::vector<std::pair<std::uint32_t, migrate::Step>> steps;  ///< from_version -> step
+};
+
+/// Migrations loaded from files (migrations/*.json, see docs/migrations.md). They upgrade
+/// state trees without any C++ type (the command-line tool does that), and install into a
+/// Registry so the program's own loads use the same steps.
+class MigrationSet {
+ public:
+  /// Adds one type's migrations. Throws SchemaError when its name or an alias is taken.
+  void add(TypeMigrations type);
+  /// The migrations of the type named `name` or aliased so, or nullptr.
+  const TypeMigrations* find(std::string_view name) const;
+  const std::vector<TypeMigrations>& types() const noexcept { return types_; }
+  /// Upgrades every object in `value` whose type this set knows to the newest version the
+  /// steps reach; renames aliased types. Throws VersionError for an object newer than the
+  /// set knows, MigrationError naming type, step and field when a step fails.
+  void upgrade(Value& value) const;
+
+ private:
+  std::vector<TypeMigrations> types_;
+};
+
+/// Parses one migration file (JSON). `source` names it in errors. Throws FormatError for
+/// malformed files, naming the file and what is wrong.
+MigrationSet parse_migrations(std::string_view json, const std::string& source = "migrations");
+/// Loads a migration file, or every *.json file of a directory (sorted by name).
+MigrationSet load_migrations(const std::filesystem::path& file_or_directory);
+
 }  // namespace brine

@@ -18,6 +18,7 @@
 #include "brine/error.hpp"
 #include "brine/hooks.hpp"
 #include "brine/layout.hpp"
+#include "brine/migration.hpp"
 #include "brine/value.hpp"
 
 namespace brine {
@@ -107,6 +108,11 @@ class Registry {
   /// Adds a migration step to the type registered as `type_name`. Throws SchemaError when a
   /// step from the same version exists or `from_version` is not older than the current one.
   void add_migration(std::string_view type_name, Migration step);
+
+  /// Installs declarative migrations (migration files) into the types registered here:
+  /// their aliases and steps. Types the set names that are not registered are skipped; a
+  /// step that conflicts with a registered one throws SchemaError.
+  void add_migrations(const MigrationSet& migrations);
 
   /// Registers a plain function under `name`; objects holding a pointer to it save the name.
   template <class R, class... Args>

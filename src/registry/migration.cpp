@@ -44,3 +44,105 @@ Step sequence(std::vector<Step> steps) {
 }
 
 }  // namespace brine::migrate
+
+namespace brine::migrate {
+
+Step move_into(std::vector<std::string> fields, std::string into, std::string type,
+               std::uint32_t version) {
+  return [fields, into, type, version](Object& o) {
+    Value* target = o.find(into);
+    if (target == nullptr) {
+      Object nested;
+      nested.type = type;
+      nested.version = version;
+      o.fields.push_back(Field{into, Value(std::move(nested))});
+      target = &o.fields.back().value;
+    } else if (target->kind() != ValueKind::object) {
+      throw MigrationError(errc::migration_failed, "field '" + into + "' to move into is not an object");
+    }
+    for (const std::string& name : fields) {
+      Value* v = o.find(name);
+      if (v == nullptr) throw MigrationError(errc::migration_failed, "field '" + name + "' to move is missing");
+      Value moved = std::move(*v);
+      o.erase(name);
+      // `target` may have moved when fields were erased before it: find it again.
+      target = o.find(into);
+      if (target->as_object().find(name) != nullptr)
+        throw MigrationError(errc::migration_failed, "field '" + name + "' already exists in '" + into + "'");
+      target->as_object().fields.push_back(Field{name, std::move(moved)});
+    }
+  };
+}
+
+Step move_out_of(std::string from, std::vector<std::string> fields) {
+  return [from, fields](Object& o) {
+    Value* source = o.find(from);
+    if (source == nullptr) throw MigrationError(errc::migration_failed, "field '" + from + "' to move out of is missing");
+    if (source->kind() != ValueKind::object)
+      throw MigrationError(errc::migration_failed, "field '" + from + "' to move out of is not an object");
+    std::vector<std::string> names = fields;
+    if (names.empty())
+      for (const Field& f : source->as_object().fields) names.push_back(f.name);
+    for (const std::string& name : names) {
+      Object& nested = o.find(from)->as_object();
+      Value* v = nested.find(name);
+      if (v == nullptr) throw MigrationError(errc::migration_failed, "field '" + from + "." + name + "' to move is missing");
+      if (o.find(name) != nullptr)
+        throw MigrationError(errc::migration_failed, "field '" + name + "' already exists");
+      Value moved = std::move(*v);
+      nested.erase(name);
+      o.fields.push_back(Field{name, std::move(moved)});
+    }
+    if (o.find(from)->as_object().fields.empty()) o.erase(from);
+  };
+}
+
+}  // namespace brine::migrate
+
+#include "registry/upgrade.hpp"
+
+namespace brine {
+
+void MigrationSet::add(TypeMigrations type) {
+  auto taken = [this](const std::string& name) { return find(name) != nullptr; };
+  if (taken(type.name))
+    throw SchemaError(errc::duplicate_registration, "migrations for type '" + type.name + "' declared twice");
+  for (const std::string& alias : type.aliases)
+    if (taken(alias) || alias == type.name)
+      throw SchemaError(errc::duplicate_registration, "name '" + alias + "' is declared by two migration files");
+  types_.push_back(std::move(type));
+}
+
+const TypeMigrations* MigrationSet::find(std::string_view name) const {
+  for (const TypeMigrations& t : types_) {
+    if (t.name == name) return &t;
+    for (const std::string& a : t.aliases)
+      if (a == name) return &t;
+  }
+  return nullptr;
+}
+
+void MigrationSet::upgrade(Value& value) const {
+  detail::upgrade_tree(
+      value,
+      [this](const std::string& name) {
+        detail::UpgradeTarget target;
+        if (const TypeMigrations* t = find(name)) {
+          target.name = &t->name;
+          target.version = t->version;
+        }
+        return target;
+      },
+      [this](const detail::UpgradeTarget& target, std::uint32_t from, std::string& description)
+          -> const migrate::Step* {
+        const TypeMigrations* t = find(*target.name);
+        for (std::size_t i = 0; i < t->steps.size(); ++i) {
+          if (t->steps[i].first != from) continue;
+          if (i < t->step_descriptions.size()) description = t->step_descriptions[i].second;
+          return &t->steps[i].second;
+        }
+        return nullptr;
+      });
+}
+
+}  // namespace brine

@@ -4,6 +4,8 @@
 
 #include "brine/registry.hpp"
 
+#include "registry/upgrade.hpp"
+
 #include <algorithm>
 #include <cxxabi.h>
 #include <deque>
@@ -270,52 +272,39 @@ std::vector<std::string> Registry::near_function_names(std::string_view name) co
 }
 
 void Registry::upgrade(Value& value) const {
-  switch (value.kind()) {
-    case ValueKind::list:
-      for (Value& e : value.as_list()) upgrade(e);
-      return;
-    case ValueKind::map:
-      for (auto& entry : value.as_map()) upgrade(entry.second);
-      return;
-    case ValueKind::object: break;
-    default: return;
-  }
-  Object& object = value.as_object();
-  if (const TypeInfo* info = find(object.type)) {
-    object.type = info->name();
-    if (object.version > info->version()) {
-      ErrorContext where;
-      where.type_name = info->name();
-      where.version = object.version;
-      throw VersionError(errc::newer_class_version,
-                         "archive written by class version " + std::to_string(object.version) +
-                             " of '" + info->name() + "', this build knows up to " +
-                             std::to_string(info->version()) +
-                             ": load it with a newer build of the program",
-                         where);
-    }
-    // Pre-order: an object is upgraded before its fields, so a step sees its children as
-    // they were archived.
-    while (object.version < info->version()) {
-      const Migration* step = info->migration_from(object.version);
-      if (step == nullptr) break;
-      try {
-        step->apply(object);
-      } catch (const std::exception& e) {
-        ErrorContext where;
-        where.type_name = info->name();
-        where.version = object.version;
-        std::string what = step->description.empty() ? "" : " (" + step->description + ")";
-        throw MigrationError(errc::migration_failed,
-                             "migration of '" + info->name() + "' v" + std::to_string(object.version) +
-                                 " -> v" + std::to_string(object.version + 1) + what +
-                                 " failed: " + e.what(),
-                             where);
-      }
-      ++object.version;
+  detail::upgrade_tree(
+      value,
+      [this](const std::string& name) {
+        detail::UpgradeTarget t;
+        if (const TypeInfo* info = find(name)) {
+          t.name = &info->name();
+          t.version = info->version();
+        }
+        return t;
+      },
+      [this](const detail::UpgradeTarget& t, std::uint32_t from, std::string& description)
+          -> const std::function<void(Object&)>* {
+        const Migration* m = find(*t.name)->migration_from(from);
+        if (m == nullptr) return nullptr;
+        description = m->description;
+        return &m->apply;
+      });
+}
+
+void Registry::add_migrations(const MigrationSet& migrations) {
+  for (const TypeMigrations& t : migrations.types()) {
+    const TypeInfo* info = find(t.name);
+    if (info == nullptr) continue;
+    if (t.version != info->version())
+      throw SchemaError(errc::migration_failed,
+                        "migration file for '" + t.name + "' leads to v" + std::to_string(t.version) +
+                            ", but this program's '" + t.name + "' is v" + std::to_string(info->version()));
+    for (const std::string& alias : t.aliases) add_alias(t.name, alias);
+    for (std::size_t i = 0; i < t.steps.size(); ++i) {
+      std::string description = i < t.step_descriptions.size() ? t.step_descriptions[i].second : "";
+      add_migration(t.name, Migration{t.steps[i].first, description, t.steps[i].second});
     }
   }
-  for (Field& f : object.fields) upgrade(f.value);
 }
 
 }  // namespace brine

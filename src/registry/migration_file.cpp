@@ -1,0 +1,221 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// migration_file.cpp: declarative migration files (JSON). See docs/migrations.md.
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "brine/error.hpp"
+#include "brine/io.hpp"
+#include "brine/migration.hpp"
+
+namespace brine {
+namespace {
+
+using Json = nlohmann::json;
+
+class FileParser {
+ public:
+  explicit FileParser(std::string source) : source_(std::move(source)) {}
+
+  [[noreturn]] void bad(const std::string& where, const std::string& what) const {
+    ErrorContext c;
+    c.source = source_;
+    c.field_path = where;
+    throw FormatError(errc::corrupt_data, "invalid migration file: " + what, c);
+  }
+
+  const Json& member(const Json& j, const char* key, const std::string& where) const {
+    auto it = j.find(key);
+    if (it == j.end()) bad(where, std::string("missing \"") + key + "\"");
+    return *it;
+  }
+  std::string text(const Json& j, const char* key, const std::string& where) const {
+    const Json& v = member(j, key, where);
+    if (!v.is_string() || v.get_ref<const std::string&>().empty())
+      bad(where + "." + key, "must be a non-empty string");
+    return v.get<std::string>();
+  }
+  std::uint32_t version(const Json& j, const char* key, const std::string& where) const {
+    const Json& v = member(j, key, where);
+    if (!v.is_number_unsigned() || v.get<std::uint64_t>() > 0xFFFFFFFFu)
+      bad(where + "." + key, "must be an unsigned 32-bit integer");
+    return static_cast<std::uint32_t>(v.get<std::uint64_t>());
+  }
+  std::vector<std::string> texts(const Json& j, const char* key, const std::string& where,
+                                 bool required) const {
+    auto it = j.find(key);
+    if (it == j.end()) {
+      if (required) bad(where, std::string("missing \"") + key + "\"");
+      return {};
+    }
+    if (!it->is_array()) bad(where + "." + key, "must be a list of strings");
+    std::vector<std::string> out;
+    for (const Json& e : *it) {
+      if (!e.is_string()) bad(where + "." + key, "must be a list of strings");
+      out.push_back(e.get<std::string>());
+    }
+    return out;
+  }
+
+  std::pair<migrate::Step, std::string> op(const Json& j, const std::string& where) const {
+    if (!j.is_object()) bad(where, "an operation must be an object");
+    std::string kind = text(j, "op", where);
+    if (kind == "rename_field") {
+      std::string from = text(j, "from", where), to = text(j, "to", where);
+      return {migrate::rename_field(from, to), "rename field '" + from + "' to '" + to + "'"};
+    }
+    if (kind == "add_field") {
+      std::string name = text(j, "name", where);
+      Value default_value = value_from_json(member(j, "default", where).dump());
+      return {migrate::add_field(name, default_value), "add field '" + name + "'"};
+    }
+    if (kind == "remove_field") {
+      std::string name = text(j, "name", where);
+      return {migrate::remove_field(name), "remove field '" + name + "'"};
+    }
+    if (kind == "convert") {
+      std::string field = text(j, "field", where), to = text(j, "to", where);
+      return {convert(field, to, j, where), "convert field '" + field + "' to " + to};
+    }
+    if (kind == "move_into") {
+      std::vector<std::string> fields = texts(j, "fields", where, true);
+      std::string into = text(j, "into", where), type = text(j, "type", where);
+      std::uint32_t v = version(j, "version", where);
+      return {migrate::move_into(fields, into, type, v), "move fields into '" + into + "'"};
+    }
+    if (kind == "move_out_of") {
+      std::string from = text(j, "from", where);
+      return {migrate::move_out_of(from, texts(j, "fields", where, false)),
+              "move fields out of '" + from + "'"};
+    }
+    bad(where + ".op", "unknown operation '" + kind +
+                           "' (known: rename_field, add_field, remove_field, convert, move_into, move_out_of)");
+  }
+
+  migrate::Step convert(const std::string& field, const std::string& to, const Json& j,
+                        const std::string& where) const {
+    auto fail = [field](const std::string& what) -> Value {
+      throw MigrationError(errc::migration_failed, "field '" + field + "': " + what);
+    };
+    if (to == "float")
+      return migrate::convert_field(field, [fail](const Value& v) {
+        if (!v.is_number()) return fail(std::string("cannot convert ") + kind_name(v.kind()) + " to float");
+        return Value(v.as_double());
+      });
+    if (to == "int")
+      return migrate::convert_field(field, [fail](const Value& v) {
+        if (!v.is_number()) return fail(std::string("cannot convert ") + kind_name(v.kind()) + " to int");
+        double d = v.as_double();
+        if (v.kind() == ValueKind::floating && (std::trunc(d) != d || std::fabs(d) > 9.0e15))
+          return fail("number " + std::to_string(d) + " is not a whole number");
+        return Value(v.kind() == ValueKind::floating ? static_cast<std::int64_t>(d) : v.as_int64());
+      });
+    if (to == "string")
+      return migrate::convert_field(field, [fail](const Value& v) {
+        switch (v.kind()) {
+          case ValueKind::text: return v;
+          case ValueKind::signed_integer: return Value(std::to_string(v.as_int64()));
+          case ValueKind::unsigned_integer: return Value(std::to_string(v.as_uint64()));
+          case ValueKind::floating: {
+            std::string s = Json(v.as_double()).dump();
+            return Value(s);
+          }
+          case ValueKind::boolean: return Value(v.as_bool() ? "true" : "false");
+          default: return fail(std::string("cannot convert ") + kind_name(v.kind()) + " to string");
+        }
+      });
+    if (to == "enum") {
+      const Json& table = member(j, "table", where);
+      if (!table.is_object() || table.empty()) bad(where + ".table", "must map strings to integers");
+      std::vector<std::pair<std::string, std::int64_t>> entries;
+      for (auto it = table.begin(); it != table.end(); ++it) {
+        if (!it->is_number_integer()) bad(where + ".table." + it.key(), "must be an integer");
+        entries.emplace_back(it.key(), it->get<std::int64_t>());
+      }
+      return migrate::convert_field(field, [entries, fail](const Value& v) {
+        if (v.kind() != ValueKind::text) return fail(std::string("cannot convert ") + kind_name(v.kind()) + " by table");
+        for (const auto& [name, number] : entries)
+          if (name == v.as_text()) return Value(number);
+        return fail("'" + v.as_text() + "' is not in the conversion table");
+      });
+    }
+    bad(where + ".to", "unknown conversion '" + to + "' (known: float, int, string, enum)");
+  }
+
+  TypeMigrations parse(std::string_view text_in) const {
+    Json doc;
+    try {
+      doc = Json::parse(text_in.begin(), text_in.end(), nullptr, true, false);
+    } catch (const Json::parse_error& e) {
+      ErrorContext c;
+      c.source = source_;
+      c.byte_offset = e.byte;
+      throw FormatError(errc::corrupt_data, std::string("malformed migration file: ") + e.what(), c);
+    }
+    if (!doc.is_object()) bad("", "the top level must be an object");
+    const Json& format = member(doc, "brine_migrations", "");
+    if (!format.is_number_unsigned() || format.get<std::uint64_t>() != 1)
+      bad("brine_migrations", "this build reads migration files of format 1");
+    TypeMigrations t;
+    t.name = text(doc, "type", "");
+    t.version = version(doc, "version", "");
+    t.aliases = texts(doc, "renamed_from", "", false);
+    auto steps = doc.find("steps");
+    if (steps != doc.end()) {
+      if (!steps->is_array()) bad("steps", "must be a list");
+      for (std::size_t i = 0; i < steps->size(); ++i) {
+        const Json& s = (*steps)[i];
+        std::string where = "steps[" + std::to_string(i) + "]";
+        if (!s.is_object()) bad(where, "a step must be an object");
+        std::uint32_t from = version(s, "from", where);
+        if (from >= t.version) bad(where + ".from", "a step must start below the type's version");
+        for (const auto& existing : t.steps)
+          if (existing.first == from) bad(where + ".from", "two steps from v" + std::to_string(from));
+        const Json& ops = member(s, "ops", where);
+        if (!ops.is_array() || ops.empty()) bad(where + ".ops", "must be a non-empty list");
+        std::vector<migrate::Step> parts;
+        std::string description;
+        for (std::size_t k = 0; k < ops.size(); ++k) {
+          auto [step, what] = op(ops[k], where + ".ops[" + std::to_string(k) + "]");
+          parts.push_back(std::move(step));
+          description += (description.empty() ? "" : "; ") + what;
+        }
+        t.steps.emplace_back(from, migrate::sequence(std::move(parts)));
+        t.step_descriptions.emplace_back(from, description);
+      }
+    }
+    return t;
+  }
+
+ private:
+  std::string source_;
+};
+
+}  // namespace
+
+MigrationSet parse_migrations(std::string_view json, const std::string& source) {
+  MigrationSet set;
+  set.add(FileParser(source).parse(json));
+  return set;
+}
+
+MigrationSet load_migrations(const std::filesystem::path& file_or_directory) {
+  MigrationSet set;
+  std::vector<std::filesystem::path> files;
+  std::error_code ec;
+  if (std::filesystem::is_directory(file_or_directory, ec)) {
+    for (const auto& entry : std::filesystem::directory_iterator(file_or_directory))
+      if (entry.path().extension() == ".json") files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+  } else {
+    files.push_back(file_or_directory);
+  }
+  for (const auto& f : files) set.add(FileParser(f.string()).parse(read_file(f)));
+  return set;
+}
+
+}  // namespace brine

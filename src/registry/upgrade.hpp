@@ -1,0 +1,75 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// registry/upgrade.hpp: the migration runner shared by Registry and MigrationSet (private).
+#pragma once
+
+#include <exception>
+#include <string>
+
+#include "brine/error.hpp"
+#include "brine/value.hpp"
+
+namespace brine::detail {
+
+/// What the runner needs to know of a type: its canonical name, its current version, and
+/// its step from a version (with a description for messages).
+struct UpgradeTarget {
+  const std::string* name = nullptr;  // nullptr: unknown type, left as it is
+  std::uint32_t version = 0;
+};
+
+/// Upgrades every object in `value`, wherever it sits (lists, maps, fields, behind pointers).
+/// `lookup(type name)` gives an UpgradeTarget; `step(target, from, description&)` returns the
+/// step function or nullptr. Pre-order: an object is upgraded before its fields, so a step
+/// sees its children as they were archived.
+template <class Lookup, class StepOf>
+void upgrade_tree(Value& value, const Lookup& lookup, const StepOf& step_of) {
+  switch (value.kind()) {
+    case ValueKind::list:
+      for (Value& e : value.as_list()) upgrade_tree(e, lookup, step_of);
+      return;
+    case ValueKind::map:
+      for (auto& entry : value.as_map()) upgrade_tree(entry.second, lookup, step_of);
+      return;
+    case ValueKind::object: break;
+    default: return;
+  }
+  Object& object = value.as_object();
+  UpgradeTarget target = lookup(object.type);
+  if (target.name != nullptr) {
+    object.type = *target.name;
+    if (object.version > target.version) {
+      ErrorContext where;
+      where.type_name = object.type;
+      where.version = object.version;
+      throw VersionError(errc::newer_class_version,
+                         "archive written by class version " + std::to_string(object.version) +
+                             " of '" + object.type + "', this build knows up to " +
+                             std::to_string(target.version) +
+                             ": load it with a newer build of the program",
+                         where);
+    }
+    while (object.version < target.version) {
+      std::string description;
+      const auto* step = step_of(target, object.version, description);
+      if (step == nullptr) break;
+      try {
+        (*step)(object);
+      } catch (const std::exception& e) {
+        ErrorContext where;
+        where.type_name = object.type;
+        where.version = object.version;
+        std::string what = description.empty() ? "" : " (" + description + ")";
+        throw MigrationError(errc::migration_failed,
+                             "migration of '" + object.type + "' v" + std::to_string(object.version) +
+                                 " -> v" + std::to_string(object.version + 1) + what +
+                                 " failed: " + e.what(),
+                             where);
+      }
+      ++object.version;
+    }
+  }
+  for (Field& f : object.fields) upgrade_tree(f.value, lookup, step_of);
+}
+
+}  // namespace brine::detail

@@ -1,0 +1,140 @@
+// Declarative migrations: migration files drive upgrades with and without the C++ types.
+
+#include <brine/brine.hpp>
+
+#include "test_util.hpp"
+
+namespace {
+
+const char* kLinearFile = R"({
+  "brine_migrations": 1,
+  "type": "nn.Linear",
+  "version": 3,
+  "renamed_from": ["nn.Dense"],
+  "steps": [
+    {"from": 1, "ops": [{"op": "rename_field", "from": "W", "to": "weights"},
+                        {"op": "rename_field", "from": "b", "to": "bias"}]},
+    {"from": 2, "ops": [{"op": "add_field", "name": "activation", "default": "relu"},
+                        {"op": "convert", "field": "units", "to": "int"},
+                        {"op": "remove_field", "name": "legacy"}]}
+  ]
+})";
+
+brine::Value old_dense() {
+  brine::Object o;
+  o.type = "nn.Dense";
+  o.version = 1;
+  o.fields = {{"W", brine::Value(brine::Value::List{brine::Value(1.5)})},
+              {"b", brine::Value(brine::Value::List{})},
+              {"units", brine::Value(4.0)},
+              {"legacy", brine::Value(true)}};
+  return brine::Value(std::move(o));
+}
+
+TEST(DeclarativeMigration, UpgradesStateWithoutCppTypes) {
+  brine::MigrationSet set = brine::parse_migrations(kLinearFile, "nn.Linear.json");
+  // Objects anywhere: in a list, in a map, in a field of another object.
+  brine::Value::Map map;
+  map["layer"] = old_dense();
+  brine::Value tree(brine::Value::List{old_dense(), brine::Value(map)});
+  set.upgrade(tree);
+  for (const brine::Object* o : {&tree.as_list()[0].as_object(), &tree.as_list()[1].as_map().at("layer").as_object()}) {
+    EXPECT_EQ(o->type, "nn.Linear");
+    EXPECT_EQ(o->version, 3u);
+    ASSERT_NE(o->find("weights"), nullptr);
+    EXPECT_EQ(o->find("weights")->as_list()[0].as_double(), 1.5);
+    EXPECT_EQ(o->find("activation")->as_text(), "relu");
+    EXPECT_EQ(o->find("units")->kind(), brine::ValueKind::signed_integer);
+    EXPECT_EQ(o->find("legacy"), nullptr);
+    EXPECT_EQ(o->find("W"), nullptr);
+  }
+}
+
+TEST(DeclarativeMigration, ConvertFailureNamesField) {
+  brine::MigrationSet set = brine::parse_migrations(kLinearFile, "nn.Linear.json");
+  brine::Value v = old_dense();
+  *v.as_object().find("units") = brine::Value(2.5);
+  try {
+    set.upgrade(v);
+    FAIL() << "converted 2.5 to int";
+  } catch (const brine::MigrationError& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("'nn.Linear' v2 -> v3"), std::string::npos) << what;
+    EXPECT_NE(what.find("'units'"), std::string::npos) << what;
+  }
+}
+
+TEST(DeclarativeMigration, ConvertsStringToEnumByTable) {
+  brine::MigrationSet set = brine::parse_migrations(R"({"brine_migrations": 1, "type": "ui.Pen", "version": 2,
+    "steps": [{"from": 1, "ops": [{"op": "convert", "field": "color", "to": "enum", "table": {"red": 1, "green": 2}},
+                                  {"op": "convert", "field": "width", "to": "string"},
+                                  {"op": "convert", "field": "alpha", "to": "float"}]}]})");
+  brine::Object o{"ui.Pen", 1, {{"color", brine::Value("green")}, {"width", brine::Value(std::int64_t{3})},
+                                {"alpha", brine::Value(std::int64_t{1})}}, std::nullopt};
+  brine::Value v(o);
+  set.upgrade(v);
+  EXPECT_EQ(v.as_object().find("color")->as_int64(), 2);
+  EXPECT_EQ(v.as_object().find("width")->as_text(), "3");
+  EXPECT_EQ(v.as_object().find("alpha")->kind(), brine::ValueKind::floating);
+}
+
+TEST(DeclarativeMigration, MovesFieldsIntoAndOutOfNestedObjects) {
+  brine::MigrationSet set = brine::parse_migrations(R"({"brine_migrations": 1, "type": "geo.Shape", "version": 3,
+    "steps": [{"from": 1, "ops": [{"op": "move_into", "fields": ["x", "y"], "into": "origin", "type": "geo.Point", "version": 1}]},
+              {"from": 2, "ops": [{"op": "move_out_of", "from": "style", "fields": ["color"]}]}]})");
+  brine::Object style{"ui.Style", 1, {{"color", brine::Value("red")}, {"dash", brine::Value(false)}}, std::nullopt};
+  brine::Object o{"geo.Shape", 1, {{"x", brine::Value(1.0)}, {"y", brine::Value(2.0)}, {"style", brine::Value(style)}}, std::nullopt};
+  brine::Value v(o);
+  set.upgrade(v);
+  const brine::Object& s = v.as_object();
+  ASSERT_NE(s.find("origin"), nullptr);
+  EXPECT_EQ(s.find("origin")->as_object().type, "geo.Point");
+  EXPECT_EQ(s.find("origin")->as_object().find("y")->as_double(), 2.0);
+  EXPECT_EQ(s.find("x"), nullptr);
+  EXPECT_EQ(s.find("color")->as_text(), "red");
+  EXPECT_EQ(s.find("style")->as_object().find("color"), nullptr);
+  EXPECT_NE(s.find("style")->as_object().find("dash"), nullptr);
+}
+
+TEST(DeclarativeMigration, RejectsMalformedFileNamingWhere) {
+  EXPECT_THROW_WITH(brine::parse_migrations(R"({"brine_migrations": 1, "type": "a.B", "version": 2,
+      "steps": [{"from": 1, "ops": [{"op": "rename_feild", "from": "a", "to": "b"}]}]})", "a.B.json"),
+                    brine::FormatError, "unknown operation 'rename_feild'");
+  EXPECT_THROW_WITH(brine::parse_migrations("{\"brine_migrations\": 1, \"type\": ", "x.json"), brine::FormatError,
+                    "x.json");
+  EXPECT_THROW_WITH(brine::parse_migrations(R"({"brine_migrations": 1, "type": "a.B", "version": 2,
+      "steps": [{"from": 2, "ops": [{"op": "remove_field", "name": "a"}]}]})"),
+                    brine::FormatError, "below the type's version");
+}
+
+// The same file drives the program's own loads.
+struct Linear {
+  BRINE_TYPE("nn.Linear", 3);
+  std::vector<double> weights, bias;
+  std::string activation;
+  std::int64_t units = 0;
+  template <class A> void getstate(A& ar) const { ar("weights", weights)("bias", bias)("activation", activation)("units", units); }
+  template <class A> void setstate(A& ar) { ar("weights", weights)("bias", bias)("activation", activation)("units", units); }
+};
+
+TEST(DeclarativeMigration, InstallsIntoRegistryForProgramLoads) {
+  brine::Registry registry;
+  registry.add<Linear>();
+  registry.add_migrations(brine::parse_migrations(kLinearFile));
+  Linear l = brine::from_state<Linear>(old_dense(), registry);
+  EXPECT_EQ(l.weights, (std::vector<double>{1.5}));
+  EXPECT_EQ(l.activation, "relu");
+  EXPECT_EQ(l.units, 4);
+}
+
+TEST(DeclarativeMigration, LoadsEveryFileOfADirectory) {
+  brine_test::TempDir dir;
+  brine::write_file_atomically(dir / "nn.Linear.json", kLinearFile);
+  brine::write_file_atomically(dir / "ui.Pen.json", R"({"brine_migrations": 1, "type": "ui.Pen", "version": 1})");
+  brine::write_file_atomically(dir / "README.md", "not a migration file");
+  brine::MigrationSet set = brine::load_migrations(dir.path());
+  EXPECT_EQ(set.types().size(), 2u);
+  EXPECT_NE(set.find("nn.Dense"), nullptr);
+}
+
+}  // namespace
