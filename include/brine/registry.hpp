@@ -50,6 +50,8 @@ class TypeInfo {
   const Migration* migration_from(std::uint32_t from_version) const noexcept;
   /// The field layout of the current version, computed once.
   const Layout& layout() const;
+  /// Fields left out of identifier() (caches, data paths: not the object's identity).
+  const std::vector<std::string>& identifier_excludes() const noexcept { return identifier_excludes_; }
 
  private:
   friend class Registry;
@@ -59,6 +61,7 @@ class TypeInfo {
   const detail::TypeOps* ops_ = nullptr;
   std::vector<BaseClass> bases_;
   std::vector<Migration> migrations_;
+  std::vector<std::string> identifier_excludes_;
   mutable std::once_flag layout_once_;
   mutable std::unique_ptr<Layout> layout_;
 };
@@ -105,6 +108,8 @@ class Registry {
   void add_alias(std::string_view type_name, std::string alias);
   /// Declares `base` a base class of `derived` (both get registered if needed).
   void add_base(const detail::TypeOps& derived, const detail::TypeOps& base, void* (*upcast)(void*));
+  /// Leaves `field` of the type registered as `type_name` out of identifiers.
+  void exclude_from_identifier(std::string_view type_name, std::string field);
   /// Adds a migration step to the type registered as `type_name`. Throws SchemaError when a
   /// step from the same version exists or `from_version` is not older than the current one.
   void add_migration(std::string_view type_name, Migration step);
@@ -176,6 +181,12 @@ class TypeRegistration {
                               std::string description = {}) {
     registry_->add_migration(info_->name(),
                              Migration{from_version, std::move(description), std::move(step)});
+    return *this;
+  }
+  /// Leaves these fields out of brine::identifier() (caches, data paths).
+  template <class... Names>
+  TypeRegistration& exclude_from_identifier(Names... fields) {
+    (registry_->exclude_from_identifier(info_->name(), std::string(fields)), ...);
     return *this;
   }
   const TypeInfo& info() const noexcept { return *info_; }

@@ -178,6 +178,16 @@ void Registry::add_base(const detail::TypeOps& derived, const detail::TypeOps& b
   info->bases_.push_back(BaseClass{base.cpp_type, upcast});
 }
 
+void Registry::exclude_from_identifier(std::string_view type_name, std::string field) {
+  std::unique_lock lock(impl_->mutex);
+  TypeInfo* info = impl_->find_locked(type_name);
+  if (info == nullptr)
+    throw SchemaError(errc::unknown_type, "cannot exclude a field of unregistered type '" + std::string(type_name) + "'");
+  for (const std::string& f : info->identifier_excludes_)
+    if (f == field) return;
+  info->identifier_excludes_.push_back(std::move(field));
+}
+
 void Registry::add_migration(std::string_view type_name, Migration step) {
   std::unique_lock lock(impl_->mutex);
   TypeInfo* info = impl_->find_locked(type_name);
