@@ -6,8 +6,12 @@
 //   records   200,000 records of i64, f64, 8-16 chars, 16 floats, 3-entry map [20,000]
 //   graph     100,000 NodeA/NodeB in a shared_ptr DAG, 1,000 roots, 30% shared [10,000, 100]
 // Ops:        save (object -> in-memory archive), load (archive -> default-constructed object)
-// Libraries:  memcpy (limit row: the canonical bytes), cereal_binary, boost_binary
-//             [brine_binary, brine_stable when built with brine]
+// Libraries:  memcpy (limit row: the canonical bytes), cereal_binary, boost_binary,
+//             cereal_json, cereal_xml, boost_text, boost_xml
+//             [brine_binary, brine_stable, brine_json when built with brine]
+// Text rows (cereal_json, cereal_xml, boost_text, boost_xml, brine_json) take seconds per op
+// at full size: they run one iteration per repetition and their loads are not primed
+// (WORKLOADS.md); see bench_load.
 //
 // Rows are named <workload>/<op>/<library>. MB/s are canonical payload bytes per second, the
 // same basis for every library, so MB/s ratios are time ratios. Counters: archive_bytes (the
@@ -27,13 +31,20 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "adapters/boost_binary.hpp"
+#include "adapters/boost_text.hpp"
+#include "adapters/boost_xml.hpp"
 #if BRINE_BENCH_HAVE_BRINE
 #include "adapters/brine_binary.hpp"
+#include "adapters/brine_json.hpp"
+#include "adapters/brine_stable.hpp"
 #endif
 #include "adapters/cereal_binary.hpp"
+#include "adapters/cereal_json.hpp"
+#include "adapters/cereal_xml.hpp"
 #include "adapters/memcpy.hpp"
 #include "support/streams.hpp"
 #include "workloads/canonical.hpp"
@@ -59,6 +70,13 @@ void fail(benchmark::State& state, const std::string& row, const std::string& me
 std::string row_name(const char* workload, const char* op, const char* library) {
   return std::string(workload) + "/" + op + "/" + library;
 }
+
+/// True for an adapter that declares `static constexpr bool is_text = true` (a text format:
+/// cereal JSON and XML, Boost text and XML, brine JSON); false when the member is absent.
+template <class A, class = void>
+struct IsTextAdapter : std::false_type {};
+template <class A>
+struct IsTextAdapter<A, std::void_t<decltype(A::is_text)>> : std::bool_constant<A::is_text> {};
 
 // ---- Workloads: what to generate and what a loaded object must satisfy beyond its CRC.
 
@@ -235,7 +253,9 @@ void bench_load(benchmark::State& state) {
     typename Subject::Data loaded{};
     // Untimed prime, as in the reference rounds: the timed loads then allocate from memory
     // the allocator has just used and freed, not from pages the process never touched.
-    A::load(archive, loaded);
+    // WORKLOADS.md does not prime text formats (seconds per op dwarf the effect), and a
+    // prime would double the time their rows take.
+    if constexpr (!IsTextAdapter<A>::value) A::load(archive, loaded);
     for (auto _ : state) {
       if constexpr (!Subject::kIsLimitRow) {
         // Destroying the previous object is not part of a load, so it happens with the timer
@@ -245,6 +265,8 @@ void bench_load(benchmark::State& state) {
         // never-touched memory and so time first-touch page faults (~9.5 us per 4 KiB page
         // on this VM): records/load/cereal_binary measured 341 ms that way against 45 ms this
         // way, an artifact no long-lived program has, while holding iterations x ~100 MB.
+        // (A text row's first load finds `loaded` still default-constructed; the reset is
+        // then a no-op, but the allocator is settled all the same.)
         state.PauseTiming();
         loaded = typename Subject::Data{};
         settle_allocator();
@@ -262,24 +284,32 @@ void bench_load(benchmark::State& state) {
 
 // ---- Registration: every workload x op x adapter, in table order.
 
-void register_row(const char* workload, const char* op, const char* library,
+// Text rows take 0.2-3 s per op at full size (WORKLOADS.md's reference: records cereal_json
+// save 1.2 s, load 3.0 s), so they run exactly one timed iteration per repetition, whatever
+// --benchmark_min_time says: left to Google Benchmark, a row under the 0.5 s default would
+// be run again with more iterations, and each call of a body also pays an untimed save and
+// a verification load. --benchmark_repetitions still repeats them.
+void register_row(const char* workload, const char* op, const char* library, bool text,
                   void (*body)(benchmark::State&)) {
   const std::string row = row_name(workload, op, library);
-  benchmark::RegisterBenchmark(row.c_str(), body)->Unit(benchmark::kMillisecond)->UseRealTime();
+  auto* b = benchmark::RegisterBenchmark(row.c_str(), body);
+  b->Unit(benchmark::kMillisecond)->UseRealTime();
+  if (text) b->Iterations(1);
 }
 
 template <class W, template <class> class S, class A>
 void register_save() {
-  register_row(W::name, "save", A::name, &bench_save<W, S, A>);
+  register_row(W::name, "save", A::name, IsTextAdapter<A>::value, &bench_save<W, S, A>);
 }
 
 template <class W, template <class> class S, class A>
 void register_load() {
-  register_row(W::name, "load", A::name, &bench_load<W, S, A>);
+  register_row(W::name, "load", A::name, IsTextAdapter<A>::value, &bench_load<W, S, A>);
 }
 
 // A new library is one adapter header plus a register_save/register_load line per op here
 // (brine's rows under #if BRINE_BENCH_HAVE_BRINE, which CMake defines when brine::brine exists).
+// Saves, then loads; within each, binary rows before text rows.
 template <class W>
 void register_workload() {
   register_save<W, PayloadSubject, MemcpyAdapter>();
@@ -287,6 +317,14 @@ void register_workload() {
   register_save<W, ObjectSubject, BoostBinaryAdapter>();
 #if BRINE_BENCH_HAVE_BRINE
   register_save<W, ObjectSubject, BrineBinaryAdapter>();
+  register_save<W, ObjectSubject, BrineStableAdapter>();
+#endif
+  register_save<W, ObjectSubject, CerealJsonAdapter>();
+  register_save<W, ObjectSubject, CerealXmlAdapter>();
+  register_save<W, ObjectSubject, BoostTextAdapter>();
+  register_save<W, ObjectSubject, BoostXmlAdapter>();
+#if BRINE_BENCH_HAVE_BRINE
+  register_save<W, ObjectSubject, BrineJsonAdapter>();
 #endif
 
   register_load<W, PayloadSubject, MemcpyAdapter>();
@@ -294,6 +332,14 @@ void register_workload() {
   register_load<W, ObjectSubject, BoostBinaryAdapter>();
 #if BRINE_BENCH_HAVE_BRINE
   register_load<W, ObjectSubject, BrineBinaryAdapter>();
+  register_load<W, ObjectSubject, BrineStableAdapter>();
+#endif
+  register_load<W, ObjectSubject, CerealJsonAdapter>();
+  register_load<W, ObjectSubject, CerealXmlAdapter>();
+  register_load<W, ObjectSubject, BoostTextAdapter>();
+  register_load<W, ObjectSubject, BoostXmlAdapter>();
+#if BRINE_BENCH_HAVE_BRINE
+  register_load<W, ObjectSubject, BrineJsonAdapter>();
 #endif
 }
 
