@@ -120,7 +120,8 @@ void remove_interrupted_saves(const fs::path& dir) {
     std::string rest = name.substr(target.size());
     if (!parse_checkpoint_name(target) || rest.rfind(".tmp", 0) != 0) continue;
     std::error_code ec;
-    if (fs::remove(entry.path(), ec)) std::cerr << "removed interrupted save " << entry.path().string() << '\n';
+    if (fs::remove(entry.path(), ec))
+      std::cerr << "removed interrupted save " << entry.path().string() << '\n';
   }
 }
 
@@ -168,7 +169,8 @@ void save_checkpoint(const fs::path& dir, const sample::TrainingJob& job) {
   for (std::size_t i = 0; i + kKeep < checkpoints.size(); ++i) {
     std::error_code ec;
     fs::remove(checkpoints[i].path, ec);
-    if (ec) std::cerr << "cannot remove " << checkpoints[i].path.string() << ": " << ec.message() << '\n';
+    if (ec)
+      std::cerr << "cannot remove " << checkpoints[i].path.string() << ": " << ec.message() << '\n';
   }
 }
 
@@ -190,7 +192,8 @@ std::uint64_t digest(const sample::Mlp& model) {
   std::cerr << "checkpoint_train: " << why << "\n"
             << "usage: checkpoint_train --dir DIR [--steps N] [--every K] [--result FILE]\n"
             << "  trains for N steps (default 2000), saving DIR/step-NNNNNN.brine every K steps\n"
-            << "  (default 100) and keeping the last " << kKeep << "; resumes from the newest valid one\n";
+            << "  (default 100) and keeping the last " << kKeep
+            << "; resumes from the newest valid one\n";
   std::exit(2);
 }
 
@@ -231,7 +234,8 @@ int run(const Options& options) {
   if (!loaded) std::printf("no valid checkpoint in %s: starting at step 0\n", options.dir.c_str());
   sample::TrainingJob job = loaded ? std::move(*loaded) : sample::TrainingJob(data);
   if (job.step() > options.steps)
-    std::printf("checkpoint is at step %" PRIu64 ", past --steps %" PRIu64 "\n", job.step(), options.steps);
+    std::printf("checkpoint is at step %" PRIu64 ", past --steps %" PRIu64 "\n", job.step(),
+                options.steps);
   std::fflush(stdout);
 
   while (job.step() < options.steps) {
@@ -246,8 +250,8 @@ int run(const Options& options) {
 
   auto [loss, accuracy] = job.evaluate();
   if (options.result) brine::save_binary(*options.result, job);
-  std::printf("final: step %" PRIu64 "  loss %.6f  accuracy %.4f  digest %016" PRIx64 "\n", job.step(),
-              loss, accuracy, digest(job.model()));
+  std::printf("final: step %" PRIu64 "  loss %.6f  accuracy %.4f  digest %016" PRIx64 "\n",
+              job.step(), loss, accuracy, digest(job.model()));
   return 0;
 }
 

@@ -97,7 +97,8 @@ class Job {
   /// Sleeps up to `d`, returning early if the job exits.
   void sleep_for(Clock::duration d) {
     auto until = Clock::now() + d;
-    while (running() && Clock::now() < until) std::this_thread::sleep_for(std::chrono::microseconds(500));
+    while (running() && Clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
   }
   void kill() {
     ::kill(pid_, SIGKILL);
@@ -116,7 +117,8 @@ class Job {
   void expect_success(const std::string& what) {
     int status = wait();
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-      fail(what + " did not exit cleanly (status " + std::to_string(status) + "); stderr:\n" + err());
+      fail(what + " did not exit cleanly (status " + std::to_string(status) + "); stderr:\n" +
+           err());
   }
   std::string out() const { return slurp(out_); }
   std::string err() const { return slurp(err_); }
@@ -227,7 +229,8 @@ int run(const Options& options) {
   reference.expect_success("the uninterrupted run");
   const auto full_run = Clock::now() - start;
   const auto per_checkpoint = full_run / static_cast<Clock::rep>(options.steps / options.every);
-  std::cout << "uninterrupted run: " << seconds(full_run) << " s, " << digest_of(reference.out()) << '\n';
+  std::cout << "uninterrupted run: " << seconds(full_run) << " s, " << digest_of(reference.out())
+            << '\n';
 
   // Kill rounds, three kinds in turn. (0) Wait until the job writes a new checkpoint, then kill
   // it before its next one: kills land mid-run with checkpoints on disk, so resuming is
@@ -309,8 +312,8 @@ int run(const Options& options) {
     auto diff = std::mismatch(a.begin(), a.end(), b.begin(), b.end());
     fail("results differ: " + ref_result.string() + " (" + std::to_string(a.size()) + " bytes, " +
          digest_of(reference.out()) + ") vs " + crash_result.string() + " (" +
-         std::to_string(b.size()) + " bytes, " + digest_of(final_out) + "), first difference at byte " +
-         std::to_string(diff.first - a.begin()));
+         std::to_string(b.size()) + " bytes, " + digest_of(final_out) +
+         "), first difference at byte " + std::to_string(diff.first - a.begin()));
   }
   if (digest_of(reference.out()) != digest_of(final_out)) fail("digests differ");
 
@@ -323,8 +326,8 @@ int run(const Options& options) {
   if (checkpoints > 3) fail(std::to_string(checkpoints) + " checkpoints kept, expected at most 3");
 
   std::cout << "crash test passed: " << kills << " kills (" << kills_after_checkpoint
-            << " after a new checkpoint, " << kills_in_save << " during a save), " << corrupt_skipped
-            << " damaged checkpoints skipped, result bit-identical (digest "
+            << " after a new checkpoint, " << kills_in_save << " during a save), "
+            << corrupt_skipped << " damaged checkpoints skipped, result bit-identical (digest "
             << digest_of(final_out) << "), " << seconds(Clock::now() - test_start) << " s\n";
   return 0;
 }

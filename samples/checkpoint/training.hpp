@@ -147,7 +147,8 @@ struct SgdMomentum {
     ar("learning_rate", learning_rate)("momentum", momentum)("velocity", velocity);
   }
 
-  void update(std::vector<float>& param, std::vector<float>& v, const std::vector<float>& grad) const {
+  void update(std::vector<float>& param, std::vector<float>& v,
+              const std::vector<float>& grad) const {
     for (std::size_t i = 0; i < param.size(); ++i) {
       v[i] = momentum * v[i] + grad[i];
       param[i] -= learning_rate * v[i];

@@ -71,7 +71,8 @@ inline Socket listen_on(std::uint16_t port) {
 inline std::uint16_t bound_port(const Socket& s) {
   sockaddr_in addr{};
   socklen_t len = sizeof addr;
-  if (::getsockname(s.fd(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) throw_errno("getsockname");
+  if (::getsockname(s.fd(), reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    throw_errno("getsockname");
   return ntohs(addr.sin_port);
 }
 
@@ -91,7 +92,8 @@ inline Socket accept_one(const Socket& listener, int seconds) {
   while ((ready = ::poll(&p, 1, seconds < 0 ? -1 : seconds * 1000)) < 0 && errno == EINTR) {
   }
   if (ready < 0) throw_errno("poll");
-  if (ready == 0) throw std::runtime_error("no client connected within " + std::to_string(seconds) + " s");
+  if (ready == 0)
+    throw std::runtime_error("no client connected within " + std::to_string(seconds) + " s");
   Socket s(::accept4(listener.fd(), nullptr, nullptr, SOCK_CLOEXEC));
   if (s.fd() < 0) throw_errno("accept");
   return s;
@@ -112,7 +114,8 @@ inline Socket connect_to(std::uint16_t port) {
 /// Sends a frame. Prefix and payload go out in one send: two small writes would meet Nagle's
 /// algorithm and the peer's delayed ACK, adding ~40 ms to every request.
 inline void send_frame(const Socket& s, std::string_view payload) {
-  if (payload.size() > kMaxFrame) throw FrameTooLarge("frame of " + std::to_string(payload.size()) + " bytes");
+  if (payload.size() > kMaxFrame)
+    throw FrameTooLarge("frame of " + std::to_string(payload.size()) + " bytes");
   std::string frame(4 + payload.size(), '\0');
   auto n = static_cast<std::uint32_t>(payload.size());
   for (int i = 0; i < 4; ++i) frame[i] = static_cast<char>((n >> (8 * i)) & 0xFF);
@@ -148,13 +151,15 @@ inline std::optional<std::string> recv_frame(const Socket& s) {
   std::size_t got = recv_exactly(s, reinterpret_cast<char*>(prefix), 4);
   if (got == 0) return std::nullopt;
   if (got < 4) throw std::runtime_error("connection closed inside a frame's length prefix");
-  std::uint32_t n = static_cast<std::uint32_t>(prefix[0]) | static_cast<std::uint32_t>(prefix[1]) << 8 |
-                    static_cast<std::uint32_t>(prefix[2]) << 16 | static_cast<std::uint32_t>(prefix[3]) << 24;
+  std::uint32_t n =
+      static_cast<std::uint32_t>(prefix[0]) | static_cast<std::uint32_t>(prefix[1]) << 8 |
+      static_cast<std::uint32_t>(prefix[2]) << 16 | static_cast<std::uint32_t>(prefix[3]) << 24;
   if (n > kMaxFrame)
     throw FrameTooLarge("frame of " + std::to_string(n) + " bytes exceeds the limit of " +
                         std::to_string(kMaxFrame));
   std::string payload(n, '\0');
-  if (recv_exactly(s, payload.data(), n) < n) throw std::runtime_error("connection closed inside a frame");
+  if (recv_exactly(s, payload.data(), n) < n)
+    throw std::runtime_error("connection closed inside a frame");
   return payload;
 }
 

@@ -102,12 +102,14 @@ std::unique_ptr<net::Reply> compute(const net::ComputeRequest& request) {
   double result = 0;
   if (request.op == "sum" || request.op == "mean") {
     for (double x : v) result += x;
-    if (request.op == "mean") result = v.empty() ? std::nan("") : result / static_cast<double>(v.size());
+    if (request.op == "mean")
+      result = v.empty() ? std::nan("") : result / static_cast<double>(v.size());
   } else if (request.op == "max") {
     result = v.empty() ? -HUGE_VAL : v[0];
     for (double x : v) result = x > result ? x : result;
   } else {
-    return error_reply(request.id, net::kUnknownOperation, "unknown operation '" + request.op + "'");
+    return error_reply(request.id, net::kUnknownOperation,
+                       "unknown operation '" + request.op + "'");
   }
   auto reply = std::make_unique<net::ComputeReply>();
   reply->request_id = request.id;
@@ -252,11 +254,17 @@ void expect_error(Client& client, Check& check, const std::string& what, std::st
                   std::uint64_t reply_id, std::uint32_t code, const std::string& mention) {
   auto reply = client.exchange(frame, reply_id);
   auto* error = dynamic_cast<const net::ErrorReply*>(reply.get());
-  bool ok = error != nullptr && error->code == code && error->message.find(mention) != std::string::npos;
-  std::string got = error ? "ErrorReply " + std::to_string(error->code) : "not an ErrorReply";
-  if (ok) check.expect(true, what + " -> " + got + " naming '" + mention + "'");
-  else check.expect(false, what + " -> " + got + (error ? ": " + error->message : "") +
-                               " (expected code " + std::to_string(code) + " naming '" + mention + "')");
+  bool ok =
+      error != nullptr && error->code == code && error->message.find(mention) != std::string::npos;
+  std::string line = what + " -> " + (error ? "ErrorReply " + std::to_string(error->code)
+                                             : std::string("not an ErrorReply"));
+  if (ok) {
+    line += " naming '" + mention + "'";
+  } else {
+    if (error) line += ": " + error->message;
+    line += " (expected code " + std::to_string(code) + " naming '" + mention + "')";
+  }
+  check.expect(ok, line);
 }
 
 template <class T>
@@ -282,8 +290,9 @@ void run_requests(std::uint16_t port, Check& check) {
   newer.id = client.next_id();
   newer.op = "sum";
   newer.values = {1, 2};
-  expect_error(client, check, "newer class version", request_frame(newer, client.later_registry()), 0,
-               static_cast<std::uint32_t>(brine::errc::newer_class_version), "net.ComputeRequest");
+  expect_error(client, check, "newer class version", request_frame(newer, client.later_registry()),
+               0, static_cast<std::uint32_t>(brine::errc::newer_class_version),
+               "net.ComputeRequest");
 
   // One flipped bit in an otherwise good request: the block checksum catches it.
   net::ComputeRequest good;
@@ -322,8 +331,8 @@ void send_oversized_frame(std::uint16_t port, Check& check) {
   if (bytes) reply = brine::from_binary<std::unique_ptr<net::Reply>>(*bytes, registry);
   auto* error = dynamic_cast<const net::ErrorReply*>(reply.get());
   check.expect(error != nullptr && error->code == net::kFrameTooLarge,
-               "oversized length prefix -> " +
-                   (error ? "ErrorReply " + std::to_string(error->code) : std::string("no ErrorReply")));
+               "oversized length prefix -> " + (error ? "ErrorReply " + std::to_string(error->code)
+                                                      : std::string("no ErrorReply")));
   check.expect(!net::recv_frame(socket), "then the server closes that connection");
 }
 
@@ -375,10 +384,11 @@ int run_demo() {
 }
 
 [[noreturn]] void usage() {
-  std::fprintf(stderr,
-               "usage: network_demo              fork a server and a client on an ephemeral port\n"
-               "       network_demo serve [PORT] serve connections on 127.0.0.1:PORT (default: any)\n"
-               "       network_demo client PORT  run the client's requests against a server\n");
+  std::fprintf(
+      stderr,
+      "usage: network_demo              fork a server and a client on an ephemeral port\n"
+      "       network_demo serve [PORT] serve connections on 127.0.0.1:PORT (default: any)\n"
+      "       network_demo client PORT  run the client's requests against a server\n");
   std::exit(2);
 }
 
