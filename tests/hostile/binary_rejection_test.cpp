@@ -14,6 +14,20 @@
 #include "test_util.hpp"
 
 
+namespace hostile {
+
+float twice(float x) { return 2 * x; }
+double twice_double(double x) { return 2 * x; }
+
+struct Activation {
+  BRINE_TYPE("hostile.Activation", 1);
+  float (*fn)(float) = nullptr;
+  template <class A> void getstate(A& ar) const { ar("fn", fn); }
+  template <class A> void setstate(A& ar) { ar("fn", fn); }
+};
+
+}  // namespace hostile
+
 namespace {
 
 using hostile::Doc;
@@ -265,6 +279,33 @@ TEST(BinaryReaderRejects, TypeDefinedTwice) {
   std::string same_name = hostile::edit_at(bytes, kPointDefinition, 0, 14, "\x0Bhostile.Doc");
   auto e = hostile::expect_error<brine::FormatError>([&] { load_doc(same_name); }, "type 'hostile.Doc' defined twice");
   EXPECT_EQ(e.code(), brine::errc::corrupt_data);
+}
+
+// Functions are loaded by registered name only, and only into a field of their signature.
+TEST(BinaryReaderRejects, UnknownOrMismatchedFunction) {
+  brine::Registry writer;
+  writer.add_function("hostile.twice", &hostile::twice);
+  std::string bytes = hostile::archive_of(hostile::Activation{&hostile::twice}, writer);
+  EXPECT_EQ(brine::from_binary<hostile::Activation>(bytes, writer).fn, &hostile::twice);
+
+  brine::Registry missing;
+  missing.add_function("hostile.twice_", &hostile::twice);
+  auto e = hostile::expect_error<brine::SchemaError>([&] { brine::from_binary<hostile::Activation>(bytes, missing); },
+                                                     "hostile.twice");
+  EXPECT_EQ(e.code(), brine::errc::unknown_type);
+  EXPECT_EQ(e.context().field_path, "fn");
+
+  brine::Registry other_signature;
+  other_signature.add_function("hostile.twice", &hostile::twice_double);
+  e = hostile::expect_error<brine::SchemaError>([&] { brine::from_binary<hostile::Activation>(bytes, other_signature); },
+                                                "function 'hostile.twice' has signature");
+  EXPECT_EQ(e.code(), brine::errc::type_mismatch);
+
+  brine::Registry callable;
+  callable.add_callable<float(float)>("hostile.twice", [](float x) { return 2 * x; });
+  e = hostile::expect_error<brine::SchemaError>([&] { brine::from_binary<hostile::Activation>(bytes, callable); },
+                                                "'hostile.twice' is a registered callable, not a plain function");
+  EXPECT_EQ(e.code(), brine::errc::type_mismatch);
 }
 
 // ------------------------------------------------------------------------- pointers
