@@ -33,6 +33,14 @@ struct Point {
 
 enum class Mode : std::uint8_t { off = 0, on = 1 };
 
+// A type without fields: its values take no bytes, so counts of them are not paid for by
+// the input (a layout array of them is a length the data never checks).
+struct Tag {
+  BRINE_TYPE("fuzz.Tag", 1);
+  template <class A> void getstate(A&) const {}
+  template <class A> void setstate(A&) {}
+};
+
 struct Doc {
   BRINE_TYPE("fuzz.Doc", 1);
   std::string title;
@@ -52,15 +60,19 @@ struct Doc {
   std::chrono::milliseconds timeout{0};
   std::unique_ptr<Point> owned;
   Point origin;
+  std::array<Tag, 3> markers;
+  std::vector<Tag> more_markers;
   template <class A> void getstate(A& ar) const {
     ar("title", title)("flag", flag)("mode", mode)("tags", tags)("numbers", numbers)("bits", bits)
       ("points", points)("names", names)("ids", ids)("note", note)("choice", choice)("triple", triple)
-      ("corners", corners)("raw", raw)("timeout", timeout)("owned", owned)("origin", origin);
+      ("corners", corners)("raw", raw)("timeout", timeout)("owned", owned)("origin", origin)
+      ("markers", markers)("more_markers", more_markers);
   }
   template <class A> void setstate(A& ar) {
     ar("title", title)("flag", flag)("mode", mode)("tags", tags)("numbers", numbers)("bits", bits)
       ("points", points)("names", names)("ids", ids)("note", note)("choice", choice)("triple", triple)
-      ("corners", corners)("raw", raw)("timeout", timeout)("owned", owned)("origin", origin);
+      ("corners", corners)("raw", raw)("timeout", timeout)("owned", owned)("origin", origin)
+      ("markers", markers)("more_markers", more_markers);
   }
 };
 

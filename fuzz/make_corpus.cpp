@@ -58,6 +58,7 @@ fuzz::Doc make_doc() {
   d.timeout = std::chrono::milliseconds(1500);
   d.owned = std::make_unique<fuzz::Point>(fuzz::Point{5, 5});
   d.origin = fuzz::Point{-3, 0.25};
+  d.more_markers.resize(2);
   return d;
 }
 
@@ -122,5 +123,9 @@ int main(int argc, char** argv) {
                w.write(std::map<std::int32_t, std::vector<double>>{{1, {0.5}}, {-2, {}}});
              }));
   write_file(dir / "nothing.brine", archive(registry, [](brine::BinaryWriter&) {}));
+  write_file(dir / "markers.brine", archive(registry, [](brine::BinaryWriter& w) {
+               w.write(std::array<fuzz::Tag, 2>{});
+               w.write(std::vector<std::tuple<>>(3));
+             }));
   return 0;
 }

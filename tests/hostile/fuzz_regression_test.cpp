@@ -1,0 +1,89 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// fuzz_regression_test.cpp: inputs the binary reader fuzzer found, replayed through the fuzz
+// target itself (compiled here without libFuzzer), so every build checks them, with the
+// sanitizers when the build has them.
+
+#include "../../fuzz/fuzz_binary_reader.cpp"
+
+#include <cctype>
+#include <exception>
+#include <string>
+
+#include "hostile_support.hpp"
+#include "test_util.hpp"
+
+namespace {
+
+std::string from_hex(const std::string& hex) {
+  std::string bytes;
+  int high = -1;
+  for (char ch : hex) {
+    if (std::isspace(static_cast<unsigned char>(ch))) continue;
+    int v = std::isdigit(static_cast<unsigned char>(ch)) ? ch - '0' : std::tolower(static_cast<unsigned char>(ch)) - 'a' + 10;
+    if (high < 0) {
+      high = v;
+    } else {
+      bytes.push_back(static_cast<char>(high << 4 | v));
+      high = -1;
+    }
+  }
+  EXPECT_EQ(high, -1) << "odd number of hex digits";
+  return bytes;
+}
+
+// What the fuzzer does with one input; anything but brine::Error escaping is a failure here
+// (the fuzzer would report it as a crash).
+void replay(const std::string& bytes) {
+  try {
+    LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << hostile::type_name(typeid(e)) << " escaped the fuzz target: " << e.what();
+  }
+}
+
+brine::Buffer seed_like(const std::function<void(brine::BinaryWriter&)>& write) {
+  brine::Registry registry;
+  fuzz::register_reader_types(registry);
+  brine::Buffer out;
+  brine::BufferSink sink(out);
+  brine::BinaryWriter writer(sink, registry);
+  write(writer);
+  writer.finish();
+  return out;
+}
+
+// The target itself must take valid archives and junk without failing.
+TEST(FuzzRegression, TargetTakesValidArchivesAndJunk) {
+  fuzz::Doc doc;
+  doc.title = "t";
+  doc.more_markers.resize(2);
+  brine::Buffer valid = seed_like([&](brine::BinaryWriter& w) {
+    w.write(doc);
+    w.write(std::string("second"));
+  });
+  replay(std::string(valid.view()));
+  replay("");
+  replay(std::string(valid.view()).substr(0, 40));
+  replay("\x89" "BRINE\r\n\x01\x00\x01\x00");
+}
+
+// Regression: fuzz crash (leak: the shared_ptr cycle of a Branch and its edge, built before
+// an overlong varint failed the read of std::shared_ptr<fuzz::Node>, was never freed)
+TEST(FuzzRegression, CycleBuiltBeforeAFailureIsFreed) {
+  HOSTILE_KNOWN_BUG("a failed load leaks the shared_ptr cycles it built (LeakSanitizer reports it)");
+  replay(from_hex(R"(
+      89425249 4e450d0a 01000100 13010001 b5e24da8 4b7c4d61 01010966 757a7a2e
+      4e6f6465 012c0305 6c616265 6c100565 64676573 20310966 757a7a2e 4e6f6465
+      06706172 656e7433 0966757a 7a2e4e6f 6465020b 31096675 7a7a2e4e 6f646501
+      00010b66 757a7a2e 4272616e 6368014f 05056c61 62656c10 05656467 65732031
+      0966757a 7a2e4e6f 64650670 6172656e 74330966 757a7a2e 4e6f6465 056f776e
+      65643209 66757a7a 2e4e6f64 65056d61 79626524 31096675 7a7a2e4e 6f646502
+      01610201 00010966 757a7a2e 4c656166 01340405 6c616265 6c100565 64676573
+      20310966 757a7a2e 4e6f6465 06706172 656e7433 0966757a 7a2e4e6f 64650677
+      65696768 740b0301 62010200 00000000 00000040 01010163 01040200 01030000
+      00000000 000000ff ffffffff ffffffff 01000001 03100000 02fdd3a5 ad822251
+      76130100 00000000 00010000 00000000 00)"));
+}
+
+}  // namespace
