@@ -2,11 +2,21 @@
 # brine — versioned object persistence for C++17.
 # bench/bench_table.py: turns brine_bench's JSON output (--benchmark_out=FILE) into the
 # WORKLOADS.md table: MB/s in 10^6 bytes/s (the console prints MiB/s), median, min and max.
-"""Usage: bench_table.py RESULT.json [RESULT.json ...] > table.md
+"""Usage: bench_table.py [--cpu] RESULT.json [RESULT.json ...] > table.md
 
 Pools the repetitions of every file given (one file per run of brine_bench) and prints, per
 row, their median and min-max. With several files, a second line per op gives the range of
-the per-run medians, which shows how much the machine drifted between runs."""
+the per-run medians, which shows how much the machine drifted between runs. A file may hold
+only some rows (e.g. a run filtered to the text rows): each row pools the files that have it.
+
+Then the ratios brine's targets are stated in (see RATIOS): for each, the ratio of the
+pooled medians and, when both rows ran in the same files, the range of the per-run ratios
+(rows of one run are the fairer comparison: the machine drifts between runs).
+
+--cpu: MB/s from each repetition's CPU time instead of its wall-clock time (the payload bytes
+per iteration over cpu_time). brine_bench reports wall-clock time, as WORKLOADS.md does; on a
+machine shared with other jobs, CPU time shows what the process itself spent, which the
+wall clock inflates by however long the process waited for a core."""
 
 import json
 import statistics
@@ -21,16 +31,28 @@ REFERENCE = {
     ("records", "memcpy"): (21300, 21865),
     ("graph", "cereal_binary"): (79.7, 135),
     ("graph", "boost_binary"): (35.1, 68.8),
+    ("records", "cereal_json"): (23.9, 9.3),
+    ("records", "boost_xml"): (17.6, 12.0),
+    ("graph", "cereal_json"): (4.7, 2.7),
 }
+
+# (row, baseline, target): brine's targets, as throughput ratios row/baseline (= time ratio
+# baseline/row) for save and load, and the archive size ratio row/baseline.
+RATIOS = [
+    ("brine_binary", "cereal_binary", "save and load >= 1.5x, archive <= 1.1x"),
+    ("brine_stable", "cereal_json", "save and load >= 10x, archive < 1x"),
+    ("brine_stable", "brine_binary", "archive <= 1.6x"),
+]
 
 
 def fmt(x):
     return f"{x:,.0f}" if x >= 1000 else f"{x:.3g}" if x < 10 else f"{x:.1f}" if x < 100 else f"{x:.0f}"
 
 
-def main(paths):
+def main(paths, cpu=False):
     rates = defaultdict(list)  # (workload, op, library) -> MB/s of each repetition
     run_medians = defaultdict(list)  # (workload, op, library) -> median MB/s of each run
+    per_run = []  # one {(workload, op, library): median MB/s} per file
     archive = {}
     for path in paths:
         this_run = defaultdict(list)
@@ -42,18 +64,23 @@ def main(paths):
             if b.get("error_occurred"):
                 sys.exit(f"{b['name']}: {b.get('error_message')}")
             workload, op, library = b["run_name"].split("/")[:3]
-            this_run[(workload, op, library)].append(b["bytes_per_second"] / 1e6)
+            rate = b["bytes_per_second"]
+            if cpu:  # bytes_per_second is over real_time (UseRealTime); both times in one unit
+                rate *= b["real_time"] / b["cpu_time"]
+            this_run[(workload, op, library)].append(rate / 1e6)
             archive[(workload, library)] = b["archive_bytes"] / 1e6
         for key, values in this_run.items():
             rates[key].extend(values)
             run_medians[key].append(statistics.median(values))
+        per_run.append({key: statistics.median(values) for key, values in this_run.items()})
 
-    order = ["memcpy", "cereal_binary", "boost_binary", "brine_binary", "brine_stable"]
+    order = ["memcpy", "cereal_binary", "boost_binary", "brine_binary", "brine_stable",
+             "cereal_json", "cereal_xml", "boost_text", "boost_xml", "brine_json"]
     rows = sorted({(w, lib) for (w, _, lib) in rates},
                   key=lambda k: (["records", "graph", "checkpoint"].index(k[0]),
                                  order.index(k[1]) if k[1] in order else len(order), k[1]))
     runs = len(paths)
-    spread = f"; run medians {runs} runs" if runs > 1 else ""
+    spread = "; run medians" if runs > 1 else ""
     print(f"| workload | row | save MB/s median (min-max{spread}) "
           f"| load MB/s median (min-max{spread}) | archive MB | WORKLOADS.md save / load |")
     print("|---|---|---|---|---|---|")
@@ -65,16 +92,45 @@ def main(paths):
                 cells.append("—")
                 continue
             cell = f"{fmt(statistics.median(r))} ({fmt(min(r))}-{fmt(max(r))}"
-            if runs > 1:
-                m = run_medians[(w, op, lib)]
+            m = run_medians[(w, op, lib)]
+            if len(m) > 1:
                 cell += f"; {fmt(min(m))}-{fmt(max(m))}"
+            cell += f"; n={len(r)}"
             cells.append(cell + ")")
         ref = REFERENCE.get((w, lib))
         ref_cell = f"{fmt(ref[0])} / {fmt(ref[1])}" if ref else "—"
         print(f"| {w} | {lib} | {cells[0]} | {cells[1]} | {archive[(w, lib)]:.2f} | {ref_cell} |")
 
+    print()
+    print("| workload | ratio | save | load | archive | target |")
+    print("|---|---|---|---|---|---|")
+    workloads = sorted({w for (w, _) in rows}, key=["records", "graph", "checkpoint"].index)
+    for w in workloads:
+        for lib, base, target in RATIOS:
+            if (w, lib) not in archive or (w, base) not in archive:
+                continue
+            cells = []
+            for op in ("save", "load"):
+                a, b = rates.get((w, op, lib)), rates.get((w, op, base))
+                if not a or not b:
+                    cells.append("—")
+                    continue
+                cell = f"{statistics.median(a) / statistics.median(b):.2f}x"
+                same = [r[(w, op, lib)] / r[(w, op, base)] for r in per_run
+                        if (w, op, lib) in r and (w, op, base) in r]
+                if len(same) > 1:
+                    cell += f" (per run {min(same):.2f}-{max(same):.2f})"
+                elif same and len(paths) > 1:
+                    cell += f" (the one run with both: {same[0]:.2f}x)"
+                cells.append(cell)
+            size = archive[(w, lib)] / archive[(w, base)]
+            print(f"| {w} | {lib} / {base} | {cells[0]} | {cells[1]} | {size:.2f}x | {target} |")
+
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
+    args = sys.argv[1:]
+    use_cpu = "--cpu" in args
+    args = [a for a in args if a != "--cpu"]
+    if not args:
         sys.exit(__doc__)
-    main(sys.argv[1:])
+    main(args, use_cpu)
