@@ -86,4 +86,24 @@ TEST(FuzzRegression, CycleBuiltBeforeAFailureIsFreed) {
       76130100 00000000 00010000 00000000 00)"));
 }
 
+// Regression: fuzz crash (stack overflow: fuzz.Branch's recorded layout turned 'owned' from
+// a unique into a weak pointer; the value went through the state model, where a back
+// reference to the Branch itself landed in its own unique_ptr: a Branch owning itself,
+// destroyed recursively -- and a double delete)
+TEST(FuzzRegression, BackReferenceIntoAUniquePointerViaTheStatePath) {
+  HOSTILE_KNOWN_BUG("StateReader hands a back reference to a unique_ptr (double delete), also from binary archives");
+  replay(from_hex(R"(
+      89425249 4e450d0a 01000100 13010001 b5e24da8 607c4d61 01010966 757a7a2e
+      4e6f6465 012c0305 6c616265 6c100565 64676573 20310966 757a7a2e 4e6f6465
+      06706172 656e7433 0966757a 7a2e4e6f 6465020b 31096675 7a7a2e4e 6f646501
+      00010b66 757a7a2e 4272616e 6368014f 05056c61 62656c10 05656467 65732031
+      0966757a 7a2e4e6f 64650670 6172656e 74330966 757a7a2e 4e6f6465 056f776e
+      65643309 66757a7a 2e4e6f64 65056d61 79626524 31096675 7a7a2e4e 6f646502
+      01610201 00010966 757a7a2e 4c656166 01340405 6c616265 6c100565 64676573
+      20310966 757a7a2e 4e6f6465 06706172 656e7433 0966757a 7a2e4e6f 64650677
+      65696768 740b0300 00010201 62000000 00000040 01010163 01040202 010300fd
+      91fb48ff 7f000000 00010310 000002fd d3a5ad82 22517613 01000000 00000001
+      00000000 000000)"));
+}
+
 }  // namespace
