@@ -240,6 +240,55 @@ TEST(BinaryLengthBomb, StreamCountOfLargeElementsReservesBoundedBytes) {
       << recording.largest_allocation() << " bytes";
 }
 
+// Values of a type without fields take no bytes: a count of them is paid for by nothing.
+// A memory source refuses a count beyond its remaining bytes (one byte per element at
+// least); a stream, whose length is unknown, must not accept the same bytes and build
+// millions of elements (the fuzzer made read_value build 268 million from 617 bytes).
+struct Empty {
+  BRINE_TYPE("hostile.Empty", 1);
+  template <class A> void getstate(A&) const {}
+  template <class A> void setstate(A&) {}
+};
+
+TEST(BinaryLengthBomb, StreamCountOfZeroSizeElementsIsRefusedLikeFromMemory) {
+  brine::Registry registry;
+  std::string bytes = hostile::archive_of(std::vector<Empty>(2), registry);
+  hostile::Archive a = hostile::parse_archive(bytes);
+  ASSERT_EQ(a.blocks[0].payload.back(), 2) << "the count ends the value";
+  auto with_count = [&](std::uint64_t n) {
+    hostile::Archive edited = a;
+    edited.blocks[0].payload.pop_back();
+    edited.blocks[0].payload += hostile::varint(n);
+    return hostile::serialize(edited);
+  };
+  auto load = [&](const std::string& archive, hostile::Via via, bool typeless) {
+    hostile::ReadAll read = [typeless](brine::BinaryReader& r) {
+      if (typeless) return r.read_value().kind() == brine::ValueKind::list;
+      return !r.read<std::vector<Empty>>().empty();
+    };
+    Measured m;
+    counting::Recording recording;
+    m.outcome = hostile::run_load(archive, via, registry, {}, read);
+    recording.stop();
+    m.largest = recording.largest_allocation();
+    m.total = recording.total_bytes();
+    return m;
+  };
+  for (bool typeless : {false, true}) {
+    SCOPED_TRACE(typeless ? "read_value" : "read<std::vector<Empty>>");
+    for (hostile::Via via : {hostile::Via::memory, hostile::Via::stream})
+      EXPECT_EQ(load(with_count(2), via, typeless).outcome.kind, hostile::Outcome::loaded_same);
+    std::string bomb = with_count(typeless ? std::uint64_t{1} << 20 : std::uint64_t{1} << 24);
+    Measured memory = load(bomb, hostile::Via::memory, typeless);
+    ASSERT_EQ(memory.outcome.kind, hostile::Outcome::brine_error) << memory.outcome;
+    EXPECT_EQ(memory.outcome.code, brine::errc::truncated_input) << memory.outcome;
+    HOSTILE_KNOWN_BUG("a stream's count of zero-size elements is bounded by max_elements only");
+    Measured stream = load(bomb, hostile::Via::stream, typeless);
+    EXPECT_EQ(stream.outcome.kind, hostile::Outcome::brine_error) << stream.outcome;
+    EXPECT_LT(stream.total, 16 * kMiB) << "bytes allocated for elements the input never held";
+  }
+}
+
 // A layout's array length is not in the data: an array of empty tuples (zero bytes each)
 // of 2^32 - 1 elements is a 40-byte archive. Decoding it must not reserve or build
 // elements for a count the input never paid for.
