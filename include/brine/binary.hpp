@@ -39,6 +39,7 @@ struct BinaryWriteOptions {
 
 namespace detail {
 class ValueDecoder;
+class ValueEncoder;
 struct StreamType;
 struct TopLevelDescriptor;
 class WriterTypeTable;
@@ -72,6 +73,12 @@ class BinaryWriter {
   /// SchemaError for an unregistered dynamic type or function, IoError when the sink fails.
   template <class T>
   void write(const T& value);
+  /// Writes a state-model tree without its C++ types (for tools: convert, migrate). The
+  /// layouts are inferred from the values: integers as 64-bit, floats as float64, objects of
+  /// one type inline, mixed or shared objects behind shared pointers, absent fields as
+  /// optional. A program loading the result reads it through the state-model path. Throws
+  /// SchemaError when values at one position cannot share a layout (text here, a list there).
+  void write_value(const Value& value);
   /// Writes the end marker and flushes. Nothing may be written after it.
   void finish();
   std::uint64_t objects_written() const noexcept { return objects_written_; }
@@ -130,6 +137,8 @@ class BinaryWriter {
   void write_path(const std::string& generic) { write_text(generic); }
   void write_function(void (*pointer)(), const std::type_info& signature);
   void write_function_name(const std::string& name) { write_text(name); }
+  /// A self-describing state-model value (LayoutCode::dynamic).
+  void write_dynamic(const Value& value);
   template <class T>
   void write_object(const T& value) {
     std::uint32_t saved = version_;
@@ -172,6 +181,7 @@ class BinaryWriter {
       put_raw_slow(bytes, n);
     }
   }
+  friend class detail::ValueEncoder;
   void put_raw_slow(const void* bytes, std::size_t n);
   void next_block();
   void begin_block();
@@ -341,6 +351,8 @@ class BinaryReader {
   void read_fields(T& value) {
     detail::call_setstate(*this, value);
   }
+  /// A self-describing state-model value (LayoutCode::dynamic).
+  Value read_dynamic();
 
   /// Throws the exception class that fits `code`, with the reader's position as context.
   [[noreturn]] void fail(errc code, const std::string& message) const;
@@ -464,6 +476,7 @@ class BinaryReader {
   std::unique_ptr<Impl> impl_;
   detail::SharedObjectTable* table_;
   std::uint64_t next_id_ = 0;
+  std::size_t dynamic_depth_ = 0;
   // One-entry cache of resolve(): nested objects of one type usually repeat.
   const detail::TypeOps* last_ops_ = nullptr;
   detail::StreamType* last_type_ = nullptr;

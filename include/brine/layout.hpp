@@ -31,6 +31,7 @@ enum class LayoutCode : std::uint8_t {
   path = 0x11,        ///< filesystem path, generic form
   function = 0x12,    ///< registered function name
   bytes = 0x13,       ///< byte string (std::vector<std::byte>)
+  dynamic = 0x14,     ///< a self-describing state-model value (brine::Value fields, tools)
   list = 0x20,        ///< element descriptor follows
   array = 0x21,       ///< varint length, element descriptor
   map = 0x22,         ///< key descriptor, value descriptor

@@ -59,6 +59,13 @@ class StableWriter {
     ++objects_written_;
     maybe_flush();
   }
+  /// Writes a state-model tree as one top-level value (for tools: convert, migrate).
+  void write_value(const Value& value) {
+    ids_.clear();
+    write_dynamic(value);
+    ++objects_written_;
+    maybe_flush();
+  }
   /// Closes the document (values array, checksum) and flushes. Nothing may follow.
   void finish();
 
@@ -130,6 +137,8 @@ class StableWriter {
     write_text(std::to_string(num) + "/" + std::to_string(den));
   }
   void write_path(const std::string& generic);
+  /// A state-model value, encoded as the typed values it stands for.
+  void write_dynamic(const Value& value);
   void write_function(void (*pointer)(), const std::type_info& signature);
   void write_function_name(const std::string& name);
   template <class T>
@@ -163,6 +172,8 @@ class StableWriter {
   void put_typed_array(std::uint64_t tag, const void* bytes, std::size_t n);
   /// Field and type names: written once, then as stringref references.
   void put_name(std::string_view name);
+  /// Like put_name for names that are not string literals (state-model values).
+  void put_name_by_content(std::string_view name);
   void begin_object(const detail::TypeOps& ops, std::size_t field_count);
   void end_object();
   void write_new_object(const void* most_derived, const std::type_info& dynamic_type,

@@ -103,6 +103,7 @@ Value ValueDecoder::decode(std::string_view d, std::size_t& pos) {
       r_.read_bytes(b.data);
       return Value(std::move(b));
     }
+    case LayoutCode::dynamic: return r_.read_dynamic();
     case LayoutCode::list:
     case LayoutCode::set: {
       std::size_t element = pos;
@@ -233,3 +234,78 @@ Value ValueDecoder::decode(std::string_view d, std::size_t& pos) {
 }
 
 }  // namespace brine::detail
+
+namespace brine {
+
+Value BinaryReader::read_dynamic() {
+  // Recursion is bounded like objects: every nested container counts against max_depth.
+  struct Depth {
+    BinaryReader& r;
+    explicit Depth(BinaryReader& reader) : r(reader) {
+      if (++r.dynamic_depth_ + r.frames_.size() > r.options_.max_depth) r.fail_depth();
+    }
+    ~Depth() { --r.dynamic_depth_; }
+  } depth(*this);
+  std::uint8_t kind = get_byte();
+  switch (static_cast<ValueKind>(kind)) {
+    case ValueKind::null: return Value();
+    case ValueKind::boolean: return Value(read_bool());
+    case ValueKind::signed_integer: return Value(read_number<std::int64_t>());
+    case ValueKind::unsigned_integer: return Value(read_number<std::uint64_t>());
+    case ValueKind::floating: return Value(read_number<double>());
+    case ValueKind::text: {
+      std::string s;
+      read_text(s);
+      return Value(std::move(s));
+    }
+    case ValueKind::bytes: {
+      Bytes b;
+      read_bytes(b.data);
+      return Value(std::move(b));
+    }
+    case ValueKind::path: return Value(PathValue{read_path()});
+    case ValueKind::function: {
+      std::string s;
+      read_text(s);
+      return Value(FunctionRef{std::move(s)});
+    }
+    case ValueKind::list: {
+      std::size_t n = read_count(1);
+      Value::List list;
+      list.reserve(reserve_limit(n));
+      for (std::size_t i = 0; i < n; ++i) list.push_back(read_dynamic());
+      return Value(std::move(list));
+    }
+    case ValueKind::map: {
+      std::size_t n = read_count(2);
+      Value::Map map;
+      for (std::size_t i = 0; i < n; ++i) {
+        std::string key;
+        read_text(key);
+        Value v = read_dynamic();
+        if (!map.emplace(std::move(key), std::move(v)).second) fail(errc::corrupt_data, "duplicate map key");
+      }
+      return Value(std::move(map));
+    }
+    case ValueKind::object: {
+      Object o;
+      read_text(o.type);
+      std::uint64_t version = get_varint();
+      if (version > 0xFFFFFFFFu) fail(errc::corrupt_data, "object version out of range");
+      o.version = static_cast<std::uint32_t>(version);
+      if (read_bool()) o.shared_id = get_varint();
+      std::size_t n = read_count(2);
+      o.fields.reserve(reserve_limit(n));
+      for (std::size_t i = 0; i < n; ++i) {
+        std::string name;
+        read_text(name);
+        o.fields.push_back(Field{std::move(name), read_dynamic()});
+      }
+      return Value(std::move(o));
+    }
+    case ValueKind::reference: return Value(Reference{get_varint()});
+  }
+  fail(errc::corrupt_data, "unknown dynamic value kind " + std::to_string(kind));
+}
+
+}  // namespace brine

@@ -105,7 +105,8 @@ std::size_t descriptor_min_size(std::string_view d, std::size_t& pos, int depth)
     case LayoutCode::text:
     case LayoutCode::path:
     case LayoutCode::function:
-    case LayoutCode::bytes: return 1;
+    case LayoutCode::bytes:
+    case LayoutCode::dynamic: return 1;
     case LayoutCode::list:
     case LayoutCode::set:
     case LayoutCode::optional:

@@ -134,6 +134,19 @@ void StableWriter::put_name(std::string_view name) {
   put_head(0, by_pointer->second);
 }
 
+void StableWriter::put_name_by_content(std::string_view name) {
+  detail::StableStrings& s = *strings_;
+  auto it = s.by_content.find(std::string(name));
+  if (it == s.by_content.end()) {
+    std::uint64_t before = s.size;
+    put_string(3, name.data(), name.size());
+    if (s.size != before) s.by_content.emplace(std::string(name), before);
+    return;
+  }
+  put_head(6, cbor::kTagStringRef);
+  put_head(0, it->second);
+}
+
 void StableWriter::start() {
   put_head(6, cbor::kTagSelfDescribe);
   put_head(6, cbor::kTagStringRefNamespace);
@@ -222,6 +235,62 @@ void StableWriter::write_path(const std::string& generic) {
   put_head(4, 2);
   put_name(cbor::kPathType);
   write_text(generic);
+}
+
+void StableWriter::write_dynamic(const Value& v) {
+  switch (v.kind()) {
+    case ValueKind::null: return put_byte(0xF6);
+    case ValueKind::boolean: return write_bool(v.as_bool());
+    case ValueKind::signed_integer: return write_number(std::get<std::int64_t>(v.variant()));
+    case ValueKind::unsigned_integer: return write_number(std::get<std::uint64_t>(v.variant()));
+    case ValueKind::floating: return put_float(v.as_double());
+    case ValueKind::text: return write_text(v.as_text());
+    case ValueKind::bytes: return write_bytes(v.as_bytes().data.data(), v.as_bytes().data.size());
+    case ValueKind::path: return write_path(v.as_path().generic);
+    case ValueKind::function: return write_function_name(v.as_function().name);
+    case ValueKind::list:
+      put_head(4, v.as_list().size());
+      for (const Value& e : v.as_list()) write_dynamic(e);
+      return;
+    case ValueKind::map:
+      put_head(5, v.as_map().size());
+      for (const auto& [k, e] : v.as_map()) {
+        write_text(k);
+        write_dynamic(e);
+      }
+      return;
+    case ValueKind::object: {
+      const Object& o = v.as_object();
+      if (o.shared_id) {
+        // State ids are renumbered in document order, as CBOR's shared references count.
+        bool inserted;
+        ids_.find_or_insert(reinterpret_cast<const void*>(static_cast<std::uintptr_t>(*o.shared_id + 1)),
+                            next_id_, inserted);
+        ++next_id_;
+        put_head(6, 28);
+      }
+      put_head(6, 27);
+      put_head(4, 3);
+      put_name_by_content(o.type);
+      put_head(0, o.version);
+      put_head(5, o.fields.size());
+      for (const Field& f : o.fields) {
+        put_name_by_content(f.name);
+        write_dynamic(f.value);
+      }
+      return;
+    }
+    case ValueKind::reference: {
+      bool inserted;
+      std::uint64_t id = ids_.find_or_insert(
+          reinterpret_cast<const void*>(static_cast<std::uintptr_t>(v.as_reference().id + 1)), 0, inserted);
+      if (inserted)
+        throw SchemaError(errc::corrupt_data, "reference to shared object " + std::to_string(v.as_reference().id) +
+                                                  " before its definition");
+      put_head(6, 29);
+      return put_head(0, id);
+    }
+  }
 }
 
 void StableWriter::write_function_name(const std::string& name) {
