@@ -188,6 +188,9 @@ class BinaryWriter {
   void seal_block(std::uint8_t kind);
   void begin_record(const std::type_info& type, void (*describe)(LayoutBuilder&));
   void end_record();
+  /// After a failed read: frees the half-loaded graph (shared_ptr cycles included) and
+  /// refuses every later read.
+  void abandon_record() noexcept;
   void write_new_object(const void* most_derived, const std::type_info& dynamic_type,
                         const detail::TypeOps& static_ops);
   void check_writable() const;
@@ -427,6 +430,9 @@ class BinaryReader {
   /// Compares the record's recorded descriptor with T's; true when T can be read directly.
   bool record_matches(const std::type_info& type, void (*describe)(LayoutBuilder&));
   void end_record();
+  /// After a failed read: frees the half-loaded graph (shared_ptr cycles included) and
+  /// refuses every later read.
+  void abandon_record() noexcept;
   /// Reads a value of the record into the state model (the descriptor path) and loads it.
   void read_record_through_state(void (*load)(StateReader&, void*), void* out);
   Value decode_record_value();
@@ -464,6 +470,10 @@ class BinaryReader {
   Buffer block_buffer_;             // payload of the current block for non-direct sources
   bool end_reached_ = false;
   bool in_record_ = false;
+  // Set when a read fails half-way: the cursor is somewhere inside a record, and a record
+  // has no resynchronization marker, so every later read must refuse rather than decode
+  // from the middle of one.
+  bool poisoned_ = false;
   std::uint32_t format_version_ = 0;
   std::uint32_t version_ = 0;
   const char* field_ = nullptr;
@@ -578,16 +588,24 @@ void BinaryWriter::write_unique(const T* object) {
 
 template <class T>
 void BinaryReader::read(T& out) {
-  if (!next_object_record())
-    fail(errc::truncated_input, "no more values: the archive's end marker was reached");
   T value{};
-  if (record_matches(typeid(T), [](LayoutBuilder& b) { Codec<T>::describe(b); })) {
-    Codec<T>::load(*this, value);
-  } else {
-    read_record_through_state(
-        [](StateReader& r, void* p) { r.read(*static_cast<T*>(p)); }, &value);
+  bool more = false;
+  try {
+    more = next_object_record();
+    if (more) {
+      if (record_matches(typeid(T), [](LayoutBuilder& b) { Codec<T>::describe(b); })) {
+        Codec<T>::load(*this, value);
+      } else {
+        read_record_through_state(
+            [](StateReader& r, void* p) { r.read(*static_cast<T*>(p)); }, &value);
+      }
+      end_record();
+    }
+  } catch (...) {
+    abandon_record();
+    throw;
   }
-  end_record();
+  if (!more) fail(errc::truncated_input, "no more values: the archive's end marker was reached");
   out = std::move(value);
 }
 

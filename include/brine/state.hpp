@@ -135,9 +135,16 @@ class StateReader {
   StateReader(const Value& root, const Registry& registry, const LoadOptions& options,
               detail::SharedObjectTable* table = nullptr, std::string source = {});
 
+  /// Reads the root value into `out`. On failure, the shared objects this reader created
+  /// (when it owns its table) are released, cycles among them included.
   template <class T>
   void read(T& out) {
-    Codec<T>::load(*this, out);
+    try {
+      Codec<T>::load(*this, out);
+    } catch (...) {
+      if (table_ == &own_table_) own_table_.abandon();
+      throw;
+    }
   }
 
   // Hook interface.

@@ -204,6 +204,10 @@ void BinaryReader::read_text_slow(std::string& out, std::size_t n) {
 void BinaryReader::read_bytes(std::vector<std::uint8_t>& out) { read_number_list(out); }
 
 bool BinaryReader::next_object_record() {
+  if (poisoned_)
+    fail(errc::corrupt_data,
+         "an earlier value of this archive failed to load, and the next one cannot be found "
+         "from the middle of it");
   if (in_record_) fail(errc::internal_error, "next value requested inside a value");
   for (;;) {
     if (cur_ == end_) {
@@ -237,7 +241,7 @@ bool BinaryReader::next_object_record() {
 }
 
 bool BinaryReader::at_end() {
-  if (in_record_) return false;
+  if (in_record_ || poisoned_) return false;  // a poisoned reader's next read explains why
   while (cur_ == end_) {
     if (end_reached_) return true;
     in_record_ = true;
@@ -267,6 +271,14 @@ void BinaryReader::end_record() {
   if (cur_ != end_) fail(errc::corrupt_data, "unexpected bytes after the value");
 }
 
+void BinaryReader::abandon_record() noexcept {
+  poisoned_ = true;
+  in_record_ = false;
+  frames_.clear();
+  field_ = nullptr;
+  table_->abandon();
+}
+
 Value BinaryReader::decode_record_value() {
   detail::ValueDecoder decoder(*this);
   std::size_t pos = 0;
@@ -281,10 +293,19 @@ void BinaryReader::read_record_through_state(void (*load)(StateReader&, void*), 
 }
 
 Value BinaryReader::read_value() {
-  if (!next_object_record())
-    fail(errc::truncated_input, "no more values: the archive's end marker was reached");
-  Value v = decode_record_value();
-  end_record();
+  bool more = false;
+  Value v;
+  try {
+    more = next_object_record();
+    if (more) {
+      v = decode_record_value();
+      end_record();
+    }
+  } catch (...) {
+    abandon_record();
+    throw;
+  }
+  if (!more) fail(errc::truncated_input, "no more values: the archive's end marker was reached");
   return v;
 }
 

@@ -387,6 +387,9 @@ detail::PointerTarget StateReader::read_pointer(const detail::TypeOps& static_op
   const Value& v = take();
   if (v.is_null()) return {};
   if (v.kind() == ValueKind::reference) {
+    // A unique_ptr owns its object alone: handing it a shared object would delete that
+    // object twice (once by the unique_ptr, once by the shared owners).
+    if (!shared) fail(errc::corrupt_data, "back reference in an owning (unique) pointer");
     std::uint64_t id = v.as_reference().id;
     const detail::SharedObject* found = table_->find(id);
     if (found == nullptr)
@@ -400,6 +403,9 @@ detail::PointerTarget StateReader::read_pointer(const detail::TypeOps& static_op
   detail::Created created = detail::create_object(
       registry_, object.type, object.version, static_ops, shared,
       [this](errc c, const std::string& m) { fail(c, m); });
+  // An object archived as shared that now loads into a unique_ptr (the field changed from
+  // shared_ptr to unique_ptr) is not entered in the table: a later reference to it finds
+  // nothing and is refused, where entering it would let a shared_ptr own it too.
   if (shared && object.shared_id) {
     if (table_->size() >= options_.max_shared_objects)
       fail(errc::limit_exceeded, "more shared objects than LoadOptions::max_shared_objects (" +

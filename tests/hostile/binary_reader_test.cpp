@@ -163,9 +163,6 @@ std::string describe(const Outcome& o) {
   return s.str();
 }
 
-const char kCycleLeak[] =
-    "known library bug, reported, fix pending: failed loads leak the shared_ptr cycles they built";
-
 // One instance per test archive, so ctest runs them in parallel and names the archive.
 class BinaryReaderHostile : public ::testing::TestWithParam<std::size_t> {
  protected:
@@ -173,11 +170,6 @@ class BinaryReaderHostile : public ::testing::TestWithParam<std::size_t> {
     if (GetParam() >= cases().size()) GTEST_SKIP() << "no such case";
   }
   const Case& test_case() const { return cases()[GetParam()]; }
-  // Failing loads of cyclic graphs leak until the library frees half-built cycles: cuts of
-  // the cyclic archive, and any corruption of a graph (a corrupted reference can close a
-  // cycle).
-  bool skip_failing_loads() const { return test_case().cyclic && !hostile::run_known_bugs(); }
-  bool skip_corrupted_loads() const { return test_case().graph && !hostile::run_known_bugs(); }
   std::string where(Via via, const std::string& what) const {
     return std::string(hostile::via_name(via)) + ", " + what;
   }
@@ -202,7 +194,6 @@ TEST_P(BinaryReaderHostile, ArchiveLoadsWholeWithAndWithoutChecksums) {
 }
 
 TEST_P(BinaryReaderHostile, TruncationAtEveryOffsetIsTruncatedInput) {
-  if (skip_failing_loads()) GTEST_SKIP() << kCycleLeak;
   const Case& c = test_case();
   Failures failures;
   for (std::size_t length = 0; length < c.bytes.size(); ++length) {
@@ -224,7 +215,6 @@ TEST_P(BinaryReaderHostile, TruncationAtEveryOffsetIsTruncatedInput) {
 // The bytes of the archive are cut short inside a data block whose length and checksum are
 // fixed up: the block is whole, the value in it is not, and the decoder meets the end.
 TEST_P(BinaryReaderHostile, ValueCutShortInsideAValidBlockIsTruncatedInput) {
-  if (skip_failing_loads()) GTEST_SKIP() << kCycleLeak;
   const Case& c = test_case();
   Failures failures;
   const hostile::Archive archive = hostile::parse_archive(c.bytes);
@@ -256,7 +246,6 @@ TEST_P(BinaryReaderHostile, ValueCutShortInsideAValidBlockIsTruncatedInput) {
 // checksum as checksum_mismatch at that block's header, elsewhere as a header or block
 // format error. Never as a load, and never as another value.
 TEST_P(BinaryReaderHostile, EveryBitFlipIsReportedWhenChecksumsAreVerified) {
-  if (skip_failing_loads()) GTEST_SKIP() << kCycleLeak;
   const Case& c = test_case();
   Failures failures;
   hostile::Archive archive = hostile::parse_archive(c.bytes);
@@ -301,7 +290,6 @@ TEST_P(BinaryReaderHostile, EveryBitFlipIsReportedWhenChecksumsAreVerified) {
 // string, number...) but must otherwise throw a brine error, never an InternalError or a
 // foreign exception, and never touch memory it does not own (AddressSanitizer).
 TEST_P(BinaryReaderHostile, EveryBitFlipWithoutChecksumsLoadsOrThrowsBrineError) {
-  if (skip_corrupted_loads()) GTEST_SKIP() << kCycleLeak;
   const Case& c = test_case();
   Failures failures;
   std::size_t loaded = 0, rejected = 0;
@@ -328,7 +316,6 @@ TEST_P(BinaryReaderHostile, EveryBitFlipWithoutChecksumsLoadsOrThrowsBrineError)
 // Inverts whole bytes (LevelDB's Corrupt()), a pattern single bit flips do not produce for
 // counts and tags, with checksums recomputed so that the decoder sees them.
 TEST_P(BinaryReaderHostile, EveryInvertedPayloadByteWithValidChecksumLoadsOrThrowsBrineError) {
-  if (skip_corrupted_loads()) GTEST_SKIP() << kCycleLeak;
   const Case& c = test_case();
   Failures failures;
   hostile::Archive archive = hostile::parse_archive(c.bytes);
@@ -350,7 +337,6 @@ TEST_P(BinaryReaderHostile, EveryInvertedPayloadByteWithValidChecksumLoadsOrThro
 // Several random bytes at once, with checksums recomputed: reaches decoder states single
 // flips do not. Set BRINE_HOSTILE_SEED to replay a failure.
 TEST_P(BinaryReaderHostile, RandomPayloadCorruptionWithValidChecksumsLoadsOrThrowsBrineError) {
-  if (skip_corrupted_loads()) GTEST_SKIP() << kCycleLeak;
   const Case& c = test_case();
   std::uint64_t seed = 20240611 + GetParam();
   if (const char* env = std::getenv("BRINE_HOSTILE_SEED")) seed = std::strtoull(env, nullptr, 10);

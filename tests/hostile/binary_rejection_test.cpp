@@ -378,7 +378,6 @@ TEST(BinaryReaderRejects, BackReferenceInAnOwningPointerThroughTheStatePath) {
   hostile::Owner via_state = brine::from_binary<hostile::Owner>(shared_layout, registry);
   ASSERT_TRUE(via_state.owned) << "a shared pointer in the archive loads into the unique_ptr";
   EXPECT_EQ(*via_state.owned, (hostile::Point{kOwnedX, 3}));
-  HOSTILE_KNOWN_BUG("StateReader hands a back reference to a unique_ptr (double delete), also from binary archives");
   std::string aliased = hostile::edit_at(shared_layout, kOwnedMarker, -2, 10, "\x02");
   auto e = hostile::expect_error<brine::FormatError>([&] { brine::from_binary<hostile::Owner>(aliased, registry); },
                                                      "back reference in an owning (unique) pointer");

@@ -383,7 +383,6 @@ TEST(FromStateHostile, ReferenceToAnIdNeverDefinedIsFormatError) {
 
 // A load that fails after it built a shared_ptr cycle must still free the cycle.
 TEST(FromStateHostile, FailedLoadOfCyclicGraphLeaksNothing) {
-  HOSTILE_KNOWN_BUG("a failed load leaks the shared_ptr cycles it built (state reader too)");
   Value state = graph_state();
   field(state, "focus") = Value(brine::Reference{99});  // read after the cycles exist
   const int before = hostile::Node::live;
@@ -443,7 +442,6 @@ TEST(FromStateHostile, HugeSharedIdsLoadWithoutLargeAllocations) {
 // A reference in an owning pointer would hand one object to a unique_ptr and to the shared
 // table: a double delete. The binary reader refuses it; the state reader must too.
 TEST(FromStateHostile, ReferenceInAnOwningPointerIsFormatError) {
-  HOSTILE_KNOWN_BUG("StateReader accepts a $ref in a unique_ptr (double delete)");
   brine::Object point;
   point.type = "hostile.Point";
   point.version = 1;

@@ -33,6 +33,10 @@ struct TypeOps {
   std::shared_ptr<void> (*make_shared)();  ///< nullptr for abstract types
   void* (*make_raw)();                     ///< nullptr for abstract types; paired with destroy
   void (*destroy)(void*);
+  /// Assigns a default-constructed value, releasing what the object holds; a failed load
+  /// calls it on every shared object it created so that shared_ptr cycles among them are
+  /// freed. nullptr when the type cannot be assigned so.
+  void (*clear)(void*);
   void (*describe)(LayoutBuilder&);        ///< records the field layout; nullptr for abstract
   void (*write_binary)(BinaryWriter&, const void*);
   void (*read_binary)(BinaryReader&, void*);

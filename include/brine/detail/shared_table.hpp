@@ -114,6 +114,13 @@ class SharedObjectTable {
     dense_.clear();
     sparse_.clear();
   }
+  /// Forgets every object after a failed load. Objects of a half-loaded graph may point at
+  /// each other through shared_ptr (a cycle the rest of the archive would have closed, or
+  /// one it did close), and such a cycle outlives the table: each object is first reset to
+  /// a default value so that it drops the references it holds. Every object is still owned
+  /// by the table while that happens, so no reset destroys an object another reset visits.
+  /// The objects are about to be destroyed and were never handed to the caller.
+  void abandon() noexcept;
   std::size_t size() const noexcept { return dense_.size() + sparse_.size(); }
 
  private:
@@ -124,3 +131,24 @@ class SharedObjectTable {
 
 }  // namespace detail
 }  // namespace brine
+
+#include "brine/detail/core.hpp"
+
+namespace brine::detail {
+
+inline void SharedObjectTable::abandon() noexcept {
+  auto reset = [](SharedObject& o) noexcept {
+    if (!o.object || o.ops == nullptr || o.ops->clear == nullptr) return;
+    // A type whose default constructor or assignment throws keeps its references: leaking
+    // is better than an exception escaping cleanup that runs during unwinding.
+    try {
+      o.ops->clear(o.object.get());
+    } catch (...) {
+    }
+  };
+  for (SharedObject& o : dense_) reset(o);
+  for (auto& entry : sparse_) reset(entry.second);
+  clear();
+}
+
+}  // namespace brine::detail

@@ -41,6 +41,8 @@ TypeOps make_type_ops() {
   if constexpr (!std::is_abstract_v<T> && std::is_default_constructible_v<T>) {
     ops.make_shared = []() -> std::shared_ptr<void> { return std::make_shared<T>(); };
     ops.make_raw = []() -> void* { return new T(); };
+    if constexpr (std::is_move_assignable_v<T>)
+      ops.clear = [](void* p) { *static_cast<T*>(p) = T(); };
     ops.describe = [](LayoutBuilder& b) {
       const T instance{};
       call_getstate(b, instance);
