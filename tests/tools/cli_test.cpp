@@ -1,0 +1,694 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// tools/cli_test.cpp: the `brine` command-line tool, run as a separate process on archives
+// the library writes: exit codes, output schemas, round trips, migrations, damaged input.
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <brine/brine.hpp>
+
+#include "sample_types.hpp"
+#include "test_util.hpp"
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+using namespace brine_test;
+
+// ---------------------------------------------------------------------------------------
+// Running the tool.
+
+struct RunResult {
+  int exit_code = -1;  // -1 when the process did not exit normally
+  int signal = 0;      // the signal that ended it, or 0
+  std::string out;
+  std::string err;
+};
+
+std::string describe(const RunResult& r) {
+  std::ostringstream s;
+  s << "exit " << r.exit_code << ", signal " << r.signal << "\nstdout: " << r.out.substr(0, 2000)
+    << "\nstderr: " << r.err.substr(0, 2000);
+  return s.str();
+}
+
+// Runs the built tool with `args`, capturing stdout and stderr through pipes. Both pipes are
+// drained together, so a tool that fills one while we wait on the other cannot deadlock.
+RunResult run_brine(const std::vector<std::string>& args) {
+  int out_pipe[2], err_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0)
+    throw std::runtime_error("pipe2 failed");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
+  std::vector<std::string> all{BRINE_CLI_PATH};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, BRINE_CLI_PATH, &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  if (rc != 0) {
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    throw std::runtime_error(std::string("posix_spawn ") + BRINE_CLI_PATH + ": " + std::strerror(rc));
+  }
+  RunResult result;
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  std::string* sinks[2] = {&result.out, &result.err};
+  int open_count = 2;
+  while (open_count > 0) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      char buf[65536];
+      ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n > 0) {
+        sinks[i]->append(buf, static_cast<std::size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_count;
+      }
+    }
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+  return result;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Archives.
+
+constexpr std::string_view kBinaryMagic{"\x89" "BRINE\r\n", 8};
+
+void write_bytes(const fs::path& path, std::string_view bytes) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  ASSERT_TRUE(f.good()) << path;
+}
+
+// The values of an archive as the library itself reads them, with an empty registry: what
+// the tool's output is checked against.
+std::vector<brine::Value> library_values(const fs::path& path) {
+  std::string bytes = brine::read_file(path);
+  std::vector<brine::Value> out;
+  if (bytes.compare(0, kBinaryMagic.size(), kBinaryMagic) == 0) {
+    brine::MemorySource source(bytes);
+    brine::Registry empty;
+    brine::BinaryReader reader(source, empty);
+    while (!reader.at_end()) out.push_back(reader.read_value());
+    return out;
+  }
+  if (bytes.compare(0, 3, "\xD9\xD9\xF7") == 0) return brine::read_stable_values(bytes);
+  return brine::json_document_values(bytes);
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  CliTest() { register_shapes(registry_); }
+
+  // One value of Everything in each format: everything.brine, .brines, .json.
+  void write_everything() {
+    brine::save_binary(dir_ / "everything.brine", make_everything(), registry_);
+    brine::save_stable(dir_ / "everything.brines", make_everything(), registry_);
+    brine::save_json(dir_ / "everything.json", make_everything(), registry_);
+  }
+
+  // Two top-level values (a Scene, then an Everything) in the given file and format.
+  void write_two_values(const fs::path& path, const std::string& format) {
+    Scene scene = make_scene();
+    Everything everything = make_everything();
+    if (format == "binary") {
+      brine::AtomicFileSink sink(path);
+      brine::BinaryWriter writer(sink, registry_);
+      writer.write(scene);
+      writer.write(everything);
+      writer.finish();
+      sink.commit();
+    } else if (format == "stable") {
+      brine::AtomicFileSink sink(path);
+      brine::StableWriter writer(sink, registry_);
+      writer.write(scene);
+      writer.write(everything);
+      writer.finish();
+      sink.commit();
+    } else {
+      brine::write_file_atomically(
+          path, brine::json_document({brine::to_state(scene, registry_),
+                                      brine::to_state(everything, registry_)}));
+    }
+  }
+
+  fs::path path(const std::string& name) const { return dir_ / name; }
+
+  TempDir dir_;
+  brine::Registry registry_;
+};
+
+const char* const kFormats[] = {"binary", "stable", "json"};
+
+std::string extension_of(const std::string& format) {
+  return format == "binary" ? ".brine" : format == "stable" ? ".brines" : ".json";
+}
+
+std::string format_name(const std::string& format) { return "brine-" + format; }
+
+// ---------------------------------------------------------------------------------------
+// inspect
+
+TEST_F(CliTest, InspectJsonReportsFormatTypesAndObjectCount) {
+  write_everything();
+  for (const char* name : {"everything.brine", "everything.brines", "everything.json"}) {
+    SCOPED_TRACE(name);
+    RunResult r = run_brine({"inspect", path(name).string(), "--json"});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(r.err, "");
+    Json j = Json::parse(r.out);
+    ASSERT_TRUE(j.is_object());
+    std::string ext = fs::path(name).extension().string();
+    EXPECT_EQ(j.at("format"), ext == ".brine" ? "brine-binary" : ext == ".brines" ? "brine-stable" : "brine-json");
+    EXPECT_EQ(j.at("format_version"), 1);
+    EXPECT_EQ(j.at("objects"), 1);
+    EXPECT_EQ(j.at("bytes"), fs::file_size(path(name)));
+    EXPECT_EQ(j.at("tensors"), Json::array());
+    Json expected_types = Json::array({{{"name", "test.Everything"}, {"version", 1}},
+                                       {{"name", "test.Inner"}, {"version", 1}}});
+    EXPECT_EQ(j.at("types"), expected_types);
+  }
+}
+
+TEST_F(CliTest, InspectCountsEveryTopLevelValueAndEveryType) {
+  for (const char* format : kFormats) {
+    SCOPED_TRACE(format);
+    fs::path file = path(std::string("two") + extension_of(format));
+    write_two_values(file, format);
+    RunResult r = run_brine({"inspect", "--json", file.string()});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    Json j = Json::parse(r.out);
+    EXPECT_EQ(j.at("format"), format_name(format));
+    EXPECT_EQ(j.at("objects"), 2);
+    std::vector<std::string> names;
+    for (const Json& t : j.at("types")) {
+      names.push_back(t.at("name"));
+      EXPECT_EQ(t.at("version"), 1);
+    }
+    for (const char* expected : {"test.Circle", "test.Everything", "test.Inner", "test.Scene", "test.Square"})
+      EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected << " in " << r.out;
+    // A binary archive's type table also names the base class no object is an instance of.
+    EXPECT_EQ(std::find(names.begin(), names.end(), "test.Shape") != names.end(), std::string(format) == "binary")
+        << r.out;
+    EXPECT_TRUE(std::is_sorted(names.begin(), names.end())) << r.out;
+  }
+}
+
+TEST_F(CliTest, InspectPrintsReadableSummary) {
+  write_everything();
+  RunResult r = run_brine({"inspect", path("everything.brine").string()});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_NE(r.out.find("brine-binary, format version 1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("test.Everything v1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("objects:         1"), std::string::npos) << r.out;
+}
+
+// ---------------------------------------------------------------------------------------
+// dump
+
+TEST_F(CliTest, DumpPrintsEveryValueAsTheLibraryRendersIt) {
+  for (const char* format : kFormats) {
+    SCOPED_TRACE(format);
+    fs::path file = path(std::string("two") + extension_of(format));
+    write_two_values(file, format);
+    std::vector<brine::Value> values = library_values(file);
+    ASSERT_EQ(values.size(), 2u);
+    RunResult r = run_brine({"dump", file.string()});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(r.err, "");
+    Json doc = Json::parse(r.out);
+    EXPECT_EQ(doc.at("format"), "brine-json");
+    ASSERT_EQ(doc.at("values").size(), 2u);
+    for (std::size_t i = 0; i < values.size(); ++i)
+      EXPECT_EQ(doc.at("values").at(i), Json::parse(brine::to_json(values[i]))) << i;
+    // The dump is itself a loadable document holding the same values.
+    EXPECT_EQ(brine::json_document_values(r.out), values);
+  }
+}
+
+TEST_F(CliTest, DumpOfTypedArchiveMatchesToState) {
+  write_everything();
+  brine::Value state = brine::to_state(make_everything(), registry_);
+  for (const char* name : {"everything.brine", "everything.brines", "everything.json"}) {
+    SCOPED_TRACE(name);
+    RunResult r = run_brine({"dump", "--full", "--indent", "-1", path(name).string()});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << "--indent -1 prints one line";
+    std::vector<brine::Value> values = brine::json_document_values(r.out);
+    ASSERT_EQ(values.size(), 1u);
+    EXPECT_EQ(values[0], state) << brine::to_json(values[0]) << "\n---\n" << brine::to_json(state);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// verify
+
+TEST_F(CliTest, VerifyAcceptsWholeArchives) {
+  write_everything();
+  for (const char* format : kFormats) write_two_values(path(std::string("two") + extension_of(format)), format);
+  for (const char* name : {"everything.brine", "everything.brines", "everything.json", "two.brine",
+                           "two.brines", "two.json"}) {
+    SCOPED_TRACE(name);
+    RunResult r = run_brine({"verify", path(name).string()});
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(r.err, "");
+    EXPECT_NE(r.out.find(": ok ("), std::string::npos) << r.out;
+  }
+  RunResult quiet = run_brine({"verify", "-q", path("two.brine").string(), path("two.brines").string()});
+  EXPECT_EQ(quiet.exit_code, 0) << describe(quiet);
+  EXPECT_EQ(quiet.out, "");
+}
+
+// Verifies `files` in as few launches as the command line allows (verify takes several
+// files), and expects each to be reported bad on its own stderr line. When a launch dies by
+// a signal, the files are rerun one by one so the failure names the culprit.
+void expect_all_rejected(const std::vector<fs::path>& files, bool must_reject) {
+  constexpr std::size_t kBatch = 256;
+  for (std::size_t begin = 0; begin < files.size(); begin += kBatch) {
+    std::size_t end = std::min(files.size(), begin + kBatch);
+    std::vector<std::string> args{"verify", "--quiet"};
+    for (std::size_t i = begin; i < end; ++i) args.push_back(files[i].string());
+    RunResult r = run_brine(args);
+    if (r.signal != 0 || r.exit_code < 0 || r.exit_code > 1) {
+      for (std::size_t i = begin; i < end; ++i) {
+        RunResult one = run_brine({"verify", "--quiet", files[i].string()});
+        ASSERT_TRUE(one.signal == 0 && (one.exit_code == 0 || one.exit_code == 1))
+            << files[i] << ": " << describe(one);
+      }
+      FAIL() << "a batch failed but no single file does: " << describe(r);
+    }
+    std::vector<std::string> lines = lines_of(r.err);
+    if (must_reject) {
+      EXPECT_EQ(r.exit_code, 1) << describe(r);
+      EXPECT_EQ(lines.size(), end - begin) << "one line per damaged file\n" << describe(r);
+    }
+    EXPECT_EQ(r.exit_code == 1, !lines.empty()) << describe(r);
+    for (const std::string& line : lines) EXPECT_EQ(line.rfind("brine: ", 0), 0u) << line;
+  }
+}
+
+// Single-file launches on a sample of `files`: exit 1, exactly one line, no signal.
+void expect_each_rejected_alone(const std::vector<fs::path>& files, std::size_t samples) {
+  std::size_t stride = std::max<std::size_t>(1, files.size() / samples);
+  for (std::size_t i = 0; i < files.size(); i += stride) {
+    RunResult r = run_brine({"verify", files[i].string()});
+    EXPECT_EQ(r.signal, 0) << files[i] << ": " << describe(r);
+    EXPECT_EQ(r.exit_code, 1) << files[i] << ": " << describe(r);
+    EXPECT_EQ(lines_of(r.err).size(), 1u) << files[i] << ": " << describe(r);
+  }
+}
+
+TEST_F(CliTest, VerifyRejectsEveryTruncation) {
+  for (const char* format : {"binary", "stable"}) {
+    SCOPED_TRACE(format);
+    fs::path file = path(std::string("two") + extension_of(format));
+    write_two_values(file, format);
+    std::string bytes = brine::read_file(file);
+    fs::path damaged_dir = path(std::string("truncated-") + format);
+    fs::create_directories(damaged_dir);
+    std::vector<fs::path> damaged;
+    for (std::size_t n = 0; n < bytes.size(); ++n) {
+      damaged.push_back(damaged_dir / ("t" + std::to_string(n) + extension_of(format)));
+      write_bytes(damaged.back(), std::string_view(bytes).substr(0, n));
+    }
+    expect_all_rejected(damaged, true);
+    expect_each_rejected_alone(damaged, 40);
+  }
+}
+
+TEST_F(CliTest, VerifyRejectsFlippedByteAtEveryOffset) {
+  for (const char* format : {"binary", "stable"}) {
+    SCOPED_TRACE(format);
+    fs::path file = path(std::string("two") + extension_of(format));
+    write_two_values(file, format);
+    std::string bytes = brine::read_file(file);
+    fs::path damaged_dir = path(std::string("flipped-") + format);
+    fs::create_directories(damaged_dir);
+    std::vector<fs::path> damaged;
+    for (std::size_t at = 0; at < bytes.size(); ++at) {
+      damaged.push_back(damaged_dir / ("f" + std::to_string(at) + extension_of(format)));
+      write_bytes(damaged.back(), corrupt(bytes, at));
+    }
+    expect_all_rejected(damaged, true);
+    expect_each_rejected_alone(damaged, 40);
+  }
+}
+
+// JSON has no checksum: a flipped byte inside a string is a different valid document. What
+// holds is that the tool never dies, and that cutting into the document is refused.
+TEST_F(CliTest, VerifySurvivesDamagedJsonDocuments) {
+  fs::path file = path("two.json");
+  write_two_values(file, "json");
+  std::string bytes = brine::read_file(file);
+  std::size_t last_brace = bytes.rfind('}');
+  std::vector<fs::path> cut, flipped;
+  fs::create_directories(path("json-damage"));
+  for (std::size_t n = 0; n <= last_brace; n += 3) {
+    cut.push_back(path("json-damage") / ("t" + std::to_string(n) + ".json"));
+    write_bytes(cut.back(), std::string_view(bytes).substr(0, n));
+  }
+  for (std::size_t at = 0; at < bytes.size(); at += 3) {
+    flipped.push_back(path("json-damage") / ("f" + std::to_string(at) + ".json"));
+    write_bytes(flipped.back(), corrupt(bytes, at));
+  }
+  expect_all_rejected(cut, true);
+  expect_all_rejected(flipped, false);
+}
+
+TEST_F(CliTest, VerifyRejectsWhatIsNotOneArchive) {
+  write_everything();
+  std::string archive = brine::read_file(path("everything.brine"));
+  write_bytes(path("trailing.brine"), archive + "extra");
+  write_bytes(path("twice.brine"), archive + archive);
+  write_bytes(path("empty.brine"), "");
+  write_bytes(path("text.brine"), "hello, world\n");
+  write_bytes(path("half-magic.brine"), kBinaryMagic.substr(0, 5));
+  write_bytes(path("other.json"), R"({"format": "something-else", "values": []})");
+  write_bytes(path("newline\nname.brine"), "x");
+  fs::create_directories(path("a-directory"));
+  for (const char* name : {"trailing.brine", "twice.brine", "empty.brine", "text.brine", "half-magic.brine",
+                           "other.json", "newline\nname.brine", "a-directory", "missing.brine"}) {
+    SCOPED_TRACE(name);
+    RunResult r = run_brine({"verify", path(name).string()});
+    EXPECT_EQ(r.signal, 0) << describe(r);
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_EQ(lines_of(r.err).size(), 1u) << describe(r);
+  }
+  RunResult trailing = run_brine({"verify", path("trailing.brine").string()});
+  EXPECT_NE(trailing.err.find("5 bytes after the archive's end marker"), std::string::npos) << trailing.err;
+  // Several files: one line for each bad one, the good one does not hide them.
+  RunResult mixed = run_brine({"verify", "-q", path("everything.brine").string(), path("empty.brine").string(),
+                               path("text.brine").string()});
+  EXPECT_EQ(mixed.exit_code, 1) << describe(mixed);
+  EXPECT_EQ(lines_of(mixed.err).size(), 2u) << describe(mixed);
+}
+
+// ---------------------------------------------------------------------------------------
+// convert
+
+TEST_F(CliTest, ConvertRoundTripsThroughEveryFormat) {
+  write_everything();
+  std::vector<brine::Value> original = library_values(path("everything.brine"));
+  // binary -> stable -> json -> binary, by extension.
+  const char* chain[] = {"everything.brine", "step1.brines", "step2.json", "step3.brine"};
+  for (int i = 0; i < 3; ++i) {
+    RunResult r = run_brine({"convert", path(chain[i]).string(), path(chain[i + 1]).string()});
+    ASSERT_EQ(r.exit_code, 0) << chain[i + 1] << ": " << describe(r);
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "");
+    EXPECT_EQ(library_values(path(chain[i + 1])), original) << chain[i + 1];
+  }
+  EXPECT_EQ(brine::read_file(path("step1.brines")).compare(0, 3, "\xD9\xD9\xF7"), 0);
+  // Each result loads into the C++ type.
+  expect_everything(brine::load_stable<Everything>(path("step1.brines"), registry_));
+  expect_everything(brine::load_json<Everything>(path("step2.json"), registry_));
+  expect_everything(brine::load_binary<Everything>(path("step3.brine"), registry_));
+  expect_everything(brine::from_binary<Everything>(brine::read_file(path("step3.brine")), registry_));
+}
+
+TEST_F(CliTest, ConvertKeepsSharingPolymorphismAndSeveralValues) {
+  write_two_values(path("two.brine"), "binary");
+  std::vector<brine::Value> original = library_values(path("two.brine"));
+  const char* chain[] = {"two.brine", "two.cbor", "two.json", "back.bin"};
+  for (int i = 0; i < 3; ++i) {
+    RunResult r = run_brine({"convert", path(chain[i]).string(), path(chain[i + 1]).string()});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(library_values(path(chain[i + 1])), original) << chain[i + 1];
+  }
+  std::string bytes = brine::read_file(path("back.bin"));
+  brine::MemorySource source(bytes);
+  brine::BinaryReader reader(source, registry_);
+  expect_scene(reader.read<Scene>());
+  expect_everything(reader.read<Everything>());
+  EXPECT_TRUE(reader.at_end());
+}
+
+TEST_F(CliTest, ConvertToOverridesTheExtension) {
+  write_everything();
+  RunResult r = run_brine({"convert", "--to", "json", path("everything.brine").string(), path("out.brine").string()});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  RunResult i = run_brine({"inspect", "--json", path("out.brine").string()});
+  ASSERT_EQ(i.exit_code, 0) << describe(i);
+  EXPECT_EQ(Json::parse(i.out).at("format"), "brine-json");
+}
+
+TEST_F(CliTest, ConvertLeavesNoOutputWhenInputIsBad) {
+  write_bytes(path("bad.brine"), "not an archive");
+  RunResult r = run_brine({"convert", path("bad.brine").string(), path("out.brines").string()});
+  EXPECT_EQ(r.exit_code, 1) << describe(r);
+  EXPECT_EQ(lines_of(r.err).size(), 1u) << describe(r);
+  EXPECT_FALSE(fs::exists(path("out.brines")));
+}
+
+// ---------------------------------------------------------------------------------------
+// migrate
+
+struct PointV1 {
+  BRINE_TYPE("cli.Point", 1);
+  double x = 0, y = 0;
+  template <class A> void getstate(A& ar) const { ar("x", x)("y", y); }
+  template <class A> void setstate(A& ar) { ar("x", x)("y", y); }
+};
+struct PolylineV1 {
+  BRINE_TYPE("cli.Polyline", 1);
+  std::string name;
+  std::vector<PointV1> points;
+  template <class A> void getstate(A& ar) const { ar("name", name)("points", points); }
+  template <class A> void setstate(A& ar) { ar("name", name)("points", points); }
+};
+
+// Version 2 renamed x and y and added a label; the polyline is unchanged but holds them.
+struct PointV2 {
+  BRINE_TYPE("cli.Point", 2);
+  double px = 0, py = 0;
+  std::string label;
+  template <class A> void getstate(A& ar) const { ar("px", px)("py", py)("label", label); }
+  template <class A> void setstate(A& ar) { ar("px", px)("py", py)("label", label); }
+};
+struct PolylineV2 {
+  BRINE_TYPE("cli.Polyline", 1);
+  std::string name;
+  std::vector<PointV2> points;
+  template <class A> void getstate(A& ar) const { ar("name", name)("points", points); }
+  template <class A> void setstate(A& ar) { ar("name", name)("points", points); }
+};
+
+const char* kPointMigrations = R"({
+  "brine_migrations": 1,
+  "type": "cli.Point",
+  "version": 2,
+  "steps": [
+    {"from": 1, "ops": [{"op": "rename_field", "from": "x", "to": "px"},
+                        {"op": "rename_field", "from": "y", "to": "py"},
+                        {"op": "add_field", "name": "label", "default": "unnamed"}]}
+  ]
+})";
+
+PolylineV1 make_polyline_v1() {
+  PolylineV1 p;
+  p.name = "route";
+  p.points = {PointV1{1.5, -2}, PointV1{3, 4.25}};
+  return p;
+}
+
+void expect_polyline_v2(const PolylineV2& p) {
+  EXPECT_EQ(p.name, "route");
+  ASSERT_EQ(p.points.size(), 2u);
+  EXPECT_EQ(p.points[0].px, 1.5);
+  EXPECT_EQ(p.points[0].py, -2);
+  EXPECT_EQ(p.points[1].px, 3);
+  EXPECT_EQ(p.points[1].py, 4.25);
+  EXPECT_EQ(p.points[1].label, "unnamed");
+}
+
+TEST_F(CliTest, MigrateUpgradesV1ArchiveSoItLoadsIntoV2) {
+  brine::Registry v1, v2;
+  fs::create_directories(path("migrations"));
+  brine::write_file_atomically(path("migrations") / "cli.Point.json", kPointMigrations);
+  brine::save_binary(path("v1.brine"), make_polyline_v1(), v1);
+  brine::save_stable(path("v1.brines"), make_polyline_v1(), v1);
+  brine::save_json(path("v1.json"), make_polyline_v1(), v1);
+  // Without the migration, today's program cannot read yesterday's archive.
+  EXPECT_THROW(brine::load_binary<PolylineV2>(path("v1.brine"), v2), brine::Error);
+
+  RunResult r = run_brine({"migrate", path("v1.brine").string(), path("v2.brine").string(), "--migrations",
+                           path("migrations").string()});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  expect_polyline_v2(brine::load_binary<PolylineV2>(path("v2.brine"), v2));
+
+  // Same format as the input by default; in place works (the output replaces the input).
+  r = run_brine({"migrate", path("v1.brines").string(), path("v1.brines").string(), "-m",
+                 (path("migrations") / "cli.Point.json").string()});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  expect_polyline_v2(brine::load_stable<PolylineV2>(path("v1.brines"), v2));
+
+  r = run_brine({"migrate", path("v1.json").string(), path("v2.out").string(), "--migrations",
+                 path("migrations").string(), "--to", "binary"});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  expect_polyline_v2(brine::load_binary<PolylineV2>(path("v2.out"), v2));
+
+  RunResult i = run_brine({"inspect", "--json", path("v2.brine").string()});
+  ASSERT_EQ(i.exit_code, 0) << describe(i);
+  EXPECT_EQ(Json::parse(i.out).at("types"),
+            Json::parse(R"([{"name": "cli.Point", "version": 2}, {"name": "cli.Polyline", "version": 1}])"));
+}
+
+TEST_F(CliTest, MigrateReportsBadMigrationFilesAsInvalidInput) {
+  brine::Registry v1;
+  brine::save_binary(path("v1.brine"), make_polyline_v1(), v1);
+  fs::create_directories(path("migrations"));
+  brine::write_file_atomically(path("migrations") / "broken.json",
+                               R"({"brine_migrations": 1, "type": "cli.Point", "version": 2,
+                                   "steps": [{"from": 1, "ops": [{"op": "rename_feild"}]}]})");
+  RunResult r = run_brine({"migrate", path("v1.brine").string(), path("v2.brine").string(), "--migrations",
+                           path("migrations").string()});
+  EXPECT_EQ(r.exit_code, 1) << describe(r);
+  ASSERT_EQ(lines_of(r.err).size(), 1u) << describe(r);
+  EXPECT_NE(r.err.find("broken.json"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("rename_feild"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(path("v2.brine")));
+
+  // A step that fails on the data names the type, the step and the field.
+  brine::write_file_atomically(path("migrations") / "broken.json",
+                               R"({"brine_migrations": 1, "type": "cli.Point", "version": 2,
+                                   "steps": [{"from": 1, "ops": [{"op": "convert", "field": "x", "to": "int"}]}]})");
+  r = run_brine({"migrate", path("v1.brine").string(), path("v2.brine").string(), "--migrations",
+                 path("migrations").string()});
+  EXPECT_EQ(r.exit_code, 1) << describe(r);
+  EXPECT_NE(r.err.find("'cli.Point' v1 -> v2"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("'x'"), std::string::npos) << r.err;
+}
+
+// ---------------------------------------------------------------------------------------
+// usage
+
+TEST_F(CliTest, UsageErrorsExitTwo) {
+  write_everything();
+  std::string file = path("everything.brine").string();
+  std::vector<std::vector<std::string>> bad = {
+      {},
+      {"frobnicate", file},
+      {"inspect"},
+      {"inspect", file, "--yaml"},
+      {"verify"},
+      {"convert", file},
+      {"convert", file, path("out.xml").string()},
+      {"convert", file, path("out.brines").string(), "--to", "xml"},
+      {"migrate", file, path("out.brine").string()},
+      {"dump", file, "--indent", "many"},
+  };
+  for (const auto& args : bad) {
+    std::string line;
+    for (const auto& a : args) line += a + " ";
+    SCOPED_TRACE(line);
+    RunResult r = run_brine(args);
+    EXPECT_EQ(r.exit_code, 2) << describe(r);
+    EXPECT_NE(r.err, "");
+  }
+  EXPECT_FALSE(fs::exists(path("out.xml")));
+  RunResult help = run_brine({"--help"});
+  EXPECT_EQ(help.exit_code, 0) << describe(help);
+  for (const char* command : {"inspect", "dump", "verify", "convert", "migrate"})
+    EXPECT_NE(help.out.find(command), std::string::npos) << command;
+  RunResult version = run_brine({"--version"});
+  EXPECT_EQ(version.exit_code, 0) << describe(version);
+  EXPECT_NE(version.out.find(std::to_string(BRINE_VERSION_MAJOR) + "."), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------
+// golden archives
+
+// Every archive under tests/golden/ (the committed files of earlier releases) verifies, and
+// no truncation or flipped byte of one makes the tool die by a signal. The folder is read
+// when the test runs, so files added later are covered without reconfiguring.
+TEST(CliGolden, VerifiesGoldenArchivesAndSurvivesTheirDamage) {
+  fs::path golden = fs::path(BRINE_SOURCE_DIR) / "tests" / "golden";
+  if (!fs::is_directory(golden)) GTEST_SKIP() << golden << " does not exist yet";
+  std::vector<fs::path> archives;
+  for (const auto& entry : fs::recursive_directory_iterator(golden)) {
+    if (!entry.is_regular_file()) continue;
+    std::string bytes = brine::read_file(entry.path());
+    bool binary = bytes.compare(0, kBinaryMagic.size(), kBinaryMagic) == 0;
+    bool stable = bytes.compare(0, 3, "\xD9\xD9\xF7") == 0;
+    // Expected renderings (<case>.json) sit next to the archives; only brine JSON documents
+    // are archives.
+    bool json = false;
+    if (!binary && !stable && entry.path().extension() == ".json") {
+      Json doc = Json::parse(bytes, nullptr, false);
+      json = doc.is_object() && doc.contains("format") && doc["format"] == "brine-json";
+    }
+    if (binary || stable || json) archives.push_back(entry.path());
+  }
+  std::sort(archives.begin(), archives.end());
+  ASSERT_FALSE(archives.empty()) << golden << " exists but holds no archive";
+
+  TempDir damage;
+  // Budget: every offset of small files, a stride over large ones, so the test stays at a
+  // few launches per file (verify takes 256 files per launch).
+  constexpr std::size_t kMaxPerKind = 512;
+  std::size_t index = 0;
+  for (const fs::path& file : archives) {
+    SCOPED_TRACE(file.string());
+    RunResult r = run_brine({"verify", file.string()});
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+
+    std::string bytes = brine::read_file(file);
+    std::size_t stride = std::max<std::size_t>(1, bytes.size() / kMaxPerKind);
+    std::vector<fs::path> damaged;
+    std::string ext = file.extension().string();
+    for (std::size_t n = 0; n < bytes.size(); n += stride) {
+      damaged.push_back(damage / ("g" + std::to_string(index) + "-t" + std::to_string(n) + ext));
+      write_bytes(damaged.back(), std::string_view(bytes).substr(0, n));
+    }
+    for (std::size_t at = 0; at < bytes.size(); at += stride) {
+      damaged.push_back(damage / ("g" + std::to_string(index) + "-f" + std::to_string(at) + ext));
+      write_bytes(damaged.back(), corrupt(bytes, at));
+    }
+    expect_all_rejected(damaged, false);
+    ++index;
+  }
+}
+
+}  // namespace

@@ -1,0 +1,289 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// tools/brine/archive.cpp: format detection, reading and writing archives without C++ types,
+// and the progress line, shared by the subcommands.
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <set>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include <brine/binary.hpp>
+#include <brine/error.hpp>
+#include <brine/io.hpp>
+#include <brine/stable.hpp>
+
+#include "cli.hpp"
+
+namespace brine_cli {
+namespace {
+
+// See docs/format/binary-v1.md §2 "File header": magic, kind:u16, format-version:u16.
+constexpr std::string_view kBinaryMagic{"\x89" "BRINE\r\n", 8};
+constexpr std::size_t kBinaryVersionOffset = 10;
+// A stable archive is a CBOR document that opens with the self-describe tag 55799
+// (RFC 8949 §3.4.6), written by StableWriter::start().
+constexpr std::string_view kStableMagic{"\xD9\xD9\xF7", 3};
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
+}
+
+std::string hex_prefix(std::string_view bytes) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < bytes.size() && i < 8; ++i) {
+    if (i) out += ' ';
+    auto b = static_cast<unsigned char>(bytes[i]);
+    out += digits[b >> 4];
+    out += digits[b & 15];
+  }
+  return out;
+}
+
+// The JSON document's format version. json_document_values() has already validated the
+// document and checked the version is one this build reads, but does not return it; parse
+// again, dropping "values" as it goes so the second pass keeps almost nothing in memory.
+std::uint32_t json_format_version_of(std::string_view text) {
+  using Json = nlohmann::json;
+  Json::parser_callback_t drop_values = [](int depth, Json::parse_event_t event, Json& parsed) {
+    return !(depth == 1 && event == Json::parse_event_t::key && parsed == "values");
+  };
+  Json head = Json::parse(text.begin(), text.end(), drop_values, /*allow_exceptions=*/false);
+  auto it = head.is_object() ? head.find("format_version") : head.end();
+  if (it == head.end() || !it->is_number()) return 0;
+  return static_cast<std::uint32_t>(it->get<double>());
+}
+
+[[noreturn]] void fail_trailing(const std::string& source, std::uint64_t end, std::uint64_t size) {
+  brine::ErrorContext where;
+  where.source = source;
+  where.byte_offset = end;
+  throw brine::FormatError(brine::errc::corrupt_data,
+                           std::to_string(size - end) +
+                               " bytes after the archive's end marker: the file is damaged or "
+                               "holds more than one archive",
+                           where);
+}
+
+}  // namespace
+
+const char* format_name(Format format) noexcept {
+  switch (format) {
+    case Format::binary: return "brine-binary";
+    case Format::stable: return "brine-stable";
+    case Format::json: return "brine-json";
+  }
+  return "unknown";
+}
+
+Format format_from_option(const std::string& option) {
+  if (option == "binary") return Format::binary;
+  if (option == "stable") return Format::stable;
+  if (option == "json") return Format::json;
+  throw UsageError("unknown format '" + option + "' (known: binary, stable, json)");
+}
+
+Format output_format(const std::filesystem::path& out, const std::string& to) {
+  if (!to.empty()) return format_from_option(to);
+  std::string ext = out.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (ext == ".brine" || ext == ".bin") return Format::binary;
+  if (ext == ".brines" || ext == ".cbor") return Format::stable;
+  if (ext == ".json") return Format::json;
+  throw UsageError("cannot tell the output format from the name '" + out.string() +
+                   "': use .brine or .bin (binary), .brines or .cbor (stable), .json, or --to");
+}
+
+Format detect_format(std::string_view bytes, const std::string& source) {
+  if (starts_with(bytes, kBinaryMagic)) return Format::binary;
+  if (starts_with(bytes, kStableMagic)) return Format::stable;
+  std::size_t i = bytes.find_first_not_of(" \t\r\n");
+  if (i != std::string_view::npos && bytes[i] == '{') return Format::json;
+  brine::ErrorContext where;
+  where.source = source;
+  where.byte_offset = 0;
+  if (bytes.empty())
+    throw brine::FormatError(brine::errc::truncated_input, "empty file: not a brine archive", where);
+  if (starts_with(kBinaryMagic, bytes) || starts_with(kStableMagic, bytes))
+    throw brine::FormatError(brine::errc::truncated_input,
+                             "file of " + std::to_string(bytes.size()) +
+                                 " bytes ends inside an archive header",
+                             where);
+  throw brine::FormatError(brine::errc::corrupt_data,
+                           "not a brine archive: starts with " + hex_prefix(bytes) +
+                               " (expected a binary archive, a stable CBOR archive or a brine "
+                               "JSON document)",
+                           where);
+}
+
+Archive read_archive(const std::filesystem::path& path, Progress* progress) {
+  brine::FileSource source(path);
+  const std::string_view bytes = source.direct_view();  // the mapping lives as long as source
+  Archive archive;
+  archive.bytes = bytes.size();
+  archive.format = detect_format(bytes, source.description());
+  // The tool has no C++ types: an empty registry makes every reader decode into the state
+  // model and refuse nothing for being unknown, so archives of any program can be read.
+  const brine::Registry empty;
+  const brine::LoadOptions options;
+  switch (archive.format) {
+    case Format::binary: {
+      brine::BinaryReader reader(source, empty, options);
+      // The reader checked the header, so the version bytes are there.
+      archive.format_version = static_cast<std::uint32_t>(
+          static_cast<unsigned char>(bytes[kBinaryVersionOffset]) |
+          static_cast<unsigned char>(bytes[kBinaryVersionOffset + 1]) << 8);
+      while (!reader.at_end()) {
+        archive.values.push_back(reader.read_value());
+        if (progress) progress->update("reading", source.position(), bytes.size());
+      }
+      // The format lets a stream carry other data after the end block (binary-v1.md §3.2);
+      // a file that does is not one whole archive.
+      if (source.position() != bytes.size())
+        fail_trailing(source.description(), source.position(), bytes.size());
+      for (const brine::BinaryReader::TypeEntry& t : reader.types())
+        archive.type_table.push_back({t.name, t.version});
+      break;
+    }
+    case Format::stable: {
+      // The constructor validates the whole document (structure, limits, checksum, no
+      // trailing bytes) before any value is decoded.
+      brine::StableReader reader(source, empty, options);
+      archive.format_version = reader.format_version();
+      const std::size_t count = reader.value_count();
+      archive.values.reserve(count);
+      for (std::size_t i = 0; i < count; ++i) {
+        archive.values.push_back(reader.read_value());
+        if (progress) progress->update("reading", i + 1, count);
+      }
+      break;
+    }
+    case Format::json: {
+      archive.values = brine::json_document_values(bytes, options);
+      archive.format_version = json_format_version_of(bytes);
+      break;
+    }
+  }
+  return archive;
+}
+
+void write_archive(const std::filesystem::path& path, Format format,
+                   const std::vector<brine::Value>& values, Progress* progress) {
+  // Writers register types they meet; write_value meets none, so this stays empty.
+  brine::Registry empty;
+  const std::size_t count = values.size();
+  switch (format) {
+    case Format::binary: {
+      brine::AtomicFileSink sink(path);
+      brine::BinaryWriter writer(sink, empty);
+      for (std::size_t i = 0; i < count; ++i) {
+        writer.write_value(values[i]);
+        if (progress) progress->update("writing", i + 1, count);
+      }
+      writer.finish();
+      sink.commit();
+      break;
+    }
+    case Format::stable: {
+      brine::AtomicFileSink sink(path);
+      brine::StableWriter writer(sink, empty);
+      for (std::size_t i = 0; i < count; ++i) {
+        writer.write_value(values[i]);
+        if (progress) progress->update("writing", i + 1, count);
+      }
+      writer.finish();
+      sink.commit();
+      break;
+    }
+    case Format::json:
+      brine::write_file_atomically(path, brine::json_document(values) + "\n");
+      break;
+  }
+}
+
+std::vector<TypeVersion> collect_types(const Archive& archive) {
+  std::set<std::pair<std::string, std::uint32_t>> seen;
+  for (const TypeVersion& t : archive.type_table) seen.emplace(t.name, t.version);
+  // An explicit stack: the trees are as deep as LoadOptions::max_depth allows, and the
+  // tool should not depend on that limit to keep its own stack.
+  std::vector<const brine::Value*> stack;
+  for (const brine::Value& v : archive.values) stack.push_back(&v);
+  while (!stack.empty()) {
+    const brine::Value* v = stack.back();
+    stack.pop_back();
+    switch (v->kind()) {
+      case brine::ValueKind::list:
+        for (const brine::Value& e : v->as_list()) stack.push_back(&e);
+        break;
+      case brine::ValueKind::map:
+        for (const auto& entry : v->as_map()) stack.push_back(&entry.second);
+        break;
+      case brine::ValueKind::object: {
+        const brine::Object& o = v->as_object();
+        seen.emplace(o.type, o.version);
+        for (const brine::Field& f : o.fields) stack.push_back(&f.value);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  std::vector<TypeVersion> out;
+  for (const auto& [name, version] : seen) out.push_back({name, version});
+  return out;
+}
+
+std::string one_line(std::string_view text) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (c < 0x20 || c == 0x7F) {
+      out += "\\x";
+      out += digits[c >> 4];
+      out += digits[c & 15];
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+Progress::Progress()
+    : enabled_(isatty(STDERR_FILENO) == 1), start_(std::chrono::steady_clock::now()), last_(start_) {}
+
+Progress::~Progress() { clear(); }
+
+void Progress::update(const char* label, std::uint64_t done, std::uint64_t total) {
+  if (!enabled_ || total == 0) return;
+  auto now = std::chrono::steady_clock::now();
+  // Quick runs print nothing; long ones redraw a few times a second, not per value.
+  if (now - start_ < std::chrono::seconds(1)) return;
+  if (shown_ && now - last_ < std::chrono::milliseconds(100) && done < total) return;
+  last_ = now;
+  shown_ = true;
+  unsigned percent = static_cast<unsigned>(done >= total ? 100 : done * 100 / total);
+  std::fprintf(stderr, "\rbrine: %s %3u%%", label, percent);
+  std::fflush(stderr);
+}
+
+void Progress::clear() {
+  if (!shown_) return;
+  // Blank the line so that a message printed next starts clean.
+  std::fprintf(stderr, "\r%40s\r", "");
+  std::fflush(stderr);
+  shown_ = false;
+}
+
+}  // namespace brine_cli

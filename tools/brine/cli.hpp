@@ -1,0 +1,123 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// tools/brine/cli.hpp: what the subcommands of the `brine` tool share (private to the tool).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <brine/value.hpp>
+
+namespace CLI {
+class App;
+}
+
+namespace brine_cli {
+
+/// Exit codes. Scripts depend on them: docs/cli.md lists them, never renumber.
+enum ExitCode : int {
+  exit_ok = 0,             ///< success (verify: every file is whole and valid)
+  exit_invalid_input = 1,  ///< an input is missing, unreadable or not a valid archive; or a write failed
+  exit_usage = 2,          ///< the command line is wrong
+};
+
+/// A usage error found after CLI11 has parsed the line (an output name whose format cannot
+/// be told): exit code 2, like CLI11's own parse errors.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The three encodings the tool reads and writes.
+enum class Format { binary, stable, json };
+
+/// The name `inspect --json` reports: "brine-binary", "brine-stable", "brine-json".
+const char* format_name(Format format) noexcept;
+
+/// The `--to` spellings, in the order --help lists them.
+inline const std::vector<std::string> kFormatOptions = {"binary", "stable", "json"};
+
+/// The format a `--to` value names (one of kFormatOptions; CLI11 has checked it).
+Format format_from_option(const std::string& option);
+
+/// The format to write `out` in: `to` when given, else by extension (docs/cli.md).
+/// Throws UsageError when neither tells.
+Format output_format(const std::filesystem::path& out, const std::string& to);
+
+/// The format of an archive from its first bytes. Throws brine::FormatError when the bytes
+/// are none of the three.
+Format detect_format(std::string_view bytes, const std::string& source);
+
+/// A percentage on stderr for long runs. Silent unless stderr is a terminal and the run has
+/// lasted a second: pipes, logs and tests never see it.
+class Progress {
+ public:
+  Progress();
+  ~Progress();
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+
+  /// Reports `done` out of `total` for the phase called `label` ("reading").
+  void update(const char* label, std::uint64_t done, std::uint64_t total);
+
+ private:
+  void clear();
+
+  bool enabled_;
+  bool shown_ = false;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_;
+};
+
+/// A type found in an archive.
+struct TypeVersion {
+  std::string name;
+  std::uint32_t version = 0;
+};
+
+/// An archive read without any C++ type: every top-level value as a state-model tree.
+struct Archive {
+  Format format = Format::binary;
+  std::uint32_t format_version = 0;
+  std::uint64_t bytes = 0;  ///< size of the file
+  std::vector<brine::Value> values;
+  /// Binary archives only: the type table, which also names base classes and the element
+  /// types of empty containers, types no value tree shows.
+  std::vector<TypeVersion> type_table;
+};
+
+/// Reads every value of the archive at `path`, whatever its format, with an empty registry
+/// (no migration, no C++ type). A file with bytes after the end of its archive is refused:
+/// for a file, those bytes mean it was damaged or two archives were glued together.
+/// Throws brine::Error (IoError, FormatError, LimitError, VersionError).
+Archive read_archive(const std::filesystem::path& path, Progress* progress);
+
+/// Replaces `path` atomically with an archive of `values` in `format`.
+/// Throws brine::Error (IoError, SchemaError when a tree cannot take a binary layout).
+void write_archive(const std::filesystem::path& path, Format format,
+                   const std::vector<brine::Value>& values, Progress* progress);
+
+/// Every (type, version) the archive records: its type table, and the objects of its values
+/// wherever they sit. Sorted by name, then version; no duplicates.
+std::vector<TypeVersion> collect_types(const Archive& archive);
+
+/// `text` with control characters escaped, so that an error message quoting hostile input
+/// (a type name with a newline in it) stays on one line.
+std::string one_line(std::string_view text);
+
+/// Sets the subcommand's work when the command line selects it.
+using Runner = std::function<int()>;
+
+void add_inspect_command(CLI::App& app, Runner& run);
+void add_dump_command(CLI::App& app, Runner& run);
+void add_verify_command(CLI::App& app, Runner& run);
+void add_convert_command(CLI::App& app, Runner& run);
+void add_migrate_command(CLI::App& app, Runner& run);
+
+}  // namespace brine_cli

@@ -1,0 +1,55 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// tools/brine/dump.cpp: `brine dump FILE [--full]`: the whole content as a brine JSON
+// document, which is itself a loadable archive (the same bytes convert --to json writes).
+
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include <brine/stable.hpp>
+
+#include "cli.hpp"
+
+namespace brine_cli {
+namespace {
+
+struct DumpOptions {
+  std::string file;
+  bool full = false;
+  int indent = 2;
+};
+
+int dump(const DumpOptions& options) {
+  Archive archive;
+  {
+    Progress progress;
+    archive = read_archive(options.file, &progress);
+  }
+  // TODO(#4): when the library has a Tensor type, summarize tensors by dtype, shape and hash
+  // unless options.full; until then every value is rendered whole and --full changes nothing.
+  brine::JsonOptions json;
+  json.indent = options.indent;
+  std::cout << brine::json_document(archive.values, json) << '\n';
+  return exit_ok;
+}
+
+}  // namespace
+
+void add_dump_command(CLI::App& app, Runner& run) {
+  auto options = std::make_shared<DumpOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "dump", "Print the whole content as a brine JSON document (every top-level value, "
+              "rendered by brine::to_json)");
+  cmd->add_option("FILE", options->file, "Archive to dump (binary, stable or JSON)")->required();
+  cmd->add_flag("--full", options->full,
+                "Render tensors in full instead of summarizing them by dtype, shape and hash");
+  cmd->add_option("--indent", options->indent, "Spaces per indentation level; -1 prints one line")
+      ->default_val(2)
+      ->check(CLI::Range(-1, 16));
+  cmd->callback([options, &run] { run = [options] { return dump(*options); }; });
+}
+
+}  // namespace brine_cli
