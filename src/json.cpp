@@ -4,7 +4,9 @@
 
 #include <cmath>
 #include <cstdint>
+#include <set>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -208,21 +210,45 @@ std::string to_json(const Value& value, const JsonOptions& options) {
 
 Value value_from_json(std::string_view json, std::size_t max_depth) {
   Json parsed;
+  // Keys seen in each object being parsed: nlohmann keeps the last of duplicate keys, and
+  // a document whose meaning depends on which duplicate wins is ambiguous (RFC 8259 §4).
+  std::vector<std::set<std::string>> keys;
   try {
     parsed = Json::parse(
         json.begin(), json.end(),
-        [max_depth](int depth, Json::parse_event_t, Json&) {
+        [max_depth, &keys](int depth, Json::parse_event_t event, Json& value) {
           // Checked while parsing, so a nesting bomb is refused before it is built.
           if (static_cast<std::size_t>(depth) > max_depth)
             throw LimitError(errc::limit_exceeded,
                              "JSON nesting depth exceeds LoadOptions::max_depth (" +
                                  std::to_string(max_depth) + ")");
+          switch (event) {
+            case Json::parse_event_t::object_start: keys.emplace_back(); break;
+            case Json::parse_event_t::object_end: keys.pop_back(); break;
+            case Json::parse_event_t::key:
+              if (!keys.back().insert(value.get<std::string>()).second)
+                bad("duplicate key '" + value.get<std::string>() + "'");
+              break;
+            default: break;
+          }
           return true;
         });
   } catch (const Json::parse_error& e) {
     ErrorContext where;
     where.byte_offset = e.byte;
     throw FormatError(errc::corrupt_data, std::string("malformed JSON: ") + e.what(), where);
+  } catch (const Json::out_of_range& e) {
+    // nlohmann reports a number beyond double's range (1e400) as out_of_range, without a
+    // position; its message quotes the number, which locates it in the input.
+    ErrorContext where;
+    std::string what = e.what();
+    std::size_t open = what.find('\'');
+    std::size_t close = what.rfind('\'');
+    if (open != std::string::npos && close > open + 1) {
+      std::size_t at = json.find(what.substr(open + 1, close - open - 1));
+      if (at != std::string_view::npos) where.byte_offset = at;
+    }
+    throw FormatError(errc::corrupt_data, std::string("malformed JSON: ") + what, where);
   }
   return from_json_value(parsed);
 }

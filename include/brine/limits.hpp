@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace brine {
 
@@ -12,11 +13,15 @@ namespace brine {
 /// for ordinary programs; raise a limit when a legitimate archive trips it (the error
 /// message names the option).
 struct LoadOptions {
-  /// Maximum nesting of objects, containers and pointers. Loading recurses once per level,
-  /// so without a bound a few kilobytes of nested list headers would overflow the stack.
-  /// 1000 levels keep well inside an 8 MiB stack even under AddressSanitizer; raise it for
-  /// deep linked structures (a 10,000-node linked list saved through shared_ptr needs 10,000)
-  /// and give the loading thread a larger stack to match.
+  /// Maximum nesting of objects (a typed object, or an object behind a pointer, inside
+  /// another). Loading recurses once per level, so without a bound a few kilobytes of nested
+  /// headers would overflow the stack. Every archive counts the same levels, so a tree that
+  /// loads from one encoding loads from the others. Containers between objects (the
+  /// `std::vector<Node>` of a tree) recurse too; they are bounded together with the objects
+  /// at kNestingPerDepth levels per unit of max_depth (see max_nesting()), which ordinary
+  /// types never approach. 1000 levels keep well inside an 8 MiB stack even under
+  /// AddressSanitizer; raise it for deep linked structures (a 10,000-node linked list saved
+  /// through shared_ptr needs 10,000) and give the loading thread a larger stack to match.
   std::size_t max_depth = 1000;
 
   /// Maximum element count of one container, string or byte string. Counts are also checked
@@ -31,6 +36,27 @@ struct LoadOptions {
   /// Verify block checksums before decoding (binary archives). Turn off only for data you
   /// produced yourself in this process; a flipped bit is then decoded instead of reported.
   bool verify_checksums = true;
+
+  /// Levels of raw nesting (objects plus the containers, optionals, variants and encoding
+  /// wrappers around them) allowed per level of max_depth.
+  static constexpr std::size_t kNestingPerDepth = 8;
+  /// The bound on raw nesting that follows from max_depth.
+  std::size_t max_nesting() const noexcept {
+    return max_depth > static_cast<std::size_t>(-1) / kNestingPerDepth ? static_cast<std::size_t>(-1)
+                                                                       : max_depth * kNestingPerDepth;
+  }
 };
+
+namespace detail {
+/// The message of the raw-nesting limit, naming the option that raises it.
+inline std::string nesting_message(const LoadOptions& options) {
+  return "nesting of objects and containers exceeds " + std::to_string(LoadOptions::kNestingPerDepth) +
+         " x LoadOptions::max_depth (" + std::to_string(options.max_depth) + ")";
+}
+/// The message of the object-depth limit.
+inline std::string depth_message(const LoadOptions& options) {
+  return "nesting depth exceeds LoadOptions::max_depth (" + std::to_string(options.max_depth) + ")";
+}
+}  // namespace detail
 
 }  // namespace brine

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "brine/limits.hpp"
 #include "brine/value.hpp"
 
 namespace brine {
@@ -64,7 +65,7 @@ class MigrationSet {
   /// Upgrades every object in `value` whose type this set knows to the newest version the
   /// steps reach; renames aliased types. Throws VersionError for an object newer than the
   /// set knows, MigrationError naming type, step and field when a step fails.
-  void upgrade(Value& value) const;
+  void upgrade(Value& value, const LoadOptions& options = {}) const;
 
  private:
   std::vector<TypeMigrations> types_;

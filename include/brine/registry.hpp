@@ -139,8 +139,9 @@ class Registry {
   /// Upgrades every object in `value` (wherever it sits) to its type's current version by
   /// running the registered migration chains; renames types known by an alias. Objects whose
   /// chain has a gap keep the version they reached. Throws VersionError for an object newer
-  /// than its registered type, MigrationError when a step throws.
-  void upgrade(Value& value) const;
+  /// than its registered type, MigrationError when a step throws, LimitError when the tree
+  /// nests deeper than `options` allow.
+  void upgrade(Value& value, const LoadOptions& options = {}) const;
 
   /// All registered type names, sorted.
   std::vector<std::string> type_names() const;

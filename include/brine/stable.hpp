@@ -229,7 +229,7 @@ class StableReader {
   template <class T>
   void read(T& out) {
     Value state = read_value();
-    registry_.upgrade(state);
+    registry_.upgrade(state, options_);
     T value{};
     StateReader(state, registry_, options_, nullptr, description_).read(value);
     out = std::move(value);

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <limits>
 #include <memory>
 #include <string>
@@ -142,8 +143,7 @@ class StateReader {
     try {
       Codec<T>::load(*this, out);
     } catch (...) {
-      if (table_ == &own_table_) own_table_.abandon();
-      throw;
+      rethrow_after_failure(std::current_exception());
     }
   }
 
@@ -251,6 +251,10 @@ class StateReader {
   using PointerTarget = detail::PointerTarget;
   PointerTarget read_pointer(const detail::TypeOps& static_ops, bool shared);
   ErrorContext context() const;
+  /// Releases the shared objects of a failed load (when this reader owns the table) and
+  /// rethrows; a brine::Error raised without context (by a Value accessor) gets the
+  /// reader's type and field, which the frames still describe while unwinding.
+  [[noreturn]] void rethrow_after_failure(std::exception_ptr failure);
 
   const Value& root_;
   const Registry& registry_;
@@ -275,7 +279,7 @@ Value to_state(const T& object, const Registry& registry = default_registry()) {
 template <class T>
 T from_state(Value state, const Registry& registry = default_registry(),
              const LoadOptions& options = {}) {
-  registry.upgrade(state);
+  registry.upgrade(state, options);
   T result{};
   StateReader(state, registry, options).read(result);
   return result;

@@ -287,7 +287,7 @@ Value BinaryReader::decode_record_value() {
 
 void BinaryReader::read_record_through_state(void (*load)(StateReader&, void*), void* out) {
   Value value = decode_record_value();
-  registry_.upgrade(value);
+  registry_.upgrade(value, options_);
   StateReader state(value, registry_, options_, table_, source_.description());
   load(state, out);
 }
@@ -411,7 +411,7 @@ void BinaryReader::fail_depth() const {
 void BinaryReader::read_object_slow(detail::StreamType& type, const detail::TypeOps& ops, void* out) {
   detail::ValueDecoder decoder(*this);
   Value value = decoder.decode_object(type);
-  registry_.upgrade(value);
+  registry_.upgrade(value, options_);
   StateReader state(value, registry_, options_, table_, source_.description());
   state.read_root_object(ops, out);
 }

@@ -38,11 +38,19 @@ class ValueDecoder {
 
  private:
   Value decode_pointer(std::string_view name, bool shared);
+  // Objects count against LoadOptions::max_depth like the typed path's objects (so both
+  // paths agree on what loads); objects and containers together against max_nesting().
+  void enter_object();
+  void leave_object() {
+    --objects_;
+    --levels_;
+  }
   void enter();
-  void leave() { --depth_; }
+  void leave() { --levels_; }
 
   BinaryReader& r_;
-  std::size_t depth_ = 0;
+  std::size_t objects_ = 0;
+  std::size_t levels_ = 0;
 };
 
 }  // namespace detail

@@ -13,10 +13,15 @@ namespace brine::detail {
 
 namespace bf = binary_format;
 
+void ValueDecoder::enter_object() {
+  if (++objects_ + r_.frames_.size() > r_.options_.max_depth)
+    r_.fail(errc::limit_exceeded, depth_message(r_.options_));
+  enter();
+}
+
 void ValueDecoder::enter() {
-  if (++depth_ + r_.frames_.size() > r_.options_.max_depth)
-    r_.fail(errc::limit_exceeded, "nesting depth exceeds LoadOptions::max_depth (" +
-                                      std::to_string(r_.options_.max_depth) + ")");
+  if (++levels_ + r_.frames_.size() > r_.options_.max_nesting())
+    r_.fail(errc::limit_exceeded, nesting_message(r_.options_));
 }
 
 Object ValueDecoder::decode_fields(const StreamType& type) {
@@ -35,9 +40,9 @@ Object ValueDecoder::decode_fields(const StreamType& type) {
 }
 
 Value ValueDecoder::decode_object(const StreamType& type) {
-  enter();
+  enter_object();
   Value v(decode_fields(type));
-  leave();
+  leave_object();
   return v;
 }
 
@@ -60,9 +65,9 @@ Value ValueDecoder::decode_pointer(std::string_view, bool shared) {
                                         std::to_string(r_.options_.max_shared_objects) + ")");
     id = r_.next_id_++;
   }
-  enter();
+  enter_object();
   Object o = decode_fields(type);
-  leave();
+  leave_object();
   o.shared_id = id;
   return Value(std::move(o));
 }
@@ -238,11 +243,13 @@ Value ValueDecoder::decode(std::string_view d, std::size_t& pos) {
 namespace brine {
 
 Value BinaryReader::read_dynamic() {
-  // Recursion is bounded like objects: every nested container counts against max_depth.
+  // Recursion is bounded like the decoder's containers: every level, object or container,
+  // counts against max_nesting().
   struct Depth {
     BinaryReader& r;
     explicit Depth(BinaryReader& reader) : r(reader) {
-      if (++r.dynamic_depth_ + r.frames_.size() > r.options_.max_depth) r.fail_depth();
+      if (++r.dynamic_depth_ + r.frames_.size() > r.options_.max_nesting())
+        r.fail(errc::limit_exceeded, detail::nesting_message(r.options_));
     }
     ~Depth() { --r.dynamic_depth_; }
   } depth(*this);

@@ -122,7 +122,7 @@ const TypeMigrations* MigrationSet::find(std::string_view name) const {
   return nullptr;
 }
 
-void MigrationSet::upgrade(Value& value) const {
+void MigrationSet::upgrade(Value& value, const LoadOptions& options) const {
   detail::upgrade_tree(
       value,
       [this](const std::string& name) {
@@ -142,7 +142,8 @@ void MigrationSet::upgrade(Value& value) const {
           return &t->steps[i].second;
         }
         return nullptr;
-      });
+      },
+      options);
 }
 
 }  // namespace brine

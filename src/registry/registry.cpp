@@ -281,7 +281,7 @@ std::vector<std::string> Registry::near_function_names(std::string_view name) co
   return nearest(name, names);
 }
 
-void Registry::upgrade(Value& value) const {
+void Registry::upgrade(Value& value, const LoadOptions& options) const {
   detail::upgrade_tree(
       value,
       [this](const std::string& name) {
@@ -298,7 +298,8 @@ void Registry::upgrade(Value& value) const {
         if (m == nullptr) return nullptr;
         description = m->description;
         return &m->apply;
-      });
+      },
+      options);
 }
 
 void Registry::add_migrations(const MigrationSet& migrations) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "brine/error.hpp"
+#include "brine/limits.hpp"
 #include "brine/value.hpp"
 
 namespace brine::detail {
@@ -22,19 +23,38 @@ struct UpgradeTarget {
 /// `lookup(type name)` gives an UpgradeTarget; `step(target, from, description&)` returns the
 /// step function or nullptr. Pre-order: an object is upgraded before its fields, so a step
 /// sees its children as they were archived.
+///
+/// The walk recurses once per level, and trees come from hostile input (or from code that
+/// built them): objects are bounded by `options.max_depth` and all levels by
+/// `options.max_nesting()`, as the readers bound them.
 template <class Lookup, class StepOf>
-void upgrade_tree(Value& value, const Lookup& lookup, const StepOf& step_of) {
+void upgrade_tree(Value& value, const Lookup& lookup, const StepOf& step_of,
+                  const LoadOptions& options, std::size_t objects = 0, std::size_t levels = 0) {
   switch (value.kind()) {
     case ValueKind::list:
-      for (Value& e : value.as_list()) upgrade_tree(e, lookup, step_of);
-      return;
     case ValueKind::map:
-      for (auto& entry : value.as_map()) upgrade_tree(entry.second, lookup, step_of);
-      return;
-    case ValueKind::object: break;
+    case ValueKind::object:
+      if (++levels > options.max_nesting())
+        throw LimitError(errc::limit_exceeded, nesting_message(options));
+      break;
     default: return;
   }
+  if (value.kind() == ValueKind::list) {
+    for (Value& e : value.as_list()) upgrade_tree(e, lookup, step_of, options, objects, levels);
+    return;
+  }
+  if (value.kind() == ValueKind::map) {
+    for (auto& entry : value.as_map())
+      upgrade_tree(entry.second, lookup, step_of, options, objects, levels);
+    return;
+  }
   Object& object = value.as_object();
+  if (++objects > options.max_depth) {
+    ErrorContext where;
+    where.type_name = object.type;
+    where.version = object.version;
+    throw LimitError(errc::limit_exceeded, depth_message(options), where);
+  }
   UpgradeTarget target = lookup(object.type);
   if (target.name != nullptr) {
     object.type = *target.name;
@@ -69,7 +89,7 @@ void upgrade_tree(Value& value, const Lookup& lookup, const StepOf& step_of) {
       ++object.version;
     }
   }
-  for (Field& f : object.fields) upgrade_tree(f.value, lookup, step_of);
+  for (Field& f : object.fields) upgrade_tree(f.value, lookup, step_of, options, objects, levels);
 }
 
 }  // namespace brine::detail

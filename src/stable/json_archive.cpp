@@ -18,7 +18,14 @@ std::string json_document(const std::vector<Value>& values, const JsonOptions& o
 }
 
 std::vector<Value> json_document_values(std::string_view json, const LoadOptions& options) {
-  Value doc = value_from_json(json, options.max_depth);
+  // The document's raw nesting gets the budget of max_nesting(); object depth proper is
+  // checked when the values are loaded, as for the other encodings.
+  Value doc;
+  try {
+    doc = value_from_json(json, options.max_nesting());
+  } catch (const LimitError&) {
+    throw LimitError(errc::limit_exceeded, "JSON " + detail::nesting_message(options));
+  }
   auto bad = [](const std::string& m) {
     throw FormatError(errc::corrupt_data, "not a brine JSON document: " + m);
   };

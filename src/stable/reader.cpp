@@ -133,9 +133,8 @@ class Walker {
 
   /// Validates one item and everything inside it.
   void scan(std::size_t depth) {
-    if (depth > c_.options().max_depth)
-      c_.fail(errc::limit_exceeded, "nesting depth exceeds LoadOptions::max_depth (" +
-                                        std::to_string(c_.options().max_depth) + ")");
+    if (depth > c_.options().max_nesting())
+      c_.fail(errc::limit_exceeded, detail::nesting_message(c_.options()));
     std::size_t at = c_.pos;
     Head h = c_.head();
     switch (h.major) {
@@ -215,9 +214,8 @@ class Walker {
   }
 
   Value decode(std::size_t depth) {
-    if (depth > c_.options().max_depth)
-      c_.fail(errc::limit_exceeded, "nesting depth exceeds LoadOptions::max_depth (" +
-                                        std::to_string(c_.options().max_depth) + ")");
+    if (depth > c_.options().max_nesting())
+      c_.fail(errc::limit_exceeded, detail::nesting_message(c_.options()));
     std::size_t at = c_.pos;
     Head h = c_.head();
     switch (h.major) {

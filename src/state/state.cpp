@@ -141,6 +141,19 @@ ErrorContext StateReader::context() const {
   return c;
 }
 
+void StateReader::rethrow_after_failure(std::exception_ptr failure) {
+  if (table_ == &own_table_) own_table_.abandon();
+  try {
+    std::rethrow_exception(failure);
+  } catch (const IoError&) {
+    throw;
+  } catch (const Error& e) {
+    const ErrorContext& c = e.context();
+    if (!c.type_name.empty() || !c.field_path.empty() || c.byte_offset) throw;
+    detail::throw_error(e.code(), e.message(), context());
+  }
+}
+
 void StateReader::fail(errc code, const std::string& message) const {
   detail::throw_error(code, message, context());
 }
@@ -313,13 +326,26 @@ std::int64_t StateReader::duration_ticks(const Value& v, std::intmax_t num, std:
   }
   if (pnum <= 0 || pden <= 0) fail(errc::type_mismatch, "invalid duration period '" + period + "'");
   std::int64_t count = count_it->second.as_int64();
-  // ticks in our period = count * (pnum/pden) / (num/den), done exactly in 128 bits.
-  Int128 numerator = static_cast<Int128>(count) * pnum * den;
-  Int128 denominator = static_cast<Int128>(pden) * num;
-  if (numerator % denominator != 0)
+  // ticks in our period = count * (pnum * den) / (pden * num), exactly. Each product of two
+  // positive 64-bit numbers fits in 128 bits, but multiplying by count as well could not:
+  // reduce the factor first, and then (a / b in lowest terms) b must divide count.
+  Int128 a = static_cast<Int128>(pnum) * den;
+  Int128 b = static_cast<Int128>(pden) * num;
+  Int128 x = a, y = b;
+  while (y != 0) {
+    Int128 r = x % y;
+    x = y;
+    y = r;
+  }
+  a /= x;
+  b /= x;
+  if (count % b != 0)
     fail(errc::type_mismatch, "duration of " + std::to_string(count) + " x " + period +
                                   " s is not a whole number of the field's ticks");
-  Int128 ticks = numerator / denominator;
+  Int128 whole = count / b;
+  if (whole != 0 && a > std::numeric_limits<std::int64_t>::max())
+    fail(errc::type_mismatch, "duration out of range");
+  Int128 ticks = whole * a;  // |whole| <= 2^63 and a < 2^63: no overflow
   if (ticks > std::numeric_limits<std::int64_t>::max() || ticks < std::numeric_limits<std::int64_t>::min())
     fail(errc::type_mismatch, "duration out of range");
   return static_cast<std::int64_t>(ticks);
@@ -379,7 +405,11 @@ void StateReader::read_root_object(const detail::TypeOps& ops, void* out) {
   enter(v);
   frames_.back().object = &object;
   frames_.back().taken = true;
-  ops.read_state(*this, out);
+  try {
+    ops.read_state(*this, out);
+  } catch (...) {
+    rethrow_after_failure(std::current_exception());
+  }
   leave();
 }
 
