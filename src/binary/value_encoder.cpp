@@ -334,7 +334,7 @@ void BinaryWriter::write_value(const Value& value) {
 
 namespace brine {
 
-// See docs/format/binary-v1.md §6 "Dynamic values": a kind byte (ValueKind), then the value.
+// See docs/format/binary-v1.md §7.3 "Dynamic values": a kind byte (ValueKind), then the value.
 void BinaryWriter::write_dynamic(const Value& v) {
   put_byte(static_cast<std::uint8_t>(v.kind()));
   switch (v.kind()) {
