@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -677,20 +678,18 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
 // ---------------------------------------------------------------------------------------
 // golden archives
 
-// Every archive under tests/golden/ (the committed files of earlier releases) verifies, and
-// no truncation or flipped byte of one makes the tool die by a signal. The folder is read
-// when the test runs, so files added later are covered without reconfiguring.
-TEST(CliGolden, VerifiesGoldenArchivesAndSurvivesTheirDamage) {
-  fs::path golden = fs::path(BRINE_SOURCE_DIR) / "tests" / "golden";
-  if (!fs::is_directory(golden)) GTEST_SKIP() << golden << " does not exist yet";
+fs::path golden_dir() { return fs::path(BRINE_SOURCE_DIR) / "tests" / "golden"; }
+
+// The archives under tests/golden/ (the committed files of earlier releases), read when the
+// test runs, so files added later are covered without reconfiguring. Expected renderings
+// (<case>.json) sit next to them; of the JSON files only brine JSON documents are archives.
+std::vector<fs::path> golden_archives() {
   std::vector<fs::path> archives;
-  for (const auto& entry : fs::recursive_directory_iterator(golden)) {
+  for (const auto& entry : fs::recursive_directory_iterator(golden_dir())) {
     if (!entry.is_regular_file()) continue;
     std::string bytes = brine::read_file(entry.path());
     bool binary = bytes.compare(0, kBinaryMagic.size(), kBinaryMagic) == 0;
     bool stable = bytes.compare(0, 3, "\xD9\xD9\xF7") == 0;
-    // Expected renderings (<case>.json) sit next to the archives; only brine JSON documents
-    // are archives.
     bool json = false;
     if (!binary && !stable && entry.path().extension() == ".json") {
       Json doc = Json::parse(bytes, nullptr, false);
@@ -699,7 +698,16 @@ TEST(CliGolden, VerifiesGoldenArchivesAndSurvivesTheirDamage) {
     if (binary || stable || json) archives.push_back(entry.path());
   }
   std::sort(archives.begin(), archives.end());
-  ASSERT_FALSE(archives.empty()) << golden << " exists but holds no archive";
+  return archives;
+}
+
+// Every golden archive verifies, and no truncation or flipped byte of one makes the tool
+// die by a signal.
+TEST(CliGolden, VerifiesGoldenArchivesAndSurvivesTheirDamage) {
+  if (!fs::is_directory(golden_dir())) GTEST_SKIP() << golden_dir() << " does not exist yet";
+  std::vector<fs::path> archives = golden_archives();
+  ASSERT_FALSE(archives.empty()) << golden_dir() << " exists but holds no archive";
+  RecordProperty("archives", static_cast<int>(archives.size()));
 
   TempDir damage;
   // Budget: every offset of small files, a stride over large ones, so the test stays at a
@@ -726,6 +734,60 @@ TEST(CliGolden, VerifiesGoldenArchivesAndSurvivesTheirDamage) {
     expect_all_rejected(damaged, false);
     ++index;
   }
+}
+
+// dump renders every golden archive as the release rendered it (<case>.json), and migrate
+// with the repository's migrations/ brings every type those files describe to its newest
+// version, in the archive's own format.
+TEST(CliGolden, DumpsAndMigratesGoldenArchives) {
+  if (!fs::is_directory(golden_dir())) GTEST_SKIP() << golden_dir() << " does not exist yet";
+  std::vector<fs::path> archives = golden_archives();
+  ASSERT_FALSE(archives.empty()) << golden_dir() << " exists but holds no archive";
+  fs::path migrations = fs::path(BRINE_SOURCE_DIR) / "migrations";
+  // What the migration files promise: type -> newest version, and the names retired.
+  std::map<std::string, unsigned> newest;
+  std::vector<std::string> retired;
+  if (fs::is_directory(migrations)) {
+    for (const auto& entry : fs::directory_iterator(migrations)) {
+      if (entry.path().extension() != ".json") continue;
+      Json file = Json::parse(brine::read_file(entry.path()));
+      newest[file.at("type")] = file.at("version");
+      for (const Json& old : file.value("renamed_from", Json::array())) retired.push_back(old);
+    }
+  }
+  TempDir out;
+  std::size_t rendered = 0;
+  for (const fs::path& file : archives) {
+    SCOPED_TRACE(file.string());
+    RunResult r = run_brine({"dump", file.string()});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    std::vector<brine::Value> values = brine::json_document_values(r.out);
+    std::string name = file.filename().string();
+    fs::path rendering = file.parent_path() / (name.substr(0, name.find('.')) + ".json");
+    if (values.size() == 1 && rendering != file && fs::exists(rendering)) {
+      EXPECT_EQ(brine::to_json(values[0]) + "\n", brine::read_file(rendering));
+      ++rendered;
+    }
+
+    if (newest.empty()) continue;
+    fs::path migrated = out / ("migrated-" + std::to_string(rendered) + "-" + name);
+    r = run_brine({"migrate", file.string(), migrated.string(), "--migrations", migrations.string()});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    r = run_brine({"inspect", "--json", migrated.string()});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    Json inspected = Json::parse(r.out);
+    RunResult original = run_brine({"inspect", "--json", file.string()});
+    EXPECT_EQ(inspected.at("format"), Json::parse(original.out).at("format"));
+    for (const Json& t : inspected.at("types")) {
+      std::string type = t.at("name");
+      EXPECT_EQ(std::find(retired.begin(), retired.end(), type), retired.end()) << type << " was renamed";
+      auto it = newest.find(type);
+      if (it != newest.end()) {
+        EXPECT_EQ(t.at("version"), it->second) << type;
+      }
+    }
+  }
+  EXPECT_GT(rendered, 0u) << "no golden archive has its <case>.json rendering next to it";
 }
 
 }  // namespace
