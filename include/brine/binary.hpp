@@ -310,11 +310,20 @@ class BinaryReader {
     return read_count(min_element_size);
   }
   void end_list() {}
-  /// How many elements may be reserved up front for a count from begin_list: all of them
-  /// when the input's length is known (the count was checked against it), else a bounded
-  /// number so that a stream cannot claim a huge count and make us allocate for it.
-  std::size_t reserve_limit(std::size_t n) const noexcept {
-    return remaining_known_ || n < 4096 ? n : 4096;
+  /// How many elements of `element_size` bytes may be reserved up front for a count from
+  /// begin_list. The count was checked against the input's bytes at the archived element
+  /// size, but an element can be much larger in memory than in the archive (an empty
+  /// optional of a 1 KiB struct is one byte), and a stream's count was not checked at all:
+  /// reserving is bounded in bytes, to 64 KiB or (known length) 16 bytes per input byte;
+  /// beyond that the container grows as elements actually arrive.
+  std::size_t reserve_limit(std::size_t n, std::size_t element_size = 1) const noexcept {
+    std::uint64_t budget = kReserveFloor;
+    if (remaining_known_) {
+      std::uint64_t input = static_cast<std::uint64_t>(end_ - cur_) + remaining_after_block_;
+      if (input < (std::uint64_t{1} << 58)) budget += input * 16;
+    }
+    std::uint64_t each = element_size == 0 ? 1 : element_size;
+    return n <= budget / each ? n : static_cast<std::size_t>(budget / each);
   }
   template <class K>
   std::size_t begin_map(std::size_t min_entry_size) { return read_count(min_entry_size); }
@@ -406,6 +415,7 @@ class BinaryReader {
   /// the bytes left, before the caller allocates for it.
   std::size_t read_count(std::size_t min_element_size) {
     std::uint64_t n = get_varint();
+    if (min_element_size == 0) return charge_free_elements(n, "count");
     // Fast path: small enough for the current block alone. `n * each` cannot overflow:
     // n is at most a block's size (< 2^24) and element sizes are far below 2^40.
     std::uint64_t each = min_element_size == 0 ? 1 : min_element_size;
@@ -415,6 +425,19 @@ class BinaryReader {
     return check_count(n, each);
   }
   std::size_t check_count(std::uint64_t n, std::uint64_t each);
+  /// Admits `n` elements that take no bytes in the archive (values of field-less types,
+  /// empty tuples). Their count costs the input nothing, so a few bytes could otherwise ask
+  /// for billions of them (the fuzzer built 268 million from a 617-byte stream), and nested
+  /// counts would multiply. A record may create at most one such element per input byte
+  /// from its start (to the input's end, or for a stream to the end of the block loaded
+  /// last), plus kFreeElementSlack; all counts of the record draw on that one allowance.
+  /// `what` names the count in errors.
+  std::size_t charge_free_elements(std::uint64_t n, const char* what);
+  /// A type-table string (type name, layout): bounded by the input, not by max_elements,
+  /// which is a limit on the program's data.
+  void read_table_text(std::string& out);
+  static constexpr std::uint64_t kReserveFloor = 64 * 1024;
+  static constexpr std::uint64_t kFreeElementSlack = 4096;
   void read_text_slow(std::string& out, std::size_t n);
   std::uint64_t get_varint_slow();
   void get_raw_slow(void* bytes, std::size_t n);
@@ -474,6 +497,8 @@ class BinaryReader {
   // has no resynchronization marker, so every later read must refuse rather than decode
   // from the middle of one.
   bool poisoned_ = false;
+  std::uint64_t record_start_ = 0;           // byte offset of the current record
+  std::uint64_t free_elements_charged_ = 0;  // see charge_free_elements
   std::uint32_t format_version_ = 0;
   std::uint32_t version_ = 0;
   const char* field_ = nullptr;

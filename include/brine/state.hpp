@@ -184,7 +184,7 @@ class StateReader {
   void read_bytes(std::vector<std::uint8_t>& out);
   std::size_t begin_list(std::size_t min_element_size = 0);
   void end_list() { leave(); }
-  std::size_t reserve_limit(std::size_t n) const noexcept { return n; }
+  std::size_t reserve_limit(std::size_t n, std::size_t = 1) const noexcept { return n; }
   template <class K>
   std::size_t begin_map(std::size_t min_entry_size = 0) {
     if constexpr (std::is_same_v<K, std::string>) return begin_text_map();

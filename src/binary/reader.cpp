@@ -17,6 +17,9 @@ namespace brine {
 
 namespace bf = binary_format;
 
+// Streams read a block's payload in pieces of this size (see load_block).
+constexpr std::size_t kBlockReadChunk = 64 * 1024;
+
 BinaryReader::BinaryReader(ByteSource& source, const Registry& registry, const LoadOptions& options)
     : source_(source), registry_(registry), options_(options), impl_(std::make_unique<Impl>()) {
   table_ = &impl_->table;
@@ -116,8 +119,16 @@ bool BinaryReader::load_block() {
     payload = reinterpret_cast<const std::uint8_t*>(view.data());
     source_.skip(length);
   } else {
-    block_buffer_.resize(length);
-    std::size_t n = source_.read(block_buffer_.data(), length);
+    // The buffer grows as the payload arrives: the length is a claim, and allocating it
+    // first would let a 24-byte stream make every reader allocate 16 MiB.
+    std::size_t n = 0;
+    while (n < length) {
+      std::size_t want = length - n < kBlockReadChunk ? length - n : kBlockReadChunk;
+      if (block_buffer_.size() < n + want) block_buffer_.resize(n + want);
+      std::size_t got_now = source_.read(block_buffer_.data() + n, want);
+      n += got_now;
+      if (got_now < want) break;
+    }
     if (n < length)
       block_fail(errc::truncated_input, "block of " + std::to_string(length) + " bytes, only " +
                                             std::to_string(n) + " arrived");
@@ -186,6 +197,49 @@ std::size_t BinaryReader::check_count(std::uint64_t n, std::uint64_t each) {
   return static_cast<std::size_t>(n);
 }
 
+std::size_t BinaryReader::charge_free_elements(std::uint64_t n, const char* what) {
+  if (n > options_.max_elements)
+    fail(errc::limit_exceeded, std::string(what) + " of " + std::to_string(n) +
+                                   " elements exceeds LoadOptions::max_elements (" +
+                                   std::to_string(options_.max_elements) + ")");
+  std::uint64_t block_end = block_offset_ + static_cast<std::uint64_t>(end_ - block_begin_);
+  std::uint64_t input_end = remaining_known_ ? block_end + remaining_after_block_ : block_end;
+  std::uint64_t available = input_end > record_start_ ? input_end - record_start_ : 0;
+  std::uint64_t allowance = available + kFreeElementSlack;
+  if (free_elements_charged_ > allowance || n > allowance - free_elements_charged_)
+    fail(errc::truncated_input,
+         std::string(what) + " of " + std::to_string(n) + " elements, but only " +
+             std::to_string(available) + " bytes remain from the start of this value (elements " +
+             "that may take no bytes count one byte each, " + std::to_string(free_elements_charged_) +
+             " counted already, plus " + std::to_string(kFreeElementSlack) + ")");
+  free_elements_charged_ += n;
+  return static_cast<std::size_t>(n);
+}
+
+void BinaryReader::read_table_text(std::string& out) {
+  std::uint64_t n = get_varint();
+  // Bounded by the input like any count (one byte per character), but not by
+  // max_elements: a limit of 13 elements must not refuse a 122-byte layout of the
+  // program's own type.
+  if (remaining_known_) {
+    std::uint64_t remaining = static_cast<std::uint64_t>(end_ - cur_) + remaining_after_block_;
+    if (n > remaining)
+      fail(errc::truncated_input, "type table string of " + std::to_string(n) +
+                                      " bytes, but only " + std::to_string(remaining) +
+                                      " bytes remain");
+  } else if (n > bf::kMaxBlockPayload) {
+    // A type definition lies within one block, so no longer string is valid.
+    fail(errc::corrupt_data, "type table string of " + std::to_string(n) +
+                                 " bytes is longer than a block");
+  }
+  if (static_cast<std::uint64_t>(end_ - cur_) >= n) {
+    out.assign(reinterpret_cast<const char*>(cur_), static_cast<std::size_t>(n));
+    cur_ += n;
+  } else {
+    read_text_slow(out, static_cast<std::size_t>(n));
+  }
+}
+
 void BinaryReader::read_text_slow(std::string& out, std::size_t n) {
   if (remaining_known_) {
     out.resize(n);
@@ -226,10 +280,16 @@ bool BinaryReader::next_object_record() {
     if (tag != bf::kRecordValue)
       fail(errc::corrupt_data, "unknown record tag " + std::to_string(tag));
     in_record_ = true;
-    read_text(impl_->record_descriptor);
+    record_start_ = position() - 1;
+    free_elements_charged_ = 0;
+    read_table_text(impl_->record_descriptor);
     std::size_t pos = 0;
-    std::size_t min = detail::descriptor_min_size(impl_->record_descriptor, pos);
-    (void)min;
+    try {
+      detail::descriptor_min_size(impl_->record_descriptor, pos);
+    } catch (const FormatError& e) {
+      // The descriptor's own checks know nothing of where it sits in the archive.
+      fail(e.code(), "invalid value descriptor: " + e.message());
+    }
     if (pos != impl_->record_descriptor.size())
       fail(errc::corrupt_data, "value descriptor has trailing bytes");
     table_->clear();
@@ -319,12 +379,12 @@ void BinaryReader::parse_type_definitions() {
   std::size_t count = read_count(3);
   for (std::size_t i = 0; i < count; ++i) {
     detail::StreamType& t = impl_->types.emplace_back();
-    read_text(t.name);
+    read_table_text(t.name);
     if (t.name.empty()) fail(errc::corrupt_data, "type definition with an empty name");
     std::uint64_t version = get_varint();
     if (version > 0xFFFFFFFFu) fail(errc::corrupt_data, "type version out of range");
     t.version = static_cast<std::uint32_t>(version);
-    read_text(t.layout);
+    read_table_text(t.layout);
     t.fingerprint = XXH3_64bits(t.layout.data(), t.layout.size());
     try {
       std::string_view v(t.layout);

@@ -121,7 +121,7 @@ Value ValueDecoder::decode(std::string_view d, std::size_t& pos) {
       std::size_t n = r_.read_count(min);
       enter();
       Value::List list;
-      list.reserve(r_.reserve_limit(n));
+      list.reserve(r_.reserve_limit(n, sizeof(Value)));
       for (std::size_t i = 0; i < n; ++i) {
         std::size_t p = element;
         list.push_back(decode(d, p));
@@ -142,9 +142,12 @@ Value ValueDecoder::decode(std::string_view d, std::size_t& pos) {
       if (n > r_.options_.max_elements)
         r_.fail(errc::limit_exceeded, "array of " + std::to_string(n) +
                                           " elements exceeds LoadOptions::max_elements");
+      // The length is in the layout, not the data: elements that take no bytes are paid
+      // for by nothing, like a count of them.
+      if (min == 0) r_.charge_free_elements(n, "array");
       enter();
       Value::List list;
-      list.reserve(r_.reserve_limit(static_cast<std::size_t>(n)));
+      list.reserve(r_.reserve_limit(static_cast<std::size_t>(n), sizeof(Value)));
       for (std::uint64_t i = 0; i < n; ++i) {
         std::size_t p = element;
         list.push_back(decode(d, p));
@@ -172,7 +175,7 @@ Value ValueDecoder::decode(std::string_view d, std::size_t& pos) {
         result = Value(std::move(map));
       } else {
         Value::List list;
-        list.reserve(r_.reserve_limit(n));
+        list.reserve(r_.reserve_limit(n, sizeof(Value)));
         for (std::size_t i = 0; i < n; ++i) {
           std::size_t pk = key, pv = value;
           Value::List entry;
@@ -279,7 +282,7 @@ Value BinaryReader::read_dynamic() {
     case ValueKind::list: {
       std::size_t n = read_count(1);
       Value::List list;
-      list.reserve(reserve_limit(n));
+      list.reserve(reserve_limit(n, sizeof(Value)));
       for (std::size_t i = 0; i < n; ++i) list.push_back(read_dynamic());
       return Value(std::move(list));
     }
@@ -302,7 +305,7 @@ Value BinaryReader::read_dynamic() {
       o.version = static_cast<std::uint32_t>(version);
       if (read_bool()) o.shared_id = get_varint();
       std::size_t n = read_count(2);
-      o.fields.reserve(reserve_limit(n));
+      o.fields.reserve(reserve_limit(n, sizeof(Field)));
       for (std::size_t i = 0; i < n; ++i) {
         std::string name;
         read_text(name);

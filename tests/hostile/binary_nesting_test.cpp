@@ -298,7 +298,6 @@ TEST(BinaryNesting, DeeplyNestedLayoutDescriptorIsFormatError) {
   auto e = hostile::expect_error<brine::FormatError>([&] { load_value(deep, {}); },
                                                      "layout descriptor nested deeper than 64 levels");
   EXPECT_EQ(e.code(), brine::errc::corrupt_data);
-  HOSTILE_KNOWN_BUG("errors from layout descriptor validation carry no byte offset or source");
   EXPECT_TRUE(e.context().byte_offset.has_value()) << "where in the archive: " << e.what();
 }
 

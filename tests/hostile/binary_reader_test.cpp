@@ -167,7 +167,7 @@ std::string describe(const Outcome& o) {
 class BinaryReaderHostile : public ::testing::TestWithParam<std::size_t> {
  protected:
   void SetUp() override {
-    if (GetParam() >= cases().size()) GTEST_SKIP() << "no such case";
+    ASSERT_LT(GetParam(), cases().size()) << "the instantiation names more archives than cases() builds";
   }
   const Case& test_case() const { return cases()[GetParam()]; }
   std::string where(Via via, const std::string& what) const {

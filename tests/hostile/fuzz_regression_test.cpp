@@ -106,12 +106,9 @@ TEST(FuzzRegression, BackReferenceIntoAUniquePointerViaTheStatePath) {
 
 // Regression: fuzz crash (timeout, 3.5 GB: from a 617-byte stream, read_value decoded a list
 // of 268,435,453 field-less fuzz.Tag objects; zero-size elements cost no input, and a
-// stream's count is bounded by max_elements only). Until the fix this input runs for
-// minutes and gigabytes, so it stays skipped even with BRINE_HOSTILE_KNOWN_BUGS=1; the
-// quick form is BinaryLengthBomb.StreamCountOfZeroSizeElementsIsRefusedLikeFromMemory.
+// stream's count was bounded by max_elements only). The quick form is
+// BinaryLengthBomb.StreamCountOfZeroSizeElementsIsRefusedLikeFromMemory.
 TEST(FuzzRegression, StreamListOfZeroSizeObjects) {
-  if (std::getenv("BRINE_HOSTILE_ZERO_SIZE_FIXED") == nullptr)
-    GTEST_SKIP() << "known library bug, reported, fix pending: stream counts of zero-size elements";
   replay(from_hex(R"(
       894252494e450d0a01000100c7010001d7c0712a8e1c689d01030866757a7a2e
       446f6301f30113057469746c651004666c616701046d6f646506047461677320

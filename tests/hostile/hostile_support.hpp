@@ -13,13 +13,6 @@
 
 #include <cxxabi.h>
 
-/// Skips a test of a reported, not yet fixed library bug unless BRINE_HOSTILE_KNOWN_BUGS=1.
-#define HOSTILE_KNOWN_BUG(description)                                            \
-  do {                                                                            \
-    if (!::hostile::run_known_bugs())                                             \
-      GTEST_SKIP() << "known library bug, reported, fix pending: " << description; \
-  } while (false)
-
 #include <cstdint>
 #include <cstdlib>
 #include <exception>
@@ -32,14 +25,6 @@
 #include <vector>
 
 namespace hostile {
-
-/// Whether to run the tests of library bugs that are reported but not fixed yet
-/// (BRINE_HOSTILE_KNOWN_BUGS=1). Without it they are skipped, so the suite stays green while
-/// the fixes are under way; each skip goes away with its fix.
-inline bool run_known_bugs() {
-  const char* env = std::getenv("BRINE_HOSTILE_KNOWN_BUGS");
-  return env != nullptr && std::string(env) == "1";
-}
 
 // docs/format/binary-v1.md: a 12-byte header, then blocks of u32 (kind << 24 | length),
 // u64 XXH3-64 of the payload seeded with the block's index, and the payload.

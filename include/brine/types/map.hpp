@@ -39,7 +39,7 @@ struct MapCodec {
     std::size_t n = r.template begin_map<Key>(Codec<Key>::min_binary_size +
                                               Codec<Mapped>::min_binary_size);
     m.clear();
-    if constexpr (!Ordered) m.reserve(r.reserve_limit(n));
+    if constexpr (!Ordered) m.reserve(r.reserve_limit(n, sizeof(typename M::value_type)));
     for (std::size_t i = 0; i < n; ++i) {
       Key key{};
       Mapped value{};
@@ -71,7 +71,7 @@ struct SetCodec {
   static void load(R& r, S& s) {
     std::size_t n = r.begin_list(Codec<Key>::min_binary_size);
     s.clear();
-    if constexpr (!Ordered) s.reserve(r.reserve_limit(n));
+    if constexpr (!Ordered) s.reserve(r.reserve_limit(n, sizeof(Key)));
     for (std::size_t i = 0; i < n; ++i) {
       Key key{};
       Codec<Key>::load(r, key);

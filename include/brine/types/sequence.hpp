@@ -34,7 +34,7 @@ struct SequenceCodec {
     std::size_t n = r.begin_list(Codec<Element>::min_binary_size);
     c.clear();
     if constexpr (std::is_same_v<Container, std::vector<Element, typename Container::allocator_type>>)
-      c.reserve(r.reserve_limit(n));
+      c.reserve(r.reserve_limit(n, sizeof(Element)));
     for (std::size_t i = 0; i < n; ++i) {
       c.emplace_back();
       Codec<Element>::load(r, c.back());
@@ -79,7 +79,7 @@ struct Codec<std::vector<bool, Alloc>> {
   static void load(R& r, std::vector<bool, Alloc>& v) {
     std::size_t n = r.begin_list(1);
     v.clear();
-    v.reserve(r.reserve_limit(n));
+    v.reserve(r.reserve_limit(n, 1));
     for (std::size_t i = 0; i < n; ++i) v.push_back(r.read_bool());
     r.end_list();
   }
