@@ -36,7 +36,8 @@ std::string problem_with(const std::string& file, bool quiet) {
     }
     if (!quiet)
       std::cout << one_line(file) << ": ok (" << format_name(archive.format) << " v"
-                << archive.format_version << ", " << archive.values.size() << " objects, "
+                << archive.format_version << ", " << archive.values.size()
+                << (archive.values.size() == 1 ? " object, " : " objects, ")
                 << archive.bytes << " bytes)\n";
     return {};
   } catch (const brine::Error& e) {
