@@ -245,7 +245,12 @@ class StateReader {
   double take_double();
   template <class T>
   T narrow(const Value& v);
+  /// The count of a duration value and its period (pnum/pden; 0/0 for a bare count).
+  const Value& duration_count(const Value& v, long long& pnum, long long& pden);
+  /// Ticks of the field's period num/den, exactly (integer representations).
   std::int64_t duration_ticks(const Value& v, std::intmax_t num, std::intmax_t den);
+  /// Ticks of the field's period num/den, fractions kept (floating-point representations).
+  double duration_real_ticks(const Value& v, std::intmax_t num, std::intmax_t den);
   /// Throws unless `object` is of type `expected` (by name or alias) and not newer than it.
   void check_object_type(const Object& object, const detail::TypeOps& expected) const;
   using PointerTarget = detail::PointerTarget;
@@ -438,13 +443,17 @@ void StateReader::load_entry(K& key, V& value) {
 template <class Rep>
 Rep StateReader::read_duration(std::intmax_t num, std::intmax_t den) {
   const Value& v = take();
-  std::int64_t ticks = duration_ticks(v, num, den);
   if constexpr (std::is_floating_point_v<Rep>) {
-    return static_cast<Rep>(ticks);
+    return static_cast<Rep>(duration_real_ticks(v, num, den));
   } else {
-    if (ticks < static_cast<std::int64_t>(std::numeric_limits<Rep>::min()) ||
-        static_cast<std::uint64_t>(ticks) > static_cast<std::uint64_t>(std::numeric_limits<Rep>::max()))
-      fail(errc::type_mismatch, "duration does not fit the field's type");
+    std::int64_t ticks = duration_ticks(v, num, den);
+    // Compared in the signed domain first: a negative count must not pass through uint64.
+    bool fits = std::is_signed_v<Rep>
+                    ? ticks >= static_cast<std::int64_t>(std::numeric_limits<Rep>::min()) &&
+                          ticks <= static_cast<std::int64_t>(std::numeric_limits<Rep>::max())
+                    : ticks >= 0 && static_cast<std::uint64_t>(ticks) <=
+                                        static_cast<std::uint64_t>(std::numeric_limits<Rep>::max());
+    if (!fits) fail(errc::type_mismatch, "duration does not fit the field's type");
     return static_cast<Rep>(ticks);
   }
 }

@@ -304,19 +304,20 @@ std::int64_t StateReader::take_int64() { return narrow<std::int64_t>(take()); }
 std::uint64_t StateReader::take_uint64() { return narrow<std::uint64_t>(take()); }
 double StateReader::take_double() { return narrow<double>(take()); }
 
-std::int64_t StateReader::duration_ticks(const Value& v, std::intmax_t num, std::intmax_t den) {
+const Value& StateReader::duration_count(const Value& v, long long& pnum, long long& pden) {
+  pnum = pden = 0;  // 0: a bare number, which counts ticks of the field's own period
   if (v.kind() != ValueKind::map) {
     if (!v.is_number()) fail_kind("duration", v);
-    return v.as_int64();  // a bare number counts ticks of the field's own period
+    return v;
   }
   const Value::Map& m = v.as_map();
   auto count_it = m.find("count");
   auto period_it = m.find("period");
-  if (count_it == m.end() || period_it == m.end() || period_it->second.kind() != ValueKind::text)
+  if (count_it == m.end() || period_it == m.end() || period_it->second.kind() != ValueKind::text ||
+      !count_it->second.is_number())
     fail(errc::type_mismatch, "a duration is {\"count\": n, \"period\": \"num/den\"}");
   const std::string& period = period_it->second.as_text();
   std::size_t slash = period.find('/');
-  long long pnum = 0, pden = 0;
   try {
     if (slash == std::string::npos) throw std::invalid_argument("no slash");
     pnum = std::stoll(period.substr(0, slash));
@@ -325,7 +326,24 @@ std::int64_t StateReader::duration_ticks(const Value& v, std::intmax_t num, std:
     fail(errc::type_mismatch, "invalid duration period '" + period + "'");
   }
   if (pnum <= 0 || pden <= 0) fail(errc::type_mismatch, "invalid duration period '" + period + "'");
-  std::int64_t count = count_it->second.as_int64();
+  return count_it->second;
+}
+
+double StateReader::duration_real_ticks(const Value& v, std::intmax_t num, std::intmax_t den) {
+  long long pnum, pden;
+  double count = duration_count(v, pnum, pden).as_double();
+  if (pnum == 0) return count;
+  // A floating-point duration takes fractions as they come: scale in long double, whose
+  // 64-bit mantissa keeps the exact ratios of the standard periods exact.
+  return static_cast<double>(static_cast<long double>(count) * pnum * den / (static_cast<long double>(pden) * num));
+}
+
+std::int64_t StateReader::duration_ticks(const Value& v, std::intmax_t num, std::intmax_t den) {
+  long long pnum, pden;
+  const Value& count_value = duration_count(v, pnum, pden);
+  if (pnum == 0) return count_value.as_int64();
+  const std::string period = std::to_string(pnum) + "/" + std::to_string(pden);
+  std::int64_t count = count_value.as_int64();
   // ticks in our period = count * (pnum * den) / (pden * num), exactly. Each product of two
   // positive 64-bit numbers fits in 128 bits, but multiplying by count as well could not:
   // reduce the factor first, and then (a / b in lowest terms) b must divide count.

@@ -333,49 +333,6 @@ brine::Value read_state(const std::string& format, const fs::path& file) {
   return values.empty() ? brine::Value() : values.front();
 }
 
-// TODO(bug): the state model refuses two kinds of duration that the binary fast path loads:
-// negative ones of an integer representation (StateReader::read_duration in state.hpp casts
-// the ticks to uint64_t before comparing with the maximum, so -1500 ms is "out of range"),
-// and fractional ones of a floating-point representation (StateReader::duration_ticks reads
-// the count with as_int64(), so 2.5 s "does not fit an integer"). golden.Values holds both
-// (ms, seconds), so its files that load through the state model (stable, JSON) fail on
-// exactly that error. Only that error is excused: the test then checks that the archive
-// holds the two durations as written, loads every other field and checks it, and reports
-// a skip that names the bug, which ctest lists. Remove this when the state model is fixed.
-bool is_known_duration_bug(const brine::Error& e) {
-  std::string what = e.what();
-  return e.code() == brine::errc::type_mismatch && e.context().type_name == "golden.Values" &&
-         (e.context().field_path == "ms" || e.context().field_path == "seconds") &&
-         (what.find("duration does not fit the field's type") != std::string::npos ||
-          what.find("does not fit an integer") != std::string::npos);
-}
-
-/// Loads golden.Values as the state model would once the bug is fixed: checks that the
-/// archive holds the two durations as written, loads every other field through from_state,
-/// and sets the two durations from what the archive holds.
-Values load_values_around_duration_bug(const std::string& format, const fs::path& file,
-                                       const brine::Registry& registry) {
-  brine::Value state = read_state(format, file);
-  brine::Object& o = state.as_object();
-  brine::Value::Map ms, seconds;
-  ms["count"] = brine::Value(std::int64_t{-1500});
-  ms["period"] = brine::Value("1/1000");
-  seconds["count"] = brine::Value(2.5);
-  seconds["period"] = brine::Value("1/1");
-  const brine::Value* archived_ms = o.find("ms");
-  const brine::Value* archived_seconds = o.find("seconds");
-  EXPECT_TRUE(archived_ms != nullptr && *archived_ms == brine::Value(ms));
-  EXPECT_TRUE(archived_seconds != nullptr && *archived_seconds == brine::Value(seconds));
-  o.erase("ms");
-  o.erase("seconds");
-  o.set("ms", brine::Value(std::int64_t{0}));
-  o.set("seconds", brine::Value(std::int64_t{0}));
-  Values v = brine::from_state<Values>(std::move(state), registry);
-  v.ms = std::chrono::milliseconds(-1500);
-  v.seconds = std::chrono::duration<double>(2.5);
-  return v;
-}
-
 /// Loads a golden file with today's registry, its migrations written in C++ and read from
 /// the migration files (and, for files of the current release, with no migrations at all),
 /// and checks each result.
@@ -385,7 +342,6 @@ void load_and_check(const std::string& format, int release, const std::string& n
   ASSERT_TRUE(fs::exists(file)) << file;
   std::vector<Migrations> modes = {Migrations::cpp, Migrations::files};
   if (release == kReleases) modes.push_back(Migrations::none);
-  std::string known_bug;
   for (Migrations m : modes) {
     SCOPED_TRACE(file.string() + " with " + to_string(m));
     brine::Registry registry;
@@ -394,20 +350,11 @@ void load_and_check(const std::string& format, int release, const std::string& n
     try {
       value = load<T>(format, file, registry);
     } catch (const brine::Error& e) {
-      if (!is_known_duration_bug(e)) {
-        ADD_FAILURE() << "today's code cannot load " << file << ": " << e.what();
-        continue;
-      }
-      known_bug = e.what();
-      if constexpr (std::is_same_v<T, Values>) {
-        value = load_values_around_duration_bug(format, file, registry);
-      } else {
-        continue;
-      }
+      ADD_FAILURE() << "today's code cannot load " << file << ": " << e.what();
+      continue;
     }
     check(value);
   }
-  if (!known_bug.empty()) GTEST_SKIP() << "known library bug (durations in the state model): " << known_bug;
 }
 
 // ---------------------------------------------------------------------------------------
