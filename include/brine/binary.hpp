@@ -141,6 +141,9 @@ class BinaryWriter {
   void write_dynamic(const Value& value);
   template <class T>
   void write_object(const T& value) {
+    if constexpr (detail::has_unknown_fields<T>::value) {
+      if (!Access::unknown_fields(value).empty()) refuse_unknown_fields(TypeDeclaration<T>::name);
+    }
     std::uint32_t saved = version_;
     version_ = TypeDeclaration<T>::version;
     detail::call_getstate(*this, value);
@@ -183,6 +186,8 @@ class BinaryWriter {
   }
   friend class detail::ValueEncoder;
   void put_raw_slow(const void* bytes, std::size_t n);
+  /// The binary layout is positional: fields kept from a newer version have no place in it.
+  [[noreturn]] static void refuse_unknown_fields(std::string_view type_name);
   void next_block();
   void begin_block();
   void seal_block(std::uint8_t kind);

@@ -26,3 +26,4 @@
 #include "brine/types/sequence.hpp"
 #include "brine/types/string.hpp"
 #include "brine/types/utility.hpp"
+#include "brine/unknown_fields.hpp"

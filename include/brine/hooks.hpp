@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "brine/detail/core.hpp"
+#include "brine/unknown_fields.hpp"
 
 /// Declares, inside a class, its stable type name and current version, and lets brine call
 /// private hooks. Bump the version whenever getstate writes different fields, and register a
@@ -66,9 +67,20 @@ struct Access {
   static auto setstate(Archive& ar, T& value) -> decltype(value.setstate(ar)) {
     return value.setstate(ar);
   }
+  template <class T>
+  static auto unknown_fields(T& value) -> decltype(T::brine_unknown_fields(value)) {
+    return T::brine_unknown_fields(value);
+  }
 };
 
 namespace detail {
+
+/// Whether T keeps the fields it does not know (BRINE_UNKNOWN_FIELDS).
+template <class T, class = void>
+struct has_unknown_fields : std::false_type {};
+template <class T>
+struct has_unknown_fields<T, std::void_t<decltype(Access::unknown_fields(std::declval<T&>()))>>
+    : std::true_type {};
 
 template <class Archive, class T, class = void>
 struct has_member_getstate : std::false_type {};

@@ -37,6 +37,14 @@ struct LoadOptions {
   /// produced yourself in this process; a flipped bit is then decoded instead of reported.
   bool verify_checksums = true;
 
+  /// Tolerant mode. An archive written by a newer version of a class is refused by default
+  /// (a VersionError): loading it into an older class would drop what the newer version
+  /// added. With this on, types that keep their unknown fields (BRINE_UNKNOWN_FIELDS) load
+  /// from a newer version when every field their setstate reads is present, keep the rest
+  /// aside, and write it back unchanged, with the newer version, in stable archives. Types
+  /// without UnknownFields are still refused.
+  bool accept_newer_class_versions = false;
+
   /// Levels of raw nesting (objects plus the containers, optionals, variants and encoding
   /// wrappers around them) allowed per level of max_depth.
   static constexpr std::size_t kNestingPerDepth = 8;

@@ -144,7 +144,12 @@ class StableWriter {
   template <class T>
   void write_object(const T& value) {
     static const std::size_t field_count = detail::field_count_of(detail::type_ops<T>());
-    begin_object(detail::type_ops<T>(), field_count);
+    const UnknownFields* unknown = nullptr;
+    if constexpr (detail::has_unknown_fields<T>::value) {
+      const UnknownFields& kept = Access::unknown_fields(value);
+      if (!kept.empty()) unknown = &kept;
+    }
+    begin_object(detail::type_ops<T>(), field_count, unknown);
     detail::call_getstate(*this, value);
     end_object();
   }
@@ -174,7 +179,9 @@ class StableWriter {
   void put_name(std::string_view name);
   /// Like put_name for names that are not string literals (state-model values).
   void put_name_by_content(std::string_view name);
-  void begin_object(const detail::TypeOps& ops, std::size_t field_count);
+  /// `unknown`: fields kept from a newer version, written after getstate's (may be null).
+  void begin_object(const detail::TypeOps& ops, std::size_t field_count,
+                    const UnknownFields* unknown = nullptr);
   void end_object();
   void write_new_object(const void* most_derived, const std::type_info& dynamic_type,
                         const detail::TypeOps& static_ops);
@@ -197,6 +204,7 @@ class StableWriter {
     std::size_t expected_fields;
     std::size_t saved_fields;
     std::uint32_t saved_version;
+    const UnknownFields* unknown;
   };
   std::vector<Open> open_;
   detail::PointerIdMap ids_;

@@ -114,6 +114,8 @@ class StateWriter {
   void pop() { frames_.pop_back(); }
   void write_duration_value(Value count, std::intmax_t num, std::intmax_t den);
   Object& begin_object(std::string_view type_name, std::uint32_t version);
+  /// Writes back fields kept from a newer version (and that version) after getstate's.
+  static void append_unknown(Object& object, const UnknownFields& unknown);
   void write_pointer(const void* most_derived, const std::type_info& dynamic_type,
                      const detail::TypeOps& static_ops, bool shared, bool weak);
   void set_pending_key(std::string key) { frames_.back().key = std::move(key); }
@@ -251,7 +253,12 @@ class StateReader {
   std::int64_t duration_ticks(const Value& v, std::intmax_t num, std::intmax_t den);
   /// Ticks of the field's period num/den, fractions kept (floating-point representations).
   double duration_real_ticks(const Value& v, std::intmax_t num, std::intmax_t den);
-  /// Throws unless `object` is of type `expected` (by name or alias) and not newer than it.
+  /// Keeps the fields of `object` that the layout of `ops` does not name (and its version
+  /// when it is newer) in `unknown`.
+  void collect_unknown(const Object& object, const detail::TypeOps& ops, UnknownFields& unknown) const;
+  /// Throws unless `object` is of type `expected` (by name or alias) and not newer than it
+  /// (newer is accepted for types keeping UnknownFields under
+  /// LoadOptions::accept_newer_class_versions).
   void check_object_type(const Object& object, const detail::TypeOps& expected) const;
   using PointerTarget = detail::PointerTarget;
   PointerTarget read_pointer(const detail::TypeOps& static_ops, bool shared);
@@ -337,8 +344,9 @@ void StateWriter::save_entry(const K& key, const V& value) {
 template <class T>
 void StateWriter::write_object(const T& value) {
   const detail::TypeOps& ops = detail::type_ops<T>();
-  begin_object(ops.name, ops.version);
+  Object& object = begin_object(ops.name, ops.version);
   detail::call_getstate(*this, value);
+  if constexpr (detail::has_unknown_fields<T>::value) append_unknown(object, Access::unknown_fields(value));
   pop();
 }
 
@@ -471,6 +479,8 @@ void StateReader::read_object(T& value) {
   frames_.back().object = &object;
   frames_.back().taken = true;
   detail::call_setstate(*this, value);
+  if constexpr (detail::has_unknown_fields<T>::value)
+    collect_unknown(object, detail::type_ops<T>(), Access::unknown_fields(value));
   leave();
   --depth_;
 }

@@ -491,7 +491,8 @@ detail::PointerTarget BinaryReader::read_pointer(const detail::TypeOps& static_o
   }
   detail::StreamType& type = read_type_ref();
   detail::Created created =
-      detail::create_object(registry_, type.name, type.version, static_ops, shared, fail_here);
+      detail::create_object(registry_, type.name, type.version, static_ops, shared,
+                            options_.accept_newer_class_versions, fail_here);
   if (shared) {
     if (next_id_ >= options_.max_shared_objects)
       fail(errc::limit_exceeded, "more shared objects than LoadOptions::max_shared_objects (" +

@@ -22,6 +22,17 @@ static_assert(sizeof(void*) == 8 || sizeof(void*) == 4);
 
 namespace bf = binary_format;
 
+void BinaryWriter::refuse_unknown_fields(std::string_view type_name) {
+  ErrorContext where;
+  where.type_name = std::string(type_name);
+  throw SchemaError(errc::type_mismatch,
+                    "object of type '" + std::string(type_name) +
+                        "' holds fields this build does not know (UnknownFields, kept from a "
+                        "newer version): the binary archive cannot carry them; save it as a "
+                        "stable archive, or clear them",
+                    where);
+}
+
 BinaryWriter::BinaryWriter(ByteSink& sink, Registry& registry, const BinaryWriteOptions& options)
     : sink_(sink),
       registry_(registry),

@@ -58,6 +58,7 @@ Layout LayoutBuilder::finish() {
     std::uint64_t count = util::read_varint(v, pos);
     for (std::uint64_t i = 0; i < count; ++i) {
       std::uint64_t len = util::read_varint(v, pos);
+      layout.field_names.emplace_back(v.substr(pos, len));
       pos += len;
       layout.min_binary_size += detail::descriptor_min_size(v, pos);
     }

@@ -58,7 +58,9 @@ void upgrade_tree(Value& value, const Lookup& lookup, const StepOf& step_of,
   UpgradeTarget target = lookup(object.type);
   if (target.name != nullptr) {
     object.type = *target.name;
-    if (object.version > target.version) {
+    // Tolerant mode leaves a newer object as it is; the reader accepts it only for a type
+    // that keeps its unknown fields.
+    if (object.version > target.version && !options.accept_newer_class_versions) {
       ErrorContext where;
       where.type_name = object.type;
       where.version = object.version;

@@ -186,19 +186,36 @@ void StableWriter::finish() {
   finished_ = true;
 }
 
-void StableWriter::begin_object(const detail::TypeOps& ops, std::size_t field_count) {
+void StableWriter::begin_object(const detail::TypeOps& ops, std::size_t field_count,
+                                const UnknownFields* unknown) {
+  // An object read from a newer version keeps that version when written back, so the newer
+  // program reads its own fields, unknown here, as it wrote them.
+  std::uint32_t version = ops.version;
+  std::size_t kept = 0;
+  if (unknown != nullptr) {
+    if (unknown->version > version) version = unknown->version;
+    kept = unknown->fields.size();
+  }
   put_head(6, cbor::kTagObject);
   put_head(4, 3);
   put_name(ops.name);
-  put_head(0, ops.version);
-  put_head(5, field_count);
-  open_.push_back(Open{&ops, field_count, fields_written_, version_});
+  put_head(0, version);
+  put_head(5, field_count + kept);
+  open_.push_back(Open{&ops, field_count, fields_written_, version_, unknown});
   fields_written_ = 0;
   version_ = ops.version;
 }
 
 void StableWriter::end_object() {
   const Open& o = open_.back();
+  if (o.unknown != nullptr) {
+    std::size_t known = fields_written_;
+    for (const Field& f : o.unknown->fields) {
+      put_name_by_content(f.name);
+      write_dynamic(f.value);
+    }
+    fields_written_ = known;
+  }
   if (fields_written_ != o.expected_fields)
     throw InternalError(errc::internal_error,
                         "getstate of '" + std::string(o.ops->name) + "' wrote " +
@@ -225,7 +242,9 @@ void StableWriter::write_new_object(const void* most_derived, const std::type_in
     fields = registry_.add(*ops).layout().field_count;
     if (strings_->dynamic.size() < 32) strings_->dynamic.push_back({&dynamic_type, ops, fields});
   }
-  begin_object(*ops, fields);
+  const UnknownFields* unknown =
+      ops->unknown_fields != nullptr ? ops->unknown_fields(const_cast<void*>(most_derived)) : nullptr;
+  begin_object(*ops, fields, unknown != nullptr && !unknown->empty() ? unknown : nullptr);
   ops->write_stable(*this, most_derived);
   end_object();
 }

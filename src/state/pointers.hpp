@@ -73,7 +73,7 @@ struct Created {
 /// `fail(errc, message)` must throw.
 template <class Fail>
 Created create_object(const Registry& registry, std::string_view type_name, std::uint32_t version,
-                      const TypeOps& static_ops, bool shared, Fail&& fail) {
+                      const TypeOps& static_ops, bool shared, bool accept_newer, Fail&& fail) {
   Created c;
   c.info = registry.find(type_name);
   if (c.info != nullptr) {
@@ -87,7 +87,9 @@ Created create_object(const Registry& registry, std::string_view type_name, std:
                                  "': not registered in this program, so it is not loaded" +
                                  (near.empty() ? std::string() : "; did you mean " + near + "?"));
   }
-  if (version > c.ops->version)
+  // A newer version is accepted only by a type that keeps the fields it does not know
+  // (LoadOptions::accept_newer_class_versions); for any other it would lose data.
+  if (version > c.ops->version && !(accept_newer && c.ops->unknown_fields != nullptr))
     fail(errc::newer_class_version,
          "archive written by class version " + std::to_string(version) + " of '" +
              std::string(c.ops->name) + "', this build knows up to " + std::to_string(c.ops->version) +

@@ -92,6 +92,11 @@ Object& StateWriter::begin_object(std::string_view type_name, std::uint32_t vers
   return v.as_object();
 }
 
+void StateWriter::append_unknown(Object& object, const UnknownFields& unknown) {
+  if (unknown.version > object.version) object.version = unknown.version;
+  for (const Field& f : unknown.fields) object.fields.push_back(f);
+}
+
 void StateWriter::write_pointer(const void* most_derived, const std::type_info& dynamic_type,
                                 const detail::TypeOps& static_ops, bool shared, bool /*weak*/) {
   std::uint64_t id = 0;
@@ -108,6 +113,8 @@ void StateWriter::write_pointer(const void* most_derived, const std::type_info& 
   Object& o = begin_object(ops.name, ops.version);
   if (shared) o.shared_id = id;
   ops.write_state(*this, most_derived);
+  if (ops.unknown_fields != nullptr)
+    append_unknown(o, *ops.unknown_fields(const_cast<void*>(most_derived)));
   pop();
 }
 
@@ -408,7 +415,8 @@ void StateReader::check_object_type(const Object& object, const detail::TypeOps&
       fail(errc::type_mismatch, "expected an object of type '" + std::string(expected.name) +
                                     "', found '" + object.type + "'");
   }
-  if (object.version > expected.version)
+  bool tolerated = options_.accept_newer_class_versions && expected.unknown_fields != nullptr;
+  if (object.version > expected.version && !tolerated)
     fail(errc::newer_class_version,
          "archive written by class version " + std::to_string(object.version) + " of '" +
              std::string(expected.name) + "', this build knows up to " +
@@ -425,10 +433,35 @@ void StateReader::read_root_object(const detail::TypeOps& ops, void* out) {
   frames_.back().taken = true;
   try {
     ops.read_state(*this, out);
+    if (ops.unknown_fields != nullptr) collect_unknown(object, ops, *ops.unknown_fields(out));
   } catch (...) {
     rethrow_after_failure(std::current_exception());
   }
   leave();
+}
+
+void StateReader::collect_unknown(const Object& object, const detail::TypeOps& ops,
+                                  UnknownFields& unknown) const {
+  unknown.clear();
+  // The fields this build knows are the ones its getstate writes: the layout's names.
+  Layout computed;
+  const Layout* layout = nullptr;
+  if (const TypeInfo* info = registry_.find(*ops.cpp_type)) {
+    layout = &info->layout();
+  } else if (ops.describe != nullptr) {
+    LayoutBuilder builder(ops.version);
+    ops.describe(builder);
+    computed = builder.finish();
+    layout = &computed;
+  }
+  for (const Field& f : object.fields) {
+    bool known = false;
+    if (layout != nullptr)
+      for (const std::string& name : layout->field_names)
+        if (name == f.name) known = true;
+    if (!known) unknown.fields.push_back(f);
+  }
+  if (object.version > ops.version) unknown.version = object.version;
 }
 
 detail::PointerTarget StateReader::read_pointer(const detail::TypeOps& static_ops, bool shared) {
@@ -449,7 +482,7 @@ detail::PointerTarget StateReader::read_pointer(const detail::TypeOps& static_op
   if (v.kind() != ValueKind::object) fail_kind("object or null", v);
   const Object& object = v.as_object();
   detail::Created created = detail::create_object(
-      registry_, object.type, object.version, static_ops, shared,
+      registry_, object.type, object.version, static_ops, shared, options_.accept_newer_class_versions,
       [this](errc c, const std::string& m) { fail(c, m); });
   // An object archived as shared that now loads into a unique_ptr (the field changed from
   // shared_ptr to unique_ptr) is not entered in the table: a later reference to it finds
@@ -469,6 +502,8 @@ detail::PointerTarget StateReader::read_pointer(const detail::TypeOps& static_op
   frames_.back().object = &object;
   frames_.back().taken = true;
   created.ops->read_state(*this, created.raw);
+  if (created.ops->unknown_fields != nullptr)
+    collect_unknown(object, *created.ops, *created.ops->unknown_fields(created.raw));
   leave();
   --depth_;
   return created.release();

@@ -18,6 +18,7 @@ class StateWriter;
 class StateReader;
 class StableWriter;
 class LayoutBuilder;
+struct UnknownFields;
 
 namespace detail {
 
@@ -43,6 +44,8 @@ struct TypeOps {
   void (*write_state)(StateWriter&, const void*);
   void (*read_state)(StateReader&, void*);
   void (*write_stable)(StableWriter&, const void*);
+  /// The UnknownFields of the object at `p`; nullptr when the type does not keep them.
+  UnknownFields* (*unknown_fields)(void*);
   /// The address of the most-derived object of `p` (dynamic_cast<void*> for polymorphic types).
   const void* (*most_derived)(const void*);
 };

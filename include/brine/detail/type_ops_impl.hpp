@@ -12,6 +12,7 @@
 #include "brine/layout.hpp"
 #include "brine/state.hpp"
 #include "brine/stable.hpp"
+#include "brine/unknown_fields.hpp"
 
 namespace brine {
 namespace detail {
@@ -54,6 +55,10 @@ TypeOps make_type_ops() {
   ops.write_state = &write_fields_thunk<StateWriter, T>;
   ops.read_state = &read_fields_thunk<StateReader, T>;
   ops.write_stable = &write_fields_thunk<StableWriter, T>;
+  if constexpr (has_unknown_fields<T>::value)
+    ops.unknown_fields = [](void* p) -> UnknownFields* {
+      return &Access::unknown_fields(*static_cast<T*>(p));
+    };
   ops.most_derived = [](const void* p) -> const void* {
     if constexpr (std::is_polymorphic_v<T>) return dynamic_cast<const void*>(static_cast<const T*>(p));
     else return p;
