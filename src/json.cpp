@@ -3,9 +3,14 @@
 // json.cpp: the canonical JSON rendering of the state model, on nlohmann::json.
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
-#include <set>
+#include <functional>
+#include <iterator>
+#include <memory>
 #include <string>
+#include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -131,75 +136,229 @@ Json to_json_value(const Value& v) {
   throw FormatError(errc::corrupt_data, "invalid brine JSON: " + message);
 }
 
-std::string unescape_key(const std::string& key) {
-  if (key.size() >= 2 && key[0] == '$' && key[1] == '$') return key.substr(1);
+// Keys that begin with '$' are the rendering's own; a map key that begins with '$' is
+// written with one more '$'.
+std::string unescape_key(std::string key) {
+  if (key.size() >= 2 && key[0] == '$' && key[1] == '$') return key.erase(0, 1);
   if (!key.empty() && key[0] == '$') bad("unknown key '" + key + "'");
   return key;
 }
 
-const Json& member(const Json& j, const char* key, Json::value_t type) {
-  auto it = j.find(key);
-  if (it == j.end()) bad(std::string("missing '") + key + "'");
-  bool ok = it->type() == type ||
-            (type == Json::value_t::number_unsigned && it->type() == Json::value_t::number_integer &&
-             it->get<std::int64_t>() >= 0);
-  if (!ok) bad(std::string("'") + key + "' has the wrong type");
-  return *it;
+const std::string& text_member(const Value& v, const char* key) {
+  if (v.kind() != ValueKind::text) bad(std::string("'") + key + "' has the wrong type");
+  return v.as_text();
 }
 
-Value from_json_value(const Json& j) {
-  switch (j.type()) {
-    case Json::value_t::null: return Value();
-    case Json::value_t::boolean: return Value(j.get<bool>());
-    case Json::value_t::number_integer: return Value(j.get<std::int64_t>());
-    case Json::value_t::number_unsigned: return Value(j.get<std::uint64_t>());
-    case Json::value_t::number_float: return Value(j.get<double>());
-    case Json::value_t::string: return Value(j.get<std::string>());
-    case Json::value_t::array: {
-      Value::List list;
-      list.reserve(j.size());
-      for (const Json& e : j) list.push_back(from_json_value(e));
-      return Value(std::move(list));
-    }
-    case Json::value_t::object: {
-      if (j.contains("$type")) {
-        Object o;
-        o.type = member(j, "$type", Json::value_t::string).get<std::string>();
-        std::uint64_t version = member(j, "$version", Json::value_t::number_unsigned).get<std::uint64_t>();
-        if (version > 0xFFFFFFFFu) bad("'$version' out of range");
-        o.version = static_cast<std::uint32_t>(version);
-        if (j.contains("$id")) o.shared_id = member(j, "$id", Json::value_t::number_unsigned).get<std::uint64_t>();
-        for (auto it = j.begin(); it != j.end(); ++it) {
-          const std::string& key = it.key();
-          if (key == "$type" || key == "$version" || key == "$id") continue;
-          o.fields.push_back(Field{unescape_key(key), from_json_value(it.value())});
-        }
-        return Value(std::move(o));
-      }
-      if (j.size() == 1) {
-        const std::string& key = j.begin().key();
-        if (key == "$bytes") return Value(Bytes{base64_decode(member(j, "$bytes", Json::value_t::string).get<std::string>())});
-        if (key == "$ref") return Value(Reference{member(j, "$ref", Json::value_t::number_unsigned).get<std::uint64_t>()});
-        if (key == "$function") return Value(FunctionRef{member(j, "$function", Json::value_t::string).get<std::string>()});
-        if (key == "$path") return Value(PathValue{member(j, "$path", Json::value_t::string).get<std::string>()});
-        if (key == "$float") {
-          std::string s = member(j, "$float", Json::value_t::string).get<std::string>();
-          if (s == "nan") return Value(std::nan(""));
-          if (s == "inf") return Value(HUGE_VAL);
-          if (s == "-inf") return Value(-HUGE_VAL);
-          bad("'$float' must be \"nan\", \"inf\" or \"-inf\"");
-        }
-      }
-      Value::Map map;
-      for (auto it = j.begin(); it != j.end(); ++it) {
-        if (!map.emplace(unescape_key(it.key()), from_json_value(it.value())).second)
-          bad("duplicate key '" + it.key() + "'");
-      }
-      return Value(std::move(map));
-    }
-    default: bad("unsupported JSON value");
-  }
+// The lexer reads a non-negative integer as unsigned, except "-0" (a signed zero): both count.
+std::uint64_t unsigned_member(const Value& v, const char* key) {
+  if (v.kind() == ValueKind::unsigned_integer) return std::get<std::uint64_t>(v.variant());
+  if (v.kind() == ValueKind::signed_integer && std::get<std::int64_t>(v.variant()) >= 0)
+    return static_cast<std::uint64_t>(std::get<std::int64_t>(v.variant()));
+  bad(std::string("'") + key + "' has the wrong type");
 }
+
+// Builds the Value tree straight from nlohmann's SAX events, in one pass and without an
+// intermediate nlohmann DOM. (nlohmann's callback parser, used before, rescans the parent
+// container at every object close: a list of n objects cost O(n^2), minutes for a few MB
+// of hostile or merely large input.)
+//
+// Elements being built wait on two stacks shared by all open containers: values_, and
+// keys_ for the open objects' keys (an object's i-th key belongs to its i-th value). A
+// container's close moves its elements off the stacks into one exactly sized List, Map or
+// Object, so every element is moved a constant number of times. An object's meaning
+// ($type object, tagged form or map) is decided at its close, since "$type" may come
+// after the fields.
+class ValueBuilder {
+ public:
+  explicit ValueBuilder(std::size_t max_depth) : max_depth_(max_depth) {}
+
+  bool null() { return push(Value()); }
+  bool boolean(bool b) { return push(Value(b)); }
+  bool number_integer(Json::number_integer_t x) { return push(Value(std::int64_t{x})); }
+  bool number_unsigned(Json::number_unsigned_t x) { return push(Value(std::uint64_t{x})); }
+  bool number_float(Json::number_float_t x, const Json::string_t& /*text*/) {
+    return push(Value(double{x}));
+  }
+  bool string(Json::string_t& s) { return push(Value(std::move(s))); }
+  bool binary(Json::binary_t& /*b*/) {
+    BRINE_ASSERT(false, "the JSON parser reported a binary value");
+    return false;
+  }
+
+  bool start_object(std::size_t /*elements: unknown in JSON text*/) {
+    check_depth();
+    frames_.push_back(Frame{values_.size(), keys_.size(), nullptr});
+    return true;
+  }
+
+  bool key(Json::string_t& k) {
+    check_depth();
+    Frame& frame = frames_.back();
+    keys_.push_back(std::move(k));
+    // Duplicate names make a document ambiguous (RFC 8259 §4); they are refused as soon as
+    // the second one is read. A scan of the keys so far is fastest for the small objects
+    // most documents hold; past kIndexFrom keys an index keeps the check O(1), so an
+    // object of n keys costs O(n), not O(n^2).
+    const std::size_t count = keys_.size() - frame.first_key;
+    if (frame.index) {
+      if (!frame.index->insert(keys_.size() - 1).second) duplicate(keys_.back());
+    } else if (count < kIndexFrom) {
+      const std::string& last = keys_.back();
+      for (std::size_t i = frame.first_key; i + 1 < keys_.size(); ++i)
+        if (keys_[i] == last) duplicate(last);
+    } else {
+      frame.index = std::make_unique<KeyIndex>(2 * count, KeyRef{&keys_}, KeyRef{&keys_});
+      for (std::size_t i = frame.first_key; i < keys_.size(); ++i)
+        if (!frame.index->insert(i).second) duplicate(keys_[i]);
+    }
+    return true;
+  }
+
+  bool end_object() {
+    const Frame& frame = frames_.back();
+    Value object = make_object(frame.first_key, frame.first_value);
+    values_.erase(values_.begin() + static_cast<std::ptrdiff_t>(frame.first_value), values_.end());
+    keys_.erase(keys_.begin() + static_cast<std::ptrdiff_t>(frame.first_key), keys_.end());
+    frames_.pop_back();
+    values_.push_back(std::move(object));
+    return true;
+  }
+
+  bool start_array(std::size_t /*elements: unknown in JSON text*/) {
+    check_depth();
+    frames_.push_back(Frame{values_.size(), keys_.size(), nullptr});
+    return true;
+  }
+
+  bool end_array() {
+    const auto first = values_.begin() + static_cast<std::ptrdiff_t>(frames_.back().first_value);
+    Value::List list(std::make_move_iterator(first), std::make_move_iterator(values_.end()));
+    values_.erase(first, values_.end());
+    frames_.pop_back();
+    values_.push_back(Value(std::move(list)));
+    return true;
+  }
+
+  // Called for syntax errors, invalid UTF-8 and, as out_of_range 406, for a number beyond
+  // double's range (1e400). `position` is the offset just past the token that failed.
+  bool parse_error(std::size_t position, const std::string& last_token, const Json::exception& e) {
+    ErrorContext where;
+    where.byte_offset = position;
+    // For an overflowing number, point at the number itself.
+    if (e.id == 406 && last_token.size() <= position)
+      where.byte_offset = position - last_token.size();
+    throw FormatError(errc::corrupt_data, std::string("malformed JSON: ") + e.what(), where);
+  }
+
+  Value take() {
+    BRINE_ASSERT(frames_.empty() && values_.size() == 1, "the JSON parser ended inside a value");
+    return std::move(values_.back());
+  }
+
+ private:
+  // Hashes and compares keys by their index in keys_, which stays valid while keys_ grows
+  // (a string_view into a short string would not survive the vector's reallocation).
+  struct KeyRef {
+    const std::vector<std::string>* keys;
+    std::size_t operator()(std::size_t i) const { return std::hash<std::string>()((*keys)[i]); }
+    bool operator()(std::size_t a, std::size_t b) const { return (*keys)[a] == (*keys)[b]; }
+  };
+  using KeyIndex = std::unordered_set<std::size_t, KeyRef, KeyRef>;
+  static constexpr std::size_t kIndexFrom = 16;
+
+  struct Frame {
+    std::size_t first_value;          // index in values_ of the container's first element
+    std::size_t first_key;            // objects: index in keys_ of the first key
+    std::unique_ptr<KeyIndex> index;  // objects of kIndexFrom keys or more
+  };
+
+  // Checked before a container or element is added, so a nesting bomb is refused before it
+  // is built. An element (key, value or container) may sit inside at most max_depth
+  // containers, the rule the callback parser used to apply.
+  void check_depth() const {
+    if (frames_.size() > max_depth_)
+      throw LimitError(errc::limit_exceeded, "JSON nesting depth exceeds LoadOptions::max_depth (" +
+                                                 std::to_string(max_depth_) + ")");
+  }
+
+  bool push(Value v) {
+    check_depth();
+    values_.push_back(std::move(v));
+    return true;
+  }
+
+  [[noreturn]] static void duplicate(const std::string& key) { bad("duplicate key '" + key + "'"); }
+
+  // The object whose keys start at keys_[key0] and values at values_[value0], in document
+  // order. Its elements are moved out; the caller drops the husks.
+  Value make_object(std::size_t key0, std::size_t value0) {
+    constexpr std::size_t kAbsent = ~std::size_t{0};
+    const std::size_t n = values_.size() - value0;
+    BRINE_ASSERT(keys_.size() - key0 == n, "a JSON object has a key without a value");
+    std::size_t type_at = kAbsent, version_at = kAbsent, id_at = kAbsent;
+    bool special = false;  // a key beginning with a single '$'
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string& k = keys_[key0 + i];
+      if (k.empty() || k[0] != '$' || (k.size() > 1 && k[1] == '$')) continue;
+      special = true;
+      if (k == "$type")
+        type_at = i;
+      else if (k == "$version")
+        version_at = i;
+      else if (k == "$id")
+        id_at = i;
+    }
+
+    if (type_at != kAbsent) {
+      Object o;
+      o.type = text_member(values_[value0 + type_at], "$type");
+      if (version_at == kAbsent) bad("missing '$version'");
+      std::uint64_t version = unsigned_member(values_[value0 + version_at], "$version");
+      if (version > 0xFFFFFFFFu) bad("'$version' out of range");
+      o.version = static_cast<std::uint32_t>(version);
+      if (id_at != kAbsent) o.shared_id = unsigned_member(values_[value0 + id_at], "$id");
+      o.fields.reserve(n - 2 - (id_at != kAbsent ? 1 : 0));
+      for (std::size_t i = 0; i < n; ++i) {
+        if (i == type_at || i == version_at || i == id_at) continue;
+        o.fields.push_back(
+            Field{unescape_key(std::move(keys_[key0 + i])), std::move(values_[value0 + i])});
+      }
+      return Value(std::move(o));
+    }
+
+    if (special && n == 1) {
+      const std::string& key = keys_[key0];
+      const Value& v = values_[value0];
+      if (key == "$bytes") return Value(Bytes{base64_decode(text_member(v, "$bytes"))});
+      if (key == "$ref") return Value(Reference{unsigned_member(v, "$ref")});
+      if (key == "$function") return Value(FunctionRef{text_member(v, "$function")});
+      if (key == "$path") return Value(PathValue{text_member(v, "$path")});
+      if (key == "$float") {
+        const std::string& s = text_member(v, "$float");
+        if (s == "nan") return Value(std::nan(""));
+        if (s == "inf") return Value(HUGE_VAL);
+        if (s == "-inf") return Value(-HUGE_VAL);
+        bad("'$float' must be \"nan\", \"inf\" or \"-inf\"");
+      }
+    }
+
+    Value::Map map;
+    for (std::size_t i = 0; i < n; ++i) {
+      // The canonical rendering writes keys sorted: the hint makes each insertion O(1).
+      const std::size_t before = map.size();
+      map.emplace_hint(map.end(), unescape_key(std::move(keys_[key0 + i])),
+                       std::move(values_[value0 + i]));
+      // Keys were checked unique as read, and unescaping maps distinct keys apart.
+      BRINE_ASSERT(map.size() > before, "two JSON keys unescaped to one map key");
+    }
+    return Value(std::move(map));
+  }
+
+  std::size_t max_depth_;
+  std::vector<Frame> frames_;
+  std::vector<Value> values_;
+  std::vector<std::string> keys_;
+};
 
 }  // namespace
 
@@ -209,48 +368,12 @@ std::string to_json(const Value& value, const JsonOptions& options) {
 }
 
 Value value_from_json(std::string_view json, std::size_t max_depth) {
-  Json parsed;
-  // Keys seen in each object being parsed: nlohmann keeps the last of duplicate keys, and
-  // a document whose meaning depends on which duplicate wins is ambiguous (RFC 8259 §4).
-  std::vector<std::set<std::string>> keys;
-  try {
-    parsed = Json::parse(
-        json.begin(), json.end(),
-        [max_depth, &keys](int depth, Json::parse_event_t event, Json& value) {
-          // Checked while parsing, so a nesting bomb is refused before it is built.
-          if (static_cast<std::size_t>(depth) > max_depth)
-            throw LimitError(errc::limit_exceeded,
-                             "JSON nesting depth exceeds LoadOptions::max_depth (" +
-                                 std::to_string(max_depth) + ")");
-          switch (event) {
-            case Json::parse_event_t::object_start: keys.emplace_back(); break;
-            case Json::parse_event_t::object_end: keys.pop_back(); break;
-            case Json::parse_event_t::key:
-              if (!keys.back().insert(value.get<std::string>()).second)
-                bad("duplicate key '" + value.get<std::string>() + "'");
-              break;
-            default: break;
-          }
-          return true;
-        });
-  } catch (const Json::parse_error& e) {
-    ErrorContext where;
-    where.byte_offset = e.byte;
-    throw FormatError(errc::corrupt_data, std::string("malformed JSON: ") + e.what(), where);
-  } catch (const Json::out_of_range& e) {
-    // nlohmann reports a number beyond double's range (1e400) as out_of_range, without a
-    // position; its message quotes the number, which locates it in the input.
-    ErrorContext where;
-    std::string what = e.what();
-    std::size_t open = what.find('\'');
-    std::size_t close = what.rfind('\'');
-    if (open != std::string::npos && close > open + 1) {
-      std::size_t at = json.find(what.substr(open + 1, close - open - 1));
-      if (at != std::string_view::npos) where.byte_offset = at;
-    }
-    throw FormatError(errc::corrupt_data, std::string("malformed JSON: ") + what, where);
-  }
-  return from_json_value(parsed);
+  ValueBuilder builder(max_depth);
+  // The builder throws instead of returning false, so a false return is a bug.
+  const bool parsed = Json::sax_parse(json.data(), json.data() + json.size(), &builder,
+                                      Json::input_format_t::json, /*strict=*/true);
+  BRINE_ASSERT(parsed, "the JSON parser stopped without an error");
+  return builder.take();
 }
 
 }  // namespace brine

@@ -560,3 +560,49 @@ TEST(FromStateHostile, DurationProductOverflowingInt128IsSchemaError) {
 }
 
 }  // namespace
+
+// ------------------------------------------------------------------------- long documents
+
+namespace {
+
+// Enough objects that a parse quadratic in their number takes longer than ctest's --timeout
+// 600, few enough that the parse peaks near 300 MB (the list, and the builder's stack of
+// its elements, at 88 bytes a Value).
+constexpr std::size_t kLongListLength = 1500000;
+
+std::string list_of(const std::string& item) {
+  std::string text = "[";
+  text.reserve(kLongListLength * (item.size() + 1) + 1);
+  for (std::size_t i = 0; i < kLongListLength; ++i) {
+    if (i > 0) text += ',';
+    text += item;
+  }
+  return text + "]";
+}
+
+// Regression: value_from_json took time quadratic in the length of a list of objects, as
+// nlohmann's callback parser rescans the parent container at every object close: 200,000
+// empty objects took 11 s, 400,000 took 48 s, so these lists would take 11 and 14 minutes.
+// The linear parse takes about a second. No timing assert (CI machines are shared):
+// ctest's timeout catches a relapse.
+TEST(JsonParserHostile, LongListsOfObjectsParseInLinearTime) {
+  {
+    Value empties = brine::value_from_json(list_of("{}"));
+    ASSERT_EQ(empties.kind(), brine::ValueKind::list);
+    ASSERT_EQ(empties.as_list().size(), kLongListLength);
+    EXPECT_EQ(empties.as_list().front(), Value(Value::Map{}));
+    EXPECT_EQ(empties.as_list().back(), Value(Value::Map{}));
+  }
+  Value objects = brine::value_from_json(list_of(R"({"$type":"t","$version":1})"));
+  ASSERT_EQ(objects.kind(), brine::ValueKind::list);
+  ASSERT_EQ(objects.as_list().size(), kLongListLength);
+  brine::Object t;
+  t.type = "t";
+  t.version = 1;
+  const Value expected(t);
+  std::size_t others = 0;
+  for (const Value& v : objects.as_list()) others += v == expected ? 0 : 1;
+  EXPECT_EQ(others, 0u);
+}
+
+}  // namespace
