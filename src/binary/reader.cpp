@@ -323,12 +323,13 @@ bool BinaryReader::record_matches(const std::type_info& type, void (*describe)(L
 }
 
 void BinaryReader::end_record() {
-  in_record_ = false;
   frames_.clear();
   field_ = nullptr;
-  table_->clear();
-  // Trailing bytes in the record's block would be silently skipped data: refuse them.
+  // Trailing bytes in the record's block would be silently skipped data: refuse them. Before
+  // the table lets go of the objects, so that the failure path can still free their cycles.
   if (cur_ != end_) fail(errc::corrupt_data, "unexpected bytes after the value");
+  in_record_ = false;
+  table_->clear();
 }
 
 void BinaryReader::abandon_record() noexcept {

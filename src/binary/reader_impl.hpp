@@ -38,6 +38,16 @@ class ValueDecoder {
 
  private:
   Value decode_pointer(std::string_view name, bool shared);
+  Value decode_text(std::string_view d, std::size_t& pos, LayoutCode code);
+  Value decode_function(std::string_view d, std::size_t& pos, LayoutCode code);
+  Value decode_bytes(std::string_view d, std::size_t& pos, LayoutCode code);
+  Value decode_list(std::string_view d, std::size_t& pos, LayoutCode code);
+  Value decode_array(std::string_view d, std::size_t& pos, LayoutCode code);
+  Value decode_map(std::string_view d, std::size_t& pos, LayoutCode code);
+  Value decode_tuple(std::string_view d, std::size_t& pos, LayoutCode code);
+  Value decode_variant(std::string_view d, std::size_t& pos, LayoutCode code);
+  Value decode_duration(std::string_view d, std::size_t& pos, LayoutCode code);
+  Value decode_named_object(std::string_view d, std::size_t& pos, LayoutCode code);
   // Objects count against LoadOptions::max_depth like the typed path's objects (so both
   // paths agree on what loads); objects and containers together against max_nesting().
   void enter_object();

@@ -175,13 +175,15 @@ class Walker {
         c_.fail(errc::corrupt_data, "shared reference to an object not defined before", at);
       return;
     }
+    // A tag wraps exactly one item: the item counts the level (as in decode), so that an
+    // object costs the same levels in every encoding (LoadOptions::max_nesting()).
     if (tag == cbor::kTagShareable) {
       ++shared_scanned_;
-      scan(depth + 1);
+      scan(depth);
       return;
     }
     if (tag == cbor::kTagObject) {
-      scan(depth + 1);
+      scan(depth);
       return;
     }
     if (std::size_t each = cbor::typed_array_element_size(tag)) {

@@ -115,6 +115,21 @@ TEST(BinaryLoadCleanup, FailedLoadOfCyclicGraphLeaksNothing) {
   }
 }
 
+// Regression: the sanitizer run of Archives/BinaryReaderHostile (bit flips without checksums)
+// leaked the ring when the graph loaded whole and the record then had bytes left over:
+// end_record released the table before it refused them.
+TEST(BinaryLoadCleanup, TrailingBytesAfterACyclicGraphLeakNothing) {
+  brine::Registry registry;
+  std::string bytes = ring_archive(registry);
+  hostile::Archive a = hostile::parse_archive(bytes);
+  a.blocks[0].payload += '\x00';
+  std::string trailing = hostile::serialize(a);
+  const int before = Counted::live;
+  hostile::expect_error<brine::FormatError>([&] { brine::from_binary<Ring>(trailing, registry); },
+                                            "unexpected bytes after the value");
+  EXPECT_EQ(Counted::live, before) << "the ring outlived a load refused after building it";
+}
+
 // The same without a cycle: the table of shared objects releases them.
 TEST(BinaryLoadCleanup, FailedLoadOfAcyclicGraphLeaksNothing) {
   brine::Registry registry;

@@ -503,11 +503,18 @@ TEST(FromStateHostile, DeepStateTreeIsLimitErrorNamingMaxDepth) {
 }
 
 // from_state runs the migrations (Registry::upgrade) over the whole tree before setstate
-// checks the depth: that walk must be bounded too. (5000 levels overflow the stack of an
-// AddressSanitizer build; a release build needs more.)
+// checks the depth: that walk must be bounded too (1500 objects: past the default limit,
+// and a tree the test itself can still copy and destroy recursively under AddressSanitizer).
 TEST(FromStateHostile, DeepStateTreeIsLimitErrorBeforeMigrationsRecurse) {
-  hostile::expect_error<brine::LimitError>([&] { brine::from_state<hostile::Tree>(tree_state(5000), registry()); },
+  Value deep = tree_state(1500);
+  hostile::expect_error<brine::LimitError>([&] { registry().upgrade(deep); },
                                            "nesting depth exceeds LoadOptions::max_depth (1000)");
+  hostile::expect_error<brine::LimitError>([&] { brine::from_state<hostile::Tree>(deep, registry()); },
+                                           "nesting depth exceeds LoadOptions::max_depth (1000)");
+  brine::LoadOptions deeper;
+  deeper.max_depth = 1600;
+  Value copy = deep;
+  EXPECT_NO_THROW(registry().upgrade(copy, deeper));
 }
 
 Value timed_state(Value count, const std::string& period) {
