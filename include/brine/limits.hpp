@@ -33,8 +33,10 @@ struct LoadOptions {
   /// The reader keeps a table of them for back references; this bounds that table.
   std::uint64_t max_shared_objects = std::uint64_t{1} << 28;
 
-  /// Verify block checksums before decoding (binary archives). Turn off only for data you
-  /// produced yourself in this process; a flipped bit is then decoded instead of reported.
+  /// Verify checksums before decoding: the block checksums of binary archives, the document
+  /// checksum of stable ones (whose structure is validated either way). Turn off only for
+  /// data you produced yourself in this process; a flipped bit is then decoded instead of
+  /// reported.
   bool verify_checksums = true;
 
   /// Tolerant mode. An archive written by a newer version of a class is refused by default

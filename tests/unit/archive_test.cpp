@@ -90,6 +90,22 @@ TEST(StableArchive, RefusesCorruptionByChecksum) {
                     "checksum mismatch");
 }
 
+// LoadOptions::verify_checksums = false skips the document checksum (as it skips binary
+// block checksums), so the flipped byte is decoded; the structure is still validated.
+TEST(StableArchive, SkipsChecksumWhenNotVerifying) {
+  brine::Registry registry;
+  std::string bytes(brine::to_stable(make_everything(), registry).view());
+  std::size_t at = bytes.find("h\xc3\xa9llo");
+  ASSERT_NE(at, std::string::npos);
+  brine::LoadOptions trusting;
+  trusting.verify_checksums = false;
+  std::string flipped = corrupt(bytes, at);
+  Everything e = brine::from_stable<Everything>(flipped, registry, trusting);
+  EXPECT_NE(e.text, make_everything().text);
+  EXPECT_THROW_WITH(brine::from_stable<Everything>(flipped.substr(0, flipped.size() - 1), registry, trusting),
+                    brine::FormatError, "document ends");
+}
+
 TEST(StableArchive, RefusesNewerFormatVersion) {
   brine::Registry registry;
   std::string bytes(brine::to_stable(Inner{1, "x"}, registry).view());
