@@ -183,4 +183,67 @@ inline void dismantle(Graph& g) {
   }
 }
 
+/// Small valid values of the types above, for the seed corpora and the tests.
+inline Doc sample_doc() {
+  Doc d;
+  d.title = "title";
+  d.flag = true;
+  d.mode = Mode::on;
+  d.tags = {"a", "bb"};
+  d.numbers = {1, 1ull << 40};
+  d.bits = {true, false, true};
+  d.points = {{"p", Point{1, 2.5}}};
+  d.names = {{7, "seven"}};
+  d.ids = {-1, 3};
+  d.note = std::string("note");
+  d.choice = Point{3, -1};
+  d.triple = {9, 1.5f, "t"};
+  d.corners = {Point{0, 0}, Point{4, 4}};
+  d.raw = {std::byte{0}, std::byte{255}};
+  d.timeout = std::chrono::milliseconds(1500);
+  d.owned = std::make_unique<Point>(Point{5, 5});
+  d.origin = Point{-3, 0.25};
+  d.more_markers.resize(2);
+  return d;
+}
+
+/// A graph with cycles through every pointer kind; dismantle() it when done.
+inline Graph sample_graph() {
+  auto a = std::make_shared<Branch>();
+  auto b = std::make_shared<Leaf>();
+  auto c = std::make_shared<Node>();
+  a->label = "a";
+  b->label = "b";
+  c->label = "c";
+  b->weight = 2;
+  a->edges = {b, c};
+  b->edges = {a};
+  c->edges = {c};
+  c->parent = a;
+  a->owned = std::make_unique<Leaf>();
+  a->maybe = std::shared_ptr<Node>(b);
+  Graph g;
+  g.roots = {a, b};
+  g.named = {{"c", c}};
+  return g;
+}
+
+/// An inventory as version 1 of fuzz.Item wrote it (save it with a registry without Item
+/// version 2, which then knows fuzz.Item as version 1).
+inline OldInventory sample_old_inventory() {
+  OldInventory old;
+  old.items = {v1::Item{"bolt", 3, {Point{1, 1}}}, v1::Item{"nut", -1, {}}};
+  old.featured = std::make_shared<v1::Item>(v1::Item{"gear", 1, {}});
+  old.again = old.featured;
+  return old;
+}
+
+inline Inventory sample_inventory() {
+  Inventory now;
+  now.items = {Item{"bolt", 3, {}, "pcs"}};
+  now.featured = std::make_shared<Item>(Item{"gear", 1, {Point{2, 2}}, "kg"});
+  now.again = now.featured;
+  return now;
+}
+
 }  // namespace fuzz

@@ -1,10 +1,16 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
-// fuzz_regression_test.cpp: inputs the binary reader fuzzer found, replayed through the fuzz
-// target itself (compiled here without libFuzzer), so every build checks them, with the
+// fuzz_regression_test.cpp: inputs the fuzzers found, replayed through the fuzz targets
+// themselves (compiled here without libFuzzer), so every build checks them, with the
 // sanitizers when the build has them.
 
 #include "../../fuzz/fuzz_binary_reader.cpp"
+// The other targets without their entry points (a program has one LLVMFuzzerTestOneInput):
+// each is called by its one_input function.
+#define BRINE_FUZZ_REPLAY 1
+#include "../../fuzz/fuzz_json_reader.cpp"
+#include "../../fuzz/fuzz_migration_file.cpp"
+#include "../../fuzz/fuzz_stable_reader.cpp"
 
 #include <cctype>
 #include <exception>
@@ -37,6 +43,15 @@ std::string from_hex(const std::string& hex) {
 void replay(const std::string& bytes) {
   try {
     LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << hostile::type_name(typeid(e)) << " escaped the fuzz target: " << e.what();
+  }
+}
+
+// The same for the targets included without their entry points.
+void replay_with(void (*one_input)(std::string_view), const std::string& bytes) {
+  try {
+    one_input(bytes);
   } catch (const std::exception& e) {
     ADD_FAILURE() << hostile::type_name(typeid(e)) << " escaped the fuzz target: " << e.what();
   }
@@ -130,6 +145,23 @@ TEST(FuzzRegression, StreamListOfZeroSizeObjects) {
       000000000000f03f19000001526f6fe83c27f8d902292204200b02feffffff00
       0100000001000000000000e03f1000000231655ea6052d078611020000000000
       000400000000000000)"));
+}
+
+// The new targets must take valid inputs and junk without failing.
+TEST(FuzzRegression, StableJsonAndMigrationTargetsTakeValidInputsAndJunk) {
+  brine::Registry registry;
+  fuzz::register_reader_types(registry);
+  brine::Buffer stable = brine::to_stable(fuzz::sample_doc(), registry);
+  replay_with(fuzz::stable_reader::one_input, std::string(stable.view()));
+  replay_with(fuzz::stable_reader::one_input, std::string(stable.view()).substr(0, 40));
+  replay_with(fuzz::stable_reader::one_input, "");
+  replay_with(fuzz::json_reader::one_input, brine::to_json_archive(fuzz::sample_doc(), registry));
+  replay_with(fuzz::json_reader::one_input, "{\"format\": ");
+  replay_with(fuzz::migration_file::one_input,
+              std::string(R"({"brine_migrations": 1, "type": "fuzz.Point", "version": 1,
+                  "steps": [{"from": 0, "ops": [{"op": "add_field", "name": "y", "default": 0.5}]}]})") +
+                  std::string(1, '\0') + R"({"$type": "fuzz.Point", "$version": 0, "x": 2})");
+  replay_with(fuzz::migration_file::one_input, std::string("{\0}", 3));
 }
 
 }  // namespace
