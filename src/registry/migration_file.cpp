@@ -149,11 +149,28 @@ class FileParser {
   TypeMigrations parse(std::string_view text_in) const {
     Json doc;
     try {
-      doc = Json::parse(text_in.begin(), text_in.end(), nullptr, true, false);
+      // Nesting is bounded while parsing: nlohmann's parser is iterative, but dump() (of
+      // add_field defaults, below) recurses once per level, so a default of a few hundred
+      // thousand '[' overflowed the stack. A default may nest as deep as value_from_json
+      // accepts (its default max_depth, 1000); the file's own levels come on top.
+      constexpr int kMaxDepth = 1000 + 16;
+      doc = Json::parse(
+          text_in.begin(), text_in.end(),
+          [this](int depth, Json::parse_event_t, Json&) {
+            if (depth > kMaxDepth) bad("", "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
+            return true;
+          },
+          true, false);
     } catch (const Json::parse_error& e) {
       ErrorContext c;
       c.source = source_;
       c.byte_offset = e.byte;
+      throw FormatError(errc::corrupt_data, std::string("malformed migration file: ") + e.what(), c);
+    } catch (const Json::out_of_range& e) {
+      // nlohmann reports a number beyond double's range (1e400) as out_of_range, not as a
+      // parse error, and without a position; its message quotes the number.
+      ErrorContext c;
+      c.source = source_;
       throw FormatError(errc::corrupt_data, std::string("malformed migration file: ") + e.what(), c);
     }
     if (!doc.is_object()) bad("", "the top level must be an object");

@@ -164,4 +164,33 @@ TEST(FuzzRegression, StableJsonAndMigrationTargetsTakeValidInputsAndJunk) {
   replay_with(fuzz::migration_file::one_input, std::string("{\0}", 3));
 }
 
+// Regression: fuzz find (migration file: a number beyond double's range, 1e4001, escaped
+// parse_migrations as nlohmann::json::out_of_range instead of a brine::FormatError)
+TEST(FuzzRegression, MigrationFileNumberOverflowIsAFormatError) {
+  replay_with(fuzz::migration_file::one_input,
+              R"({"brine_migrations": 1e4001, "type": "fuzz.Point", "version": 1})");
+  EXPECT_THROW_WITH(brine::parse_migrations(R"({"brine_migrations": 1, "type": "a.B", "version": 2,
+      "steps": [{"from": 1, "ops": [{"op": "add_field", "name": "n", "default": -1e400}]}]})", "a.B.json"),
+                    brine::FormatError, "a.B.json");
+}
+
+// Regression: fuzz find (migration file target, by hand: stack overflow in nlohmann's dump()
+// of an add_field default nested 200,000 lists deep; parsing the file is iterative, dumping
+// the default for value_from_json is not)
+TEST(FuzzRegression, MigrationFileDeepDefaultIsRefused) {
+  std::string deep = std::string(200000, '[') + std::string(200000, ']');
+  std::string file = R"({"brine_migrations": 1, "type": "a.B", "version": 2,
+      "steps": [{"from": 1, "ops": [{"op": "add_field", "name": "n", "default": )" + deep + "}]}]}";
+  EXPECT_THROW_WITH(brine::parse_migrations(file, "a.B.json"), brine::FormatError, "nesting deeper than");
+  replay_with(fuzz::migration_file::one_input, file);
+  // A default as deep as value_from_json takes still loads.
+  std::string ok = std::string(999, '[') + std::string(999, ']');
+  brine::MigrationSet set = brine::parse_migrations(R"({"brine_migrations": 1, "type": "a.B", "version": 2,
+      "steps": [{"from": 1, "ops": [{"op": "add_field", "name": "n", "default": )" + ok + "}]}]}");
+  brine::Value v(brine::Object{"a.B", 1, {}, std::nullopt});
+  set.upgrade(v);
+  EXPECT_EQ(v.as_object().version, 2u);
+  EXPECT_EQ(v.as_object().find("n")->kind(), brine::ValueKind::list);
+}
+
 }  // namespace
