@@ -12,6 +12,17 @@
 #include "brine/stable.hpp"
 #include "stable/cbor.hpp"
 
+// The walks below recurse once per level of the document, up to LoadOptions::max_nesting()
+// levels, so each level must cost a small stack frame, in sanitizer builds too. Error
+// messages are therefore built in functions kept out of line (the std::string temporaries
+// of a message would otherwise take room in every recursive frame, used or not), and each
+// kind of container is decoded by a function of its own, not inlined into the dispatcher.
+#if defined(__GNUC__)
+#define BRINE_STABLE_OUT_OF_LINE __attribute__((noinline))
+#else
+#define BRINE_STABLE_OUT_OF_LINE
+#endif
+
 namespace brine {
 namespace {
 
@@ -32,13 +43,22 @@ class Cursor {
         options_(options),
         source_(std::move(source)) {}
 
-  [[noreturn]] void fail(errc code, const std::string& message, std::size_t at) const {
+  [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail(errc code, const std::string& message,
+                                                 std::size_t at) const {
     ErrorContext c;
     c.source = source_;
     c.byte_offset = at;
     detail::throw_error(code, message, c);
   }
+  [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail(errc code, const char* message,
+                                                 std::size_t at) const {
+    fail(code, std::string(message), at);
+  }
   [[noreturn]] void fail(errc code, const std::string& message) const { fail(code, message, pos); }
+  [[noreturn]] void fail(errc code, const char* message) const { fail(code, message, pos); }
+  [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail_nesting() const {
+    fail(errc::limit_exceeded, detail::nesting_message(options_));
+  }
 
   std::uint8_t peek() const {
     if (pos >= size_) fail(errc::truncated_input, "document ends early");
@@ -60,16 +80,14 @@ class Cursor {
     } else if (h.info == 31 && (h.major == 4 || h.major == 5 || h.major == 7)) {
       h.indefinite = true;
     } else {
-      fail(errc::corrupt_data, "invalid CBOR additional information " + std::to_string(h.info), at);
+      fail_additional_information(h.info, at);
     }
     return h;
   }
 
   /// The bytes of a definite string whose head was just read.
   std::string_view take(std::uint64_t n) {
-    if (n > size_ - pos)
-      fail(errc::truncated_input, "string of " + std::to_string(n) + " bytes, only " +
-                                      std::to_string(size_ - pos) + " remain");
+    if (n > size_ - pos) fail_take(n);
     std::string_view v(reinterpret_cast<const char*>(data_ + pos), static_cast<std::size_t>(n));
     pos += static_cast<std::size_t>(n);
     return v;
@@ -78,13 +96,7 @@ class Cursor {
   /// Checks a container count against the bytes left (each item takes at least one byte)
   /// and the element limit, before anything is reserved for it.
   std::size_t count(std::uint64_t n, std::uint64_t min_bytes_each) {
-    if (n > options_.max_elements)
-      fail(errc::limit_exceeded, "count of " + std::to_string(n) +
-                                     " elements exceeds LoadOptions::max_elements (" +
-                                     std::to_string(options_.max_elements) + ")");
-    if (n > (size_ - pos) / min_bytes_each)
-      fail(errc::truncated_input, "count of " + std::to_string(n) + " elements, only " +
-                                      std::to_string(size_ - pos) + " bytes remain");
+    if (n > options_.max_elements || n > (size_ - pos) / min_bytes_each) fail_count(n);
     return static_cast<std::size_t>(n);
   }
 
@@ -95,6 +107,23 @@ class Cursor {
   std::size_t pos = 0;
 
  private:
+  [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail_additional_information(unsigned info,
+                                                                        std::size_t at) const {
+    fail(errc::corrupt_data, "invalid CBOR additional information " + std::to_string(info), at);
+  }
+  [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail_take(std::uint64_t n) const {
+    fail(errc::truncated_input, "string of " + std::to_string(n) + " bytes, only " +
+                                    std::to_string(size_ - pos) + " remain");
+  }
+  [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail_count(std::uint64_t n) const {
+    if (n > options_.max_elements)
+      fail(errc::limit_exceeded, "count of " + std::to_string(n) +
+                                     " elements exceeds LoadOptions::max_elements (" +
+                                     std::to_string(options_.max_elements) + ")");
+    fail(errc::truncated_input, "count of " + std::to_string(n) + " elements, only " +
+                                    std::to_string(size_ - pos) + " bytes remain");
+  }
+
   const std::uint8_t* data_;
   std::size_t size_;
   const LoadOptions& options_;
@@ -126,15 +155,13 @@ class Walker {
   }
 
   std::string_view string_ref(std::uint64_t index) {
-    if (index >= impl_.strings.size())
-      c_.fail(errc::corrupt_data, "string reference " + std::to_string(index) + " is not defined");
+    if (index >= impl_.strings.size()) fail_string_ref(index);
     return impl_.strings[static_cast<std::size_t>(index)];
   }
 
   /// Validates one item and everything inside it.
   void scan(std::size_t depth) {
-    if (depth > c_.options().max_nesting())
-      c_.fail(errc::limit_exceeded, detail::nesting_message(c_.options()));
+    if (depth > c_.options().max_nesting()) c_.fail_nesting();
     std::size_t at = c_.pos;
     Head h = c_.head();
     switch (h.major) {
@@ -143,26 +170,27 @@ class Walker {
       case 2:
       case 3: note_string(c_.take(h.argument)); return;
       case 4:
-      case 5: {
-        std::uint64_t per = h.major == 5 ? 2 : 1;
-        if (h.indefinite) {
-          while (c_.peek() != 0xFF) scan(depth + 1);
-          ++c_.pos;
-          return;
-        }
-        std::size_t n = c_.count(h.argument, per);
-        for (std::size_t i = 0; i < n * per; ++i) scan(depth + 1);
-        return;
-      }
+      case 5: scan_container(h, depth); return;
       case 6: scan_tag(h.argument, depth, at); return;
       case 7:
         if (h.indefinite) c_.fail(errc::corrupt_data, "unexpected CBOR break", at);
         if (h.info == 20 || h.info == 21 || h.info == 22 || h.info >= 25) return;
-        c_.fail(errc::corrupt_data, "unsupported CBOR simple value " + std::to_string(h.info), at);
+        fail_simple_value(h.info, at);
     }
   }
 
-  void scan_tag(std::uint64_t tag, std::size_t depth, std::size_t at) {
+  BRINE_STABLE_OUT_OF_LINE void scan_container(const Head& h, std::size_t depth) {
+    std::uint64_t per = h.major == 5 ? 2 : 1;
+    if (h.indefinite) {
+      while (c_.peek() != 0xFF) scan(depth + 1);
+      ++c_.pos;
+      return;
+    }
+    std::size_t n = c_.count(h.argument, per);
+    for (std::size_t i = 0; i < n * per; ++i) scan(depth + 1);
+  }
+
+  BRINE_STABLE_OUT_OF_LINE void scan_tag(std::uint64_t tag, std::size_t depth, std::size_t at) {
     if (tag == cbor::kTagStringRef) {
       Head h = c_.head();
       if (h.major != 0) c_.fail(errc::corrupt_data, "string reference without an index", at);
@@ -186,6 +214,10 @@ class Walker {
       scan(depth);
       return;
     }
+    scan_typed_array(tag, at);
+  }
+
+  BRINE_STABLE_OUT_OF_LINE void scan_typed_array(std::uint64_t tag, std::size_t at) {
     if (std::size_t each = cbor::typed_array_element_size(tag)) {
       std::size_t inner = c_.pos;
       Head h = c_.head();
@@ -197,7 +229,7 @@ class Walker {
       note_string(body);
       return;
     }
-    c_.fail(errc::corrupt_data, "unsupported CBOR tag " + std::to_string(tag), at);
+    fail_tag(tag, at);
   }
 
   std::string text_or_ref() {
@@ -216,8 +248,7 @@ class Walker {
   }
 
   Value decode(std::size_t depth) {
-    if (depth > c_.options().max_nesting())
-      c_.fail(errc::limit_exceeded, detail::nesting_message(c_.options()));
+    if (depth > c_.options().max_nesting()) c_.fail_nesting();
     std::size_t at = c_.pos;
     Head h = c_.head();
     switch (h.major) {
@@ -226,74 +257,77 @@ class Walker {
         if (h.argument > static_cast<std::uint64_t>(INT64_MAX))
           c_.fail(errc::corrupt_data, "negative integer below -2^63", at);
         return Value(-1 - static_cast<std::int64_t>(h.argument));
-      case 2: {
-        std::string_view s = c_.take(h.argument);
-        note_string(s);
-        return Value(Bytes{std::vector<std::uint8_t>(s.begin(), s.end())});
-      }
-      case 3: {
-        std::string_view s = c_.take(h.argument);
-        note_string(s);
-        return Value(std::string(s));
-      }
-      case 4: {
-        Value::List list;
-        if (h.indefinite) {
-          while (c_.peek() != 0xFF) list.push_back(decode(depth + 1));
-          ++c_.pos;
-        } else {
-          std::size_t n = c_.count(h.argument, 1);
-          list.reserve(n);
-          for (std::size_t i = 0; i < n; ++i) list.push_back(decode(depth + 1));
-        }
-        return Value(std::move(list));
-      }
-      case 5: {
-        Value::Map map;
-        auto entry = [&] {
-          std::size_t key_at = c_.pos;
-          std::string key = text_or_ref();
-          Value v = decode(depth + 1);
-          if (!map.emplace(std::move(key), std::move(v)).second)
-            c_.fail(errc::corrupt_data, "duplicate map key", key_at);
-        };
-        if (h.indefinite) {
-          while (c_.peek() != 0xFF) entry();
-          ++c_.pos;
-        } else {
-          std::size_t n = c_.count(h.argument, 2);
-          for (std::size_t i = 0; i < n; ++i) entry();
-        }
-        return Value(std::move(map));
-      }
+      case 2:
+      case 3: return decode_string(h);
+      case 4: return decode_list(h, depth);
+      case 5: return decode_map(h, depth);
       case 6: return decode_tag(h.argument, depth, at);
-      default:
-        switch (h.info) {
-          case 20: return Value(false);
-          case 21: return Value(true);
-          case 22: return Value();
-          case 25: return Value(half_to_double(static_cast<std::uint16_t>(h.argument)));
-          case 26: {
-            std::uint32_t bits = static_cast<std::uint32_t>(h.argument);
-            float f;
-            std::memcpy(&f, &bits, 4);
-            return Value(static_cast<double>(f));
-          }
-          case 27: {
-            double d;
-            std::memcpy(&d, &h.argument, 8);
-            return Value(d);
-          }
-          default: c_.fail(errc::corrupt_data, "unsupported CBOR simple value", at);
-        }
+      default: return decode_simple(h, at);
     }
   }
 
-  Value decode_tag(std::uint64_t tag, std::size_t depth, std::size_t at) {
-    if (tag == cbor::kTagStringRef) {
-      Head i = c_.head();
-      return Value(std::string(string_ref(i.argument)));
+  BRINE_STABLE_OUT_OF_LINE Value decode_string(const Head& h) {
+    std::string_view s = c_.take(h.argument);
+    note_string(s);
+    if (h.major == 2) return Value(Bytes{std::vector<std::uint8_t>(s.begin(), s.end())});
+    return Value(std::string(s));
+  }
+
+  BRINE_STABLE_OUT_OF_LINE Value decode_list(const Head& h, std::size_t depth) {
+    Value::List list;
+    if (h.indefinite) {
+      while (c_.peek() != 0xFF) list.push_back(decode(depth + 1));
+      ++c_.pos;
+    } else {
+      std::size_t n = c_.count(h.argument, 1);
+      list.reserve(n);
+      for (std::size_t i = 0; i < n; ++i) list.push_back(decode(depth + 1));
     }
+    return Value(std::move(list));
+  }
+
+  BRINE_STABLE_OUT_OF_LINE Value decode_map(const Head& h, std::size_t depth) {
+    Value::Map map;
+    auto entry = [&] {
+      std::size_t key_at = c_.pos;
+      std::string key = text_or_ref();
+      Value v = decode(depth + 1);
+      if (!map.emplace(std::move(key), std::move(v)).second)
+        c_.fail(errc::corrupt_data, "duplicate map key", key_at);
+    };
+    if (h.indefinite) {
+      while (c_.peek() != 0xFF) entry();
+      ++c_.pos;
+    } else {
+      std::size_t n = c_.count(h.argument, 2);
+      for (std::size_t i = 0; i < n; ++i) entry();
+    }
+    return Value(std::move(map));
+  }
+
+  BRINE_STABLE_OUT_OF_LINE Value decode_simple(const Head& h, std::size_t at) {
+    switch (h.info) {
+      case 20: return Value(false);
+      case 21: return Value(true);
+      case 22: return Value();
+      case 25: return Value(half_to_double(static_cast<std::uint16_t>(h.argument)));
+      case 26: {
+        std::uint32_t bits = static_cast<std::uint32_t>(h.argument);
+        float f;
+        std::memcpy(&f, &bits, 4);
+        return Value(static_cast<double>(f));
+      }
+      case 27: {
+        double d;
+        std::memcpy(&d, &h.argument, 8);
+        return Value(d);
+      }
+      default: c_.fail(errc::corrupt_data, "unsupported CBOR simple value", at);
+    }
+  }
+
+  BRINE_STABLE_OUT_OF_LINE Value decode_tag(std::uint64_t tag, std::size_t depth, std::size_t at) {
+    if (tag == cbor::kTagStringRef) return decode_string_ref();
     if (tag == cbor::kTagSharedRef) {
       Head i = c_.head();
       if (i.major != 0 || i.argument >= impl_.shared_seen)
@@ -310,8 +344,17 @@ class Walker {
       return v;
     }
     if (tag == cbor::kTagObject) return decode_object(depth, at);
+    return decode_typed_array(tag, at);
+  }
+
+  BRINE_STABLE_OUT_OF_LINE Value decode_string_ref() {
+    Head i = c_.head();
+    return Value(std::string(string_ref(i.argument)));
+  }
+
+  BRINE_STABLE_OUT_OF_LINE Value decode_typed_array(std::uint64_t tag, std::size_t at) {
     std::size_t each = cbor::typed_array_element_size(tag);
-    if (each == 0) c_.fail(errc::corrupt_data, "unsupported CBOR tag " + std::to_string(tag), at);
+    if (each == 0) fail_tag(tag, at);
     Head h = c_.head();
     if (h.major != 2) c_.fail(errc::corrupt_data, "typed array without a byte string", at);
     std::string_view body = c_.take(h.argument);
@@ -326,13 +369,13 @@ class Walker {
     return Value(std::move(list));
   }
 
-  Value decode_object(std::size_t depth, std::size_t at) {
+  BRINE_STABLE_OUT_OF_LINE Value decode_object(std::size_t depth, std::size_t at) {
     Head h = c_.head();
     if (h.major != 4 || h.indefinite || h.argument < 2 || h.argument > 3)
       c_.fail(errc::corrupt_data, "object tag 27 needs [type name, version, {fields}]", at);
     std::string type = text_or_ref();
     if (type == cbor::kPathType || type == cbor::kFunctionType) {
-      if (h.argument != 2) c_.fail(errc::corrupt_data, "'" + type + "' needs one text value", at);
+      if (h.argument != 2) fail_named("'", type, "' needs one text value", at);
       std::string value = text_or_ref();
       if (type == cbor::kPathType) return Value(PathValue{std::move(value)});
       return Value(FunctionRef{std::move(value)});
@@ -352,13 +395,29 @@ class Walker {
     for (std::size_t i = 0; i < n; ++i) {
       std::size_t key_at = c_.pos;
       std::string name = text_or_ref();
-      if (o.find(name) != nullptr) c_.fail(errc::corrupt_data, "duplicate field '" + name + "'", key_at);
+      if (o.find(name) != nullptr) fail_named("duplicate field '", name, "'", key_at);
       o.fields.push_back(Field{std::move(name), decode(depth + 1)});
     }
     return Value(std::move(o));
   }
 
  private:
+  [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail_string_ref(std::uint64_t index) const {
+    c_.fail(errc::corrupt_data, "string reference " + std::to_string(index) + " is not defined");
+  }
+  [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail_simple_value(unsigned info,
+                                                              std::size_t at) const {
+    c_.fail(errc::corrupt_data, "unsupported CBOR simple value " + std::to_string(info), at);
+  }
+  /// The messages that quote a name: `before` name `after`.
+  [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail_named(const char* before, const std::string& name,
+                                                       const char* after, std::size_t at) const {
+    c_.fail(errc::corrupt_data, before + name + after, at);
+  }
+  [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail_tag(std::uint64_t tag, std::size_t at) const {
+    c_.fail(errc::corrupt_data, "unsupported CBOR tag " + std::to_string(tag), at);
+  }
+
   static double half_to_double(std::uint16_t h) {
     int exponent = (h >> 10) & 0x1F;
     int mantissa = h & 0x3FF;

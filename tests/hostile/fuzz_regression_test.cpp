@@ -193,4 +193,42 @@ TEST(FuzzRegression, MigrationFileDeepDefaultIsRefused) {
   EXPECT_EQ(v.as_object().find("n")->kind(), brine::ValueKind::list);
 }
 
+// A stable document holding `value` (CBOR bytes) as its only value, with a valid checksum.
+std::string stable_document_of(const std::string& value) {
+  auto text = [](const std::string& s) { return std::string(1, static_cast<char>(0x60 + s.size())) + s; };
+  std::string values = "\x9f" + value + "\xff";
+  std::uint64_t sum = XXH3_64bits(values.data(), values.size());
+  std::string checksum = "\x1b";
+  for (int shift = 56; shift >= 0; shift -= 8) checksum += static_cast<char>(sum >> shift);
+  return std::string("\xd9\xd9\xf7\xd9\x01\x00\xa4", 7) + text("format") + "\x6c" "brine-stable" +
+         text("format_version") + "\x01" + text("values") + values + text("checksum") + checksum;
+}
+
+std::string repeated(const std::string& unit, std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += unit;
+  return out;
+}
+
+// Regression: fuzz find (stable reader target, by hand: stack overflow in the fuzz build --
+// clang -O2 with ASan -- at 4000 levels of nested lists, maps or shared objects, each
+// allowed by LoadOptions::max_nesting(); the inlined container cases and error messages
+// made every level of Walker::scan and Walker::decode cost about 2 KiB of stack)
+TEST(FuzzRegression, StableDocumentNestedToTheLimit) {
+  const std::size_t levels = brine::LoadOptions{}.max_nesting() - 1;  // the values array is one
+  const std::string null = "\xf6";
+  const std::string lists = repeated("\x81", levels) + null;
+  const std::string indefinite = repeated("\x9f", levels) + null + repeated("\xff", levels);
+  const std::string maps = repeated("\xa1\x61" "a", levels) + null;
+  // Shareable object 't' v1 whose field 'f' holds the next: two levels each.
+  const std::string objects = repeated("\xd8\x1c\xd8\x1b\x83\x61t\x01\xa1\x61" "f", levels / 2) + null;
+  for (const std::string* value : {&lists, &indefinite, &maps, &objects}) {
+    std::string document = stable_document_of(*value);
+    EXPECT_EQ(brine::read_stable_values(document).size(), 1u);
+    replay_with(fuzz::stable_reader::one_input, document);
+  }
+  hostile::expect_error<brine::LimitError>(
+      [&] { brine::read_stable_values(stable_document_of("\x81" + lists)); }, "max_depth (1000)");
+}
+
 }  // namespace
