@@ -54,17 +54,15 @@ class StableWriter {
   void write(const T& value) {
     // Sharing is per value, but CBOR's shared-reference indices count every shareable in the
     // document, so the numbering continues from one value to the next.
-    ids_.clear();
+    begin_value();
     Codec<T>::save(*this, value);
-    ++objects_written_;
-    maybe_flush();
+    end_value();
   }
   /// Writes a state-model tree as one top-level value (for tools: convert, migrate).
   void write_value(const Value& value) {
-    ids_.clear();
+    begin_value();
     write_dynamic(value);
-    ++objects_written_;
-    maybe_flush();
+    end_value();
   }
   /// Closes the document (values array, checksum) and flushes. Nothing may follow.
   void finish();
@@ -185,6 +183,15 @@ class StableWriter {
   void end_object();
   void write_new_object(const void* most_derived, const std::type_info& dynamic_type,
                         const detail::TypeOps& static_ops);
+  /// Sharing is per top-level value; begin_value/end_value bracket one.
+  void begin_value();
+  void end_value();
+  /// Tag 28 before the first occurrence of an object reached through a pointer. Whether
+  /// anything refers to it is only known at the end of the value, which drops the tags of
+  /// objects never referenced (end_value).
+  void put_shareable();
+  void put_reference(std::uint64_t id);
+  void drop_unreferenced_shareables();
   void maybe_flush();
   void flush_buffer();
   void start();
@@ -209,6 +216,16 @@ class StableWriter {
   std::vector<Open> open_;
   detail::PointerIdMap ids_;
   std::uint64_t next_id_ = 0;
+  // Within the current value, ids run from value_first_id_; each id's tag-28 offset in
+  // out_, how often it is referred to, and every reference's offset and id.
+  std::uint64_t value_first_id_ = 0;
+  std::vector<std::size_t> shareable_at_;
+  std::vector<std::uint32_t> reference_count_;
+  struct ReferenceAt {
+    std::size_t offset;
+    std::uint64_t id;
+  };
+  std::vector<ReferenceAt> references_;
   bool started_ = false;
   bool finished_ = false;
 };
@@ -360,13 +377,8 @@ void StableWriter::write_shared(const T* object, bool) {
   else most_derived = object;
   bool inserted;
   std::uint64_t id = ids_.find_or_insert(most_derived, next_id_, inserted);
-  if (!inserted) {
-    put_head(6, 29);  // sharedref
-    put_head(0, id);
-    return;
-  }
-  ++next_id_;
-  put_head(6, 28);  // shareable
+  if (!inserted) return put_reference(id);
+  put_shareable();
   write_new_object(most_derived, typeid(*object), detail::type_ops<T>());
 }
 

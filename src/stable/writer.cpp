@@ -50,31 +50,32 @@ StableWriter::StableWriter(ByteSink& sink, Registry& registry)
 
 StableWriter::~StableWriter() = default;
 
-void StableWriter::put_head(unsigned major, std::uint64_t argument) {
-  std::uint8_t buf[9];
-  std::uint8_t m = static_cast<std::uint8_t>(major << 5);
-  std::size_t n;
+namespace {
+
+/// A CBOR head with the shortest argument (RFC 8949 §4.2.1) at `buf`; returns its size.
+std::size_t encode_head(std::uint8_t* buf, unsigned major, std::uint64_t argument) {
+  const std::uint8_t m = static_cast<std::uint8_t>(major << 5);
   if (argument < 24) {
     buf[0] = m | static_cast<std::uint8_t>(argument);
-    n = 1;
-  } else if (argument <= 0xFF) {
-    buf[0] = m | 24;
-    buf[1] = static_cast<std::uint8_t>(argument);
-    n = 2;
-  } else if (argument <= 0xFFFF) {
-    buf[0] = m | 25;
-    for (int i = 0; i < 2; ++i) buf[1 + i] = static_cast<std::uint8_t>(argument >> (8 * (1 - i)));
-    n = 3;
-  } else if (argument <= 0xFFFFFFFFull) {
-    buf[0] = m | 26;
-    for (int i = 0; i < 4; ++i) buf[1 + i] = static_cast<std::uint8_t>(argument >> (8 * (3 - i)));
-    n = 5;
-  } else {
-    buf[0] = m | 27;
-    for (int i = 0; i < 8; ++i) buf[1 + i] = static_cast<std::uint8_t>(argument >> (8 * (7 - i)));
-    n = 9;
+    return 1;
   }
-  out_.append(buf, n);
+  const int n = argument <= 0xFF ? 1 : argument <= 0xFFFF ? 2 : argument <= 0xFFFFFFFFull ? 4 : 8;
+  buf[0] = m | static_cast<std::uint8_t>(n == 1 ? 24 : n == 2 ? 25 : n == 4 ? 26 : 27);
+  for (int i = 0; i < n; ++i) buf[1 + i] = static_cast<std::uint8_t>(argument >> (8 * (n - 1 - i)));
+  return 1 + static_cast<std::size_t>(n);
+}
+
+/// Tag 29 and its index.
+std::size_t encode_reference(std::uint8_t* buf, std::uint64_t id) {
+  std::size_t n = encode_head(buf, 6, cbor::kTagSharedRef);
+  return n + encode_head(buf + n, 0, id);
+}
+
+}  // namespace
+
+void StableWriter::put_head(unsigned major, std::uint64_t argument) {
+  std::uint8_t buf[9];
+  out_.append(buf, encode_head(buf, major, argument));
 }
 
 void StableWriter::put_float(float x) {
@@ -186,6 +187,83 @@ void StableWriter::finish() {
   finished_ = true;
 }
 
+void StableWriter::begin_value() {
+  ids_.clear();
+  value_first_id_ = next_id_;
+  shareable_at_.clear();
+  reference_count_.clear();
+  references_.clear();
+}
+
+void StableWriter::end_value() {
+  drop_unreferenced_shareables();
+  ++objects_written_;
+  maybe_flush();
+}
+
+void StableWriter::put_shareable() {
+  ++next_id_;
+  shareable_at_.push_back(out_.size());
+  reference_count_.push_back(0);
+  put_head(6, cbor::kTagShareable);
+}
+
+void StableWriter::put_reference(std::uint64_t id) {
+  std::uint32_t& count = reference_count_[id - value_first_id_];
+  if (count != UINT32_MAX) ++count;
+  references_.push_back({out_.size(), id});
+  std::uint8_t buf[11];
+  out_.append(buf, encode_reference(buf, id));
+}
+
+// An object reached through a shared_ptr only once needs no tag 28: the tag costs two bytes
+// per object (6% of a pointer-heavy graph) and every reader that meets it must keep the
+// object in its table. The tags are written as objects are met, because whether a later
+// reference comes is not known then; here, with the whole value in out_ (values are never
+// flushed part-way), the tags nobody refers to are cut out and the references renumbered,
+// since value sharing numbers only the tag-28 items. New indices are never larger than the
+// old ones, so each reference's head is no longer than before and the bytes can be moved
+// down in one pass.
+void StableWriter::drop_unreferenced_shareables() {
+  const std::size_t shareables = shareable_at_.size();
+  std::vector<std::uint64_t> renumbered(shareables);
+  std::uint64_t kept = 0;
+  for (std::size_t i = 0; i < shareables; ++i)
+    renumbered[i] = reference_count_[i] != 0 ? value_first_id_ + kept++ : 0;
+  next_id_ = value_first_id_ + kept;
+  if (kept == shareables) return;
+
+  std::uint8_t* bytes = out_.data();
+  std::size_t read = shareable_at_[0];  // nothing before the first tag moves
+  std::size_t write = read;
+  auto move_to = [&](std::size_t offset) {
+    std::memmove(bytes + write, bytes + read, offset - read);
+    write += offset - read;
+    read = offset;
+  };
+  constexpr std::size_t kShareableTagSize = 2;  // D8 1C
+  std::size_t s = 0, r = 0;
+  while (s < shareables || r < references_.size()) {
+    bool shareable_next = r == references_.size() ||
+                          (s < shareables && shareable_at_[s] < references_[r].offset);
+    if (shareable_next) {
+      move_to(shareable_at_[s]);
+      if (reference_count_[s] == 0) read += kShareableTagSize;
+      ++s;
+      continue;
+    }
+    move_to(references_[r].offset);
+    std::uint8_t old_reference[11];
+    read += encode_reference(old_reference, references_[r].id);
+    // The old reference, [read - old size, read), is already consumed and the new one is no
+    // longer, so it fits in the gap without touching unread bytes.
+    write += encode_reference(bytes + write, renumbered[references_[r].id - value_first_id_]);
+    ++r;
+  }
+  move_to(out_.size());
+  out_.resize(write);
+}
+
 void StableWriter::begin_object(const detail::TypeOps& ops, std::size_t field_count,
                                 const UnknownFields* unknown) {
   // An object read from a newer version keeps that version when written back, so the newer
@@ -285,8 +363,7 @@ void StableWriter::write_dynamic(const Value& v) {
         bool inserted;
         ids_.find_or_insert(reinterpret_cast<const void*>(static_cast<std::uintptr_t>(*o.shared_id + 1)),
                             next_id_, inserted);
-        ++next_id_;
-        put_head(6, 28);
+        put_shareable();
       }
       put_head(6, 27);
       put_head(4, 3);
@@ -306,8 +383,7 @@ void StableWriter::write_dynamic(const Value& v) {
       if (inserted)
         throw SchemaError(errc::corrupt_data, "reference to shared object " + std::to_string(v.as_reference().id) +
                                                   " before its definition");
-      put_head(6, 29);
-      return put_head(0, id);
+      return put_reference(id);
     }
   }
 }
