@@ -33,6 +33,18 @@ struct LoadOptions {
   /// The reader keeps a table of them for back references; this bounds that table.
   std::uint64_t max_shared_objects = std::uint64_t{1} << 28;
 
+  /// Bytes of text and byte strings that decoding one stable archive may produce, as a
+  /// multiple of the archive's size, plus kStringAllowance. A string reference
+  /// (docs/format/stable-v1.md §3) takes 3 to 11 bytes but stands for a whole earlier
+  /// string, so without a bound a 1 MB archive could refer to a 500 KB string 200,000 times
+  /// and make the reader build 100 GB of text. Every decoded string counts, literal or
+  /// referenced, summed over all values read from the archive. brine's writer refers only
+  /// to type and field names, whose references expand a few times to a few tens of times;
+  /// 64 leaves room for long names and for other CBOR writers. Raise it for an archive that
+  /// refers to long strings many times; the allowance keeps small archives from being
+  /// cramped.
+  std::uint64_t max_string_expansion = 64;
+
   /// Verify checksums before decoding: the block checksums of binary archives, the document
   /// checksum of stable ones (whose structure is validated either way). Turn off only for
   /// data you produced yourself in this process; a flipped bit is then decoded instead of
@@ -47,6 +59,14 @@ struct LoadOptions {
   /// without UnknownFields are still refused.
   bool accept_newer_class_versions = false;
 
+  /// The part of the string limit that does not depend on the archive's size: 1 MiB.
+  static constexpr std::uint64_t kStringAllowance = std::uint64_t{1} << 20;
+  /// The bound on decoded string bytes that follows from max_string_expansion for an
+  /// archive of `input_size` bytes (saturating, never wrapping).
+  std::uint64_t max_string_bytes(std::uint64_t input_size) const noexcept {
+    return saturating_add(saturating_multiply(max_string_expansion, input_size), kStringAllowance);
+  }
+
   /// Levels of raw nesting (objects plus the containers, optionals, variants and encoding
   /// wrappers around them) allowed per level of max_depth.
   static constexpr std::size_t kNestingPerDepth = 4;
@@ -54,6 +74,14 @@ struct LoadOptions {
   std::size_t max_nesting() const noexcept {
     return max_depth > static_cast<std::size_t>(-1) / kNestingPerDepth ? static_cast<std::size_t>(-1)
                                                                        : max_depth * kNestingPerDepth;
+  }
+
+ private:
+  static constexpr std::uint64_t saturating_multiply(std::uint64_t a, std::uint64_t b) noexcept {
+    return b != 0 && a > ~std::uint64_t{0} / b ? ~std::uint64_t{0} : a * b;
+  }
+  static constexpr std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) noexcept {
+    return a > ~std::uint64_t{0} - b ? ~std::uint64_t{0} : a + b;
   }
 };
 

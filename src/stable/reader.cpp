@@ -140,6 +140,7 @@ struct StableReader::Impl {
   std::vector<std::string_view> strings; // the stringref table, in document order
   std::size_t next = 0;
   std::uint64_t shared_seen = 0;         // shareable tags decoded so far
+  std::uint64_t string_bytes = 0;        // bytes of strings decoded so far, all values
 };
 
 namespace {
@@ -157,6 +158,15 @@ class Walker {
   std::string_view string_ref(std::uint64_t index) {
     if (index >= impl_.strings.size()) fail_string_ref(index);
     return impl_.strings[static_cast<std::size_t>(index)];
+  }
+
+  /// Counts `n` bytes of string about to be built for the item at `at`. Literal strings are
+  /// bounded by the input, but a reference of 3 bytes can repeat a string of any length:
+  /// without a total, a 1 MB archive would decode to about 100 GB of text. See
+  /// LoadOptions::max_string_expansion.
+  void produce_string(std::size_t n, std::size_t at) {
+    impl_.string_bytes += n;
+    if (impl_.string_bytes > c_.options().max_string_bytes(c_.size())) fail_string_bytes(at);
   }
 
   /// Validates one item and everything inside it.
@@ -238,11 +248,14 @@ class Walker {
     if (h.major == 3) {
       std::string_view s = c_.take(h.argument);
       note_string(s);
+      produce_string(s.size(), at);
       return std::string(s);
     }
     if (h.major == 6 && h.argument == cbor::kTagStringRef) {
       Head i = c_.head();
-      return std::string(string_ref(i.argument));
+      std::string_view s = string_ref(i.argument);
+      produce_string(s.size(), at);
+      return std::string(s);
     }
     c_.fail(errc::corrupt_data, "expected a text string", at);
   }
@@ -258,7 +271,7 @@ class Walker {
           c_.fail(errc::corrupt_data, "negative integer below -2^63", at);
         return Value(-1 - static_cast<std::int64_t>(h.argument));
       case 2:
-      case 3: return decode_string(h);
+      case 3: return decode_string(h, at);
       case 4: return decode_list(h, depth);
       case 5: return decode_map(h, depth);
       case 6: return decode_tag(h.argument, depth, at);
@@ -266,9 +279,10 @@ class Walker {
     }
   }
 
-  BRINE_STABLE_OUT_OF_LINE Value decode_string(const Head& h) {
+  BRINE_STABLE_OUT_OF_LINE Value decode_string(const Head& h, std::size_t at) {
     std::string_view s = c_.take(h.argument);
     note_string(s);
+    produce_string(s.size(), at);
     if (h.major == 2) return Value(Bytes{std::vector<std::uint8_t>(s.begin(), s.end())});
     return Value(std::string(s));
   }
@@ -327,7 +341,7 @@ class Walker {
   }
 
   BRINE_STABLE_OUT_OF_LINE Value decode_tag(std::uint64_t tag, std::size_t depth, std::size_t at) {
-    if (tag == cbor::kTagStringRef) return decode_string_ref();
+    if (tag == cbor::kTagStringRef) return decode_string_ref(at);
     if (tag == cbor::kTagSharedRef) {
       Head i = c_.head();
       if (i.major != 0 || i.argument >= impl_.shared_seen)
@@ -347,9 +361,11 @@ class Walker {
     return decode_typed_array(tag, at);
   }
 
-  BRINE_STABLE_OUT_OF_LINE Value decode_string_ref() {
+  BRINE_STABLE_OUT_OF_LINE Value decode_string_ref(std::size_t at) {
     Head i = c_.head();
-    return Value(std::string(string_ref(i.argument)));
+    std::string_view s = string_ref(i.argument);
+    produce_string(s.size(), at);
+    return Value(std::string(s));
   }
 
   BRINE_STABLE_OUT_OF_LINE Value decode_typed_array(std::uint64_t tag, std::size_t at) {
@@ -360,7 +376,10 @@ class Walker {
     std::string_view body = c_.take(h.argument);
     note_string(body);
     if (body.size() % each != 0) c_.fail(errc::corrupt_data, "typed array size is not a whole number of elements", at);
-    if (tag == 64) return Value(Bytes{std::vector<std::uint8_t>(body.begin(), body.end())});
+    if (tag == 64) {
+      produce_string(body.size(), at);
+      return Value(Bytes{std::vector<std::uint8_t>(body.begin(), body.end())});
+    }
     std::size_t n = body.size() / each;
     Value::List list;
     list.reserve(n);
@@ -404,6 +423,17 @@ class Walker {
  private:
   [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail_string_ref(std::uint64_t index) const {
     c_.fail(errc::corrupt_data, "string reference " + std::to_string(index) + " is not defined");
+  }
+  [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail_string_bytes(std::size_t at) const {
+    const LoadOptions& o = c_.options();
+    c_.fail(errc::limit_exceeded,
+            "decoded strings reach " + std::to_string(impl_.string_bytes) +
+                " bytes, more than LoadOptions::max_string_expansion (" +
+                std::to_string(o.max_string_expansion) + ") x the archive's " +
+                std::to_string(c_.size()) + " bytes + " +
+                std::to_string(LoadOptions::kStringAllowance) +
+                " (string references repeat earlier strings)",
+            at);
   }
   [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail_simple_value(unsigned info,
                                                               std::size_t at) const {
