@@ -4,11 +4,13 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdio>
 #include <cstdint>
 #include <functional>
 #include <iterator>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -130,6 +132,129 @@ Json to_json_value(const Value& v) {
     case ValueKind::path: return Json{{"$path", v.as_path().generic}};
   }
   return Json(nullptr);
+}
+
+// Where the first byte that is not UTF-8 sits in `s` (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF: what nlohmann's dump accepts), or npos.
+std::size_t invalid_utf8_at(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t more = 0;
+    unsigned char low = 0x80, high = 0xBF;  // the range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      more = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      more = 2;
+      if (c == 0xE0) low = 0xA0;   // overlong below U+0800
+      if (c == 0xED) high = 0x9F;  // surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      more = 3;
+      if (c == 0xF0) low = 0x90;   // overlong below U+10000
+      if (c == 0xF4) high = 0x8F;  // above U+10FFFF
+    } else {
+      return i;
+    }
+    if (s.size() - i - 1 < more) return i;
+    const auto second = static_cast<unsigned char>(s[i + 1]);
+    if (second < low || second > high) return i;
+    for (std::size_t k = 2; k <= more; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return i;
+    i += more + 1;
+  }
+  return std::string_view::npos;
+}
+
+// The first string of a value that is not UTF-8, in the order the rendering writes them:
+// what it is, its field path from the root, and the innermost object around it.
+struct Utf8Problem {
+  const char* what = nullptr;
+  std::string path;
+  const Object* object = nullptr;
+  std::string_view text;
+  std::size_t at = 0;
+};
+
+bool check_utf8(std::string_view text, const char* what, const std::string& path,
+                const Object* object, Utf8Problem& problem) {
+  std::size_t at = invalid_utf8_at(text);
+  if (at == std::string_view::npos) return false;
+  problem = Utf8Problem{what, path, object, text, at};
+  return true;
+}
+
+// Recurses once per level, as to_json_value() does before it.
+bool find_invalid_utf8(const Value& v, std::string& path, const Object* object,
+                       Utf8Problem& problem) {
+  switch (v.kind()) {
+    case ValueKind::text: return check_utf8(v.as_text(), "text", path, object, problem);
+    case ValueKind::function:
+      return check_utf8(v.as_function().name, "function name", path, object, problem);
+    case ValueKind::path: return check_utf8(v.as_path().generic, "path", path, object, problem);
+    case ValueKind::list: {
+      const Value::List& list = v.as_list();
+      const std::size_t length = path.size();
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        path += "[" + std::to_string(i) + "]";
+        if (find_invalid_utf8(list[i], path, object, problem)) return true;
+        path.resize(length);
+      }
+      return false;
+    }
+    case ValueKind::map: {
+      const std::size_t length = path.size();
+      for (const auto& [key, value] : v.as_map()) {
+        if (check_utf8(key, "map key", path, object, problem)) return true;
+        path += (length == 0 ? "" : ".") + key;
+        if (find_invalid_utf8(value, path, object, problem)) return true;
+        path.resize(length);
+      }
+      return false;
+    }
+    case ValueKind::object: {
+      const Object& o = v.as_object();
+      if (check_utf8(o.type, "type name", path, object, problem)) return true;
+      const std::size_t length = path.size();
+      for (const Field& f : o.fields) {
+        if (check_utf8(f.name, "field name", path, &o, problem)) return true;
+        path += (length == 0 ? "" : ".") + f.name;
+        if (find_invalid_utf8(f.value, path, &o, problem)) return true;
+        path.resize(length);
+      }
+      return false;
+    }
+    default: return false;
+  }
+}
+
+// nlohmann's dump found a string that is not UTF-8 (type_error 316) but cannot say where in
+// the value it was: find it, and report it as brine reports bad data.
+[[noreturn]] void throw_invalid_utf8(const Value& value, const Json::exception& e) {
+  Utf8Problem problem;
+  std::string path;
+  if (!find_invalid_utf8(value, path, nullptr, problem))
+    throw InternalError(errc::internal_error,
+                        std::string("JSON rendering refused text brine found valid: ") + e.what());
+  ErrorContext where;
+  where.field_path = problem.path;
+  if (problem.object != nullptr &&
+      invalid_utf8_at(problem.object->type) == std::string_view::npos) {
+    where.type_name = problem.object->type;
+    where.version = problem.object->version;
+  }
+  char byte[8];
+  std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(problem.text[problem.at]));
+  throw FormatError(errc::corrupt_data,
+                    std::string(problem.what) + " is not valid UTF-8 (byte " + byte + " at index " +
+                        std::to_string(problem.at) +
+                        "): JSON holds UTF-8 text only; keep binary data as bytes "
+                        "(std::vector<std::uint8_t>), or render it for reading with "
+                        "JsonOptions::replace_invalid_utf8",
+                    where);
 }
 
 [[noreturn]] void bad(const std::string& message) {
@@ -363,8 +488,16 @@ class ValueBuilder {
 }  // namespace
 
 std::string to_json(const Value& value, const JsonOptions& options) {
-  return to_json_value(value).dump(options.indent, ' ', false,
-                                   Json::error_handler_t::strict);
+  const Json json = to_json_value(value);
+  if (options.replace_invalid_utf8)
+    return json.dump(options.indent, ' ', false, Json::error_handler_t::replace);
+  try {
+    return json.dump(options.indent, ' ', false, Json::error_handler_t::strict);
+  } catch (const Json::type_error& e) {
+    // 316 is the only error dump() raises; anything else would be a bug here.
+    if (e.id == 316) throw_invalid_utf8(value, e);
+    throw InternalError(errc::internal_error, std::string("JSON rendering failed: ") + e.what());
+  }
 }
 
 Value value_from_json(std::string_view json, std::size_t max_depth) {

@@ -173,6 +173,11 @@ inline bool operator==(const Object& a, const Object& b) {
 struct JsonOptions {
   /// Spaces per indentation level; negative writes one line.
   int indent = 2;
+  /// JSON text is UTF-8, while a std::string (text, names, keys) may hold any bytes. By
+  /// default such a string is refused (FormatError naming where it is), so that nothing is
+  /// written that would load back as other data. On, each invalid byte sequence is written
+  /// as U+FFFD instead: lossy, for output meant to be read by people (`brine dump`).
+  bool replace_invalid_utf8 = false;
 };
 
 /// Renders a value as JSON. The rendering is canonical (maps sorted, numbers shortest
@@ -180,6 +185,8 @@ struct JsonOptions {
 /// Kinds JSON lacks are tagged objects: {"$type": ..., "$version": ..., fields...},
 /// {"$bytes": base64}, {"$ref": id}, {"$function": name}, {"$path": generic},
 /// {"$float": "nan" | "inf" | "-inf"}; map keys beginning with '$' are written as "$$...".
+/// Throws FormatError (corrupt_data) naming the field path when a text, name, key, path or
+/// function name is not valid UTF-8, unless options.replace_invalid_utf8 is set.
 std::string to_json(const Value& value, const JsonOptions& options = {});
 
 /// Parses the JSON rendering back into a value. Throws FormatError on malformed JSON (with

@@ -292,6 +292,33 @@ TEST_F(CliTest, DumpOfTypedArchiveMatchesToState) {
   }
 }
 
+// A std::string may hold bytes that are not UTF-8, and binary and stable archives keep them.
+// `dump` is for reading: it shows each invalid byte as U+FFFD (docs/cli.md). `convert` to
+// JSON writes an archive, which must not change data: it refuses, naming the field.
+TEST_F(CliTest, DumpShowsTextThatIsNotUtf8AndConvertRefusesIt) {
+  const std::string bad("ab\xff\xfe", 4);
+  brine::save_stable(path("bad-text.brines"), Inner{1, bad}, registry_);
+  brine::save_binary(path("bad-text.brine"), Inner{1, bad}, registry_);
+  for (const char* name : {"bad-text.brines", "bad-text.brine"}) {
+    SCOPED_TRACE(name);
+    RunResult d = run_brine({"dump", path(name).string()});
+    ASSERT_EQ(d.exit_code, 0) << describe(d);
+    EXPECT_EQ(d.signal, 0);
+    std::vector<brine::Value> values = brine::json_document_values(d.out);
+    ASSERT_EQ(values.size(), 1u);
+    EXPECT_EQ(values[0].as_object().find("s")->as_text(), "ab\xef\xbf\xbd\xef\xbf\xbd");
+
+    fs::path out = path(std::string(name) + ".json");
+    RunResult c = run_brine({"convert", path(name).string(), out.string()});
+    EXPECT_EQ(c.exit_code, 1) << describe(c);
+    EXPECT_EQ(c.signal, 0);
+    EXPECT_EQ(lines_of(c.err).size(), 1u) << describe(c);
+    EXPECT_NE(c.err.find("not valid UTF-8"), std::string::npos) << describe(c);
+    EXPECT_NE(c.err.find("field 'values[0].s'"), std::string::npos) << describe(c);
+    EXPECT_FALSE(fs::exists(out));
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // verify
 

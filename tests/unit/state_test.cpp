@@ -89,6 +89,73 @@ TEST(StateModel, MalformedJsonIsFormatErrorWithOffset) {
                     brine::LimitError, "max_depth");
 }
 
+// A std::string may hold any bytes; JSON text is UTF-8. The rendering used to let
+// nlohmann::json's type_error 316 escape, outside brine's exception hierarchy.
+brine::Value doc_with_text(std::string bad_text) {
+  brine::Object inner{"test.Item",
+                      2,
+                      {{"name", brine::Value("ok")}, {"tags", brine::Value(brine::Value::List{})}},
+                      std::nullopt};
+  inner.find("tags")->as_list() = {brine::Value("caf\xc3\xa9"), brine::Value(std::move(bad_text))};
+  brine::Value::Map map;
+  map["first"] = brine::Value(std::move(inner));
+  return brine::Value(brine::Object{"test.Doc", 1, {{"items", brine::Value(map)}}, std::nullopt});
+}
+
+TEST(StateModel, JsonRefusesTextThatIsNotUtf8NamingWhere) {
+  // A lone continuation byte, a truncated sequence, an overlong encoding, a surrogate.
+  for (std::string bad : {"a\x80", "caf\xc3", "\xc0\xaf", "\xed\xa0\x80"}) {
+    SCOPED_TRACE(bad);
+    try {
+      brine::to_json(doc_with_text(bad));
+      ADD_FAILURE() << "rendered invalid UTF-8";
+    } catch (const brine::FormatError& e) {
+      EXPECT_EQ(e.code(), brine::errc::corrupt_data);
+      EXPECT_EQ(e.context().field_path, "items.first.tags[1]") << e.what();
+      EXPECT_EQ(e.context().type_name, "test.Item") << e.what();
+      EXPECT_NE(std::string(e.what()).find("not valid UTF-8"), std::string::npos) << e.what();
+    }
+  }
+  // Names are text too: a map key, a field name, a type name.
+  brine::Value::Map map;
+  map["fine"] = brine::Value(1);
+  map["bad\xff"] = brine::Value(2);
+  EXPECT_THROW_WITH(brine::to_json(brine::Value(brine::Value::List{brine::Value(map)})),
+                    brine::FormatError, "map key");
+  brine::Value field(brine::Object{"test.Item", 2, {{"n\xe9", brine::Value(1)}}, std::nullopt});
+  EXPECT_THROW_WITH(brine::to_json(field), brine::FormatError, "field name");
+  brine::Value type(brine::Object{"test.\xff", 2, {}, std::nullopt});
+  EXPECT_THROW_WITH(brine::to_json(type), brine::FormatError, "type name");
+  // Valid UTF-8 of every length renders unchanged.
+  std::string ok = "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
+  EXPECT_EQ(brine::value_from_json(brine::to_json(doc_with_text(ok))), doc_with_text(ok));
+}
+
+TEST(StateModel, JsonReplacesInvalidUtf8OnlyWhenAsked) {
+  brine::JsonOptions lossy;
+  lossy.indent = -1;
+  lossy.replace_invalid_utf8 = true;
+  std::string json = brine::to_json(doc_with_text("x\xffy"), lossy);
+  brine::Value back = brine::value_from_json(json);
+  const brine::Object& item = back.as_object().find("items")->as_map().at("first").as_object();
+  EXPECT_EQ(item.find("tags")->as_list()[1].as_text(), "x\xef\xbf\xbdy");
+}
+
+TEST(StateModel, JsonArchiveRefusesNonUtf8TextAndWritesNothing) {
+  brine_test::TempDir dir;
+  brine::Registry registry;
+  registry.add<Item>();
+  Item binary_name{std::string("\x89PNG\r\n\x1a\n", 8), 1};
+  EXPECT_THROW_WITH(brine::to_json_archive(binary_name, registry), brine::FormatError,
+                    "field 'values[0].name'");
+  EXPECT_THROW_WITH(brine::save_json(dir / "item.json", binary_name, registry), brine::FormatError,
+                    "not valid UTF-8");
+  EXPECT_FALSE(std::filesystem::exists(dir / "item.json"));
+  // The other archives keep the bytes as they are.
+  brine::Buffer stable = brine::to_stable(binary_name, registry);
+  EXPECT_EQ(brine::from_stable<Item>(stable.view(), registry), binary_name);
+}
+
 TEST(BinaryArchive, SavesValuesEmbeddedInStandardStructures) {
   brine_test::TempDir dir;
   brine::save_binary(dir / "v.brine", std::vector<Item>{{"a", 1}, {"b", 2}});

@@ -32,6 +32,10 @@ int dump(const DumpOptions& options) {
   // unless options.full; until then every value is rendered whole and --full changes nothing.
   brine::JsonOptions json;
   json.indent = options.indent;
+  // A dump is read by people: text that is not UTF-8 (which binary and stable archives
+  // keep as it is) shows as U+FFFD rather than ending the dump. `convert --to json`, which
+  // writes an archive, refuses it instead (docs/cli.md).
+  json.replace_invalid_utf8 = true;
   std::cout << brine::json_document(archive.values, json) << '\n';
   return exit_ok;
 }
