@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -131,15 +132,22 @@ class FileParser {
     if (to == "enum") {
       const Json& table = member(j, "table", where);
       if (!table.is_object() || table.empty()) bad(where + ".table", "must map strings to integers");
-      std::vector<std::pair<std::string, std::int64_t>> entries;
+      // An enum's underlying value: signed, or unsigned up to 2^64 - 1 for an enum whose
+      // underlying type is std::uint64_t, which the state model stores unsigned. Reading
+      // every entry as int64 turned 18446744073709551615 into -1.
+      std::vector<std::pair<std::string, Value>> entries;
       for (auto it = table.begin(); it != table.end(); ++it) {
-        if (!it->is_number_integer()) bad(where + ".table." + it.key(), "must be an integer");
-        entries.emplace_back(it.key(), it->get<std::int64_t>());
+        if (!it->is_number_integer())
+          bad(where + ".table." + it.key(), "must be an integer from -2^63 to 2^64 - 1");
+        const bool above_int64 = it->is_number_unsigned() &&
+                                 it->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX);
+        entries.emplace_back(it.key(), above_int64 ? Value(it->get<std::uint64_t>())
+                                                   : Value(it->get<std::int64_t>()));
       }
       return migrate::convert_field(field, [entries, fail](const Value& v) {
         if (v.kind() != ValueKind::text) return fail(std::string("cannot convert ") + kind_name(v.kind()) + " by table");
         for (const auto& [name, number] : entries)
-          if (name == v.as_text()) return Value(number);
+          if (name == v.as_text()) return number;
         return fail("'" + v.as_text() + "' is not in the conversion table");
       });
     }

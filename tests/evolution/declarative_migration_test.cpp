@@ -137,4 +137,83 @@ TEST(DeclarativeMigration, LoadsEveryFileOfADirectory) {
   EXPECT_NE(set.find("nn.Dense"), nullptr);
 }
 
+// Enums with a 64-bit unsigned underlying type keep values above 2^63 - 1 (the state model
+// stores them unsigned, docs/state-model.md).
+enum class Permission : std::uint64_t { none = 0, admin = 0x8000000000000000ull, all = ~0ull };
+enum class Level : std::int64_t { low = -1, high = 1 };
+
+struct Account {
+  BRINE_TYPE("sec.Account", 2);
+  Permission permission = Permission::none;
+  template <class A> void getstate(A& ar) const { ar("permission", permission); }
+  template <class A> void setstate(A& ar) { ar("permission", permission); }
+};
+
+struct Gauge {
+  BRINE_TYPE("sec.Gauge", 2);
+  Level level = Level::low;
+  template <class A> void getstate(A& ar) const { ar("level", level); }
+  template <class A> void setstate(A& ar) { ar("level", level); }
+};
+
+const char* kPermissionTable =
+    R"({"none": 0, "admin": 9223372036854775808, "all": 18446744073709551615, "low": -1})";
+
+std::string enum_file(const std::string& type, const std::string& field, const std::string& table) {
+  return R"({"brine_migrations": 1, "type": ")" + type + R"(", "version": 2, "steps": [)" +
+         R"({"from": 1, "ops": [{"op": "convert", "field": ")" + field +
+         R"(", "to": "enum", "table": )" + table + "}]}]}";
+}
+
+brine::Value old_object(const std::string& type, const std::string& field,
+                        const std::string& text) {
+  return brine::Value(brine::Object{type, 1, {{field, brine::Value(text)}}, std::nullopt});
+}
+
+// Regression: an enum table entry above INT64_MAX was read as int64 and became negative
+// (18446744073709551615 turned into -1).
+TEST(DeclarativeMigration, EnumTableKeepsValuesAboveInt64Max) {
+  brine::MigrationSet set = brine::parse_migrations(
+      enum_file("sec.Account", "permission", kPermissionTable), "sec.Account.json");
+  const std::pair<const char*, std::uint64_t> unsigned_cases[] = {
+      {"all", ~0ull}, {"admin", 0x8000000000000000ull}, {"none", 0}};
+  for (const auto& [name, number] : unsigned_cases) {
+    SCOPED_TRACE(name);
+    brine::Value v = old_object("sec.Account", "permission", name);
+    set.upgrade(v);
+    EXPECT_EQ(v.as_object().find("permission")->as_uint64(), number);
+  }
+  brine::Value low = old_object("sec.Account", "permission", "low");
+  set.upgrade(low);
+  EXPECT_EQ(low.as_object().find("permission")->kind(), brine::ValueKind::signed_integer);
+  EXPECT_EQ(low.as_object().find("permission")->as_int64(), -1);
+
+  // Loaded into the program's type, the unsigned enum gets its value ...
+  brine::Registry registry;
+  registry.add<Account>();
+  registry.add<Gauge>();
+  registry.add_migrations(set);
+  EXPECT_EQ(brine::from_state<Account>(old_object("sec.Account", "permission", "all"), registry)
+                .permission,
+            Permission::all);
+  // ... and a signed enum refuses a value beyond its range instead of wrapping it.
+  registry.add_migrations(
+      brine::parse_migrations(enum_file("sec.Gauge", "level", kPermissionTable)));
+  EXPECT_THROW_WITH(brine::from_state<Gauge>(old_object("sec.Gauge", "level", "all"), registry),
+                    brine::SchemaError, "level");
+  EXPECT_EQ(brine::from_state<Gauge>(old_object("sec.Gauge", "level", "low"), registry).level,
+            Level::low);
+}
+
+TEST(DeclarativeMigration, EnumTableRefusesEntriesBeyondAnyInteger) {
+  for (const char* table :
+       {R"({"a": 1, "huge": 18446744073709551616})", R"({"a": 1, "huge": -9223372036854775809})",
+        R"({"a": 1, "huge": 1.5})"}) {
+    SCOPED_TRACE(table);
+    EXPECT_THROW_WITH(
+        brine::parse_migrations(enum_file("sec.Account", "permission", table), "sec.Account.json"),
+        brine::FormatError, "field 'steps[0].ops[0].table.huge' in 'sec.Account.json'");
+  }
+}
+
 }  // namespace
