@@ -45,6 +45,16 @@ struct LoadOptions {
   /// cramped.
   std::uint64_t max_string_expansion = 64;
 
+  /// Values that migrations may add while one loaded value is upgraded, as a multiple of
+  /// the values it held before, plus kMigrationAllowance. An `add_field` default counts
+  /// each value it holds each time it is added, a `move_into` one per object it creates
+  /// (steps written in C++ as other functions are not counted). Objects a step adds are
+  /// upgraded in turn, so a default holding objects that gain more objects again would grow
+  /// a small archive exponentially; this bounds it. 16 is far above what ordinary defaults
+  /// add per archived value; raise it for migrations that add large defaults to small
+  /// objects.
+  std::uint64_t max_migration_growth = 16;
+
   /// Verify checksums before decoding: the block checksums of binary archives, the document
   /// checksum of stable ones (whose structure is validated either way). Turn off only for
   /// data you produced yourself in this process; a flipped bit is then decoded instead of
@@ -65,6 +75,14 @@ struct LoadOptions {
   /// archive of `input_size` bytes (saturating, never wrapping).
   std::uint64_t max_string_bytes(std::uint64_t input_size) const noexcept {
     return saturating_add(saturating_multiply(max_string_expansion, input_size), kStringAllowance);
+  }
+
+  /// The part of the migration limit that does not depend on the value's size: 2^20 values.
+  static constexpr std::uint64_t kMigrationAllowance = std::uint64_t{1} << 20;
+  /// The bound on values added by migrations that follows from max_migration_growth for a
+  /// value that held `values` values before its upgrade (saturating).
+  std::uint64_t max_migration_values(std::uint64_t values) const noexcept {
+    return saturating_add(saturating_multiply(max_migration_growth, values), kMigrationAllowance);
   }
 
   /// Levels of raw nesting (objects plus the containers, optionals, variants and encoding

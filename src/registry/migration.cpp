@@ -4,7 +4,72 @@
 
 #include "brine/migration.hpp"
 
+#include <vector>
+
 #include "brine/error.hpp"
+#include "registry/upgrade.hpp"
+
+namespace brine::detail {
+namespace {
+thread_local MigrationBudget* current_budget = nullptr;
+}  // namespace
+
+std::uint64_t count_values(const Value& value) {
+  std::uint64_t n = 0;
+  std::vector<const Value*> pending{&value};
+  auto visit = [&](const Value& v) {
+    ++n;
+    ValueKind k = v.kind();
+    if (k == ValueKind::list || k == ValueKind::map || k == ValueKind::object)
+      pending.push_back(&v);
+  };
+  ++n;
+  while (!pending.empty()) {
+    const Value& v = *pending.back();
+    pending.pop_back();
+    switch (v.kind()) {
+      case ValueKind::list:
+        for (const Value& e : v.as_list()) visit(e);
+        break;
+      case ValueKind::map:
+        for (const auto& entry : v.as_map()) visit(entry.second);
+        break;
+      case ValueKind::object:
+        for (const Field& f : v.as_object().fields) visit(f.value);
+        break;
+      default: break;
+    }
+  }
+  return n;
+}
+
+MigrationBudget::MigrationBudget(const Value& root, const LoadOptions& options) noexcept
+    : root_(root), options_(options), outer_(current_budget) {
+  current_budget = this;
+}
+
+MigrationBudget::~MigrationBudget() { current_budget = outer_; }
+
+MigrationBudget* MigrationBudget::current() noexcept { return current_budget; }
+
+void MigrationBudget::charge(std::uint64_t values, const std::string& field) {
+  // Counted when first needed, so that upgrades that add nothing (most) pay nothing.
+  if (!counted_) {
+    held_ = count_values(root_);
+    counted_ = true;
+  }
+  added_ = values > ~std::uint64_t{0} - added_ ? ~std::uint64_t{0} : added_ + values;
+  if (added_ <= options_.max_migration_values(held_)) return;
+  throw LimitError(errc::limit_exceeded,
+                   "field '" + field + "' brings the values migrations added to " +
+                       std::to_string(added_) + ", more than LoadOptions::max_migration_growth (" +
+                       std::to_string(options_.max_migration_growth) + ") x " +
+                       std::to_string(held_) + " values before the upgrade + " +
+                       std::to_string(LoadOptions::kMigrationAllowance) +
+                       " (do the objects it adds gain objects in turn?)");
+}
+
+}  // namespace brine::detail
 
 namespace brine::migrate {
 
@@ -20,9 +85,11 @@ Step rename_field(std::string from, std::string to) {
 }
 
 Step add_field(std::string name, Value default_value) {
-  return [name, default_value](Object& o) {
+  const std::uint64_t size = detail::count_values(default_value);
+  return [name, default_value, size](Object& o) {
     if (o.find(name) != nullptr)
       throw MigrationError(errc::migration_failed, "field '" + name + "' to add already exists");
+    if (auto* budget = detail::MigrationBudget::current()) budget->charge(size, name);
     o.fields.push_back(Field{name, default_value});
   };
 }
@@ -52,6 +119,7 @@ Step move_into(std::vector<std::string> fields, std::string into, std::string ty
   return [fields, into, type, version](Object& o) {
     Value* target = o.find(into);
     if (target == nullptr) {
+      if (auto* budget = detail::MigrationBudget::current()) budget->charge(1, into);
       Object nested;
       nested.type = type;
       nested.version = version;
@@ -98,8 +166,6 @@ Step move_out_of(std::string from, std::vector<std::string> fields) {
 }
 
 }  // namespace brine::migrate
-
-#include "registry/upgrade.hpp"
 
 namespace brine {
 

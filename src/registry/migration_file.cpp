@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -17,6 +19,33 @@ namespace brine {
 namespace {
 
 using Json = nlohmann::json;
+
+/// An add_field default, kept until every step of the file is known.
+struct AddedDefault {
+  std::uint32_t from = 0;  // the step's version
+  std::string where;       // "steps[1].ops[0]"
+  std::string field;
+  Value value;
+};
+
+/// The objects of `value` (iterative: a default may nest 1000 levels).
+std::vector<const Object*> objects_in(const Value& value) {
+  std::vector<const Object*> out;
+  std::vector<const Value*> pending{&value};
+  while (!pending.empty()) {
+    const Value& v = *pending.back();
+    pending.pop_back();
+    if (v.kind() == ValueKind::list) {
+      for (const Value& e : v.as_list()) pending.push_back(&e);
+    } else if (v.kind() == ValueKind::map) {
+      for (const auto& entry : v.as_map()) pending.push_back(&entry.second);
+    } else if (v.kind() == ValueKind::object) {
+      out.push_back(&v.as_object());
+      for (const Field& f : v.as_object().fields) pending.push_back(&f.value);
+    }
+  }
+  return out;
+}
 
 class FileParser {
  public:
@@ -62,7 +91,8 @@ class FileParser {
     return out;
   }
 
-  std::pair<migrate::Step, std::string> op(const Json& j, const std::string& where) const {
+  std::pair<migrate::Step, std::string> op(const Json& j, const std::string& where,
+                                           std::vector<AddedDefault>& defaults) const {
     if (!j.is_object()) bad(where, "an operation must be an object");
     std::string kind = text(j, "op", where);
     if (kind == "rename_field") {
@@ -72,6 +102,7 @@ class FileParser {
     if (kind == "add_field") {
       std::string name = text(j, "name", where);
       Value default_value = value_from_json(member(j, "default", where).dump());
+      defaults.push_back(AddedDefault{0, where, name, default_value});
       return {migrate::add_field(name, default_value), "add field '" + name + "'"};
     }
     if (kind == "remove_field") {
@@ -189,6 +220,7 @@ class FileParser {
     t.name = text(doc, "type", "");
     t.version = version(doc, "version", "");
     t.aliases = texts(doc, "renamed_from", "", false);
+    std::vector<AddedDefault> defaults;
     auto steps = doc.find("steps");
     if (steps != doc.end()) {
       if (!steps->is_array()) bad("steps", "must be a list");
@@ -204,16 +236,54 @@ class FileParser {
         if (!ops.is_array() || ops.empty()) bad(where + ".ops", "must be a non-empty list");
         std::vector<migrate::Step> parts;
         std::string description;
+        const std::size_t first_default = defaults.size();
         for (std::size_t k = 0; k < ops.size(); ++k) {
-          auto [step, what] = op(ops[k], where + ".ops[" + std::to_string(k) + "]");
+          auto [step, what] = op(ops[k], where + ".ops[" + std::to_string(k) + "]", defaults);
           parts.push_back(std::move(step));
           description += (description.empty() ? "" : "; ") + what;
         }
+        for (std::size_t k = first_default; k < defaults.size(); ++k) defaults[k].from = from;
         t.steps.emplace_back(from, migrate::sequence(std::move(parts)));
         t.step_descriptions.emplace_back(from, description);
       }
     }
+    check_not_recursive(t, defaults);
     return t;
+  }
+
+  // An object the step from `from` adds is upgraded after it. If it is of this very type,
+  // at a version from which the steps lead back to `from`, it gets the same field with the
+  // same object, and so on without end (until max_depth, with a message that names neither
+  // the step nor the field). Such a file can never work, so it is refused here. Below a gap
+  // in the steps the added object stops, which is allowed. Loops through other types'
+  // files, and growth without a loop, are bounded when upgrading
+  // (LoadOptions::max_migration_growth).
+  void check_not_recursive(const TypeMigrations& t,
+                           const std::vector<AddedDefault>& defaults) const {
+    if (defaults.empty()) return;
+    // For each step, the lowest version from which consecutive steps lead to it.
+    std::vector<std::uint32_t> versions;
+    for (const auto& step : t.steps) versions.push_back(step.first);
+    std::sort(versions.begin(), versions.end());
+    std::vector<std::uint32_t> run_start(versions.size());
+    for (std::size_t i = 0; i < versions.size(); ++i)
+      run_start[i] = i > 0 && versions[i - 1] + 1 == versions[i] ? run_start[i - 1] : versions[i];
+    auto is_this_type = [&t](const std::string& name) {
+      return name == t.name ||
+             std::find(t.aliases.begin(), t.aliases.end(), name) != t.aliases.end();
+    };
+    for (const AddedDefault& d : defaults) {
+      auto at = std::lower_bound(versions.begin(), versions.end(), d.from);
+      const std::uint32_t lowest = run_start[static_cast<std::size_t>(at - versions.begin())];
+      for (const Object* o : objects_in(d.value)) {
+        if (!is_this_type(o->type) || o->version < lowest || o->version > d.from) continue;
+        bad(d.where + ".default",
+            "the default of field '" + d.field + "' holds a '" + t.name + "' v" +
+                std::to_string(o->version) + " object: upgrading it runs this step (v" +
+                std::to_string(d.from) + " -> v" + std::to_string(d.from + 1) +
+                ") again, which adds another, without end");
+      }
+    }
   }
 
  private:

@@ -3,6 +3,7 @@
 // registry/upgrade.hpp: the migration runner shared by Registry and MigrationSet (private).
 #pragma once
 
+#include <cstdint>
 #include <exception>
 #include <string>
 
@@ -11,6 +12,37 @@
 #include "brine/value.hpp"
 
 namespace brine::detail {
+
+/// The number of values in `value`, itself included (iterative: defaults and archived trees
+/// may nest deeper than the stack allows recursion).
+std::uint64_t count_values(const Value& value);
+
+/// What migrations add while one value is upgraded, against
+/// LoadOptions::max_migration_growth. Objects a step adds are upgraded in turn, so a
+/// default holding objects that gain objects again grows without end, or exponentially.
+/// The ready-made steps that add values (migrate::add_field, move_into) charge the budget of
+/// the upgrade under way on their thread: a step's signature (migrate::Step) is public and
+/// takes only the object, so the budget cannot be passed to it.
+class MigrationBudget {
+ public:
+  MigrationBudget(const Value& root, const LoadOptions& options) noexcept;
+  ~MigrationBudget();
+  MigrationBudget(const MigrationBudget&) = delete;
+  MigrationBudget& operator=(const MigrationBudget&) = delete;
+
+  /// Counts `values` added as field `field`; throws LimitError past the limit.
+  void charge(std::uint64_t values, const std::string& field);
+  /// The budget of the upgrade under way on this thread, or nullptr.
+  static MigrationBudget* current() noexcept;
+
+ private:
+  const Value& root_;
+  const LoadOptions& options_;
+  std::uint64_t held_ = 0;  // values of the tree, counted at the first charge
+  std::uint64_t added_ = 0;
+  bool counted_ = false;
+  MigrationBudget* outer_;  // the budget of an enclosing upgrade, which a step may run
+};
 
 [[noreturn]] inline void throw_nesting_error(const LoadOptions& options) {
   throw LimitError(errc::limit_exceeded, nesting_message(options));
@@ -55,48 +87,61 @@ void upgrade_object(Object& object, const Lookup& lookup, const StepOf& step_of,
     std::string description;
     const auto* step = step_of(target, object.version, description);
     if (step == nullptr) break;
+    auto where = [&object] {
+      ErrorContext c;
+      c.type_name = object.type;
+      c.version = object.version;
+      return c;
+    };
+    auto which = [&object, &description] {
+      return "migration of '" + object.type + "' v" + std::to_string(object.version) + " -> v" +
+             std::to_string(object.version + 1) +
+             (description.empty() ? "" : " (" + description + ")");
+    };
     try {
       (*step)(object);
+    } catch (const LimitError& e) {
+      // A limit stays a LimitError, whose message names the option that raises it.
+      throw LimitError(errc::limit_exceeded, which() + ": " + e.message(), where());
     } catch (const std::exception& e) {
-      ErrorContext where;
-      where.type_name = object.type;
-      where.version = object.version;
-      std::string what = description.empty() ? "" : " (" + description + ")";
-      throw MigrationError(errc::migration_failed,
-                           "migration of '" + object.type + "' v" + std::to_string(object.version) +
-                               " -> v" + std::to_string(object.version + 1) + what +
-                               " failed: " + e.what(),
-                           where);
+      throw MigrationError(errc::migration_failed, which() + " failed: " + e.what(), where());
     }
     ++object.version;
+  }
+}
+
+/// The walk of upgrade_tree. It recurses once per level, and trees come from hostile input
+/// (or from code that built them): objects are bounded by `options.max_depth` and all
+/// levels by `options.max_nesting()`, as the readers bound them.
+template <class Lookup, class StepOf>
+void upgrade_walk(Value& value, const Lookup& lookup, const StepOf& step_of,
+                  const LoadOptions& options, std::size_t objects, std::size_t levels) {
+  ValueKind kind = value.kind();
+  if (kind != ValueKind::list && kind != ValueKind::map && kind != ValueKind::object) return;
+  if (++levels > options.max_nesting()) throw_nesting_error(options);
+  if (kind == ValueKind::list) {
+    for (Value& e : value.as_list()) upgrade_walk(e, lookup, step_of, options, objects, levels);
+  } else if (kind == ValueKind::map) {
+    for (auto& entry : value.as_map())
+      upgrade_walk(entry.second, lookup, step_of, options, objects, levels);
+  } else {
+    Object& object = value.as_object();
+    if (++objects > options.max_depth) throw_depth_error(object, options);
+    upgrade_object(object, lookup, step_of, options);
+    for (Field& f : object.fields) upgrade_walk(f.value, lookup, step_of, options, objects, levels);
   }
 }
 
 /// Upgrades every object in `value`, wherever it sits (lists, maps, fields, behind pointers).
 /// `lookup(type name)` gives an UpgradeTarget; `step(target, from, description&)` returns the
 /// step function or nullptr. Pre-order: an object is upgraded before its fields, so a step
-/// sees its children as they were archived.
-///
-/// The walk recurses once per level, and trees come from hostile input (or from code that
-/// built them): objects are bounded by `options.max_depth` and all levels by
-/// `options.max_nesting()`, as the readers bound them.
+/// sees its children as they were archived, and the objects a step adds are upgraded after
+/// it (bounded by LoadOptions::max_migration_growth, see MigrationBudget).
 template <class Lookup, class StepOf>
 void upgrade_tree(Value& value, const Lookup& lookup, const StepOf& step_of,
-                  const LoadOptions& options, std::size_t objects = 0, std::size_t levels = 0) {
-  ValueKind kind = value.kind();
-  if (kind != ValueKind::list && kind != ValueKind::map && kind != ValueKind::object) return;
-  if (++levels > options.max_nesting()) throw_nesting_error(options);
-  if (kind == ValueKind::list) {
-    for (Value& e : value.as_list()) upgrade_tree(e, lookup, step_of, options, objects, levels);
-  } else if (kind == ValueKind::map) {
-    for (auto& entry : value.as_map())
-      upgrade_tree(entry.second, lookup, step_of, options, objects, levels);
-  } else {
-    Object& object = value.as_object();
-    if (++objects > options.max_depth) throw_depth_error(object, options);
-    upgrade_object(object, lookup, step_of, options);
-    for (Field& f : object.fields) upgrade_tree(f.value, lookup, step_of, options, objects, levels);
-  }
+                  const LoadOptions& options) {
+  MigrationBudget budget(value, options);
+  upgrade_walk(value, lookup, step_of, options, 0, 0);
 }
 
 }  // namespace brine::detail

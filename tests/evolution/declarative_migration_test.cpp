@@ -2,6 +2,9 @@
 
 #include <brine/brine.hpp>
 
+#include <regex>
+#include <string>
+
 #include "test_util.hpp"
 
 namespace {
@@ -214,6 +217,107 @@ TEST(DeclarativeMigration, EnumTableRefusesEntriesBeyondAnyInteger) {
         brine::parse_migrations(enum_file("sec.Account", "permission", table), "sec.Account.json"),
         brine::FormatError, "field 'steps[0].ops[0].table.huge' in 'sec.Account.json'");
   }
+}
+
+// A migration file whose steps add objects of the same type at later versions: each object
+// of version k gains two of version k + 1, which gain two of version k + 2 each, and so on.
+// Every step moves the objects it adds forward, so there is no cycle, but an object of
+// version 1 would grow into 3^29 objects.
+std::string fan_out_file(int version) {
+  std::string pad = "[";
+  for (int i = 0; i < 40; ++i) pad += i == 0 ? "0" : ", 0";
+  pad += "]";
+  std::string steps;
+  for (int from = 1; from < version; ++from) {
+    std::string child = R"({"$type": "t.Fan", "$version": )" + std::to_string(from + 1) +
+                        R"(, "pad": )" + pad + "}";
+    steps += std::string(from == 1 ? "" : ",\n") + R"({"from": )" + std::to_string(from) +
+             R"(, "ops": [{"op": "add_field", "name": "f)" + std::to_string(from) +
+             R"(", "default": [)" + child + ", " + child + "]}]}";
+  }
+  return R"({"brine_migrations": 1, "type": "t.Fan", "version": )" + std::to_string(version) +
+         R"(, "steps": [)" + steps + "]}";
+}
+
+struct Fan {
+  BRINE_TYPE("t.Fan", 30);
+  template <class A> void getstate(A&) const {}
+  template <class A> void setstate(A&) {}
+};
+
+// Regression: MigrationSet::upgrade had no bound on what migrations add; a default holding
+// objects of the migrated type at a version that is upgraded again made the walk create
+// objects exponentially (this test did not finish).
+TEST(DeclarativeMigration, RefusesMigrationsThatKeepAddingObjects) {
+  brine::MigrationSet set = brine::parse_migrations(fan_out_file(30), "t.Fan.json");
+  brine::Value v(brine::Object{"t.Fan", 1, {}, std::nullopt});
+  try {
+    set.upgrade(v);
+    FAIL() << "the upgrade ended";
+  } catch (const brine::LimitError& e) {
+    EXPECT_EQ(e.code(), brine::errc::limit_exceeded);
+    std::string what = e.what();
+    EXPECT_NE(what.find("LoadOptions::max_migration_growth"), std::string::npos) << what;
+    EXPECT_EQ(e.context().type_name, "t.Fan") << what;
+    // The step and the field that went over: "'t.Fan' vK -> vK+1 (add field 'fK')".
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(
+        what, m, std::regex(R"('t\.Fan' v(\d+) -> v(\d+) \(add field 'f(\d+)'\))")))
+        << what;
+    EXPECT_EQ(std::stoi(m[2]), std::stoi(m[1]) + 1) << what;
+    EXPECT_EQ(m[3], m[1]) << what;
+    EXPECT_NE(what.find("field 'f" + m[1].str() + "'"), std::string::npos) << what;
+  }
+
+  // The same through a registry, for the program's own loads.
+  brine::Registry registry;
+  registry.add<Fan>();
+  registry.add_migrations(set);
+  EXPECT_THROW_WITH(
+      brine::from_state<Fan>(brine::Value(brine::Object{"t.Fan", 1, {}, std::nullopt}), registry),
+      brine::LimitError, "max_migration_growth");
+}
+
+// The rejection's sibling: what migrations add in proportion to what the archive holds
+// is fine, however large the archive: 60,000 points each gain a 21-value default (1.26
+// million values, more than the fixed allowance), and a short fan-out adds a bounded number.
+TEST(DeclarativeMigration, AddsDefaultsToLargeArchives) {
+  brine::MigrationSet set =
+      brine::parse_migrations(R"({"brine_migrations": 1, "type": "geo.Point", "version": 2,
+      "steps": [{"from": 1, "ops": [{"op": "add_field", "name": "history",
+                                     "default": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]}]}]})");
+  brine::Value::List points(
+      60000, brine::Value(brine::Object{"geo.Point", 1, {{"x", brine::Value(1.0)}}, std::nullopt}));
+  brine::Value v(std::move(points));
+  set.upgrade(v);
+  EXPECT_EQ(v.as_list()[59999].as_object().find("history")->as_list().size(), 20u);
+
+  brine::Value fan(brine::Object{"t.Fan", 1, {}, std::nullopt});
+  brine::parse_migrations(fan_out_file(6)).upgrade(fan);
+  EXPECT_EQ(fan.as_object().version, 6u);
+  EXPECT_EQ(fan.as_object().find("f1")->as_list()[1].as_object().find("f5")->as_list().size(), 2u);
+}
+
+// A default holding an object of the migrated type at a version this very step would upgrade
+// again can never finish: it is refused when the file is read, naming the step and field.
+TEST(DeclarativeMigration, RefusesDefaultThatRepeatsItsOwnStep) {
+  const char* loop =
+      R"({"brine_migrations": 1, "type": "t.Loop", "version": 3, "renamed_from": ["t.OldLoop"],
+      "steps": [{"from": 1, "ops": [{"op": "remove_field", "name": "x"}]},
+                {"from": 2, "ops": [{"op": "add_field", "name": "next",
+                                     "default": {"inner": [{"$type": "t.OldLoop", "$version": 1}]}}]}]})";
+  EXPECT_THROW_WITH(brine::parse_migrations(loop, "t.Loop.json"), brine::FormatError,
+                    "field 'steps[1].ops[0].default' in 't.Loop.json'");
+  EXPECT_THROW_WITH(brine::parse_migrations(loop, "t.Loop.json"), brine::FormatError,
+                    "'t.Loop' v1");
+  // A later version, which the step does not see again, is fine; so is a version below a
+  // gap, where the added object stops.
+  brine::parse_migrations(R"({"brine_migrations": 1, "type": "t.Loop", "version": 3,
+      "steps": [{"from": 1, "ops": [{"op": "add_field", "name": "next", "default": {"$type": "t.Loop", "$version": 2}}]},
+                {"from": 2, "ops": [{"op": "remove_field", "name": "x"}]}]})");
+  brine::parse_migrations(R"({"brine_migrations": 1, "type": "t.Loop", "version": 4,
+      "steps": [{"from": 1, "ops": [{"op": "remove_field", "name": "x"}]},
+                {"from": 3, "ops": [{"op": "add_field", "name": "next", "default": {"$type": "t.Loop", "$version": 1}}]}]})");
 }
 
 }  // namespace
