@@ -308,6 +308,19 @@ class BinaryReader {
       read_text_slow(out, n);
     }
   }
+  /// Reads a text value and returns a view of it: into the input when the text lies within
+  /// the current block, else into a buffer of the reader's. Valid until the next read. Lets
+  /// a codec construct a string where it finally lives (a map node) instead of moving it
+  /// there from a temporary.
+  std::string_view read_text_view() {
+    std::size_t n = read_count(1);
+    if (static_cast<std::size_t>(end_ - cur_) >= n) {
+      std::string_view text(reinterpret_cast<const char*>(cur_), n);
+      cur_ += n;
+      return text;
+    }
+    return read_text_view_slow(n);
+  }
   void read_bytes(std::vector<std::uint8_t>& out);
   /// Reads a container count, checked against LoadOptions::max_elements and against the
   /// bytes left in the input (`min_element_size` each) before the caller allocates.
@@ -444,6 +457,7 @@ class BinaryReader {
   static constexpr std::uint64_t kReserveFloor = 64 * 1024;
   static constexpr std::uint64_t kFreeElementSlack = 4096;
   void read_text_slow(std::string& out, std::size_t n);
+  std::string_view read_text_view_slow(std::size_t n);
   std::uint64_t get_varint_slow();
   void get_raw_slow(void* bytes, std::size_t n);
   void skip_raw(std::size_t n);

@@ -255,6 +255,11 @@ void BinaryReader::read_text_slow(std::string& out, std::size_t n) {
   }
 }
 
+std::string_view BinaryReader::read_text_view_slow(std::size_t n) {
+  read_text_slow(impl_->text_scratch, n);
+  return impl_->text_scratch;
+}
+
 void BinaryReader::read_bytes(std::vector<std::uint8_t>& out) { read_number_list(out); }
 
 bool BinaryReader::next_object_record() {

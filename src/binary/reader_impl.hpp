@@ -22,6 +22,7 @@ struct BinaryReader::Impl {
   std::unordered_map<std::type_index, Layout> unregistered_layouts;
   std::unordered_map<const detail::TypeOps*, detail::StreamType*> resolved;
   std::string record_descriptor;
+  std::string text_scratch;  // read_text_view's copy of a text that spans blocks
   detail::SharedObjectTable table;
 };
 

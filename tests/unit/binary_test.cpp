@@ -3,7 +3,14 @@
 
 #include <brine/brine.hpp>
 
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <sstream>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
 
 #include "sample_types.hpp"
 #include "test_util.hpp"
@@ -100,6 +107,38 @@ TEST(BinaryArchive, ReadsSeveralValuesInOrderFromStreams) {
   EXPECT_EQ(reader.read<std::string>(), "end");
   EXPECT_TRUE(reader.at_end());
   EXPECT_THROW_WITH(reader.read<Inner>(), brine::FormatError, "end marker");
+}
+
+// String keys are read as views into the input and built in their map nodes; with 64-byte
+// blocks many keys and values straddle a block boundary, and a stream source reuses one
+// buffer for every block.
+TEST(BinaryArchive, RoundTripsStringKeyedMapsAcrossBlocks) {
+  using Maps = std::tuple<std::map<std::string, std::string>, std::map<std::string, std::vector<int>>,
+                          std::unordered_map<std::string, std::int32_t>,
+                          std::map<std::string, std::int64_t, std::greater<>>>;
+  Maps maps;
+  for (int i = 0; i < 200; ++i) {
+    std::string key = "key-" + std::to_string(i) + std::string(static_cast<std::size_t>(i % 90), 'k');
+    std::get<0>(maps)[key] = std::string(static_cast<std::size_t>(i % 70), 'v');
+    std::get<1>(maps)[key] = std::vector<int>(static_cast<std::size_t>(i % 20), i);
+    std::get<2>(maps)[key] = i;
+    std::get<3>(maps)[key] = -i;
+  }
+  brine::Registry registry;
+  brine::BinaryWriteOptions options;
+  options.block_size = 64;
+  brine::Buffer bytes;
+  {
+    brine::BufferSink sink(bytes);
+    brine::BinaryWriter writer(sink, registry, options);
+    writer.write(maps);
+    writer.finish();
+  }
+  EXPECT_EQ(brine::from_binary<Maps>(bytes.view(), registry), maps);
+  std::stringstream stream(std::string(bytes.view()));
+  brine::StreamSource source(stream);
+  brine::BinaryReader reader(source, registry);
+  EXPECT_EQ(reader.read<Maps>(), maps);
 }
 
 TEST(BinaryArchive, SavesFilesAtomically) {

@@ -7,14 +7,24 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "brine/codec.hpp"
 
 namespace brine {
 namespace detail {
+
+/// Whether reader R hands out text as a view into its input (BinaryReader::read_text_view).
+template <class R, class = void>
+struct reads_text_views : std::false_type {};
+template <class R>
+struct reads_text_views<R, std::void_t<decltype(std::declval<R&>().read_text_view())>>
+    : std::true_type {};
 
 /// Maps: a count and (key, value) pairs. In the state model, a map with std::string keys is
 /// a map; any other key type makes a list of [key, value] pairs.
@@ -40,6 +50,19 @@ struct MapCodec {
                                               Codec<Mapped>::min_binary_size);
     m.clear();
     if constexpr (!Ordered) m.reserve(r.reserve_limit(n, sizeof(typename M::value_type)));
+    if constexpr (std::is_same_v<Key, std::string> && reads_text_views<R>::value) {
+      // A positional reader's entry is its key's bytes, then its value: the key is built in
+      // its node straight from the input and the value read into the node, where the loop
+      // below builds both in temporaries and moves them in.
+      for (std::size_t i = 0; i < n; ++i) {
+        std::size_t before = m.size();
+        typename M::iterator it = emplace_key(m, r.read_text_view());
+        if (m.size() == before) r.fail(errc::corrupt_data, "duplicate map key");
+        Codec<Mapped>::load(r, it->second);
+      }
+      r.end_map();
+      return;
+    }
     for (std::size_t i = 0; i < n; ++i) {
       Key key{};
       Mapped value{};
@@ -50,6 +73,19 @@ struct MapCodec {
       if (m.size() == before) r.fail(errc::corrupt_data, "duplicate map key");
     }
     r.end_map();
+  }
+
+ private:
+  static typename M::iterator emplace_key(M& m, std::string_view key) {
+    // Keys arrive in the map's order when its writer was a map of this type, so the end is
+    // the right hint; any other order still loads, one search per key.
+    if constexpr (Ordered) {
+      return m.emplace_hint(m.end(), std::piecewise_construct, std::forward_as_tuple(key),
+                            std::forward_as_tuple());
+    } else {
+      return m.emplace(std::piecewise_construct, std::forward_as_tuple(key), std::forward_as_tuple())
+          .first;
+    }
   }
 };
 
