@@ -407,6 +407,8 @@ class BinaryReader {
     return *cur_++;
   }
   std::uint64_t get_varint() {
+    // Most varints are counts and lengths below 128: one byte.
+    if (cur_ != end_ && *cur_ < 0x80) return *cur_++;
     if (static_cast<std::size_t>(end_ - cur_) >= 10) {
       std::uint64_t x = 0;
       for (int shift = 0; shift < 64; shift += 7) {
