@@ -1,11 +1,17 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
-// binary/format.hpp: constants of the binary archive format (private).
+// binary/format.hpp: constants and the block checksum of the binary archive format (private).
 // See docs/format/binary-v1.md.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+
+#include <xxhash.h>
+#ifdef BRINE_HAVE_XXH_DISPATCH
+#define XXH_DISPATCH_DISABLE_REPLACE
+#include <xxh_x86dispatch.h>
+#endif
 
 namespace brine::binary_format {
 
@@ -21,6 +27,17 @@ inline constexpr std::size_t kMaxBlockPayload = (std::size_t{1} << 24) - 1;
 inline constexpr std::uint8_t kBlockData = 1;
 inline constexpr std::uint8_t kBlockEnd = 2;
 inline constexpr std::size_t kEndPayloadSize = 16;  // u64 data bytes, u64 value count
+
+/// The checksum of block `index` (§3). Every byte of an archive goes through it twice (when
+/// written and when read), so it takes the widest vector unit the CPU has where libxxhash
+/// can choose one at run time; the result is the same.
+inline std::uint64_t block_checksum(const void* payload, std::size_t length, std::uint64_t index) {
+#ifdef BRINE_HAVE_XXH_DISPATCH
+  return XXH3_64bits_withSeed_dispatch(payload, length, index);
+#else
+  return XXH3_64bits_withSeed(payload, length, index);
+#endif
+}
 
 // §5 Records.
 inline constexpr std::uint8_t kRecordTypes = 0x01;

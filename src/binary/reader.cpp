@@ -134,7 +134,7 @@ bool BinaryReader::load_block() {
                                             std::to_string(n) + " arrived");
     payload = block_buffer_.data();
   }
-  if (options_.verify_checksums && XXH3_64bits_withSeed(payload, length, block_index_) != checksum)
+  if (options_.verify_checksums && bf::block_checksum(payload, length, block_index_) != checksum)
     block_fail(errc::checksum_mismatch, "checksum mismatch in block " + std::to_string(block_index_) +
                                             ": the archive is corrupt");
   ++block_index_;

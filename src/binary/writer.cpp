@@ -77,7 +77,7 @@ void BinaryWriter::seal_block(std::uint8_t kind) {
   } else {
     unsigned char* header = out_->data() + block_start_;
     bf::store_u32(header, static_cast<std::uint32_t>(kind) << 24 | static_cast<std::uint32_t>(length));
-    bf::store_u64(header + 4, XXH3_64bits_withSeed(payload, length, block_index_));
+    bf::store_u64(header + 4, bf::block_checksum(payload, length, block_index_));
     out_->resize(block_start_ + bf::kBlockHeaderSize + length);
     ++block_index_;
     if (kind == bf::kBlockData) logical_bytes_ += length;
