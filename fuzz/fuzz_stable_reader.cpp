@@ -64,7 +64,8 @@ inline void one_input(std::string_view bytes) {
   with_reader(bytes, false, trusting, [](brine::StableReader& r) { r.read_value(); });
   with_reader(bytes, true, trusting, [](brine::StableReader& r) { r.read_value(); });
 
-  // Typed reads into registered types (state model, migrations, setstate).
+  // Typed reads into registered types (StableDecoder, and when it gives up the state
+  // model, migrations, setstate).
   with_reader(bytes, false, trusting, [](brine::StableReader& r) { r.read<fuzz::Doc>(); });
   with_reader(bytes, false, trusting, [](brine::StableReader& r) {
     fuzz::Graph g = r.read<fuzz::Graph>();

@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -231,9 +233,10 @@ class StableWriter {
 };
 
 /// Reads a stable archive. The whole document is validated first (structure, limits and
-/// checksum), so a truncated or corrupt file is refused before any value is decoded; each
-/// value is then decoded into the state model, upgraded by the registry's migrations, and
-/// handed to setstate.
+/// checksum), so a truncated or corrupt file is refused before any value is decoded. A
+/// value that today's program could have written is then decoded straight into objects
+/// (StableDecoder); any other is decoded into the state model, upgraded by the registry's
+/// migrations, and handed to setstate.
 class StableReader {
  public:
   /// Reads and validates the whole input (kept in memory; files are memory-mapped).
@@ -252,13 +255,7 @@ class StableReader {
     return value;
   }
   template <class T>
-  void read(T& out) {
-    Value state = read_value();
-    registry_.upgrade(state, options_);
-    T value{};
-    StateReader(state, registry_, options_, nullptr, description_).read(value);
-    out = std::move(value);
-  }
+  void read(T& out);
   /// The next value in the state model, before migrations.
   Value read_value();
   /// True when every value has been read.
@@ -266,15 +263,306 @@ class StableReader {
   /// Number of values in the archive.
   std::size_t value_count() const noexcept;
   std::uint32_t format_version() const noexcept;
+  /// How many values read() decoded straight into objects rather than through the state
+  /// model (StableDecoder); a diagnostic for tests and benchmarks.
+  std::size_t values_read_directly() const noexcept;
 
   struct Impl;
 
  private:
+  friend class StableDecoder;
   std::unique_ptr<Impl> impl_;
   const Registry& registry_;
   LoadOptions options_;
   std::string description_;
 };
+
+/// The archive that setstate hooks receive when a stable archive is loaded directly: CBOR
+/// straight into the objects, without building the state model first. StableReader uses it
+/// for a value whose every object is of its type's current version and name, with its
+/// fields in the order the hooks read them: what the current program's own writer wrote.
+/// Anything else (an older version to migrate, a renamed type, a reordered or missing
+/// field, a value that needs converting) stops it, and the value is read again through the
+/// state model, which handles it or reports the error with its full context. The document
+/// has been validated (structure, limits, checksum) before either runs.
+class StableDecoder {
+ public:
+  static constexpr bool is_loading = true;
+
+  /// Positions the decoder at the next value of `reader`.
+  explicit StableDecoder(StableReader& reader);
+  ~StableDecoder();
+  StableDecoder(const StableDecoder&) = delete;
+  StableDecoder& operator=(const StableDecoder&) = delete;
+
+  /// Reads the next value into `out` and returns true, or returns false having undone
+  /// everything (objects created, strings and shared objects counted), so that the caller
+  /// reads it through the state model. `out` is left partly written on false.
+  template <class T>
+  bool read(T& out) {
+    try {
+      Codec<T>::load(*this, out);
+    } catch (...) {
+      // Not only our own stop: an error is reported by the state model, which names the
+      // type and field, and a hook that throws throws there too.
+      abandon();
+      return false;
+    }
+    return finish();
+  }
+
+  // Hook interface.
+  template <class T>
+  StableDecoder& operator()(const char* name, T& value) {
+    if (!next_field_is(name)) stop();
+    Codec<T>::load(*this, value);
+    return *this;
+  }
+  template <class T>
+  bool optional_field(const char* name, T& value) {
+    operator()(name, value);
+    return true;
+  }
+  std::uint32_t version() const noexcept { return version_; }
+  /// Whether field `name` comes next: only "yes" is known without a search, so a field
+  /// elsewhere or absent is left to the state model.
+  bool has(const char* name);
+  const Registry& registry() const noexcept { return registry_; }
+
+  // Codec interface.
+  template <class T>
+  void load(T& value) { Codec<T>::load(*this, value); }
+  bool read_bool() {
+    std::uint8_t b = byte();
+    if (b != 0xF4 && b != 0xF5) stop();
+    return b == 0xF5;
+  }
+  template <class T>
+  T read_number();
+  template <class T>
+  void read_numbers(T* values, std::size_t n) {
+    std::string_view body = typed_array(typed_array_tag<T>(), sizeof(T));
+    if (body.size() != n * sizeof(T)) stop();
+    if (n != 0) std::memcpy(values, body.data(), body.size());
+  }
+  template <class T, class Alloc>
+  void read_number_list(std::vector<T, Alloc>& out) {
+    std::string_view body = typed_array(typed_array_tag<T>(), sizeof(T));
+    out.resize(body.size() / sizeof(T));
+    if (!body.empty()) std::memcpy(out.data(), body.data(), body.size());
+  }
+  void read_text(std::string& out) { out.assign(text_view()); }
+  std::string_view read_text_view() { return text_view(); }
+  void read_bytes(std::vector<std::uint8_t>& out) {
+    std::string_view body = typed_array(64, 1);
+    out.assign(body.begin(), body.end());
+  }
+  std::size_t begin_list(std::size_t = 0) { return count(4); }
+  void end_list() {}
+  std::size_t reserve_limit(std::size_t n, std::size_t element_size = 1) const noexcept {
+    // The count is validated against the input, but an element may take one byte there and
+    // far more in memory: beyond 64 MiB the container grows with what it actually reads.
+    std::size_t cap = (std::size_t{64} << 20) / (element_size == 0 ? 1 : element_size);
+    return n < cap ? n : cap;
+  }
+  template <class K>
+  std::size_t begin_map(std::size_t = 0) { return count(std::is_same_v<K, std::string> ? 5 : 4); }
+  template <class K, class V>
+  void load_entry(K& key, V& value) {
+    if constexpr (std::is_same_v<K, std::string>) {
+      read_text(key);
+    } else {
+      begin_tuple(2);
+      Codec<K>::load(*this, key);
+    }
+    Codec<V>::load(*this, value);
+  }
+  void end_map() {}
+  void begin_tuple(std::size_t n) {
+    if (count(4) != n) stop();
+  }
+  void end_tuple() {}
+  bool read_optional() {
+    if (peek() != 0xF6) return true;
+    ++pos_;
+    return false;
+  }
+  std::size_t begin_variant(std::size_t alternatives) {
+    begin_tuple(2);
+    std::uint64_t index = unsigned_head();
+    if (index >= alternatives) stop();
+    return static_cast<std::size_t>(index);
+  }
+  void end_variant() {}
+  template <class Rep>
+  Rep read_duration(std::intmax_t num, std::intmax_t den) {
+    if (count(5) != 2 || text_view() != "count") stop();
+    Rep ticks = read_number<Rep>();
+    if (text_view() != "period" || text_view() != period_text(num, den)) stop();
+    return ticks;
+  }
+  std::string read_path();
+  void (*read_function(const std::type_info& signature))();
+  const FunctionInfo& read_function_info(const std::type_info& signature);
+  template <class T>
+  void read_object(T& value) {
+    const detail::TypeOps& ops = detail::type_ops<T>();
+    begin_object(ops);
+    detail::call_setstate(*this, value);
+    end_object();
+  }
+  template <class T>
+  void read_shared(std::shared_ptr<T>& out) {
+    detail::PointerTarget target = read_pointer(detail::type_ops<T>(), true);
+    if (target.address == nullptr) out.reset();
+    else out = std::shared_ptr<T>(std::move(target.owner), static_cast<T*>(target.address));
+  }
+  template <class T>
+  void read_unique(std::unique_ptr<T>& out) {
+    detail::PointerTarget target = read_pointer(detail::type_ops<T>(), false);
+    out.reset(static_cast<T*>(target.address));  // read_pointer hands over a raw object
+  }
+  template <class T>
+  void read_fields(T& value) { detail::call_setstate(*this, value); }
+  [[noreturn]] void fail(errc, const std::string&) { stop(); }
+
+ private:
+  struct Stop {};
+  [[noreturn]] static void stop() { throw Stop{}; }
+
+  template <class T>
+  static constexpr std::uint64_t typed_array_tag() {
+    if constexpr (std::is_floating_point_v<T>) return sizeof(T) == 4 ? 85 : 86;
+    else if constexpr (std::is_signed_v<T>)
+      return sizeof(T) == 1 ? 72 : sizeof(T) == 2 ? 77 : sizeof(T) == 4 ? 78 : 79;
+    else return sizeof(T) == 1 ? 64 : sizeof(T) == 2 ? 69 : sizeof(T) == 4 ? 70 : 71;
+  }
+  std::uint8_t peek() const {
+    if (pos_ >= size_) stop();
+    return data_[pos_];
+  }
+  std::uint8_t byte() {
+    std::uint8_t b = peek();
+    ++pos_;
+    return b;
+  }
+  /// The argument of a head of major type `major` (definite), or stop.
+  std::uint64_t argument(std::uint8_t initial) {
+    std::uint8_t info = initial & 31;
+    if (info < 24) return info;
+    if (info > 27) stop();
+    std::size_t n = std::size_t{1} << (info - 24);
+    if (size_ - pos_ < n) stop();
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < n; ++i) v = (v << 8) | data_[pos_ + i];
+    pos_ += n;
+    return v;
+  }
+  std::uint64_t head(unsigned major) {
+    std::uint8_t b = byte();
+    if ((b >> 5) != major) stop();
+    return argument(b);
+  }
+  std::uint64_t unsigned_head() { return head(0); }
+  /// A definite array (4) or map (5): its count.
+  std::size_t count(unsigned major) {
+    std::uint64_t n = head(major);
+    if (n > size_ - pos_) stop();  // every item takes a byte at least
+    return static_cast<std::size_t>(n);
+  }
+  std::string_view text_view();
+  std::string_view typed_array(std::uint64_t tag, std::size_t element_size);
+  void note_string(std::string_view s);
+  void produce_string(std::size_t n);
+  /// A place to come back to after looking ahead: position, and what reading counted.
+  struct Mark {
+    std::size_t pos;
+    std::size_t strings;
+    std::uint64_t string_bytes;
+  };
+  Mark mark() const noexcept;
+  void rewind(const Mark& m) noexcept;
+  bool next_field_is(const char* name);
+  void begin_object(const detail::TypeOps& ops);
+  void end_object();
+  detail::PointerTarget read_pointer(const detail::TypeOps& static_ops, bool shared);
+  static std::string period_text(std::intmax_t num, std::intmax_t den);
+  void abandon() noexcept;
+  bool finish();
+
+  StableReader::Impl& impl_;
+  const Registry& registry_;
+  const LoadOptions& options_;
+  const std::uint8_t* data_;
+  std::size_t size_;
+  std::size_t pos_;
+  std::size_t strings_before_;
+  std::uint64_t shared_before_;
+  std::uint64_t string_bytes_before_;
+  std::size_t fields_left_ = 0;  // of the object being read
+  std::uint32_t version_ = 0;
+  std::size_t depth_ = 0;
+  struct Enclosing {
+    std::size_t fields_left;
+    std::uint32_t version;
+  };
+  std::vector<Enclosing> saved_;  // the objects around the one being read
+  detail::SharedObjectTable table_;
+};
+
+template <class T>
+T StableDecoder::read_number() {
+  std::uint8_t b = byte();
+  unsigned major = b >> 5;
+  if constexpr (std::is_floating_point_v<T>) {
+    if (b == 0xFA) {
+      std::uint32_t bits = static_cast<std::uint32_t>(argument(b));
+      float f;
+      std::memcpy(&f, &bits, 4);
+      return static_cast<T>(f);
+    }
+    if (b == 0xFB) {
+      std::uint64_t bits = argument(b);
+      double d;
+      std::memcpy(&d, &bits, 8);
+      return static_cast<T>(d);
+    }
+    if (major == 0) return static_cast<T>(argument(b));
+    if (major == 1) {
+      std::uint64_t n = argument(b);
+      if (n > static_cast<std::uint64_t>(INT64_MAX)) stop();
+      return static_cast<T>(-1 - static_cast<std::int64_t>(n));
+    }
+    stop();
+  } else {
+    std::uint64_t n = argument(b);
+    if (major == 0) {
+      if (n > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) stop();
+      return static_cast<T>(n);
+    }
+    if constexpr (std::is_signed_v<T>) {
+      if (major == 1 && n <= static_cast<std::uint64_t>(-(static_cast<std::int64_t>(std::numeric_limits<T>::min()) + 1)))
+        return static_cast<T>(-1 - static_cast<std::int64_t>(n));
+    }
+    stop();
+  }
+}
+
+template <class T>
+void StableReader::read(T& out) {
+  {
+    T value{};
+    if (StableDecoder(*this).read(value)) {
+      out = std::move(value);
+      return;
+    }
+  }
+  Value state = read_value();
+  registry_.upgrade(state, options_);
+  T value{};
+  StateReader(state, registry_, options_, nullptr, description_).read(value);
+  out = std::move(value);
+}
 
 /// Decodes a CBOR document written by any brine version into the state model, without a
 /// registry (for tools). Throws like StableReader.

@@ -11,6 +11,7 @@
 
 #include "brine/stable.hpp"
 #include "stable/cbor.hpp"
+#include "stable/reader_impl.hpp"
 
 // The walks below recurse once per level of the document, up to LoadOptions::max_nesting()
 // levels, so each level must cost a small stack frame, in sanitizer builds too. Error
@@ -132,16 +133,6 @@ class Cursor {
 
 }  // namespace
 
-struct StableReader::Impl {
-  Buffer owned;  // the input when the source is not in memory
-  std::string_view bytes;
-  std::uint32_t format_version = 0;
-  std::vector<std::size_t> values;       // offset of each value
-  std::vector<std::string_view> strings; // the stringref table, in document order
-  std::size_t next = 0;
-  std::uint64_t shared_seen = 0;         // shareable tags decoded so far
-  std::uint64_t string_bytes = 0;        // bytes of strings decoded so far, all values
-};
 
 namespace {
 
@@ -528,6 +519,7 @@ void open_document(StableReader::Impl& impl, Cursor& c) {
     }
   }
   std::size_t values_end = c.pos;
+  impl.values_end = values_end - (values.indefinite ? 1 : 0);
   expect_key("checksum");
   std::size_t checksum_at = c.pos;
   Head checksum = c.head();
@@ -579,6 +571,7 @@ Value StableReader::read_value() {
 bool StableReader::at_end() const noexcept { return impl_->next >= impl_->values.size(); }
 std::size_t StableReader::value_count() const noexcept { return impl_->values.size(); }
 std::uint32_t StableReader::format_version() const noexcept { return impl_->format_version; }
+std::size_t StableReader::values_read_directly() const noexcept { return impl_->read_directly; }
 
 std::vector<Value> read_stable_values(std::string_view bytes, const LoadOptions& options) {
   MemorySource source(bytes);

@@ -17,6 +17,7 @@ class BinaryReader;
 class StateWriter;
 class StateReader;
 class StableWriter;
+class StableDecoder;
 class LayoutBuilder;
 struct UnknownFields;
 
@@ -44,6 +45,7 @@ struct TypeOps {
   void (*write_state)(StateWriter&, const void*);
   void (*read_state)(StateReader&, void*);
   void (*write_stable)(StableWriter&, const void*);
+  void (*read_stable)(StableDecoder&, void*);
   /// The UnknownFields of the object at `p`; nullptr when the type does not keep them.
   UnknownFields* (*unknown_fields)(void*);
   /// The address of the most-derived object of `p` (dynamic_cast<void*> for polymorphic types).

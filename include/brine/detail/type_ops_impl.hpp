@@ -55,6 +55,7 @@ TypeOps make_type_ops() {
   ops.write_state = &write_fields_thunk<StateWriter, T>;
   ops.read_state = &read_fields_thunk<StateReader, T>;
   ops.write_stable = &write_fields_thunk<StableWriter, T>;
+  ops.read_stable = &read_fields_thunk<StableDecoder, T>;
   if constexpr (has_unknown_fields<T>::value)
     ops.unknown_fields = [](void* p) -> UnknownFields* {
       return &Access::unknown_fields(*static_cast<T*>(p));

@@ -1,0 +1,221 @@
+// StableDecoder: a stable archive's values straight into objects when they are what this
+// program writes, and through the state model (migrations, reordering, errors) otherwise.
+
+#include <brine/brine.hpp>
+
+#include <algorithm>
+
+#include "sample_types.hpp"
+#include "test_util.hpp"
+
+namespace {
+
+using namespace brine_test;
+
+std::vector<std::shared_ptr<GraphNode>> make_cyclic_graph() {
+  std::vector<std::shared_ptr<GraphNode>> n;
+  for (int i = 0; i < 4; ++i) {
+    n.push_back(std::make_shared<GraphNode>());
+    n.back()->id = i;
+  }
+  n[0]->next = {n[1], n[2], n[1]};
+  n[2]->next = {n[3], n[0]};  // back to the root: a cycle
+  return n;
+}
+
+void expect_cyclic_graph(const std::shared_ptr<GraphNode>& root) {
+  ASSERT_EQ(root->id, 0);
+  ASSERT_EQ(root->next.size(), 3u);
+  EXPECT_EQ(root->next[0]->id, 1);
+  EXPECT_EQ(root->next[2], root->next[0]);
+  const auto& n2 = root->next[1];
+  ASSERT_EQ(n2->next.size(), 2u);
+  EXPECT_EQ(n2->next[0]->id, 3);
+  EXPECT_EQ(n2->next[1], root);
+}
+
+void break_cycle(const std::shared_ptr<GraphNode>& root) { root->next.clear(); }
+
+TEST(StableDecoder, ReadsEveryBuiltInFamilyDirectly) {
+  brine::Registry registry;
+  brine::Buffer bytes = brine::to_stable(make_everything(), registry);
+  brine::MemorySource source(bytes);
+  brine::StableReader reader(source, registry);
+  expect_everything(reader.read<Everything>());
+  EXPECT_EQ(reader.values_read_directly(), 1u);
+}
+
+TEST(StableDecoder, ReadsPolymorphicSharedWeakAndUniquePointersDirectly) {
+  brine::Registry registry;
+  register_shapes(registry);
+  brine::Buffer bytes = brine::to_stable(make_scene(), registry);
+  brine::MemorySource source(bytes);
+  brine::StableReader reader(source, registry);
+  expect_scene(reader.read<Scene>());
+  EXPECT_EQ(reader.values_read_directly(), 1u);
+}
+
+TEST(StableDecoder, ReadsCyclesDirectly) {
+  brine::Registry registry;
+  auto graph = make_cyclic_graph();
+  brine::Buffer bytes = brine::to_stable(graph[0], registry);
+  break_cycle(graph[0]);
+  brine::MemorySource source(bytes);
+  brine::StableReader reader(source, registry);
+  auto root = reader.read<std::shared_ptr<GraphNode>>();
+  EXPECT_EQ(reader.values_read_directly(), 1u);
+  expect_cyclic_graph(root);
+  break_cycle(root);
+}
+
+// Fields in another order than setstate reads them (a hand-edited or foreign archive): the
+// state model finds each by name.
+brine::Value reordered(const brine::Value& v) {
+  brine::Value out = v;
+  auto& fields = out.as_object().fields;
+  std::reverse(fields.begin(), fields.end());
+  return out;
+}
+
+TEST(StableDecoder, HandsReorderedFieldsToTheStateModel) {
+  brine::Registry registry;
+  brine::Buffer bytes;
+  {
+    brine::BufferSink sink(bytes);
+    brine::StableWriter writer(sink, registry);
+    writer.write_value(reordered(brine::to_state(Inner{7, "seven"}, registry)));
+    writer.finish();
+  }
+  brine::MemorySource source(bytes);
+  brine::StableReader reader(source, registry);
+  EXPECT_EQ(reader.read<Inner>(), (Inner{7, "seven"}));
+  EXPECT_EQ(reader.values_read_directly(), 0u);
+}
+
+// A value the decoder gives up on part-way has already counted strings into the stringref
+// table and shareables into the sharing index; the values after it must see neither twice.
+TEST(StableDecoder, ValuesAfterAStateModelReadStayInStep) {
+  brine::Registry registry;
+  auto graph = make_cyclic_graph();
+  brine::Buffer bytes;
+  {
+    brine::BufferSink sink(bytes);
+    brine::StableWriter writer(sink, registry);
+    writer.write(graph[0]);
+    writer.write_value(reordered(brine::to_state(Inner{7, "a text long enough for the table"}, registry)));
+    writer.write(graph[0]);
+    writer.write(Inner{8, "a text long enough for the table"});
+    writer.finish();
+  }
+  break_cycle(graph[0]);
+  brine::MemorySource source(bytes);
+  brine::StableReader reader(source, registry);
+  auto first = reader.read<std::shared_ptr<GraphNode>>();
+  EXPECT_EQ(reader.read<Inner>(), (Inner{7, "a text long enough for the table"}));
+  auto second = reader.read<std::shared_ptr<GraphNode>>();
+  EXPECT_EQ(reader.read<Inner>(), (Inner{8, "a text long enough for the table"}));
+  EXPECT_EQ(reader.values_read_directly(), 3u);
+  expect_cyclic_graph(first);
+  expect_cyclic_graph(second);
+  EXPECT_NE(first, second);
+  break_cycle(first);
+  break_cycle(second);
+}
+
+struct Probing {
+  BRINE_TYPE("test.DecoderProbing", 1);
+  int first_field_with_a_long_name = 0;
+  std::string second_field_with_a_long_name;
+  template <class A> void getstate(A& ar) const {
+    ar("first_field_with_a_long_name", first_field_with_a_long_name)(
+        "second_field_with_a_long_name", second_field_with_a_long_name);
+  }
+  template <class A> void setstate(A& ar) {
+    if (ar.has("first_field_with_a_long_name"))
+      ar("first_field_with_a_long_name", first_field_with_a_long_name);
+    ar.optional_field("second_field_with_a_long_name", second_field_with_a_long_name);
+  }
+};
+
+// has() looks at a field name that is then read again: it must enter the stringref table
+// once, or every later reference to the table would name the wrong string.
+TEST(StableDecoder, HasAndOptionalFieldKeepTheStringTableInStep) {
+  brine::Registry registry;
+  brine::Buffer bytes;
+  {
+    brine::BufferSink sink(bytes);
+    brine::StableWriter writer(sink, registry);
+    writer.write(Probing{1, "one, a text long enough for the table"});
+    writer.write(Probing{2, "two"});
+    writer.write(Inner{3, "one, a text long enough for the table"});
+    writer.finish();
+  }
+  brine::MemorySource source(bytes);
+  brine::StableReader reader(source, registry);
+  Probing one = reader.read<Probing>();
+  Probing two = reader.read<Probing>();
+  Inner three = reader.read<Inner>();
+  EXPECT_EQ(reader.values_read_directly(), 3u);
+  EXPECT_EQ(one.first_field_with_a_long_name, 1);
+  EXPECT_EQ(one.second_field_with_a_long_name, "one, a text long enough for the table");
+  EXPECT_EQ(two.first_field_with_a_long_name, 2);
+  EXPECT_EQ(two.second_field_with_a_long_name, "two");
+  EXPECT_EQ(three, (Inner{3, "one, a text long enough for the table"}));
+}
+
+struct Counter {
+  BRINE_TYPE("test.DecoderCounter", 2);
+  int count = 0;
+  std::string label;
+  template <class A> void getstate(A& ar) const { ar("count", count)("label", label); }
+  template <class A> void setstate(A& ar) { ar("count", count)("label", label); }
+};
+
+// An archive of an older class version: the decoder sees the version and the migration runs.
+TEST(StableDecoder, HandsOlderVersionsToTheMigrations) {
+  brine::Registry registry;
+  registry.add<Counter>().migration(1, brine::migrate::rename_field("n", "count"));
+  brine::Object old_counter;
+  old_counter.type = "test.DecoderCounter";
+  old_counter.version = 1;
+  old_counter.fields = {{"n", brine::Value(std::int64_t{5})}, {"label", brine::Value(std::string("five"))}};
+  brine::Buffer bytes;
+  {
+    brine::BufferSink sink(bytes);
+    brine::StableWriter writer(sink, registry);
+    writer.write_value(brine::Value(old_counter));
+    writer.write(Counter{6, "six"});
+    writer.finish();
+  }
+  brine::MemorySource source(bytes);
+  brine::StableReader reader(source, registry);
+  Counter five = reader.read<Counter>();
+  Counter six = reader.read<Counter>();
+  EXPECT_EQ(five.count, 5);
+  EXPECT_EQ(five.label, "five");
+  EXPECT_EQ(six.count, 6);
+  EXPECT_EQ(six.label, "six");
+  EXPECT_EQ(reader.values_read_directly(), 1u);
+}
+
+// An error found by the decoder is reported by the state model, with its context, and
+// nothing the decoder built survives.
+TEST(StableDecoder, ErrorsAreTheStateModelsWithTypeAndField) {
+  brine::Registry registry;
+  brine::Object bad;
+  bad.type = "test.Inner";
+  bad.version = 1;
+  bad.fields = {{"a", brine::Value(std::string("not a number"))}, {"s", brine::Value(std::string("x"))}};
+  brine::Buffer bytes;
+  {
+    brine::BufferSink sink(bytes);
+    brine::StableWriter writer(sink, registry);
+    writer.write_value(brine::Value(bad));
+    writer.finish();
+  }
+  brine::MemorySource source(bytes);
+  brine::StableReader reader(source, registry);
+  EXPECT_THROW_WITH(reader.read<Inner>(), brine::SchemaError, "test.Inner");
+}
+
+}  // namespace
