@@ -33,7 +33,18 @@ inline constexpr unsigned stable_format_version = 1;
 
 namespace detail {
 class StableStrings;
+
+/// The RFC 8746 tag of a little-endian typed array of T (64, uint8, is written as a plain
+/// byte string).
+template <class T>
+constexpr std::uint64_t typed_array_tag() {
+  static_assert(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>);
+  if constexpr (std::is_floating_point_v<T>) return sizeof(T) == 4 ? 85 : 86;
+  else if constexpr (std::is_signed_v<T>)
+    return sizeof(T) == 1 ? 72 : sizeof(T) == 2 ? 77 : sizeof(T) == 4 ? 78 : 79;
+  else return sizeof(T) == 1 ? 64 : sizeof(T) == 2 ? 69 : sizeof(T) == 4 ? 70 : 71;
 }
+}  // namespace detail
 
 /// Writes objects as a stable archive: a CBOR document whose values are self-describing
 /// (every object is tag 27 [type name, version, {field: value}], shared objects use the
@@ -97,7 +108,7 @@ class StableWriter {
   }
   template <class T>
   void write_numbers(const T* values, std::size_t n) {
-    put_typed_array(typed_array_tag<T>(), values, n * sizeof(T));
+    put_typed_array(detail::typed_array_tag<T>(), values, n * sizeof(T));
   }
   template <class T>
   void write_number_list(const T* values, std::size_t n) { write_numbers(values, n); }
@@ -161,14 +172,6 @@ class StableWriter {
   void write_fields(const T& value) { detail::call_getstate(*this, value); }
 
  private:
-  template <class T>
-  static constexpr std::uint64_t typed_array_tag() {
-    static_assert(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>);
-    if constexpr (std::is_floating_point_v<T>) return sizeof(T) == 4 ? 85 : 86;  // LE floats
-    else if constexpr (std::is_signed_v<T>)
-      return sizeof(T) == 1 ? 72 : sizeof(T) == 2 ? 77 : sizeof(T) == 4 ? 78 : 79;
-    else return sizeof(T) == 1 ? 64 : sizeof(T) == 2 ? 69 : sizeof(T) == 4 ? 70 : 71;
-  }
   void put_byte(std::uint8_t b) { out_.append(&b, 1); }
   void put_head(unsigned major, std::uint64_t argument);
   void put_float(float x);
@@ -341,13 +344,13 @@ class StableDecoder {
   T read_number();
   template <class T>
   void read_numbers(T* values, std::size_t n) {
-    std::string_view body = typed_array(typed_array_tag<T>(), sizeof(T));
+    std::string_view body = typed_array(detail::typed_array_tag<T>(), sizeof(T));
     if (body.size() != n * sizeof(T)) stop();
     if (n != 0) std::memcpy(values, body.data(), body.size());
   }
   template <class T, class Alloc>
   void read_number_list(std::vector<T, Alloc>& out) {
-    std::string_view body = typed_array(typed_array_tag<T>(), sizeof(T));
+    std::string_view body = typed_array(detail::typed_array_tag<T>(), sizeof(T));
     out.resize(body.size() / sizeof(T));
     if (!body.empty()) std::memcpy(out.data(), body.data(), body.size());
   }
@@ -430,13 +433,6 @@ class StableDecoder {
   struct Stop {};
   [[noreturn]] static void stop() { throw Stop{}; }
 
-  template <class T>
-  static constexpr std::uint64_t typed_array_tag() {
-    if constexpr (std::is_floating_point_v<T>) return sizeof(T) == 4 ? 85 : 86;
-    else if constexpr (std::is_signed_v<T>)
-      return sizeof(T) == 1 ? 72 : sizeof(T) == 2 ? 77 : sizeof(T) == 4 ? 78 : 79;
-    else return sizeof(T) == 1 ? 64 : sizeof(T) == 2 ? 69 : sizeof(T) == 4 ? 70 : 71;
-  }
   std::uint8_t peek() const {
     if (pos_ >= size_) stop();
     return data_[pos_];
