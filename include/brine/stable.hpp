@@ -287,7 +287,9 @@ class StableReader {
 /// Anything else (an older version to migrate, a renamed type, a reordered or missing
 /// field, a value that needs converting) stops it, and the value is read again through the
 /// state model, which handles it or reports the error with its full context. The document
-/// has been validated (structure, limits, checksum) before either runs.
+/// has been validated (structure, limits, checksum) before either runs. So setstate hooks
+/// may run on objects that are then discarded: they should set their object's state and
+/// nothing else.
 class StableDecoder {
  public:
   static constexpr bool is_loading = true;
