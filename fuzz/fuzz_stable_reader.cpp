@@ -11,6 +11,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -54,6 +57,90 @@ void with_reader(std::string_view bytes, bool stream, const brine::LoadOptions& 
   }
 }
 
+// Equal state trees, floating-point values compared by their bits (a NaN read both ways is
+// the same NaN, and Value's == would call it different).
+inline bool same(const brine::Value& a, const brine::Value& b) {
+  if (a.kind() != b.kind()) return false;
+  switch (a.kind()) {
+    case brine::ValueKind::floating: {
+      double x = a.as_double(), y = b.as_double();
+      return std::memcmp(&x, &y, sizeof x) == 0;
+    }
+    case brine::ValueKind::list: {
+      const auto& l = a.as_list();
+      const auto& m = b.as_list();
+      if (l.size() != m.size()) return false;
+      for (std::size_t i = 0; i < l.size(); ++i)
+        if (!same(l[i], m[i])) return false;
+      return true;
+    }
+    case brine::ValueKind::map: {
+      const auto& l = a.as_map();
+      const auto& m = b.as_map();
+      if (l.size() != m.size()) return false;
+      for (auto i = l.begin(), j = m.begin(); i != l.end(); ++i, ++j)
+        if (i->first != j->first || !same(i->second, j->second)) return false;
+      return true;
+    }
+    case brine::ValueKind::object: {
+      const brine::Object& o = a.as_object();
+      const brine::Object& p = b.as_object();
+      if (o.type != p.type || o.version != p.version || o.shared_id != p.shared_id ||
+          o.fields.size() != p.fields.size())
+        return false;
+      for (std::size_t i = 0; i < o.fields.size(); ++i)
+        if (o.fields[i].name != p.fields[i].name || !same(o.fields[i].value, p.fields[i].value)) return false;
+      return true;
+    }
+    default: return a == b;
+  }
+}
+
+// StableDecoder reads a value straight into objects only when the state model would read
+// the same: whatever it loads must equal (as a state tree) what from_state loads from the
+// value, and the state model must not refuse a value it accepted. A difference is a bug in
+// one of them, reported as a crash.
+template <class T, class Dismantle>
+void read_both_ways(std::string_view bytes, const brine::LoadOptions& options, Dismantle&& dismantle) {
+  std::optional<brine::MemorySource> direct_source, state_source;
+  std::optional<brine::StableReader> direct_reader, state_reader;
+  try {
+    direct_source.emplace(bytes);
+    state_source.emplace(bytes);
+    direct_reader.emplace(*direct_source, registry(), options);
+    state_reader.emplace(*state_source, registry(), options);
+  } catch (const brine::Error&) {
+    return;
+  }
+  for (int i = 0; i < kMaxValues && !direct_reader->at_end(); ++i) {
+    std::size_t before = direct_reader->values_read_directly();
+    T direct{};
+    try {
+      direct = direct_reader->read<T>();
+    } catch (const brine::Error&) {
+      return;
+    }
+    bool was_direct = direct_reader->values_read_directly() != before;
+    brine::Value state = state_reader->read_value();
+    if (was_direct) {
+      T through_state{};
+      try {
+        through_state = brine::from_state<T>(std::move(state), registry(), options);
+      } catch (const brine::Error& e) {
+        std::fprintf(stderr, "StableDecoder accepted value %d, the state model refuses it: %s\n", i,
+                     e.what());
+        std::abort();
+      }
+      if (!same(brine::to_state(direct, registry()), brine::to_state(through_state, registry()))) {
+        std::fprintf(stderr, "StableDecoder and the state model read value %d differently\n", i);
+        std::abort();
+      }
+      dismantle(through_state);
+    }
+    dismantle(direct);
+  }
+}
+
 inline void one_input(std::string_view bytes) {
   brine::LoadOptions trusting;
   trusting.verify_checksums = false;
@@ -65,22 +152,17 @@ inline void one_input(std::string_view bytes) {
   with_reader(bytes, true, trusting, [](brine::StableReader& r) { r.read_value(); });
 
   // Typed reads into registered types (StableDecoder, and when it gives up the state
-  // model, migrations, setstate).
-  with_reader(bytes, false, trusting, [](brine::StableReader& r) { r.read<fuzz::Doc>(); });
-  with_reader(bytes, false, trusting, [](brine::StableReader& r) {
-    fuzz::Graph g = r.read<fuzz::Graph>();
-    fuzz::dismantle(g);
-  });
-  with_reader(bytes, false, trusting, [](brine::StableReader& r) {
-    std::shared_ptr<fuzz::Node> n = r.read<std::shared_ptr<fuzz::Node>>();
+  // model, migrations, setstate), each checked against the state model.
+  read_both_ways<fuzz::Doc>(bytes, trusting, [](fuzz::Doc&) {});
+  read_both_ways<fuzz::Graph>(bytes, trusting, [](fuzz::Graph& g) { fuzz::dismantle(g); });
+  read_both_ways<std::shared_ptr<fuzz::Node>>(bytes, trusting, [](std::shared_ptr<fuzz::Node>& n) {
     fuzz::Graph g;
     g.roots.push_back(std::move(n));
     fuzz::dismantle(g);
   });
-  with_reader(bytes, false, trusting, [](brine::StableReader& r) { r.read<fuzz::Inventory>(); });
-  with_reader(bytes, false, trusting, [](brine::StableReader& r) {
-    r.read<std::vector<std::variant<std::string, std::optional<fuzz::Point>>>>();
-  });
+  read_both_ways<fuzz::Inventory>(bytes, trusting, [](fuzz::Inventory&) {});
+  read_both_ways<std::vector<std::variant<std::string, std::optional<fuzz::Point>>>>(
+      bytes, trusting, [](auto&) {});
 
   // The tools' entry point: every value of the document, without a registry.
   try {
