@@ -62,7 +62,9 @@ struct Codec<std::variant<Ts...>> {
  private:
   template <class R, std::size_t... I>
   static void load_alternative(R& r, Variant& v, std::size_t index, std::index_sequence<I...>) {
-    ((index == I ? (load_one<I>(r, v), true) : false) || ...);
+    // The fold stops at the alternative that matches; its value is not needed (and clang's
+    // -Wunused-value would flag it without the cast).
+    static_cast<void>(((index == I ? (load_one<I>(r, v), true) : false) || ...));
   }
   template <std::size_t I, class R>
   static void load_one(R& r, Variant& v) {

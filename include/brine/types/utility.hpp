@@ -48,13 +48,13 @@ struct Codec<std::tuple<Ts...>> {
   template <class W>
   static void save(W& w, const std::tuple<Ts...>& t) {
     w.begin_tuple(sizeof...(Ts));
-    std::apply([&w](const Ts&... e) { (Codec<Ts>::save(w, e), ...); }, t);
+    std::apply([&](const Ts&... e) { (Codec<Ts>::save(w, e), ...); }, t);
     w.end_tuple();
   }
   template <class R>
   static void load(R& r, std::tuple<Ts...>& t) {
     r.begin_tuple(sizeof...(Ts));
-    std::apply([&r](Ts&... e) { (Codec<Ts>::load(r, e), ...); }, t);
+    std::apply([&](Ts&... e) { (Codec<Ts>::load(r, e), ...); }, t);
     r.end_tuple();
   }
 };
