@@ -1,7 +1,7 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
-// stable/cbor.hpp: CBOR constants and the stringref rule shared by the stable writer and
-// reader (private). See docs/format/stable-v1.md.
+// stable/cbor.hpp: CBOR constants, the head encoding and the stringref rule shared by the
+// stable writer, reader and identifier (private). See docs/format/stable-v1.md.
 #pragma once
 
 #include <cstddef>
@@ -19,6 +19,20 @@ inline constexpr std::uint64_t kTagSharedRef = 29;
 inline constexpr const char* kFormatName = "brine-stable";
 inline constexpr const char* kPathType = "$path";
 inline constexpr const char* kFunctionType = "$function";
+
+/// Writes a CBOR head with the shortest argument (RFC 8949 §4.2.1) at `buf` (9 bytes at
+/// most) and returns its size.
+inline std::size_t encode_head(std::uint8_t* buf, unsigned major, std::uint64_t argument) {
+  const std::uint8_t m = static_cast<std::uint8_t>(major << 5);
+  if (argument < 24) {
+    buf[0] = m | static_cast<std::uint8_t>(argument);
+    return 1;
+  }
+  const int n = argument <= 0xFF ? 1 : argument <= 0xFFFF ? 2 : argument <= 0xFFFFFFFFull ? 4 : 8;
+  buf[0] = m | static_cast<std::uint8_t>(n == 1 ? 24 : n == 2 ? 25 : n == 4 ? 26 : 27);
+  for (int i = 0; i < n; ++i) buf[1 + i] = static_cast<std::uint8_t>(argument >> (8 * (n - 1 - i)));
+  return 1 + static_cast<std::size_t>(n);
+}
 
 /// The stringref rule (cbor.schmorp.de/stringref): a literal string enters the namespace's
 /// table only when it is at least as long as a reference to the next index would be.

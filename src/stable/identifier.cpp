@@ -23,11 +23,8 @@ class Deterministic {
   Deterministic(const Registry& registry, const Value& root) : registry_(registry) { index(root); }
 
   void head(unsigned major, std::uint64_t v) {
-    std::uint8_t m = static_cast<std::uint8_t>(major << 5);
-    if (v < 24) return byte(m | static_cast<std::uint8_t>(v));
-    int n = v <= 0xFF ? 1 : v <= 0xFFFF ? 2 : v <= 0xFFFFFFFFull ? 4 : 8;
-    byte(m | static_cast<std::uint8_t>(n == 1 ? 24 : n == 2 ? 25 : n == 4 ? 26 : 27));
-    for (int i = n - 1; i >= 0; --i) byte(static_cast<std::uint8_t>(v >> (8 * i)));
+    std::uint8_t buf[9];
+    out_.append(reinterpret_cast<const char*>(buf), cbor::encode_head(buf, major, v));
   }
   void text(const std::string& s) {
     head(3, s.size());

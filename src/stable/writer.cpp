@@ -52,30 +52,17 @@ StableWriter::~StableWriter() = default;
 
 namespace {
 
-/// A CBOR head with the shortest argument (RFC 8949 §4.2.1) at `buf`; returns its size.
-std::size_t encode_head(std::uint8_t* buf, unsigned major, std::uint64_t argument) {
-  const std::uint8_t m = static_cast<std::uint8_t>(major << 5);
-  if (argument < 24) {
-    buf[0] = m | static_cast<std::uint8_t>(argument);
-    return 1;
-  }
-  const int n = argument <= 0xFF ? 1 : argument <= 0xFFFF ? 2 : argument <= 0xFFFFFFFFull ? 4 : 8;
-  buf[0] = m | static_cast<std::uint8_t>(n == 1 ? 24 : n == 2 ? 25 : n == 4 ? 26 : 27);
-  for (int i = 0; i < n; ++i) buf[1 + i] = static_cast<std::uint8_t>(argument >> (8 * (n - 1 - i)));
-  return 1 + static_cast<std::size_t>(n);
-}
-
 /// Tag 29 and its index.
 std::size_t encode_reference(std::uint8_t* buf, std::uint64_t id) {
-  std::size_t n = encode_head(buf, 6, cbor::kTagSharedRef);
-  return n + encode_head(buf + n, 0, id);
+  std::size_t n = cbor::encode_head(buf, 6, cbor::kTagSharedRef);
+  return n + cbor::encode_head(buf + n, 0, id);
 }
 
 }  // namespace
 
 void StableWriter::put_head(unsigned major, std::uint64_t argument) {
   std::uint8_t buf[9];
-  out_.append(buf, encode_head(buf, major, argument));
+  out_.append(buf, cbor::encode_head(buf, major, argument));
 }
 
 void StableWriter::put_float(float x) {
