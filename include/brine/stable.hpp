@@ -222,10 +222,10 @@ class StableWriter {
   detail::PointerIdMap ids_;
   std::uint64_t next_id_ = 0;
   // Within the current value, ids run from value_first_id_; each id's tag-28 offset in
-  // out_, how often it is referred to, and every reference's offset and id.
+  // out_, whether anything refers to it, and every reference's offset and id.
   std::uint64_t value_first_id_ = 0;
   std::vector<std::size_t> shareable_at_;
-  std::vector<std::uint32_t> reference_count_;
+  std::vector<bool> referred_to_;
   struct ReferenceAt {
     std::size_t offset;
     std::uint64_t id;

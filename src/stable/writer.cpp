@@ -178,7 +178,7 @@ void StableWriter::begin_value() {
   ids_.clear();
   value_first_id_ = next_id_;
   shareable_at_.clear();
-  reference_count_.clear();
+  referred_to_.clear();
   references_.clear();
 }
 
@@ -191,13 +191,12 @@ void StableWriter::end_value() {
 void StableWriter::put_shareable() {
   ++next_id_;
   shareable_at_.push_back(out_.size());
-  reference_count_.push_back(0);
+  referred_to_.push_back(false);
   put_head(6, cbor::kTagShareable);
 }
 
 void StableWriter::put_reference(std::uint64_t id) {
-  std::uint32_t& count = reference_count_[id - value_first_id_];
-  if (count != UINT32_MAX) ++count;
+  referred_to_[id - value_first_id_] = true;
   references_.push_back({out_.size(), id});
   std::uint8_t buf[11];
   out_.append(buf, encode_reference(buf, id));
@@ -216,7 +215,7 @@ void StableWriter::drop_unreferenced_shareables() {
   std::vector<std::uint64_t> renumbered(shareables);
   std::uint64_t kept = 0;
   for (std::size_t i = 0; i < shareables; ++i)
-    renumbered[i] = reference_count_[i] != 0 ? value_first_id_ + kept++ : 0;
+    renumbered[i] = referred_to_[i] ? value_first_id_ + kept++ : 0;
   next_id_ = value_first_id_ + kept;
   if (kept == shareables) return;
 
@@ -235,7 +234,7 @@ void StableWriter::drop_unreferenced_shareables() {
                           (s < shareables && shareable_at_[s] < references_[r].offset);
     if (shareable_next) {
       move_to(shareable_at_[s]);
-      if (reference_count_[s] == 0) read += kShareableTagSize;
+      if (!referred_to_[s]) read += kShareableTagSize;
       ++s;
       continue;
     }
