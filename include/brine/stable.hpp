@@ -481,7 +481,10 @@ class StableDecoder {
   Mark mark() const noexcept;
   void rewind(const Mark& m) noexcept;
   bool next_field_is(const char* name);
+  /// Checks the head of an inline object of type `ops`, then enter_object.
   void begin_object(const detail::TypeOps& ops);
+  /// Reads the field map's head and makes the object the one whose fields are read.
+  void enter_object(std::uint32_t version);
   void end_object();
   detail::PointerTarget read_pointer(const detail::TypeOps& static_ops, bool shared);
   static std::string period_text(std::intmax_t num, std::intmax_t den);
@@ -497,6 +500,7 @@ class StableDecoder {
   std::size_t strings_before_;
   std::uint64_t shared_before_;
   std::uint64_t string_bytes_before_;
+  std::uint64_t string_bytes_limit_;  // LoadOptions::max_string_bytes of this document
   std::size_t fields_left_ = 0;  // of the object being read
   std::uint32_t version_ = 0;
   std::size_t depth_ = 0;

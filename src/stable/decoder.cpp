@@ -21,7 +21,8 @@ StableDecoder::StableDecoder(StableReader& reader)
       pos_(impl_.next < impl_.values.size() ? impl_.values[impl_.next] : size_),
       strings_before_(impl_.strings.size()),
       shared_before_(impl_.shared_seen),
-      string_bytes_before_(impl_.string_bytes) {}
+      string_bytes_before_(impl_.string_bytes),
+      string_bytes_limit_(options_.max_string_bytes(size_)) {}
 
 StableDecoder::~StableDecoder() = default;
 
@@ -56,7 +57,7 @@ void StableDecoder::produce_string(std::size_t n) {
   // Counted as the state-model walk counts (LoadOptions::max_string_expansion), so that the
   // two paths agree on what a document may expand to; past the bound, that walk reports it.
   impl_.string_bytes += n;
-  if (impl_.string_bytes > options_.max_string_bytes(size_)) stop();
+  if (impl_.string_bytes > string_bytes_limit_) stop();
 }
 
 StableDecoder::Mark StableDecoder::mark() const noexcept {
@@ -124,11 +125,15 @@ void StableDecoder::begin_object(const detail::TypeOps& ops) {
   if (head(6) != cbor::kTagObject || count(4) != 3 || text_view() != ops.name ||
       unsigned_head() != ops.version)
     stop();
+  enter_object(ops.version);
+}
+
+void StableDecoder::enter_object(std::uint32_t version) {
   std::size_t fields = count(5);
   if (++depth_ > options_.max_depth) stop();
   saved_.push_back({fields_left_, version_});
   fields_left_ = fields;
-  version_ = ops.version;
+  version_ = version;
 }
 
 void StableDecoder::end_object() {
@@ -169,11 +174,7 @@ detail::PointerTarget StableDecoder::read_pointer(const detail::TypeOps& static_
     if (table_.size() >= options_.max_shared_objects) stop();
     table_.put(impl_.shared_seen++, detail::SharedObject{created.owner, created.ops, created.info});
   }
-  std::size_t fields = count(5);
-  if (++depth_ > options_.max_depth) stop();
-  saved_.push_back({fields_left_, version_});
-  fields_left_ = fields;
-  version_ = created.ops->version;
+  enter_object(created.ops->version);
   created.ops->read_stable(*this, created.raw);
   end_object();
   return created.release();

@@ -133,14 +133,14 @@ class Cursor {
 
 }  // namespace
 
-
 namespace {
 
 /// Validates (scan) and decodes (decode) CBOR items. Both passes walk the document in
 /// order, so the stringref table the scan builds matches what decode sees.
 class Walker {
  public:
-  Walker(Cursor& cursor, StableReader::Impl& impl) : c_(cursor), impl_(impl) {}
+  Walker(Cursor& cursor, StableReader::Impl& impl)
+      : c_(cursor), impl_(impl), string_bytes_limit_(cursor.options().max_string_bytes(cursor.size())) {}
 
   void note_string(std::string_view s) {
     if (s.size() >= cbor::stringref_min_length(impl_.strings.size())) impl_.strings.push_back(s);
@@ -157,7 +157,7 @@ class Walker {
   /// LoadOptions::max_string_expansion.
   void produce_string(std::size_t n, std::size_t at) {
     impl_.string_bytes += n;
-    if (impl_.string_bytes > c_.options().max_string_bytes(c_.size())) fail_string_bytes(at);
+    if (impl_.string_bytes > string_bytes_limit_) fail_string_bytes(at);
   }
 
   /// Validates one item and everything inside it.
@@ -467,6 +467,7 @@ class Walker {
 
   Cursor& c_;
   StableReader::Impl& impl_;
+  std::uint64_t string_bytes_limit_;  // LoadOptions::max_string_bytes of this document
   std::uint64_t shared_scanned_ = 0;
 };
 
