@@ -7,11 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include <xxhash.h>
-#ifdef BRINE_HAVE_XXH_DISPATCH
-#define XXH_DISPATCH_DISABLE_REPLACE
-#include <xxh_x86dispatch.h>
-#endif
+#include "util/xxhash.hpp"
 
 namespace brine::binary_format {
 
@@ -28,15 +24,9 @@ inline constexpr std::uint8_t kBlockData = 1;
 inline constexpr std::uint8_t kBlockEnd = 2;
 inline constexpr std::size_t kEndPayloadSize = 16;  // u64 data bytes, u64 value count
 
-/// The checksum of block `index` (§3). Every byte of an archive goes through it twice (when
-/// written and when read), so it takes the widest vector unit the CPU has where libxxhash
-/// can choose one at run time; the result is the same.
+/// The checksum of block `index` (§3).
 inline std::uint64_t block_checksum(const void* payload, std::size_t length, std::uint64_t index) {
-#ifdef BRINE_HAVE_XXH_DISPATCH
-  return XXH3_64bits_withSeed_dispatch(payload, length, index);
-#else
   return XXH3_64bits_withSeed(payload, length, index);
-#endif
 }
 
 // §5 Records.

@@ -6,8 +6,6 @@
 #include <cstring>
 #include <string>
 
-#include <xxhash.h>
-
 #include "binary/format.hpp"
 #include "binary/reader_impl.hpp"
 #include "state/pointers.hpp"

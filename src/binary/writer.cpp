@@ -8,8 +8,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include <xxhash.h>
-
 #include "binary/format.hpp"
 #include "binary/writer_types.hpp"
 #include "brine/binary.hpp"

@@ -4,10 +4,9 @@
 
 #include "brine/layout.hpp"
 
-#include <xxhash.h>
-
 #include "brine/error.hpp"
 #include "util/varint.hpp"
+#include "util/xxhash.hpp"
 
 namespace brine {
 

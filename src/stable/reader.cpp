@@ -7,11 +7,10 @@
 #include <cstring>
 #include <string>
 
-#include <xxhash.h>
-
 #include "brine/stable.hpp"
 #include "stable/cbor.hpp"
 #include "stable/reader_impl.hpp"
+#include "util/xxhash.hpp"
 
 // The walks below recurse once per level of the document, up to LoadOptions::max_nesting()
 // levels, so each level must cost a small stack frame, in sanitizer builds too. Error

@@ -6,11 +6,10 @@
 #include <string>
 #include <unordered_map>
 
-#include <xxhash.h>
-
 #include "brine/stable.hpp"
 #include "stable/cbor.hpp"
 #include "state/pointers.hpp"
+#include "util/xxhash.hpp"
 
 namespace brine {
 namespace detail {
