@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include <brine/brine.hpp>
 #include <gtest/gtest.h>
 
 /// Asserts that `statement` throws `exception_type` whose what() contains `substring`.
@@ -31,6 +32,17 @@
   } while (false)
 
 namespace brine_test {
+
+/// A stable archive holding the values `write(writer)` writes (write, write_value).
+template <class Write>
+brine::Buffer stable_document(brine::Registry& registry, Write&& write) {
+  brine::Buffer out;
+  brine::BufferSink sink(out);
+  brine::StableWriter writer(sink, registry);
+  write(writer);
+  writer.finish();
+  return out;
+}
 
 /// A fresh directory under the system temp dir, removed at destruction.
 class TempDir {

@@ -190,12 +190,10 @@ void collect_objects(const brine::Value& v, std::vector<std::pair<std::int64_t, 
 TEST(StableArchive, TagsOnlyObjectsReferredToAgain) {
   brine::Registry registry;
   auto graph = make_partly_shared_graph();
-  brine::Buffer out;
-  brine::BufferSink sink(out);
-  brine::StableWriter writer(sink, registry);
-  writer.write(graph[0]);
-  writer.write(graph[0]);  // value sharing numbers shareables across the whole document
-  writer.finish();
+  brine::Buffer out = stable_document(registry, [&](brine::StableWriter& writer) {
+    writer.write(graph[0]);
+    writer.write(graph[0]);  // value sharing numbers shareables across the whole document
+  });
   for (auto& node : graph) node->next.clear();
 
   brine::MemorySource source(out);

@@ -79,13 +79,9 @@ brine::Value reordered(const brine::Value& v) {
 
 TEST(StableDecoder, HandsReorderedFieldsToTheStateModel) {
   brine::Registry registry;
-  brine::Buffer bytes;
-  {
-    brine::BufferSink sink(bytes);
-    brine::StableWriter writer(sink, registry);
+  brine::Buffer bytes = stable_document(registry, [&](brine::StableWriter& writer) {
     writer.write_value(reordered(brine::to_state(Inner{7, "seven"}, registry)));
-    writer.finish();
-  }
+  });
   brine::MemorySource source(bytes);
   brine::StableReader reader(source, registry);
   EXPECT_EQ(reader.read<Inner>(), (Inner{7, "seven"}));
@@ -97,16 +93,12 @@ TEST(StableDecoder, HandsReorderedFieldsToTheStateModel) {
 TEST(StableDecoder, ValuesAfterAStateModelReadStayInStep) {
   brine::Registry registry;
   auto graph = make_cyclic_graph();
-  brine::Buffer bytes;
-  {
-    brine::BufferSink sink(bytes);
-    brine::StableWriter writer(sink, registry);
+  brine::Buffer bytes = stable_document(registry, [&](brine::StableWriter& writer) {
     writer.write(graph[0]);
     writer.write_value(reordered(brine::to_state(Inner{7, "a text long enough for the table"}, registry)));
     writer.write(graph[0]);
     writer.write(Inner{8, "a text long enough for the table"});
-    writer.finish();
-  }
+  });
   break_cycle(graph[0]);
   brine::MemorySource source(bytes);
   brine::StableReader reader(source, registry);
@@ -141,15 +133,11 @@ struct Probing {
 // once, or every later reference to the table would name the wrong string.
 TEST(StableDecoder, HasAndOptionalFieldKeepTheStringTableInStep) {
   brine::Registry registry;
-  brine::Buffer bytes;
-  {
-    brine::BufferSink sink(bytes);
-    brine::StableWriter writer(sink, registry);
+  brine::Buffer bytes = stable_document(registry, [&](brine::StableWriter& writer) {
     writer.write(Probing{1, "one, a text long enough for the table"});
     writer.write(Probing{2, "two"});
     writer.write(Inner{3, "one, a text long enough for the table"});
-    writer.finish();
-  }
+  });
   brine::MemorySource source(bytes);
   brine::StableReader reader(source, registry);
   Probing one = reader.read<Probing>();
@@ -179,14 +167,10 @@ TEST(StableDecoder, HandsOlderVersionsToTheMigrations) {
   old_counter.type = "test.DecoderCounter";
   old_counter.version = 1;
   old_counter.fields = {{"n", brine::Value(std::int64_t{5})}, {"label", brine::Value(std::string("five"))}};
-  brine::Buffer bytes;
-  {
-    brine::BufferSink sink(bytes);
-    brine::StableWriter writer(sink, registry);
+  brine::Buffer bytes = stable_document(registry, [&](brine::StableWriter& writer) {
     writer.write_value(brine::Value(old_counter));
     writer.write(Counter{6, "six"});
-    writer.finish();
-  }
+  });
   brine::MemorySource source(bytes);
   brine::StableReader reader(source, registry);
   Counter five = reader.read<Counter>();
@@ -206,16 +190,23 @@ TEST(StableDecoder, ErrorsAreTheStateModelsWithTypeAndField) {
   bad.type = "test.Inner";
   bad.version = 1;
   bad.fields = {{"a", brine::Value(std::string("not a number"))}, {"s", brine::Value(std::string("x"))}};
-  brine::Buffer bytes;
-  {
-    brine::BufferSink sink(bytes);
-    brine::StableWriter writer(sink, registry);
+  brine::Buffer bytes = stable_document(registry, [&](brine::StableWriter& writer) {
     writer.write_value(brine::Value(bad));
-    writer.finish();
-  }
+  });
   brine::MemorySource source(bytes);
   brine::StableReader reader(source, registry);
   EXPECT_THROW_WITH(reader.read<Inner>(), brine::SchemaError, "test.Inner");
+}
+
+// Past the last value the decoder has nothing to read and the state model's error stands.
+TEST(StableDecoder, ReadingPastTheLastValueIsAFormatError) {
+  brine::Registry registry;
+  brine::Buffer bytes = brine::to_stable(Inner{1, "one"}, registry);
+  brine::MemorySource source(bytes);
+  brine::StableReader reader(source, registry);
+  EXPECT_EQ(reader.read<Inner>(), (Inner{1, "one"}));
+  EXPECT_THROW_WITH(reader.read<Inner>(), brine::FormatError, "no more values");
+  EXPECT_EQ(reader.values_read_directly(), 1u);
 }
 
 }  // namespace
