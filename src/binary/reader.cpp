@@ -1,6 +1,6 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
-// reader.cpp: BinaryReader's blocks, checks, type table and pointers.
+// binary/reader.cpp: BinaryReader's blocks, checks, type table and pointers.
 // See docs/format/binary-v1.md.
 
 #include <cstring>

@@ -1,6 +1,6 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
-// value_decoder.cpp: binary values -> state model, driven by recorded
+// binary/value_decoder.cpp: binary values -> state model, driven by recorded
 // descriptors. See docs/format/binary-v1.md §4 and §6.
 
 #include <string>

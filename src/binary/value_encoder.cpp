@@ -1,6 +1,6 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
-// value_encoder.cpp: BinaryWriter::write_value, state trees written with inferred layouts.
+// binary/value_encoder.cpp: BinaryWriter::write_value, state trees written with inferred layouts.
 // See docs/format/binary-v1.md.
 
 #include <map>

@@ -1,6 +1,6 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
-// writer.cpp: BinaryWriter's blocks, type table and records. See docs/format/binary-v1.md.
+// binary/writer.cpp: BinaryWriter's blocks, type table and records. See docs/format/binary-v1.md.
 
 #include <cstring>
 #include <string>

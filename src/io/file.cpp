@@ -1,6 +1,6 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
-// file.cpp: memory-mapped file reading and atomic file replacement (POSIX).
+// io/file.cpp: memory-mapped file reading and atomic file replacement (POSIX).
 
 #include <atomic>
 #include <cerrno>

@@ -1,6 +1,6 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
-// io.cpp: Buffer, memory and iostream adapters, file descriptor adapters.
+// io/io.cpp: Buffer, memory and iostream adapters, file descriptor adapters.
 
 #include "brine/io.hpp"
 

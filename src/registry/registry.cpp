@@ -1,10 +1,10 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
-// registry.cpp: the registry, its lookups, and the migration runner.
+// registry/registry.cpp: the registry, its lookups, and the migration runner.
 
 #include "brine/registry.hpp"
 
-#include "registry/upgrade.hpp"
+#include "migration/upgrade.hpp"
 
 #include <algorithm>
 #include <cxxabi.h>

@@ -1,6 +1,7 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
-// identifier.cpp: deterministic CBOR of a state tree, hashed with SHA-256.
+// stable/identifier.cpp: the identifier, a SHA-256 of the deterministic CBOR of a state tree.
+// See docs/format/stable-v1.md.
 // See docs/format/stable-v1.md §9.
 
 #include "brine/identifier.hpp"

@@ -1,6 +1,6 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
-// state.cpp: StateWriter and StateReader, between objects and the state model.
+// state/state.cpp: StateWriter and StateReader, between objects and the state model.
 
 #include "brine/state.hpp"
 

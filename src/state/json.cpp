@@ -1,6 +1,6 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
-// json.cpp: the canonical JSON rendering of the state model, on nlohmann::json.
+// state/json.cpp: the canonical JSON rendering of the state model, on nlohmann::json.
 
 #include <cmath>
 #include <cstddef>

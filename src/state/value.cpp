@@ -1,6 +1,6 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
-// value.cpp: the state model's accessors and their conversions.
+// state/value.cpp: the state model's accessors and their conversions.
 
 #include "brine/value.hpp"
 

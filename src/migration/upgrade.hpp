@@ -1,6 +1,6 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
-// registry/upgrade.hpp: the migration runner shared by Registry and MigrationSet (private).
+// migration/upgrade.hpp: the migration runner shared by Registry and MigrationSet (private).
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
-// migration_file.cpp: declarative migration files (JSON). See docs/migrations.md.
+// migration/migration_file.cpp: declarative migration files (JSON). See docs/migrations.md.
 
 #include <algorithm>
 #include <cmath>

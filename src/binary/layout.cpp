@@ -1,6 +1,7 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
-// layout.cpp: building layouts and reading descriptors. See docs/format/binary-v1.md §4.
+// binary/layout.cpp: field layouts of the binary type table (building them, their fingerprints,
+// reading descriptors). See docs/format/binary-v1.md §4.
 
 #include "brine/layout.hpp"
 

@@ -1,6 +1,6 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
-// error.cpp: error category and message composition.
+// util/error.cpp: error category and message composition.
 
 #include "brine/error.hpp"
 

@@ -1,13 +1,14 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
-// migration.cpp: ready-made migration steps.
+// migration/steps.cpp: the ready-made migration steps (rename, add, remove, convert, move)
+// that edit the state model. See docs/migrations.md.
 
 #include "brine/migration.hpp"
 
 #include <vector>
 
 #include "brine/error.hpp"
-#include "registry/upgrade.hpp"
+#include "migration/upgrade.hpp"
 
 namespace brine::detail {
 namespace {
