@@ -7,7 +7,6 @@
 // undefined behaviour or an allocation over -rss_limit_mb is a bug.
 
 #include <brine/brine.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -34,7 +33,8 @@ const brine::Registry& registry() {
 constexpr int kMaxValues = 4;
 
 template <class Read>
-void with_reader(std::string_view bytes, bool stream, const brine::LoadOptions& options, Read&& read) {
+void with_reader(std::string_view bytes, bool stream, const brine::LoadOptions& options,
+                 Read&& read) {
   try {
     if (stream) {
       std::istringstream in{std::string(bytes)};

@@ -8,7 +8,6 @@
 // undefined behaviour or an allocation over -rss_limit_mb is a bug.
 
 #include <brine/brine.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <memory>

@@ -10,10 +10,9 @@
 // brine::Error is the expected verdict; any other exception, a crash, a leak, undefined
 // behaviour, a timeout or an allocation over -rss_limit_mb is a bug.
 
+#include <algorithm>
 #include <brine/brine.hpp>
 #include <brine/migration.hpp>
-
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -51,20 +50,29 @@ inline std::vector<std::string> literals(std::string_view text) {
 inline brine::Value value_of_kind(std::size_t k, const std::vector<std::string>& names,
                                   const std::string& type, std::uint32_t version) {
   switch (k % 9) {
-    case 0: return brine::Value(std::int64_t{3});
-    case 1: return brine::Value(2.5);
-    case 2: return brine::Value(4.0);
-    case 3: return brine::Value(names.empty() ? std::string("x") : names[k % names.size()]);
-    case 4: return brine::Value(true);
-    case 5: return brine::Value();
-    case 6: return brine::Value(std::uint64_t{1} << 63);
-    case 7: return brine::Value(brine::Value::List{brine::Value(1.5), brine::Value("a")});
+    case 0:
+      return brine::Value(std::int64_t{3});
+    case 1:
+      return brine::Value(2.5);
+    case 2:
+      return brine::Value(4.0);
+    case 3:
+      return brine::Value(names.empty() ? std::string("x") : names[k % names.size()]);
+    case 4:
+      return brine::Value(true);
+    case 5:
+      return brine::Value();
+    case 6:
+      return brine::Value(std::uint64_t{1} << 63);
+    case 7:
+      return brine::Value(brine::Value::List{brine::Value(1.5), brine::Value("a")});
     default: {
       // A nested object of the same type (one version older), with a field of each name.
       brine::Object o;
       o.type = type;
       o.version = version > 0 ? version - 1 : 0;
-      for (std::size_t i = 0; i < names.size(); ++i) o.fields.push_back({names[i], brine::Value(std::int64_t(i))});
+      for (std::size_t i = 0; i < names.size(); ++i)
+        o.fields.push_back({names[i], brine::Value(std::int64_t(i))});
       return brine::Value(std::move(o));
     }
   }
@@ -128,7 +136,8 @@ inline void one_input(std::string_view input) {
           outer.version = 1;
           outer.fields.push_back({"m", brine::Value(std::move(map))});
           outer.fields.push_back({"r", brine::Value(brine::Reference{0})});
-          brine::Value tree(brine::Value::List{brine::Value(std::move(outer)), object_of(type, v, names, 2)});
+          brine::Value tree(
+              brine::Value::List{brine::Value(std::move(outer)), object_of(type, v, names, 2)});
           set.upgrade(tree, options);
         });
       }

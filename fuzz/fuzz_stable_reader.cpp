@@ -8,7 +8,6 @@
 // undefined behaviour or an allocation over -rss_limit_mb is a bug.
 
 #include <brine/brine.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -40,7 +39,8 @@ inline const brine::Registry& registry() {
 constexpr int kMaxValues = 4;
 
 template <class Read>
-void with_reader(std::string_view bytes, bool stream, const brine::LoadOptions& options, Read&& read) {
+void with_reader(std::string_view bytes, bool stream, const brine::LoadOptions& options,
+                 Read&& read) {
   try {
     if (stream) {
       std::istringstream in{std::string(bytes)};
@@ -89,10 +89,12 @@ inline bool same(const brine::Value& a, const brine::Value& b) {
           o.fields.size() != p.fields.size())
         return false;
       for (std::size_t i = 0; i < o.fields.size(); ++i)
-        if (o.fields[i].name != p.fields[i].name || !same(o.fields[i].value, p.fields[i].value)) return false;
+        if (o.fields[i].name != p.fields[i].name || !same(o.fields[i].value, p.fields[i].value))
+          return false;
       return true;
     }
-    default: return a == b;
+    default:
+      return a == b;
   }
 }
 
@@ -101,7 +103,8 @@ inline bool same(const brine::Value& a, const brine::Value& b) {
 // value, and the state model must not refuse a value it accepted. A difference is a bug in
 // one of them, reported as a crash.
 template <class T, class Dismantle>
-void read_both_ways(std::string_view bytes, const brine::LoadOptions& options, Dismantle&& dismantle) {
+void read_both_ways(std::string_view bytes, const brine::LoadOptions& options,
+                    Dismantle&& dismantle) {
   std::optional<brine::MemorySource> direct_source, state_source;
   std::optional<brine::StableReader> direct_reader, state_reader;
   try {

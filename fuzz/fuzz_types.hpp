@@ -5,9 +5,8 @@
 // shared_ptr graph with cycles, and a type whose older version loads through a migration.
 #pragma once
 
-#include <brine/brine.hpp>
-
 #include <array>
+#include <brine/brine.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -27,8 +26,14 @@ struct Point {
   BRINE_TYPE("fuzz.Point", 1);
   std::int32_t x = 0;
   double y = 0;
-  template <class A> void getstate(A& ar) const { ar("x", x)("y", y); }
-  template <class A> void setstate(A& ar) { ar("x", x)("y", y); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("x", x)("y", y);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("x", x)("y", y);
+  }
 };
 
 enum class Mode : std::uint8_t { off = 0, on = 1 };
@@ -37,8 +42,10 @@ enum class Mode : std::uint8_t { off = 0, on = 1 };
 // the input (a layout array of them is a length the data never checks).
 struct Tag {
   BRINE_TYPE("fuzz.Tag", 1);
-  template <class A> void getstate(A&) const {}
-  template <class A> void setstate(A&) {}
+  template <class A>
+  void getstate(A&) const {}
+  template <class A>
+  void setstate(A&) {}
 };
 
 struct Doc {
@@ -62,17 +69,19 @@ struct Doc {
   Point origin;
   std::array<Tag, 3> markers;
   std::vector<Tag> more_markers;
-  template <class A> void getstate(A& ar) const {
-    ar("title", title)("flag", flag)("mode", mode)("tags", tags)("numbers", numbers)("bits", bits)
-      ("points", points)("names", names)("ids", ids)("note", note)("choice", choice)("triple", triple)
-      ("corners", corners)("raw", raw)("timeout", timeout)("owned", owned)("origin", origin)
-      ("markers", markers)("more_markers", more_markers);
+  template <class A>
+  void getstate(A& ar) const {
+    ar("title", title)("flag", flag)("mode", mode)("tags", tags)("numbers", numbers)("bits", bits)(
+        "points", points)("names", names)("ids", ids)("note", note)("choice", choice)(
+        "triple", triple)("corners", corners)("raw", raw)("timeout", timeout)("owned", owned)(
+        "origin", origin)("markers", markers)("more_markers", more_markers);
   }
-  template <class A> void setstate(A& ar) {
-    ar("title", title)("flag", flag)("mode", mode)("tags", tags)("numbers", numbers)("bits", bits)
-      ("points", points)("names", names)("ids", ids)("note", note)("choice", choice)("triple", triple)
-      ("corners", corners)("raw", raw)("timeout", timeout)("owned", owned)("origin", origin)
-      ("markers", markers)("more_markers", more_markers);
+  template <class A>
+  void setstate(A& ar) {
+    ar("title", title)("flag", flag)("mode", mode)("tags", tags)("numbers", numbers)("bits", bits)(
+        "points", points)("names", names)("ids", ids)("note", note)("choice", choice)(
+        "triple", triple)("corners", corners)("raw", raw)("timeout", timeout)("owned", owned)(
+        "origin", origin)("markers", markers)("more_markers", more_markers);
   }
 };
 
@@ -82,31 +91,59 @@ struct Node {
   std::string label;
   std::vector<std::shared_ptr<Node>> edges;
   std::weak_ptr<Node> parent;
-  template <class A> void getstate(A& ar) const { ar("label", label)("edges", edges)("parent", parent); }
-  template <class A> void setstate(A& ar) { ar("label", label)("edges", edges)("parent", parent); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("label", label)("edges", edges)("parent", parent);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("label", label)("edges", edges)("parent", parent);
+  }
 };
 
 struct Leaf final : Node {
   BRINE_TYPE("fuzz.Leaf", 1);
   double weight = 0;
-  template <class A> void getstate(A& ar) const { brine::base<Node>(ar, *this); ar("weight", weight); }
-  template <class A> void setstate(A& ar) { brine::base<Node>(ar, *this); ar("weight", weight); }
+  template <class A>
+  void getstate(A& ar) const {
+    brine::base<Node>(ar, *this);
+    ar("weight", weight);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    brine::base<Node>(ar, *this);
+    ar("weight", weight);
+  }
 };
 
 struct Branch final : Node {
   BRINE_TYPE("fuzz.Branch", 1);
   std::unique_ptr<Node> owned;
   std::optional<std::shared_ptr<Node>> maybe;
-  template <class A> void getstate(A& ar) const { brine::base<Node>(ar, *this); ar("owned", owned)("maybe", maybe); }
-  template <class A> void setstate(A& ar) { brine::base<Node>(ar, *this); ar("owned", owned)("maybe", maybe); }
+  template <class A>
+  void getstate(A& ar) const {
+    brine::base<Node>(ar, *this);
+    ar("owned", owned)("maybe", maybe);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    brine::base<Node>(ar, *this);
+    ar("owned", owned)("maybe", maybe);
+  }
 };
 
 struct Graph {
   BRINE_TYPE("fuzz.Graph", 1);
   std::vector<std::shared_ptr<Node>> roots;
   std::map<std::string, std::shared_ptr<Node>> named;
-  template <class A> void getstate(A& ar) const { ar("roots", roots)("named", named); }
-  template <class A> void setstate(A& ar) { ar("roots", roots)("named", named); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("roots", roots)("named", named);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("roots", roots)("named", named);
+  }
 };
 
 // "fuzz.Item": version 1 as an older program wrote it, version 2 as the fuzzer reads it.
@@ -116,8 +153,14 @@ struct Item {
   std::string name;
   std::int32_t count = 0;
   std::vector<Point> where;
-  template <class A> void getstate(A& ar) const { ar("name", name)("count", count)("where", where); }
-  template <class A> void setstate(A& ar) { ar("name", name)("count", count)("where", where); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("name", name)("count", count)("where", where);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("name", name)("count", count)("where", where);
+  }
 };
 }  // namespace v1
 
@@ -127,8 +170,14 @@ struct Item {
   std::int64_t count = 0;
   std::vector<Point> where;
   std::string unit;
-  template <class A> void getstate(A& ar) const { ar("label", label)("count", count)("where", where)("unit", unit); }
-  template <class A> void setstate(A& ar) { ar("label", label)("count", count)("where", where)("unit", unit); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("label", label)("count", count)("where", where)("unit", unit);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("label", label)("count", count)("where", where)("unit", unit);
+  }
 };
 
 template <class ItemType>
@@ -137,8 +186,14 @@ struct InventoryOf {
   std::vector<ItemType> items;
   std::shared_ptr<ItemType> featured;
   std::shared_ptr<ItemType> again;  // the same object as featured
-  template <class A> void getstate(A& ar) const { ar("items", items)("featured", featured)("again", again); }
-  template <class A> void setstate(A& ar) { ar("items", items)("featured", featured)("again", again); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("items", items)("featured", featured)("again", again);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("items", items)("featured", featured)("again", again);
+  }
 };
 using Inventory = InventoryOf<Item>;
 using OldInventory = InventoryOf<v1::Item>;
@@ -150,8 +205,9 @@ inline void register_reader_types(brine::Registry& r) {
   r.add<Leaf>().bases<Node>();
   r.add<Branch>().bases<Node>();
   r.add<Graph>();
-  r.add<Item>().migration(1, brine::migrate::sequence({brine::migrate::rename_field("name", "label"),
-                                                      brine::migrate::add_field("unit", brine::Value("pcs"))}));
+  r.add<Item>().migration(
+      1, brine::migrate::sequence({brine::migrate::rename_field("name", "label"),
+                                   brine::migrate::add_field("unit", brine::Value("pcs"))}));
   r.add<Inventory>();
 }
 

@@ -6,7 +6,6 @@
 //   fuzz_json_reader_corpus DIRECTORY
 
 #include <brine/brine.hpp>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -42,7 +41,8 @@ int main(int argc, char** argv) {
   one_line.indent = -1;
 
   write_file(dir / "doc.json", brine::to_json_archive(fuzz::sample_doc(), registry));
-  write_file(dir / "empty-doc.json", brine::json_document({brine::to_state(fuzz::Doc{}, registry)}, one_line));
+  write_file(dir / "empty-doc.json",
+             brine::json_document({brine::to_state(fuzz::Doc{}, registry)}, one_line));
   fuzz::Graph g = fuzz::sample_graph();
   write_file(dir / "graph.json", brine::json_document({brine::to_state(g, registry)}, one_line));
   write_file(dir / "node.json", brine::to_json_archive(g.roots[0], registry));
@@ -50,18 +50,21 @@ int main(int argc, char** argv) {
   fuzz::dismantle(g);
 
   brine::Registry old_registry;  // writes fuzz.Item version 1
-  write_file(dir / "inventory-v1.json", brine::to_json_archive(fuzz::sample_old_inventory(), old_registry));
+  write_file(dir / "inventory-v1.json",
+             brine::to_json_archive(fuzz::sample_old_inventory(), old_registry));
   write_file(dir / "inventory-v2.json",
              brine::json_document({brine::to_state(fuzz::sample_inventory(), registry)}, one_line));
 
   write_file(dir / "several.json",
              brine::json_document(
                  {brine::to_state(fuzz::sample_doc(), registry), brine::Value("second"),
-                  brine::to_state(std::vector<std::variant<std::string, std::optional<fuzz::Point>>>{
-                                      std::string("x"), std::optional<fuzz::Point>(),
-                                      std::optional<fuzz::Point>(fuzz::Point{1, 1})},
-                                  registry),
-                  brine::to_state(std::map<std::int32_t, std::vector<double>>{{1, {0.5}}, {-2, {}}}, registry)},
+                  brine::to_state(
+                      std::vector<std::variant<std::string, std::optional<fuzz::Point>>>{
+                          std::string("x"), std::optional<fuzz::Point>(),
+                          std::optional<fuzz::Point>(fuzz::Point{1, 1})},
+                      registry),
+                  brine::to_state(std::map<std::int32_t, std::vector<double>>{{1, {0.5}}, {-2, {}}},
+                                  registry)},
                  one_line));
   write_file(dir / "nothing.json", brine::json_document({}));
   // Every tagged kind of the JSON rendering, and '$'-escaped keys, as a bare value.
@@ -79,12 +82,15 @@ int main(int argc, char** argv) {
 
   // The golden JSON archives and renderings of every release, from the source tree.
   std::error_code ec;
-  const std::filesystem::path golden = std::filesystem::path(BRINE_SOURCE_DIR) / "tests/golden/json";
+  const std::filesystem::path golden =
+      std::filesystem::path(BRINE_SOURCE_DIR) / "tests/golden/json";
   for (auto it = std::filesystem::recursive_directory_iterator(golden, ec);
        !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
     if (it->path().extension() != ".json") continue;
-    std::string name = "golden-" + it->path().parent_path().filename().string() + "-" + it->path().filename().string();
-    std::filesystem::copy_file(it->path(), dir / name, std::filesystem::copy_options::overwrite_existing);
+    std::string name = "golden-" + it->path().parent_path().filename().string() + "-" +
+                       it->path().filename().string();
+    std::filesystem::copy_file(it->path(), dir / name,
+                               std::filesystem::copy_options::overwrite_existing);
   }
   return 0;
 }

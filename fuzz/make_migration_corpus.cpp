@@ -7,7 +7,6 @@
 //   fuzz_migration_file_corpus DIRECTORY
 
 #include <brine/brine.hpp>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -60,22 +59,27 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(dir);
 
   int n = 0;
-  for (const char* text : kTestFiles) write_file(dir / ("test-" + std::to_string(n++) + ".json"), text);
+  for (const char* text : kTestFiles)
+    write_file(dir / ("test-" + std::to_string(n++) + ".json"), text);
 
   // A file for the fuzz types, with the tree of an old inventory after it: the tail path
   // (MigrationSet::upgrade, then Registry::add_migrations and a typed load).
   brine::Registry old_registry;  // fuzz.Item version 1
-  std::string old_inventory = brine::to_json(brine::to_state(fuzz::sample_old_inventory(), old_registry));
-  std::string point_file = R"({"brine_migrations": 1, "type": "fuzz.Point", "version": 1, "renamed_from": ["fuzz.Pt"],
+  std::string old_inventory =
+      brine::to_json(brine::to_state(fuzz::sample_old_inventory(), old_registry));
+  std::string point_file =
+      R"({"brine_migrations": 1, "type": "fuzz.Point", "version": 1, "renamed_from": ["fuzz.Pt"],
     "steps": [{"from": 0, "ops": [{"op": "rename_field", "from": "X", "to": "x"},
                                   {"op": "convert", "field": "x", "to": "int"},
                                   {"op": "add_field", "name": "y", "default": 0.5}]}]})";
   write_file(dir / "point-with-tree.json", point_file + std::string(1, '\0') + old_inventory);
-  write_file(dir / "point-with-old-point.json",
-             point_file + std::string(1, '\0') + R"({"$type": "fuzz.Pt", "$version": 0, "X": 2.0})");
+  write_file(
+      dir / "point-with-old-point.json",
+      point_file + std::string(1, '\0') + R"({"$type": "fuzz.Pt", "$version": 0, "X": 2.0})");
   std::string inventory_file = R"({"brine_migrations": 1, "type": "fuzz.Inventory", "version": 1,
     "steps": []})";
-  write_file(dir / "inventory-with-tree.json", inventory_file + std::string(1, '\0') + old_inventory);
+  write_file(dir / "inventory-with-tree.json",
+             inventory_file + std::string(1, '\0') + old_inventory);
   // Defaults of every tagged kind, and a nested object with an older version.
   write_file(dir / "defaults.json", R"({"brine_migrations": 1, "type": "a.B", "version": 3,
     "steps": [{"from": 0, "ops": [{"op": "add_field", "name": "o", "default": {"$type": "a.C", "$version": 1, "k": {"$bytes": "AAE="}}}]},

@@ -6,7 +6,6 @@
 //   fuzz_stable_reader_corpus DIRECTORY
 
 #include <brine/brine.hpp>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -24,11 +23,13 @@ namespace {
 
 void write_file(const std::filesystem::path& path, const brine::Buffer& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
   if (!out) throw std::runtime_error("cannot write " + path.string());
 }
 
-brine::Buffer archive(brine::Registry& registry, const std::function<void(brine::StableWriter&)>& write) {
+brine::Buffer archive(brine::Registry& registry,
+                      const std::function<void(brine::StableWriter&)>& write) {
   brine::Buffer out;
   brine::BufferSink sink(out);
   brine::StableWriter writer(sink, registry);
@@ -57,14 +58,16 @@ int main(int argc, char** argv) {
   fuzz::dismantle(g);
 
   brine::Registry old_registry;  // writes fuzz.Item version 1
-  write_file(dir / "inventory-v1.cbor", brine::to_stable(fuzz::sample_old_inventory(), old_registry));
+  write_file(dir / "inventory-v1.cbor",
+             brine::to_stable(fuzz::sample_old_inventory(), old_registry));
   write_file(dir / "inventory-v2.cbor", brine::to_stable(fuzz::sample_inventory(), registry));
 
   write_file(dir / "several.cbor", archive(registry, [](brine::StableWriter& w) {
                w.write(fuzz::sample_doc());
                w.write(std::string("second"));
                w.write(std::vector<std::variant<std::string, std::optional<fuzz::Point>>>{
-                   std::string("x"), std::optional<fuzz::Point>(), std::optional<fuzz::Point>(fuzz::Point{1, 1})});
+                   std::string("x"), std::optional<fuzz::Point>(),
+                   std::optional<fuzz::Point>(fuzz::Point{1, 1})});
                w.write(std::map<std::int32_t, std::vector<double>>{{1, {0.5}}, {-2, {}}});
              }));
   write_file(dir / "nothing.cbor", archive(registry, [](brine::StableWriter&) {}));
@@ -84,12 +87,15 @@ int main(int argc, char** argv) {
 
   // The golden archives of every release: the real thing, from the source tree.
   std::error_code ec;
-  const std::filesystem::path golden = std::filesystem::path(BRINE_SOURCE_DIR) / "tests/golden/stable";
+  const std::filesystem::path golden =
+      std::filesystem::path(BRINE_SOURCE_DIR) / "tests/golden/stable";
   for (auto it = std::filesystem::recursive_directory_iterator(golden, ec);
        !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
     if (it->path().extension() != ".cbor") continue;
-    std::string name = "golden-" + it->path().parent_path().filename().string() + "-" + it->path().filename().string();
-    std::filesystem::copy_file(it->path(), dir / name, std::filesystem::copy_options::overwrite_existing);
+    std::string name = "golden-" + it->path().parent_path().filename().string() + "-" +
+                       it->path().filename().string();
+    std::filesystem::copy_file(it->path(), dir / name,
+                               std::filesystem::copy_options::overwrite_existing);
   }
   return 0;
 }

@@ -24,16 +24,26 @@ void record_fields(Archive& ar, R& r) {
   ar("id", r.id)("score", r.score)("name", r.name)("feats", r.feats)("tags", r.tags);
 }
 template <class Archive>
-void getstate(Archive& ar, const Record& r) { record_fields(ar, r); }
+void getstate(Archive& ar, const Record& r) {
+  record_fields(ar, r);
+}
 template <class Archive>
-void setstate(Archive& ar, Record& r) { record_fields(ar, r); }
+void setstate(Archive& ar, Record& r) {
+  record_fields(ar, r);
+}
 
 template <class Archive, class N>
-void node_fields(Archive& ar, N& n) { ar("id", n.id)("children", n.children); }
+void node_fields(Archive& ar, N& n) {
+  ar("id", n.id)("children", n.children);
+}
 template <class Archive>
-void getstate(Archive& ar, const Node& n) { node_fields(ar, n); }
+void getstate(Archive& ar, const Node& n) {
+  node_fields(ar, n);
+}
 template <class Archive>
-void setstate(Archive& ar, Node& n) { node_fields(ar, n); }
+void setstate(Archive& ar, Node& n) {
+  node_fields(ar, n);
+}
 
 template <class Archive, class N>
 void node_a_fields(Archive& ar, N& n) {
@@ -41,9 +51,13 @@ void node_a_fields(Archive& ar, N& n) {
   ar("weight", n.weight)("rank", n.rank);
 }
 template <class Archive>
-void getstate(Archive& ar, const NodeA& n) { node_a_fields(ar, n); }
+void getstate(Archive& ar, const NodeA& n) {
+  node_a_fields(ar, n);
+}
 template <class Archive>
-void setstate(Archive& ar, NodeA& n) { node_a_fields(ar, n); }
+void setstate(Archive& ar, NodeA& n) {
+  node_a_fields(ar, n);
+}
 
 template <class Archive, class N>
 void node_b_fields(Archive& ar, N& n) {
@@ -51,9 +65,13 @@ void node_b_fields(Archive& ar, N& n) {
   ar("label", n.label);
 }
 template <class Archive>
-void getstate(Archive& ar, const NodeB& n) { node_b_fields(ar, n); }
+void getstate(Archive& ar, const NodeB& n) {
+  node_b_fields(ar, n);
+}
 template <class Archive>
-void setstate(Archive& ar, NodeB& n) { node_b_fields(ar, n); }
+void setstate(Archive& ar, NodeB& n) {
+  node_b_fields(ar, n);
+}
 
 }  // namespace brine_bench
 

@@ -16,14 +16,14 @@
 #include <vector>
 
 #include "brine/codec.hpp"
+#include "brine/detail/shared_table.hpp"
+#include "brine/detail/stream_type.hpp"
 #include "brine/error.hpp"
 #include "brine/io.hpp"
 #include "brine/limits.hpp"
 #include "brine/registry.hpp"
 #include "brine/state.hpp"
 #include "brine/version.hpp"
-#include "brine/detail/shared_table.hpp"
-#include "brine/detail/stream_type.hpp"
 
 namespace brine {
 
@@ -95,10 +95,14 @@ class BinaryWriter {
 
   // Codec interface.
   template <class T>
-  void save(const T& value) { Codec<T>::save(*this, value); }
+  void save(const T& value) {
+    Codec<T>::save(*this, value);
+  }
   void write_bool(bool b) { put_byte(b ? 1 : 0); }
   template <class T>
-  void write_number(T x) { put_fixed(x); }
+  void write_number(T x) {
+    put_fixed(x);
+  }
   template <class T>
   void write_numbers(const T* values, std::size_t n) {
     static_assert(std::is_arithmetic_v<T>);
@@ -120,7 +124,9 @@ class BinaryWriter {
   void begin_list(std::size_t n) { put_varint(n); }
   void end_list() {}
   template <class K>
-  void begin_map(std::size_t n) { put_varint(n); }
+  void begin_map(std::size_t n) {
+    put_varint(n);
+  }
   template <class K, class V>
   void save_entry(const K& key, const V& value) {
     Codec<K>::save(*this, key);
@@ -133,7 +139,9 @@ class BinaryWriter {
   void begin_variant(std::size_t index) { put_varint(index); }
   void end_variant() {}
   template <class Rep>
-  void write_duration(Rep count, std::intmax_t, std::intmax_t) { put_fixed(count); }
+  void write_duration(Rep count, std::intmax_t, std::intmax_t) {
+    put_fixed(count);
+  }
   void write_path(const std::string& generic) { write_text(generic); }
   void write_function(void (*pointer)(), const std::type_info& signature);
   void write_function_name(const std::string& name) { write_text(name); }
@@ -154,7 +162,9 @@ class BinaryWriter {
   template <class T>
   void write_unique(const T* object);
   template <class T>
-  void write_fields(const T& value) { write_object(value); }
+  void write_fields(const T& value) {
+    write_object(value);
+  }
 
  private:
   template <class T>
@@ -204,10 +214,10 @@ class BinaryWriter {
   Registry& registry_;
   BinaryWriteOptions options_;
   Buffer own_;
-  Buffer* out_;                 // the sink's buffer when it has one, else own_
+  Buffer* out_;  // the sink's buffer when it has one, else own_
   std::uint8_t* cur_ = nullptr;
-  std::uint8_t* limit_ = nullptr;   // end of the current block's payload area
-  std::size_t block_start_ = 0;     // offset of the current block's header in *out_
+  std::uint8_t* limit_ = nullptr;  // end of the current block's payload area
+  std::size_t block_start_ = 0;    // offset of the current block's header in *out_
   std::uint64_t block_index_ = 0;
   std::uint64_t logical_bytes_ = 0;
   std::uint64_t objects_written_ = 0;
@@ -281,10 +291,13 @@ class BinaryReader {
 
   // Codec interface.
   template <class T>
-  void load(T& value) { Codec<T>::load(*this, value); }
+  void load(T& value) {
+    Codec<T>::load(*this, value);
+  }
   bool read_bool() {
     std::uint8_t b = get_byte();
-    if (b > 1) fail(errc::corrupt_data, "boolean byte " + std::to_string(b) + " is neither 0 nor 1");
+    if (b > 1)
+      fail(errc::corrupt_data, "boolean byte " + std::to_string(b) + " is neither 0 nor 1");
     return b != 0;
   }
   template <class T>
@@ -324,9 +337,7 @@ class BinaryReader {
   void read_bytes(std::vector<std::uint8_t>& out);
   /// Reads a container count, checked against LoadOptions::max_elements and against the
   /// bytes left in the input (`min_element_size` each) before the caller allocates.
-  std::size_t begin_list(std::size_t min_element_size) {
-    return read_count(min_element_size);
-  }
+  std::size_t begin_list(std::size_t min_element_size) { return read_count(min_element_size); }
   void end_list() {}
   /// How many elements of `element_size` bytes may be reserved up front for a count from
   /// begin_list. The count was checked against the input's bytes at the archived element
@@ -344,7 +355,9 @@ class BinaryReader {
     return n <= budget / each ? n : static_cast<std::size_t>(budget / each);
   }
   template <class K>
-  std::size_t begin_map(std::size_t min_entry_size) { return read_count(min_entry_size); }
+  std::size_t begin_map(std::size_t min_entry_size) {
+    return read_count(min_entry_size);
+  }
   template <class K, class V>
   void load_entry(K& key, V& value) {
     Codec<K>::load(*this, key);
@@ -363,7 +376,9 @@ class BinaryReader {
   }
   void end_variant() {}
   template <class Rep>
-  Rep read_duration(std::intmax_t, std::intmax_t) { return read_number<Rep>(); }
+  Rep read_duration(std::intmax_t, std::intmax_t) {
+    return read_number<Rep>();
+  }
   std::string read_path() {
     std::string s;
     read_text(s);
@@ -511,7 +526,7 @@ class BinaryReader {
   const std::uint8_t* block_begin_ = nullptr;
   std::uint64_t block_offset_ = 0;  // source offset of the current block's payload
   std::uint64_t block_index_ = 0;
-  Buffer block_buffer_;             // payload of the current block for non-direct sources
+  Buffer block_buffer_;  // payload of the current block for non-direct sources
   bool end_reached_ = false;
   bool in_record_ = false;
   // Set when a read fails half-way: the cursor is somewhere inside a record, and a record
@@ -606,8 +621,10 @@ void BinaryWriter::write_shared(const T* object, bool /*weak*/) {
     return;
   }
   const void* most_derived;
-  if constexpr (std::is_polymorphic_v<T>) most_derived = dynamic_cast<const void*>(object);
-  else most_derived = object;
+  if constexpr (std::is_polymorphic_v<T>)
+    most_derived = dynamic_cast<const void*>(object);
+  else
+    most_derived = object;
   bool inserted;
   std::uint64_t id = ids_.find_or_insert(most_derived, next_id_, inserted);
   if (!inserted) {
@@ -626,8 +643,10 @@ void BinaryWriter::write_unique(const T* object) {
     return;
   }
   const void* most_derived;
-  if constexpr (std::is_polymorphic_v<T>) most_derived = dynamic_cast<const void*>(object);
-  else most_derived = object;
+  if constexpr (std::is_polymorphic_v<T>)
+    most_derived = dynamic_cast<const void*>(object);
+  else
+    most_derived = object;
   put_byte(1);
   write_new_object(most_derived, typeid(*object), detail::type_ops<T>());
 }
@@ -642,8 +661,8 @@ void BinaryReader::read(T& out) {
       if (record_matches(typeid(T), [](LayoutBuilder& b) { Codec<T>::describe(b); })) {
         Codec<T>::load(*this, value);
       } else {
-        read_record_through_state(
-            [](StateReader& r, void* p) { r.read(*static_cast<T*>(p)); }, &value);
+        read_record_through_state([](StateReader& r, void* p) { r.read(*static_cast<T*>(p)); },
+                                  &value);
       }
       end_record();
     }

@@ -43,13 +43,17 @@ struct Codec<T, std::enable_if_t<std::is_arithmetic_v<T>>> {
   static void describe(LayoutBuilder& b) { b.code(detail::arithmetic_code<T>()); }
   template <class W>
   static void save(W& w, const T& v) {
-    if constexpr (std::is_same_v<T, bool>) w.write_bool(v);
-    else w.write_number(v);
+    if constexpr (std::is_same_v<T, bool>)
+      w.write_bool(v);
+    else
+      w.write_number(v);
   }
   template <class R>
   static void load(R& r, T& v) {
-    if constexpr (std::is_same_v<T, bool>) v = r.read_bool();
-    else v = r.template read_number<T>();
+    if constexpr (std::is_same_v<T, bool>)
+      v = r.read_bool();
+    else
+      v = r.template read_number<T>();
   }
 };
 

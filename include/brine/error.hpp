@@ -34,10 +34,10 @@ std::error_code make_error_code(errc code) noexcept;
 
 /// Where a failure happened; empty members are left out of the message.
 struct ErrorContext {
-  std::string source;      ///< file name or stream description, e.g. "ckpt/a.brine"
-  std::string type_name;   ///< registered type name, e.g. "nn.Linear"
-  std::string field_path;  ///< field path inside the object, e.g. "layers.weight"
-  std::optional<std::uint32_t> version;      ///< class version being read
+  std::string source;                    ///< file name or stream description, e.g. "ckpt/a.brine"
+  std::string type_name;                 ///< registered type name, e.g. "nn.Linear"
+  std::string field_path;                ///< field path inside the object, e.g. "layers.weight"
+  std::optional<std::uint32_t> version;  ///< class version being read
   std::optional<std::uint64_t> byte_offset;  ///< offset in the input
 };
 
@@ -121,8 +121,7 @@ struct is_error_code_enum<brine::errc> : true_type {};
 
 /// Checks an internal invariant; throws brine::InternalError with file:line when it fails.
 /// Never used on input: bad input is a FormatError, not an assertion.
-#define BRINE_ASSERT(condition, message)                                            \
-  do {                                                                              \
-    if (!(condition)) ::brine::detail::assertion_failed(#condition, message, __FILE__, \
-                                                        __LINE__);                  \
+#define BRINE_ASSERT(condition, message)                                                          \
+  do {                                                                                            \
+    if (!(condition)) ::brine::detail::assertion_failed(#condition, message, __FILE__, __LINE__); \
   } while (false)

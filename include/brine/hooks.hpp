@@ -24,9 +24,9 @@
 ///    private:
 ///     std::vector<float> w_, b_;
 ///   };
-#define BRINE_TYPE(type_name, type_version)                                 \
-  static constexpr ::std::string_view brine_type_name = type_name;         \
-  static constexpr ::std::uint32_t brine_type_version = type_version;      \
+#define BRINE_TYPE(type_name, type_version)                           \
+  static constexpr ::std::string_view brine_type_name = type_name;    \
+  static constexpr ::std::uint32_t brine_type_version = type_version; \
   friend struct ::brine::Access
 
 /// Declares the name and version of a type you cannot edit (a third-party type); use at
@@ -34,12 +34,12 @@
 /// type's namespace or in namespace brine:
 ///   template <class Archive> void getstate(Archive& ar, const geo::Point& p);
 ///   template <class Archive> void setstate(Archive& ar, geo::Point& p);
-#define BRINE_EXTERNAL_TYPE(cpp_type, type_name, type_version)            \
-  template <>                                                              \
-  struct brine::TypeDeclaration<cpp_type, void> {                          \
-    static constexpr bool declared = true;                                 \
-    static constexpr ::std::string_view name = type_name;                  \
-    static constexpr ::std::uint32_t version = type_version;               \
+#define BRINE_EXTERNAL_TYPE(cpp_type, type_name, type_version) \
+  template <>                                                  \
+  struct brine::TypeDeclaration<cpp_type, void> {              \
+    static constexpr bool declared = true;                     \
+    static constexpr ::std::string_view name = type_name;      \
+    static constexpr ::std::uint32_t version = type_version;   \
   }
 
 namespace brine {
@@ -51,7 +51,8 @@ struct TypeDeclaration {
 };
 
 template <class T>
-struct TypeDeclaration<T, std::void_t<decltype(T::brine_type_name), decltype(T::brine_type_version)>> {
+struct TypeDeclaration<T,
+                       std::void_t<decltype(T::brine_type_name), decltype(T::brine_type_version)>> {
   static constexpr bool declared = true;
   static constexpr std::string_view name = T::brine_type_name;
   static constexpr std::uint32_t version = T::brine_type_version;
@@ -85,29 +86,31 @@ struct has_unknown_fields<T, std::void_t<decltype(Access::unknown_fields(std::de
 template <class Archive, class T, class = void>
 struct has_member_getstate : std::false_type {};
 template <class Archive, class T>
-struct has_member_getstate<Archive, T,
+struct has_member_getstate<
+    Archive, T,
     std::void_t<decltype(Access::getstate(std::declval<Archive&>(), std::declval<const T&>()))>>
     : std::true_type {};
 
 template <class Archive, class T, class = void>
 struct has_member_setstate : std::false_type {};
 template <class Archive, class T>
-struct has_member_setstate<Archive, T,
+struct has_member_setstate<
+    Archive, T,
     std::void_t<decltype(Access::setstate(std::declval<Archive&>(), std::declval<T&>()))>>
     : std::true_type {};
 
 template <class Archive, class T, class = void>
 struct has_free_getstate : std::false_type {};
 template <class Archive, class T>
-struct has_free_getstate<Archive, T,
-    std::void_t<decltype(getstate(std::declval<Archive&>(), std::declval<const T&>()))>>
+struct has_free_getstate<
+    Archive, T, std::void_t<decltype(getstate(std::declval<Archive&>(), std::declval<const T&>()))>>
     : std::true_type {};
 
 template <class Archive, class T, class = void>
 struct has_free_setstate : std::false_type {};
 template <class Archive, class T>
-struct has_free_setstate<Archive, T,
-    std::void_t<decltype(setstate(std::declval<Archive&>(), std::declval<T&>()))>>
+struct has_free_setstate<
+    Archive, T, std::void_t<decltype(setstate(std::declval<Archive&>(), std::declval<T&>()))>>
     : std::true_type {};
 
 template <class Archive, class T>
@@ -142,7 +145,8 @@ inline constexpr bool is_object_type_v = TypeDeclaration<std::remove_cv_t<T>>::d
 
 /// Writes (when saving) or reads (when loading) the fields of base class `Base` of `self` in
 /// place, as if they were the derived class's own fields. Call it from both hooks:
-///   template <class Archive> void getstate(Archive& ar) const { brine::base<Node>(ar, *this); ... }
+///   template <class Archive> void getstate(Archive& ar) const { brine::base<Node>(ar, *this); ...
+///   }
 template <class Base, class Archive, class Derived>
 void base(Archive& ar, Derived& self) {
   static_assert(std::is_base_of_v<Base, std::remove_const_t<Derived>>,

@@ -31,9 +31,7 @@ class Buffer {
   std::size_t size() const noexcept { return size_; }
   std::size_t capacity() const noexcept { return capacity_; }
   bool empty() const noexcept { return size_ == 0; }
-  std::string_view view() const noexcept {
-    return {reinterpret_cast<const char*>(data_), size_};
-  }
+  std::string_view view() const noexcept { return {reinterpret_cast<const char*>(data_), size_}; }
 
   void clear() noexcept { size_ = 0; }
   /// Ensures capacity for `n` bytes in total; growth is geometric.
@@ -105,14 +103,14 @@ class MemorySource final : public ByteSource {
  public:
   MemorySource(const void* bytes, std::size_t n) noexcept
       : begin_(static_cast<const char*>(bytes)), size_(n) {}
-  explicit MemorySource(std::string_view bytes) noexcept : MemorySource(bytes.data(), bytes.size()) {}
-  explicit MemorySource(const Buffer& buffer) noexcept : MemorySource(buffer.data(), buffer.size()) {}
+  explicit MemorySource(std::string_view bytes) noexcept
+      : MemorySource(bytes.data(), bytes.size()) {}
+  explicit MemorySource(const Buffer& buffer) noexcept
+      : MemorySource(buffer.data(), buffer.size()) {}
 
   std::size_t read(void* bytes, std::size_t n) override;
   bool has_direct_view() const noexcept override { return true; }
-  std::string_view direct_view() const noexcept override {
-    return {begin_ + pos_, size_ - pos_};
-  }
+  std::string_view direct_view() const noexcept override { return {begin_ + pos_, size_ - pos_}; }
   void skip(std::size_t n) override { pos_ += n < size_ - pos_ ? n : size_ - pos_; }
   std::optional<std::uint64_t> remaining() const override { return size_ - pos_; }
   std::uint64_t position() const noexcept override { return pos_; }
@@ -192,9 +190,7 @@ class FileSource final : public ByteSource {
 
   std::size_t read(void* bytes, std::size_t n) override;
   bool has_direct_view() const noexcept override { return true; }
-  std::string_view direct_view() const noexcept override {
-    return {data_ + pos_, size_ - pos_};
-  }
+  std::string_view direct_view() const noexcept override { return {data_ + pos_, size_ - pos_}; }
   void skip(std::size_t n) override { pos_ += n < size_ - pos_ ? n : size_ - pos_; }
   std::optional<std::uint64_t> remaining() const override { return size_ - pos_; }
   std::uint64_t position() const noexcept override { return pos_; }

@@ -53,7 +53,7 @@ struct Layout {
   std::uint64_t fingerprint = 0;  ///< XXH3-64 of `bytes`
   std::size_t field_count = 0;
   std::vector<std::string> field_names;  ///< in getstate's order
-  std::size_t min_binary_size = 0;  ///< lower bound of one encoded value, for hostile counts
+  std::size_t min_binary_size = 0;       ///< lower bound of one encoded value, for hostile counts
   /// Object types named by the descriptors (inline or behind pointers), to define them first.
   std::vector<const detail::TypeOps*> dependencies;
 };

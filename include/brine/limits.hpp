@@ -19,9 +19,10 @@ struct LoadOptions {
   /// loads from one encoding loads from the others. Containers between objects (the
   /// `std::vector<Node>` of a tree) recurse too; they are bounded together with the objects
   /// at kNestingPerDepth levels per unit of max_depth (see max_nesting()): a tree of
-  /// objects holding vectors of objects takes 2 to 3 per object in every encoding. 1000 levels keep well inside an 8 MiB stack even under
-  /// AddressSanitizer; raise it for deep linked structures (a 10,000-node linked list saved
-  /// through shared_ptr needs 10,000) and give the loading thread a larger stack to match.
+  /// objects holding vectors of objects takes 2 to 3 per object in every encoding. 1000 levels keep
+  /// well inside an 8 MiB stack even under AddressSanitizer; raise it for deep linked structures (a
+  /// 10,000-node linked list saved through shared_ptr needs 10,000) and give the loading thread a
+  /// larger stack to match.
   std::size_t max_depth = 1000;
 
   /// Maximum element count of one container, string or byte string. Counts are also checked
@@ -90,8 +91,9 @@ struct LoadOptions {
   static constexpr std::size_t kNestingPerDepth = 4;
   /// The bound on raw nesting that follows from max_depth.
   std::size_t max_nesting() const noexcept {
-    return max_depth > static_cast<std::size_t>(-1) / kNestingPerDepth ? static_cast<std::size_t>(-1)
-                                                                       : max_depth * kNestingPerDepth;
+    return max_depth > static_cast<std::size_t>(-1) / kNestingPerDepth
+               ? static_cast<std::size_t>(-1)
+               : max_depth * kNestingPerDepth;
   }
 
  private:
@@ -106,8 +108,9 @@ struct LoadOptions {
 namespace detail {
 /// The message of the raw-nesting limit, naming the option that raises it.
 inline std::string nesting_message(const LoadOptions& options) {
-  return "nesting of objects and containers exceeds " + std::to_string(LoadOptions::kNestingPerDepth) +
-         " x LoadOptions::max_depth (" + std::to_string(options.max_depth) + ")";
+  return "nesting of objects and containers exceeds " +
+         std::to_string(LoadOptions::kNestingPerDepth) + " x LoadOptions::max_depth (" +
+         std::to_string(options.max_depth) + ")";
 }
 /// The message of the object-depth limit.
 inline std::string depth_message(const LoadOptions& options) {

@@ -51,7 +51,9 @@ class TypeInfo {
   /// The field layout of the current version, computed once.
   const Layout& layout() const;
   /// Fields left out of identifier() (caches, data paths: not the object's identity).
-  const std::vector<std::string>& identifier_excludes() const noexcept { return identifier_excludes_; }
+  const std::vector<std::string>& identifier_excludes() const noexcept {
+    return identifier_excludes_;
+  }
 
  private:
   friend class Registry;
@@ -69,8 +71,8 @@ class TypeInfo {
 /// A registered free function or callable.
 struct FunctionInfo {
   std::string name;
-  const std::type_info* signature;  ///< typeid of the function type, e.g. float(float)
-  void (*pointer)() = nullptr;      ///< the function's address when it is a plain function
+  const std::type_info* signature;       ///< typeid of the function type, e.g. float(float)
+  void (*pointer)() = nullptr;           ///< the function's address when it is a plain function
   std::shared_ptr<const void> callable;  ///< a std::function<Signature> owned by the registry
 };
 
@@ -107,7 +109,8 @@ class Registry {
   /// Adds `alias` as an old name of the type registered as `type_name`.
   void add_alias(std::string_view type_name, std::string alias);
   /// Declares `base` a base class of `derived` (both get registered if needed).
-  void add_base(const detail::TypeOps& derived, const detail::TypeOps& base, void* (*upcast)(void*));
+  void add_base(const detail::TypeOps& derived, const detail::TypeOps& base,
+                void* (*upcast)(void*));
   /// Leaves `field` of the type registered as `type_name` out of identifiers.
   void exclude_from_identifier(std::string_view type_name, std::string field);
   /// Adds a migration step to the type registered as `type_name`. Throws SchemaError when a
@@ -197,9 +200,8 @@ class TypeRegistration {
   void add_one_base() {
     static_assert(std::is_base_of_v<Base, T> && !std::is_same_v<Base, T>,
                   "brine: bases<B>() needs B to be a base class of T");
-    registry_->add_base(detail::type_ops<T>(), detail::type_ops<Base>(), [](void* p) -> void* {
-      return static_cast<Base*>(static_cast<T*>(p));
-    });
+    registry_->add_base(detail::type_ops<T>(), detail::type_ops<Base>(),
+                        [](void* p) -> void* { return static_cast<Base*>(static_cast<T*>(p)); });
   }
   Registry* registry_;
   const TypeInfo* info_;
@@ -207,8 +209,9 @@ class TypeRegistration {
 
 template <class T>
 TypeRegistration<T> Registry::add() {
-  static_assert(is_object_type_v<T>,
-                "brine: Registry::add<T>() needs T declared with BRINE_TYPE or BRINE_EXTERNAL_TYPE");
+  static_assert(
+      is_object_type_v<T>,
+      "brine: Registry::add<T>() needs T declared with BRINE_TYPE or BRINE_EXTERNAL_TYPE");
   return TypeRegistration<T>(*this, add(detail::type_ops<T>()));
 }
 
@@ -239,17 +242,17 @@ void Registry::add_callable(std::string name, F callable) {
 /// Registers a type in default_registry() when the program (or shared library) starts. Use at
 /// namespace scope in one .cpp file. A name clash stops the program at start-up with the
 /// SchemaError's message, never a silent overwrite.
-#define BRINE_REGISTER(...)                                                           \
-  static const bool BRINE_DETAIL_CONCAT(brine_registered_, __COUNTER__) =            \
+#define BRINE_REGISTER(...)                                               \
+  static const bool BRINE_DETAIL_CONCAT(brine_registered_, __COUNTER__) = \
       (::brine::default_registry().add<__VA_ARGS__>(), true)
 
 /// Registers a polymorphic type together with its base classes:
 ///   BRINE_REGISTER_POLYMORPHIC(NodeA, Node);
-#define BRINE_REGISTER_POLYMORPHIC(type, ...)                                         \
-  static const bool BRINE_DETAIL_CONCAT(brine_registered_, __COUNTER__) =            \
+#define BRINE_REGISTER_POLYMORPHIC(type, ...)                             \
+  static const bool BRINE_DETAIL_CONCAT(brine_registered_, __COUNTER__) = \
       (::brine::default_registry().add<type>().bases<__VA_ARGS__>(), true)
 
 /// Registers a function by name at start-up: BRINE_REGISTER_FUNCTION("nn.relu", relu);
-#define BRINE_REGISTER_FUNCTION(name, function)                                       \
-  static const bool BRINE_DETAIL_CONCAT(brine_registered_, __COUNTER__) =            \
+#define BRINE_REGISTER_FUNCTION(name, function)                           \
+  static const bool BRINE_DETAIL_CONCAT(brine_registered_, __COUNTER__) = \
       (::brine::default_registry().add_function(name, function), true)

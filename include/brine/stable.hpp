@@ -7,8 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <limits>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -17,13 +17,13 @@
 #include <vector>
 
 #include "brine/codec.hpp"
+#include "brine/detail/shared_table.hpp"
 #include "brine/error.hpp"
 #include "brine/io.hpp"
 #include "brine/limits.hpp"
 #include "brine/registry.hpp"
 #include "brine/state.hpp"
 #include "brine/version.hpp"
-#include "brine/detail/shared_table.hpp"
 
 namespace brine {
 
@@ -39,10 +39,12 @@ class StableStrings;
 template <class T>
 constexpr std::uint64_t typed_array_tag() {
   static_assert(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>);
-  if constexpr (std::is_floating_point_v<T>) return sizeof(T) == 4 ? 85 : 86;
+  if constexpr (std::is_floating_point_v<T>)
+    return sizeof(T) == 4 ? 85 : 86;
   else if constexpr (std::is_signed_v<T>)
     return sizeof(T) == 1 ? 72 : sizeof(T) == 2 ? 77 : sizeof(T) == 4 ? 78 : 79;
-  else return sizeof(T) == 1 ? 64 : sizeof(T) == 2 ? 69 : sizeof(T) == 4 ? 70 : 71;
+  else
+    return sizeof(T) == 1 ? 64 : sizeof(T) == 2 ? 69 : sizeof(T) == 4 ? 70 : 71;
 }
 }  // namespace detail
 
@@ -93,15 +95,19 @@ class StableWriter {
 
   // Codec interface.
   template <class T>
-  void save(const T& value) { Codec<T>::save(*this, value); }
+  void save(const T& value) {
+    Codec<T>::save(*this, value);
+  }
   void write_bool(bool b) { put_byte(b ? 0xF5 : 0xF4); }
   template <class T>
   void write_number(T x) {
     if constexpr (std::is_floating_point_v<T>) {
       put_float(x);
     } else if constexpr (std::is_signed_v<T>) {
-      if (x < 0) put_head(1, static_cast<std::uint64_t>(-(static_cast<std::int64_t>(x) + 1)));
-      else put_head(0, static_cast<std::uint64_t>(x));
+      if (x < 0)
+        put_head(1, static_cast<std::uint64_t>(-(static_cast<std::int64_t>(x) + 1)));
+      else
+        put_head(0, static_cast<std::uint64_t>(x));
     } else {
       put_head(0, static_cast<std::uint64_t>(x));
     }
@@ -111,13 +117,17 @@ class StableWriter {
     put_typed_array(detail::typed_array_tag<T>(), values, n * sizeof(T));
   }
   template <class T>
-  void write_number_list(const T* values, std::size_t n) { write_numbers(values, n); }
+  void write_number_list(const T* values, std::size_t n) {
+    write_numbers(values, n);
+  }
   void write_text(std::string_view text) { put_string(3, text.data(), text.size()); }
   void write_bytes(const void* bytes, std::size_t n) { put_string(2, bytes, n); }
   void begin_list(std::size_t n) { put_head(4, n); }
   void end_list() {}
   template <class K>
-  void begin_map(std::size_t n) { put_head(std::is_same_v<K, std::string> ? 5 : 4, n); }
+  void begin_map(std::size_t n) {
+    put_head(std::is_same_v<K, std::string> ? 5 : 4, n);
+  }
   template <class K, class V>
   void save_entry(const K& key, const V& value) {
     if constexpr (std::is_same_v<K, std::string>) {
@@ -169,7 +179,9 @@ class StableWriter {
   template <class T>
   void write_unique(const T* object);
   template <class T>
-  void write_fields(const T& value) { detail::call_getstate(*this, value); }
+  void write_fields(const T& value) {
+    detail::call_getstate(*this, value);
+  }
 
  private:
   void put_byte(std::uint8_t b) { out_.append(&b, 1); }
@@ -336,7 +348,9 @@ class StableDecoder {
 
   // Codec interface.
   template <class T>
-  void load(T& value) { Codec<T>::load(*this, value); }
+  void load(T& value) {
+    Codec<T>::load(*this, value);
+  }
   bool read_bool() {
     std::uint8_t b = byte();
     if (b != 0xF4 && b != 0xF5) stop();
@@ -371,7 +385,9 @@ class StableDecoder {
     return n < cap ? n : cap;
   }
   template <class K>
-  std::size_t begin_map(std::size_t = 0) { return count(std::is_same_v<K, std::string> ? 5 : 4); }
+  std::size_t begin_map(std::size_t = 0) {
+    return count(std::is_same_v<K, std::string> ? 5 : 4);
+  }
   template <class K, class V>
   void load_entry(K& key, V& value) {
     if constexpr (std::is_same_v<K, std::string>) {
@@ -419,8 +435,10 @@ class StableDecoder {
   template <class T>
   void read_shared(std::shared_ptr<T>& out) {
     detail::PointerTarget target = read_pointer(detail::type_ops<T>(), true);
-    if (target.address == nullptr) out.reset();
-    else out = std::shared_ptr<T>(std::move(target.owner), static_cast<T*>(target.address));
+    if (target.address == nullptr)
+      out.reset();
+    else
+      out = std::shared_ptr<T>(std::move(target.owner), static_cast<T*>(target.address));
   }
   template <class T>
   void read_unique(std::unique_ptr<T>& out) {
@@ -428,7 +446,9 @@ class StableDecoder {
     out.reset(static_cast<T*>(target.address));  // read_pointer hands over a raw object
   }
   template <class T>
-  void read_fields(T& value) { detail::call_setstate(*this, value); }
+  void read_fields(T& value) {
+    detail::call_setstate(*this, value);
+  }
   [[noreturn]] void fail(errc, const std::string&) { stop(); }
 
  private:
@@ -501,7 +521,7 @@ class StableDecoder {
   std::uint64_t shared_before_;
   std::uint64_t string_bytes_before_;
   std::uint64_t string_bytes_limit_;  // LoadOptions::max_string_bytes of this document
-  std::size_t fields_left_ = 0;  // of the object being read
+  std::size_t fields_left_ = 0;       // of the object being read
   std::uint32_t version_ = 0;
   std::size_t depth_ = 0;
   struct Enclosing {
@@ -543,7 +563,8 @@ T StableDecoder::read_number() {
       return static_cast<T>(n);
     }
     if constexpr (std::is_signed_v<T>) {
-      if (major == 1 && n <= static_cast<std::uint64_t>(-(static_cast<std::int64_t>(std::numeric_limits<T>::min()) + 1)))
+      if (major == 1 && n <= static_cast<std::uint64_t>(
+                                 -(static_cast<std::int64_t>(std::numeric_limits<T>::min()) + 1)))
         return static_cast<T>(-1 - static_cast<std::int64_t>(n));
     }
     stop();
@@ -663,8 +684,10 @@ void StableWriter::write_shared(const T* object, bool) {
     return;
   }
   const void* most_derived;
-  if constexpr (std::is_polymorphic_v<T>) most_derived = dynamic_cast<const void*>(object);
-  else most_derived = object;
+  if constexpr (std::is_polymorphic_v<T>)
+    most_derived = dynamic_cast<const void*>(object);
+  else
+    most_derived = object;
   bool inserted;
   std::uint64_t id = ids_.find_or_insert(most_derived, next_id_, inserted);
   if (!inserted) return put_reference(id);
@@ -679,8 +702,10 @@ void StableWriter::write_unique(const T* object) {
     return;
   }
   const void* most_derived;
-  if constexpr (std::is_polymorphic_v<T>) most_derived = dynamic_cast<const void*>(object);
-  else most_derived = object;
+  if constexpr (std::is_polymorphic_v<T>)
+    most_derived = dynamic_cast<const void*>(object);
+  else
+    most_derived = object;
   write_new_object(most_derived, typeid(*object), detail::type_ops<T>());
 }
 

@@ -14,11 +14,11 @@
 #include <vector>
 
 #include "brine/codec.hpp"
+#include "brine/detail/shared_table.hpp"
 #include "brine/error.hpp"
 #include "brine/limits.hpp"
 #include "brine/registry.hpp"
 #include "brine/value.hpp"
-#include "brine/detail/shared_table.hpp"
 
 namespace brine {
 
@@ -47,26 +47,35 @@ class StateWriter {
 
   // Codec interface.
   template <class T>
-  void save(const T& value) { Codec<T>::save(*this, value); }
+  void save(const T& value) {
+    Codec<T>::save(*this, value);
+  }
   void write_bool(bool b) { emit(Value(b)); }
   template <class T>
   void write_number(T x) {
-    if constexpr (std::is_floating_point_v<T>) emit(Value(static_cast<double>(x)));
-    else if constexpr (std::is_signed_v<T>) emit(Value(static_cast<std::int64_t>(x)));
-    else emit(Value(static_cast<std::uint64_t>(x)));
+    if constexpr (std::is_floating_point_v<T>)
+      emit(Value(static_cast<double>(x)));
+    else if constexpr (std::is_signed_v<T>)
+      emit(Value(static_cast<std::int64_t>(x)));
+    else
+      emit(Value(static_cast<std::uint64_t>(x)));
   }
   template <class T>
   void write_numbers(const T* values, std::size_t n);
   template <class T>
-  void write_number_list(const T* values, std::size_t n) { write_numbers(values, n); }
+  void write_number_list(const T* values, std::size_t n) {
+    write_numbers(values, n);
+  }
   void write_text(std::string_view text) { emit(Value(std::string(text))); }
   void write_bytes(const void* bytes, std::size_t n);
   void begin_list(std::size_t n);
   void end_list() { pop(); }
   template <class K>
   void begin_map(std::size_t n) {
-    if constexpr (std::is_same_v<K, std::string>) begin_text_map();
-    else begin_list(n);
+    if constexpr (std::is_same_v<K, std::string>)
+      begin_text_map();
+    else
+      begin_list(n);
   }
   template <class K, class V>
   void save_entry(const K& key, const V& value);
@@ -110,7 +119,9 @@ class StateWriter {
   };
   Value& emit(Value v);
   void begin_text_map();
-  void push(Value& container, std::uint32_t version) { frames_.push_back({&container, nullptr, {}, version}); }
+  void push(Value& container, std::uint32_t version) {
+    frames_.push_back({&container, nullptr, {}, version});
+  }
   void pop() { frames_.pop_back(); }
   void write_duration_value(Value count, std::intmax_t num, std::intmax_t den);
   Object& begin_object(std::string_view type_name, std::uint32_t version);
@@ -174,7 +185,9 @@ class StateReader {
 
   // Codec interface.
   template <class T>
-  void load(T& value) { Codec<T>::load(*this, value); }
+  void load(T& value) {
+    Codec<T>::load(*this, value);
+  }
   bool read_bool();
   template <class T>
   T read_number();
@@ -189,8 +202,10 @@ class StateReader {
   std::size_t reserve_limit(std::size_t n, std::size_t = 1) const noexcept { return n; }
   template <class K>
   std::size_t begin_map(std::size_t min_entry_size = 0) {
-    if constexpr (std::is_same_v<K, std::string>) return begin_text_map();
-    else return begin_list(min_entry_size);
+    if constexpr (std::is_same_v<K, std::string>)
+      return begin_text_map();
+    else
+      return begin_list(min_entry_size);
   }
   template <class K, class V>
   void load_entry(K& key, V& value);
@@ -255,7 +270,8 @@ class StateReader {
   double duration_real_ticks(const Value& v, std::intmax_t num, std::intmax_t den);
   /// Keeps the fields of `object` that the layout of `ops` does not name (and its version
   /// when it is newer) in `unknown`.
-  void collect_unknown(const Object& object, const detail::TypeOps& ops, UnknownFields& unknown) const;
+  void collect_unknown(const Object& object, const detail::TypeOps& ops,
+                       UnknownFields& unknown) const;
   /// Throws unless `object` is of type `expected` (by name or alias) and not newer than it
   /// (newer is accepted for types keeping UnknownFields under
   /// LoadOptions::accept_newer_class_versions).
@@ -320,9 +336,12 @@ void StateWriter::write_numbers(const T* values, std::size_t n) {
     Value::List list;
     list.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
-      if constexpr (std::is_floating_point_v<T>) list.emplace_back(static_cast<double>(values[i]));
-      else if constexpr (std::is_signed_v<T>) list.emplace_back(static_cast<std::int64_t>(values[i]));
-      else list.emplace_back(static_cast<std::uint64_t>(values[i]));
+      if constexpr (std::is_floating_point_v<T>)
+        list.emplace_back(static_cast<double>(values[i]));
+      else if constexpr (std::is_signed_v<T>)
+        list.emplace_back(static_cast<std::int64_t>(values[i]));
+      else
+        list.emplace_back(static_cast<std::uint64_t>(values[i]));
     }
     emit(Value(std::move(list)));
   }
@@ -346,7 +365,8 @@ void StateWriter::write_object(const T& value) {
   const detail::TypeOps& ops = detail::type_ops<T>();
   Object& object = begin_object(ops.name, ops.version);
   detail::call_getstate(*this, value);
-  if constexpr (detail::has_unknown_fields<T>::value) append_unknown(object, Access::unknown_fields(value));
+  if constexpr (detail::has_unknown_fields<T>::value)
+    append_unknown(object, Access::unknown_fields(value));
   pop();
 }
 
@@ -405,8 +425,8 @@ template <class T>
 void StateReader::read_numbers(T* values, std::size_t n) {
   std::size_t count = begin_list(0);
   if (count != n)
-    fail(errc::type_mismatch, "expected " + std::to_string(n) + " elements, found " +
-                                  std::to_string(count));
+    fail(errc::type_mismatch,
+         "expected " + std::to_string(n) + " elements, found " + std::to_string(count));
   for (std::size_t i = 0; i < n; ++i) values[i] = read_number<T>();
   end_list();
 }

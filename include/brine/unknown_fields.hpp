@@ -46,9 +46,9 @@ struct UnknownFields {
 ///     brine::UnknownFields unknown_;
 ///     ...
 ///   };
-#define BRINE_UNKNOWN_FIELDS(member)                               \
-  template <class BrineSelf_>                                      \
-  static auto& brine_unknown_fields(BrineSelf_& brine_self_) {     \
-    return brine_self_.member;                                     \
-  }                                                                \
+#define BRINE_UNKNOWN_FIELDS(member)                           \
+  template <class BrineSelf_>                                  \
+  static auto& brine_unknown_fields(BrineSelf_& brine_self_) { \
+    return brine_self_.member;                                 \
+  }                                                            \
   static_assert(true, "")

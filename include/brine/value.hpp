@@ -95,10 +95,13 @@ class Value {
   Value(std::nullptr_t) noexcept {}
   Value(bool b) : data_(b) {}
   template <class T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool> &&
-                                          !std::is_same_v<T, char>, int> = 0>
+                                          !std::is_same_v<T, char>,
+                                      int> = 0>
   Value(T x) {
-    if constexpr (std::is_signed_v<T>) data_ = static_cast<std::int64_t>(x);
-    else data_ = static_cast<std::uint64_t>(x);
+    if constexpr (std::is_signed_v<T>)
+      data_ = static_cast<std::int64_t>(x);
+    else
+      data_ = static_cast<std::uint64_t>(x);
   }
   Value(double x) : data_(x) {}
   Value(float x) : data_(static_cast<double>(x)) {}
@@ -142,9 +145,9 @@ class Value {
   const PathValue& as_path() const;
 
   /// The underlying variant, in ValueKind order, for std::visit.
-  using Variant = std::variant<std::monostate, bool, std::int64_t, std::uint64_t, double,
-                               std::string, Bytes, List, Map, Object, Reference, FunctionRef,
-                               PathValue>;
+  using Variant =
+      std::variant<std::monostate, bool, std::int64_t, std::uint64_t, double, std::string, Bytes,
+                   List, Map, Object, Reference, FunctionRef, PathValue>;
   const Variant& variant() const noexcept { return data_; }
 
   /// Deep equality. Integers compare by numeric value whatever their kind (JSON and CBOR

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <brine/brine.hpp>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -20,8 +21,6 @@
 #include <string>
 #include <system_error>
 #include <vector>
-
-#include <brine/brine.hpp>
 
 #include "training.hpp"
 
@@ -93,8 +92,7 @@ class DirectoryLock {
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
       int err = errno;
       ::close(fd_);
-      if (err == EWOULDBLOCK)
-        throw std::runtime_error("another job is running in " + dir.string());
+      if (err == EWOULDBLOCK) throw std::runtime_error("another job is running in " + dir.string());
       throw std::system_error(err, std::generic_category(), "flock " + path.string());
     }
   }
@@ -213,11 +211,16 @@ Options parse_options(int argc, char** argv) {
     if (flag == "--help" || flag == "-h") usage("trains a small model with checkpoints");
     if (i + 1 == argc) usage(("missing value after " + flag).c_str());
     const char* value = argv[++i];
-    if (flag == "--dir") options.dir = value;
-    else if (flag == "--steps") options.steps = parse_count("--steps", value);
-    else if (flag == "--every") options.every = parse_count("--every", value);
-    else if (flag == "--result") options.result = value;
-    else usage(("unknown option " + flag).c_str());
+    if (flag == "--dir")
+      options.dir = value;
+    else if (flag == "--steps")
+      options.steps = parse_count("--steps", value);
+    else if (flag == "--every")
+      options.every = parse_count("--every", value);
+    else if (flag == "--result")
+      options.result = value;
+    else
+      usage(("unknown option " + flag).c_str());
   }
   if (options.dir.empty()) usage("--dir is required");
   if (options.every == 0) usage("--every must be at least 1");

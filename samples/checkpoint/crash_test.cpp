@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -22,8 +22,8 @@
 #include <map>
 #include <optional>
 #include <random>
-#include <stdexcept>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -60,8 +60,12 @@ class Job {
   Job(const Options& options, const fs::path& dir, const fs::path& log_stem,
       const std::optional<fs::path>& result = std::nullopt)
       : out_(log_stem.string() + ".out"), err_(log_stem.string() + ".err") {
-    std::vector<std::string> args = {options.exe, "--dir", dir.string(), "--steps",
-                                     std::to_string(options.steps), "--every",
+    std::vector<std::string> args = {options.exe,
+                                     "--dir",
+                                     dir.string(),
+                                     "--steps",
+                                     std::to_string(options.steps),
+                                     "--every",
                                      std::to_string(options.every)};
     if (result) args.insert(args.end(), {"--result", result->string()});
     std::vector<char*> argv;
@@ -190,13 +194,20 @@ Options parse_options(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     const char* value = argv[i + 1];
-    if (flag == "--exe") o.exe = value;
-    else if (flag == "--work") o.work = value;
-    else if (flag == "--steps") o.steps = parse_number("--steps", value);
-    else if (flag == "--every") o.every = parse_number("--every", value);
-    else if (flag == "--rounds") o.rounds = static_cast<int>(parse_number("--rounds", value));
-    else if (flag == "--seed") o.seed = parse_number("--seed", value);
-    else argc = -1;
+    if (flag == "--exe")
+      o.exe = value;
+    else if (flag == "--work")
+      o.work = value;
+    else if (flag == "--steps")
+      o.steps = parse_number("--steps", value);
+    else if (flag == "--every")
+      o.every = parse_number("--every", value);
+    else if (flag == "--rounds")
+      o.rounds = static_cast<int>(parse_number("--rounds", value));
+    else if (flag == "--seed")
+      o.seed = parse_number("--seed", value);
+    else
+      argc = -1;
   }
   if (argc < 0 || argc % 2 == 0 || o.exe.empty() || o.work.empty() || o.every == 0 ||
       o.steps < 4 * o.every) {

@@ -3,10 +3,9 @@
 // training.hpp: the checkpointed job: a 2-layer MLP trained by SGD with momentum on synthetic data.
 #pragma once
 
-#include <brine/brine.hpp>
-
 #include <algorithm>
 #include <array>
+#include <brine/brine.hpp>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -73,9 +72,13 @@ class Xoshiro256 {
   float uniform_pm1() { return static_cast<float>(next() >> 40) * 0x1p-23f - 1.0f; }
 
   template <class Archive>
-  void getstate(Archive& ar) const { ar("s", s_); }
+  void getstate(Archive& ar) const {
+    ar("s", s_);
+  }
   template <class Archive>
-  void setstate(Archive& ar) { ar("s", s_); }
+  void setstate(Archive& ar) {
+    ar("s", s_);
+  }
 
  private:
   static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
@@ -120,9 +123,13 @@ struct Mlp {
   float b2 = 0;
 
   template <class Archive>
-  void getstate(Archive& ar) const { ar("w1", w1)("b1", b1)("w2", w2)("b2", b2); }
+  void getstate(Archive& ar) const {
+    ar("w1", w1)("b1", b1)("w2", w2)("b2", b2);
+  }
   template <class Archive>
-  void setstate(Archive& ar) { ar("w1", w1)("b1", b1)("w2", w2)("b2", b2); }
+  void setstate(Archive& ar) {
+    ar("w1", w1)("b1", b1)("w2", w2)("b2", b2);
+  }
 
   bool has_expected_shape() const {
     return w1.size() == kHidden * kInputs && b1.size() == kHidden && w2.size() == kHidden;
@@ -243,13 +250,13 @@ class TrainingJob {
 
   template <class Archive>
   void getstate(Archive& ar) const {
-    ar("data_seed", data_seed_)("step", step_)("model", model_)("optimizer", optimizer_)
-      ("rng", rng_)("order", order_)("cursor", cursor_)("epoch", epoch_)("losses", losses_);
+    ar("data_seed", data_seed_)("step", step_)("model", model_)("optimizer", optimizer_)(
+        "rng", rng_)("order", order_)("cursor", cursor_)("epoch", epoch_)("losses", losses_);
   }
   template <class Archive>
   void setstate(Archive& ar) {
-    ar("data_seed", data_seed_)("step", step_)("model", model_)("optimizer", optimizer_)
-      ("rng", rng_)("order", order_)("cursor", cursor_)("epoch", epoch_)("losses", losses_);
+    ar("data_seed", data_seed_)("step", step_)("model", model_)("optimizer", optimizer_)(
+        "rng", rng_)("order", order_)("cursor", cursor_)("epoch", epoch_)("losses", losses_);
   }
 
  private:
@@ -301,7 +308,7 @@ class TrainingJob {
   std::vector<std::uint32_t> order_;  // this epoch's shuffled example order
   std::uint32_t cursor_ = 0;          // next position in order_
   std::uint32_t epoch_ = 0;
-  std::vector<float> losses_;         // one minibatch loss per step
+  std::vector<float> losses_;  // one minibatch loss per step
 
   // Not state, so not in getstate: the dataset is rebuilt from kDataSeed on every start (saving
   // it would make every checkpoint a dozen times larger for nothing) and re-attached by

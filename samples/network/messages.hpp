@@ -4,7 +4,6 @@
 #pragma once
 
 #include <brine/brine.hpp>
-
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -20,9 +19,13 @@ struct Request {
   std::uint64_t id = 0;  // echoed in the reply
 
   template <class Archive>
-  void getstate(Archive& ar) const { ar("id", id); }
+  void getstate(Archive& ar) const {
+    ar("id", id);
+  }
   template <class Archive>
-  void setstate(Archive& ar) { ar("id", id); }
+  void setstate(Archive& ar) {
+    ar("id", id);
+  }
 };
 
 /// Reduces `values` with `op`: "sum", "mean" or "max".
@@ -51,9 +54,13 @@ struct Reply {
   std::uint64_t request_id = 0;  // 0 when the request could not be decoded
 
   template <class Archive>
-  void getstate(Archive& ar) const { ar("request_id", request_id); }
+  void getstate(Archive& ar) const {
+    ar("request_id", request_id);
+  }
   template <class Archive>
-  void setstate(Archive& ar) { ar("request_id", request_id); }
+  void setstate(Archive& ar) {
+    ar("request_id", request_id);
+  }
 };
 
 struct ComputeReply final : Reply {

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <brine/brine.hpp>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -20,8 +21,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <brine/brine.hpp>
 
 #include "framing.hpp"
 #include "messages.hpp"
@@ -244,7 +243,9 @@ void expect_result(Client& client, Check& check, const std::string& op, std::vec
   auto* error = dynamic_cast<const net::ErrorReply*>(reply.get());
   check.expect(result != nullptr && result->result == expected,
                op + " of " + std::to_string(request.values.size()) + " values = " +
-                   (result ? format(result->result) : error ? "error: " + error->message : "?") +
+                   (result  ? format(result->result)
+                    : error ? "error: " + error->message
+                            : "?") +
                    " (expected " + format(expected) + ")");
 }
 
@@ -256,8 +257,9 @@ void expect_error(Client& client, Check& check, const std::string& what, std::st
   auto* error = dynamic_cast<const net::ErrorReply*>(reply.get());
   bool ok =
       error != nullptr && error->code == code && error->message.find(mention) != std::string::npos;
-  std::string line = what + " -> " + (error ? "ErrorReply " + std::to_string(error->code)
-                                             : std::string("not an ErrorReply"));
+  std::string line =
+      what + " -> " +
+      (error ? "ErrorReply " + std::to_string(error->code) : std::string("not an ErrorReply"));
   if (ok) {
     line += " naming '" + mention + "'";
   } else {

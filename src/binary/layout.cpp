@@ -39,7 +39,8 @@ Layout LayoutBuilder::finish_descriptor() {
   Layout layout;
   layout.bytes = std::move(current_);
   std::size_t pos = 0;
-  layout.min_binary_size = layout.bytes.empty() ? 0 : detail::descriptor_min_size(layout.bytes, pos);
+  layout.min_binary_size =
+      layout.bytes.empty() ? 0 : detail::descriptor_min_size(layout.bytes, pos);
   layout.fingerprint = XXH3_64bits(layout.bytes.data(), layout.bytes.size());
   layout.dependencies = std::move(dependencies_);
   current_.clear();
@@ -88,26 +89,32 @@ std::size_t descriptor_min_size(std::string_view d, std::size_t& pos, int depth)
   auto code = static_cast<LayoutCode>(static_cast<std::uint8_t>(d[pos++]));
   auto name = [&] {
     std::uint64_t len = util::read_varint(d, pos);
-    if (len > d.size() - pos) throw FormatError(errc::corrupt_data, "type name in layout descriptor ends early");
+    if (len > d.size() - pos)
+      throw FormatError(errc::corrupt_data, "type name in layout descriptor ends early");
     pos += len;
   };
   switch (code) {
     case LayoutCode::boolean:
     case LayoutCode::i8:
-    case LayoutCode::u8: return 1;
+    case LayoutCode::u8:
+      return 1;
     case LayoutCode::i16:
-    case LayoutCode::u16: return 2;
+    case LayoutCode::u16:
+      return 2;
     case LayoutCode::i32:
     case LayoutCode::u32:
-    case LayoutCode::f32: return 4;
+    case LayoutCode::f32:
+      return 4;
     case LayoutCode::i64:
     case LayoutCode::u64:
-    case LayoutCode::f64: return 8;
+    case LayoutCode::f64:
+      return 8;
     case LayoutCode::text:
     case LayoutCode::path:
     case LayoutCode::function:
     case LayoutCode::bytes:
-    case LayoutCode::dynamic: return 1;
+    case LayoutCode::dynamic:
+      return 1;
     case LayoutCode::list:
     case LayoutCode::set:
     case LayoutCode::optional:
@@ -125,14 +132,18 @@ std::size_t descriptor_min_size(std::string_view d, std::size_t& pos, int depth)
     }
     case LayoutCode::tuple: {
       std::uint64_t n = util::read_varint(d, pos);
-      if (n > 4096) throw FormatError(errc::corrupt_data, "tuple of " + std::to_string(n) + " elements in layout descriptor");
+      if (n > 4096)
+        throw FormatError(errc::corrupt_data,
+                          "tuple of " + std::to_string(n) + " elements in layout descriptor");
       std::size_t sum = 0;
       for (std::uint64_t i = 0; i < n; ++i) sum += descriptor_min_size(d, pos, depth + 1);
       return sum;
     }
     case LayoutCode::variant: {
       std::uint64_t n = util::read_varint(d, pos);
-      if (n == 0 || n > 4096) throw FormatError(errc::corrupt_data, "variant of " + std::to_string(n) + " alternatives in layout descriptor");
+      if (n == 0 || n > 4096)
+        throw FormatError(errc::corrupt_data,
+                          "variant of " + std::to_string(n) + " alternatives in layout descriptor");
       for (std::uint64_t i = 0; i < n; ++i) descriptor_min_size(d, pos, depth + 1);
       return 1;
     }
@@ -141,12 +152,17 @@ std::size_t descriptor_min_size(std::string_view d, std::size_t& pos, int depth)
       util::read_varint(d, pos);
       util::read_varint(d, pos);
       return descriptor_min_size(d, pos, depth + 1);
-    case LayoutCode::object: name(); return 0;
+    case LayoutCode::object:
+      name();
+      return 0;
     case LayoutCode::shared:
     case LayoutCode::unique:
-    case LayoutCode::weak: name(); return 1;
+    case LayoutCode::weak:
+      name();
+      return 1;
   }
-  throw FormatError(errc::corrupt_data, "unknown layout code " + std::to_string(static_cast<int>(code)));
+  throw FormatError(errc::corrupt_data,
+                    "unknown layout code " + std::to_string(static_cast<int>(code)));
 }
 
 }  // namespace detail

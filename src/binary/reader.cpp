@@ -68,15 +68,15 @@ void BinaryReader::read_header() {
     fail(errc::corrupt_data, "not a brine binary archive (bad magic bytes)");
   std::uint16_t kind = bf::load_u16(header + 8);
   if (kind != bf::kKindBinary)
-    fail(errc::corrupt_data, "brine archive of kind " + std::to_string(kind) +
-                                 " is not a binary archive (kind 1)");
+    fail(errc::corrupt_data,
+         "brine archive of kind " + std::to_string(kind) + " is not a binary archive (kind 1)");
   format_version_ = bf::load_u16(header + 10);
   if (format_version_ == 0) fail(errc::corrupt_data, "binary format version 0 does not exist");
   if (format_version_ > binary_format_version)
-    fail(errc::newer_format_version,
-         "archive written in binary format version " + std::to_string(format_version_) +
-             ", this build of brine reads up to version " + std::to_string(binary_format_version) +
-             ": upgrade brine");
+    fail(errc::newer_format_version, "archive written in binary format version " +
+                                         std::to_string(format_version_) +
+                                         ", this build of brine reads up to version " +
+                                         std::to_string(binary_format_version) + ": upgrade brine");
 }
 
 bool BinaryReader::load_block() {
@@ -89,10 +89,11 @@ bool BinaryReader::load_block() {
   if (got < sizeof header) {
     ErrorContext c = context();
     c.byte_offset = header_offset;
-    detail::throw_error(errc::truncated_input,
-                        got == 0 ? "archive ends without its end marker (truncated or still being written)"
-                                 : "archive ends inside a block header",
-                        c);
+    detail::throw_error(
+        errc::truncated_input,
+        got == 0 ? "archive ends without its end marker (truncated or still being written)"
+                 : "archive ends inside a block header",
+        c);
   }
   std::uint32_t word = bf::load_u32(header);
   std::uint8_t kind = static_cast<std::uint8_t>(word >> 24);
@@ -107,7 +108,8 @@ bool BinaryReader::load_block() {
     block_fail(errc::corrupt_data, "unknown block kind " + std::to_string(kind));
   if (kind == bf::kBlockData && length == 0) block_fail(errc::corrupt_data, "empty data block");
   if (kind == bf::kBlockEnd && length != bf::kEndPayloadSize)
-    block_fail(errc::corrupt_data, "end block of " + std::to_string(length) + " bytes (expected 16)");
+    block_fail(errc::corrupt_data,
+               "end block of " + std::to_string(length) + " bytes (expected 16)");
   const std::uint8_t* payload;
   if (source_.has_direct_view()) {
     std::string_view view = source_.direct_view();
@@ -133,8 +135,9 @@ bool BinaryReader::load_block() {
     payload = block_buffer_.data();
   }
   if (options_.verify_checksums && bf::block_checksum(payload, length, block_index_) != checksum)
-    block_fail(errc::checksum_mismatch, "checksum mismatch in block " + std::to_string(block_index_) +
-                                            ": the archive is corrupt");
+    block_fail(
+        errc::checksum_mismatch,
+        "checksum mismatch in block " + std::to_string(block_index_) + ": the archive is corrupt");
   ++block_index_;
   block_offset_ = header_offset + bf::kBlockHeaderSize;
   if (remaining_known_) remaining_after_block_ = *source_.remaining();
@@ -152,8 +155,8 @@ void BinaryReader::get_raw_slow(void* bytes, std::size_t n) {
   while (n > 0) {
     if (cur_ == end_) {
       if (!in_record_ || !load_block())
-        fail(errc::truncated_input, "archive data ends inside a value (" + std::to_string(n) +
-                                        " more bytes needed)");
+        fail(errc::truncated_input,
+             "archive data ends inside a value (" + std::to_string(n) + " more bytes needed)");
     }
     std::size_t chunk = static_cast<std::size_t>(end_ - cur_);
     if (chunk > n) chunk = n;
@@ -208,8 +211,9 @@ std::size_t BinaryReader::charge_free_elements(std::uint64_t n, const char* what
     fail(errc::truncated_input,
          std::string(what) + " of " + std::to_string(n) + " elements, but only " +
              std::to_string(available) + " bytes remain from the start of this value (elements " +
-             "that may take no bytes count one byte each, " + std::to_string(free_elements_charged_) +
-             " counted already, plus " + std::to_string(kFreeElementSlack) + ")");
+             "that may take no bytes count one byte each, " +
+             std::to_string(free_elements_charged_) + " counted already, plus " +
+             std::to_string(kFreeElementSlack) + ")");
   free_elements_charged_ += n;
   return static_cast<std::size_t>(n);
 }
@@ -227,8 +231,8 @@ void BinaryReader::read_table_text(std::string& out) {
                                       " bytes remain");
   } else if (n > bf::kMaxBlockPayload) {
     // A type definition lies within one block, so no longer string is valid.
-    fail(errc::corrupt_data, "type table string of " + std::to_string(n) +
-                                 " bytes is longer than a block");
+    fail(errc::corrupt_data,
+         "type table string of " + std::to_string(n) + " bytes is longer than a block");
   }
   if (static_cast<std::uint64_t>(end_ - cur_) >= n) {
     out.assign(reinterpret_cast<const char*>(cur_), static_cast<std::size_t>(n));
@@ -320,7 +324,8 @@ bool BinaryReader::record_matches(const std::type_info& type, void (*describe)(L
   if (it == impl_->local_descriptors.end()) {
     LayoutBuilder builder(0);
     describe(builder);
-    it = impl_->local_descriptors.emplace(std::type_index(type), builder.finish_descriptor().bytes).first;
+    it = impl_->local_descriptors.emplace(std::type_index(type), builder.finish_descriptor().bytes)
+             .first;
   }
   return it->second == impl_->record_descriptor;
 }
@@ -375,7 +380,8 @@ Value BinaryReader::read_value() {
 
 std::vector<BinaryReader::TypeEntry> BinaryReader::types() const {
   std::vector<TypeEntry> out;
-  for (const detail::StreamType& t : impl_->types) out.push_back({t.name, t.version, t.fingerprint});
+  for (const detail::StreamType& t : impl_->types)
+    out.push_back({t.name, t.version, t.fingerprint});
   return out;
 }
 
@@ -394,10 +400,12 @@ void BinaryReader::parse_type_definitions() {
       std::string_view v(t.layout);
       std::size_t pos = 0;
       std::uint64_t fields = util::read_varint(v, pos);
-      if (fields > v.size()) throw FormatError(errc::corrupt_data, "field count exceeds the layout's size");
+      if (fields > v.size())
+        throw FormatError(errc::corrupt_data, "field count exceeds the layout's size");
       for (std::uint64_t f = 0; f < fields; ++f) {
         std::uint64_t len = util::read_varint(v, pos);
-        if (len > v.size() - pos) throw FormatError(errc::corrupt_data, "field name runs past the layout");
+        if (len > v.size() - pos)
+          throw FormatError(errc::corrupt_data, "field name runs past the layout");
         std::string_view name = v.substr(pos, len);
         pos += len;
         std::size_t start = pos;
@@ -416,7 +424,8 @@ void BinaryReader::parse_type_definitions() {
 }
 
 namespace {
-const Layout& local_layout(const Registry& registry, BinaryReader::Impl& impl, const detail::TypeOps& ops) {
+const Layout& local_layout(const Registry& registry, BinaryReader::Impl& impl,
+                           const detail::TypeOps& ops) {
   if (const TypeInfo* info = registry.find(*ops.cpp_type)) return info->layout();
   auto it = impl.unregistered_layouts.find(std::type_index(*ops.cpp_type));
   if (it == impl.unregistered_layouts.end()) {
@@ -445,10 +454,11 @@ detail::StreamType& BinaryReader::resolve(const detail::TypeOps& ops) {
     }
   }
   if (it == impl_->by_name.end())
-    fail(errc::corrupt_data, "value of type '" + std::string(ops.name) +
-                                 "' but the archive defines no such type");
+    fail(errc::corrupt_data,
+         "value of type '" + std::string(ops.name) + "' but the archive defines no such type");
   detail::StreamType& type = impl_->types[it->second];
-  type.fast = type.version == ops.version && type.layout == local_layout(registry_, *impl_, ops).bytes;
+  type.fast =
+      type.version == ops.version && type.layout == local_layout(registry_, *impl_, ops).bytes;
   impl_->resolved.emplace(&ops, &type);
   last_ops_ = &ops;
   last_type_ = &type;
@@ -468,11 +478,12 @@ detail::StreamType& BinaryReader::read_type_ref() {
 }
 
 void BinaryReader::fail_depth() const {
-  fail(errc::limit_exceeded, "nesting depth exceeds LoadOptions::max_depth (" +
-                                 std::to_string(options_.max_depth) + ")");
+  fail(errc::limit_exceeded,
+       "nesting depth exceeds LoadOptions::max_depth (" + std::to_string(options_.max_depth) + ")");
 }
 
-void BinaryReader::read_object_slow(detail::StreamType& type, const detail::TypeOps& ops, void* out) {
+void BinaryReader::read_object_slow(detail::StreamType& type, const detail::TypeOps& ops,
+                                    void* out) {
   detail::ValueDecoder decoder(*this);
   Value value = decoder.decode_object(type);
   registry_.upgrade(value, options_);
@@ -489,8 +500,8 @@ detail::PointerTarget BinaryReader::read_pointer(const detail::TypeOps& static_o
     std::uint64_t id = tag - bf::kPointerFirstReference;
     const detail::SharedObject* found = table_->find(id);
     if (found == nullptr)
-      fail(errc::corrupt_data, "reference to shared object " + std::to_string(id) +
-                                   ", which was not defined before");
+      fail(errc::corrupt_data,
+           "reference to shared object " + std::to_string(id) + ", which was not defined before");
     return detail::target_of(registry_, *found, static_ops, fail_here);
   }
   detail::StreamType& type = read_type_ref();
@@ -503,7 +514,8 @@ detail::PointerTarget BinaryReader::read_pointer(const detail::TypeOps& static_o
                                      std::to_string(options_.max_shared_objects) + ")");
     table_->put(next_id_++, detail::SharedObject{created.owner, created.ops, created.info});
   }
-  detail::StreamType& local = &type == last_type_ && last_ops_ == created.ops ? type : resolve(*created.ops);
+  detail::StreamType& local =
+      &type == last_type_ && last_ops_ == created.ops ? type : resolve(*created.ops);
   if (&local == &type && type.fast) {
     enter_object(type);
     created.ops->read_binary(*this, created.raw);

@@ -40,7 +40,8 @@ class ValueEncoder {
   ValueEncoder(BinaryWriter& w) : w_(w) {}
 
   [[noreturn]] void fail(const std::string& m) const {
-    throw SchemaError(errc::type_mismatch, "cannot write this state tree as a binary archive: " + m);
+    throw SchemaError(errc::type_mismatch,
+                      "cannot write this state tree as a binary archive: " + m);
   }
 
   void unify(Desc& a, const Desc& b, const std::string& where) {
@@ -57,7 +58,8 @@ class ValueEncoder {
     bool a_obj = a.kind == Desc::object || a.kind == Desc::shared;
     bool b_obj = b.kind == Desc::object || b.kind == Desc::shared;
     if (a_obj && b_obj) {
-      if (a.kind != b.kind || a.type != b.type) a.kind = Desc::shared;  // mixed: polymorphic pointer
+      if (a.kind != b.kind || a.type != b.type)
+        a.kind = Desc::shared;  // mixed: polymorphic pointer
     } else if (a.kind != b.kind && a.kind == Desc::tuple && b.kind == Desc::list) {
       for (Desc& c : a.children) unify(c, b.children[0], where);
     } else if (a.kind != b.kind && a.kind == Desc::list && b.kind == Desc::tuple) {
@@ -71,12 +73,15 @@ class ValueEncoder {
       a = Desc();
       a.kind = Desc::dynamic;
     } else if (a.kind == Desc::scalar && a.code != b.code) {
-      auto numeric = [](LayoutCode c) { return c == LayoutCode::i64 || c == LayoutCode::u64 || c == LayoutCode::f64; };
+      auto numeric = [](LayoutCode c) {
+        return c == LayoutCode::i64 || c == LayoutCode::u64 || c == LayoutCode::f64;
+      };
       if (!numeric(a.code) || !numeric(b.code)) {
         a = Desc();
         a.kind = Desc::dynamic;
       } else {
-        a.code = (a.code == LayoutCode::f64 || b.code == LayoutCode::f64) ? LayoutCode::f64 : LayoutCode::i64;
+        a.code = (a.code == LayoutCode::f64 || b.code == LayoutCode::f64) ? LayoutCode::f64
+                                                                          : LayoutCode::i64;
       }
     } else if (a.kind == Desc::list || a.kind == Desc::map) {
       unify(a.children[0], b.children[0], where + "[]");
@@ -96,15 +101,25 @@ class ValueEncoder {
   Desc infer(const Value& v, const std::string& where) {
     Desc d;
     switch (v.kind()) {
-      case ValueKind::null: d.nullable = true; return d;
-      case ValueKind::boolean: return scalar(LayoutCode::boolean);
-      case ValueKind::signed_integer: return scalar(LayoutCode::i64);
-      case ValueKind::unsigned_integer: return scalar(LayoutCode::u64);
-      case ValueKind::floating: return scalar(LayoutCode::f64);
-      case ValueKind::text: return scalar(LayoutCode::text);
-      case ValueKind::bytes: return scalar(LayoutCode::bytes);
-      case ValueKind::path: return scalar(LayoutCode::path);
-      case ValueKind::function: return scalar(LayoutCode::function);
+      case ValueKind::null:
+        d.nullable = true;
+        return d;
+      case ValueKind::boolean:
+        return scalar(LayoutCode::boolean);
+      case ValueKind::signed_integer:
+        return scalar(LayoutCode::i64);
+      case ValueKind::unsigned_integer:
+        return scalar(LayoutCode::u64);
+      case ValueKind::floating:
+        return scalar(LayoutCode::f64);
+      case ValueKind::text:
+        return scalar(LayoutCode::text);
+      case ValueKind::bytes:
+        return scalar(LayoutCode::bytes);
+      case ValueKind::path:
+        return scalar(LayoutCode::path);
+      case ValueKind::function:
+        return scalar(LayoutCode::function);
       case ValueKind::list: {
         // A list whose elements share a layout is a list; one whose elements differ (a pair,
         // a tuple, a map entry [key, value]) is a tuple.
@@ -122,10 +137,14 @@ class ValueEncoder {
       case ValueKind::map: {
         d.kind = Desc::map;
         d.children.emplace_back();
-        for (const auto& [k, e] : v.as_map()) unify(d.children[0], infer(e, where + "." + k), where + "." + k);
+        for (const auto& [k, e] : v.as_map())
+          unify(d.children[0], infer(e, where + "." + k), where + "." + k);
         return d;
       }
-      case ValueKind::reference: d.kind = Desc::shared; d.type = ""; return d;
+      case ValueKind::reference:
+        d.kind = Desc::shared;
+        d.type = "";
+        return d;
       case ValueKind::object: {
         const Object& o = v.as_object();
         d.kind = o.shared_id ? Desc::shared : Desc::object;
@@ -173,9 +192,15 @@ class ValueEncoder {
   void encode_desc(std::string& out, const Desc& d) {
     if (d.nullable) out.push_back(static_cast<char>(LayoutCode::optional));
     switch (d.kind) {
-      case Desc::any: out.push_back(static_cast<char>(LayoutCode::i64)); return;
-      case Desc::dynamic: out.push_back(static_cast<char>(LayoutCode::dynamic)); return;
-      case Desc::scalar: out.push_back(static_cast<char>(d.code)); return;
+      case Desc::any:
+        out.push_back(static_cast<char>(LayoutCode::i64));
+        return;
+      case Desc::dynamic:
+        out.push_back(static_cast<char>(LayoutCode::dynamic));
+        return;
+      case Desc::scalar:
+        out.push_back(static_cast<char>(d.code));
+        return;
       case Desc::list:
         out.push_back(static_cast<char>(LayoutCode::list));
         return encode_desc(out, d.children[0]);
@@ -190,7 +215,8 @@ class ValueEncoder {
         return;
       case Desc::object:
       case Desc::shared: {
-        out.push_back(static_cast<char>(d.kind == Desc::object ? LayoutCode::object : LayoutCode::shared));
+        out.push_back(
+            static_cast<char>(d.kind == Desc::object ? LayoutCode::object : LayoutCode::shared));
         std::string type = d.type.empty() ? std::string("brine.Object") : d.type;
         util::append_varint(out, type.size());
         out += type;
@@ -255,26 +281,38 @@ class ValueEncoder {
       fail("null where a value is required");
     }
     switch (d.kind) {
-      case Desc::any: fail("a value of unknown layout");
-      case Desc::dynamic: return w_.write_dynamic(v);
+      case Desc::any:
+        fail("a value of unknown layout");
+      case Desc::dynamic:
+        return w_.write_dynamic(v);
       case Desc::scalar:
         switch (d.code) {
-          case LayoutCode::boolean: return w_.write_bool(v.as_bool());
-          case LayoutCode::i64: return w_.write_number(v.as_int64());
-          case LayoutCode::u64: return w_.write_number(v.as_uint64());
-          case LayoutCode::f64: return w_.write_number(v.as_double());
-          case LayoutCode::text: return w_.write_text(v.as_text());
-          case LayoutCode::bytes: return w_.write_bytes(v.as_bytes().data.data(), v.as_bytes().data.size());
-          case LayoutCode::path: return w_.write_text(v.as_path().generic);
-          case LayoutCode::function: return w_.write_text(v.as_function().name);
-          default: fail("unexpected scalar");
+          case LayoutCode::boolean:
+            return w_.write_bool(v.as_bool());
+          case LayoutCode::i64:
+            return w_.write_number(v.as_int64());
+          case LayoutCode::u64:
+            return w_.write_number(v.as_uint64());
+          case LayoutCode::f64:
+            return w_.write_number(v.as_double());
+          case LayoutCode::text:
+            return w_.write_text(v.as_text());
+          case LayoutCode::bytes:
+            return w_.write_bytes(v.as_bytes().data.data(), v.as_bytes().data.size());
+          case LayoutCode::path:
+            return w_.write_text(v.as_path().generic);
+          case LayoutCode::function:
+            return w_.write_text(v.as_function().name);
+          default:
+            fail("unexpected scalar");
         }
       case Desc::list:
         w_.put_varint(v.as_list().size());
         for (const Value& e : v.as_list()) value(e, d.children[0]);
         return;
       case Desc::tuple:
-        if (v.as_list().size() != d.children.size()) fail("a list of another length where a tuple is expected");
+        if (v.as_list().size() != d.children.size())
+          fail("a list of another length where a tuple is expected");
         for (std::size_t i = 0; i < d.children.size(); ++i) value(v.as_list()[i], d.children[i]);
         return;
       case Desc::map:
@@ -284,11 +322,14 @@ class ValueEncoder {
           value(e, d.children[0]);
         }
         return;
-      case Desc::object: return fields(v.as_object());
+      case Desc::object:
+        return fields(v.as_object());
       case Desc::shared: {
         if (v.kind() == ValueKind::reference) {
           auto it = ids_.find(v.as_reference().id);
-          if (it == ids_.end()) fail("reference to shared object " + std::to_string(v.as_reference().id) + " before its definition");
+          if (it == ids_.end())
+            fail("reference to shared object " + std::to_string(v.as_reference().id) +
+                 " before its definition");
           return w_.put_varint(it->second + bf::kPointerFirstReference);
         }
         const Object& o = v.as_object();
@@ -338,15 +379,24 @@ namespace brine {
 void BinaryWriter::write_dynamic(const Value& v) {
   put_byte(static_cast<std::uint8_t>(v.kind()));
   switch (v.kind()) {
-    case ValueKind::null: return;
-    case ValueKind::boolean: return write_bool(v.as_bool());
-    case ValueKind::signed_integer: return put_fixed(std::get<std::int64_t>(v.variant()));
-    case ValueKind::unsigned_integer: return put_fixed(std::get<std::uint64_t>(v.variant()));
-    case ValueKind::floating: return put_fixed(v.as_double());
-    case ValueKind::text: return write_text(v.as_text());
-    case ValueKind::bytes: return write_bytes(v.as_bytes().data.data(), v.as_bytes().data.size());
-    case ValueKind::path: return write_text(v.as_path().generic);
-    case ValueKind::function: return write_text(v.as_function().name);
+    case ValueKind::null:
+      return;
+    case ValueKind::boolean:
+      return write_bool(v.as_bool());
+    case ValueKind::signed_integer:
+      return put_fixed(std::get<std::int64_t>(v.variant()));
+    case ValueKind::unsigned_integer:
+      return put_fixed(std::get<std::uint64_t>(v.variant()));
+    case ValueKind::floating:
+      return put_fixed(v.as_double());
+    case ValueKind::text:
+      return write_text(v.as_text());
+    case ValueKind::bytes:
+      return write_bytes(v.as_bytes().data.data(), v.as_bytes().data.size());
+    case ValueKind::path:
+      return write_text(v.as_path().generic);
+    case ValueKind::function:
+      return write_text(v.as_function().name);
     case ValueKind::list:
       put_varint(v.as_list().size());
       for (const Value& e : v.as_list()) write_dynamic(e);
@@ -371,7 +421,8 @@ void BinaryWriter::write_dynamic(const Value& v) {
       }
       return;
     }
-    case ValueKind::reference: return put_varint(v.as_reference().id);
+    case ValueKind::reference:
+      return put_varint(v.as_reference().id);
   }
 }
 

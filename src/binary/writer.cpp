@@ -17,7 +17,6 @@ namespace brine {
 
 static_assert(sizeof(void*) == 8 || sizeof(void*) == 4);
 
-
 namespace bf = binary_format;
 
 void BinaryWriter::refuse_unknown_fields(std::string_view type_name) {
@@ -45,8 +44,7 @@ BinaryWriter::BinaryWriter(ByteSink& sink, Registry& registry, const BinaryWrite
 BinaryWriter::~BinaryWriter() = default;
 
 void BinaryWriter::check_writable() const {
-  if (finished_)
-    throw InternalError(errc::internal_error, "BinaryWriter used after finish()");
+  if (finished_) throw InternalError(errc::internal_error, "BinaryWriter used after finish()");
 }
 
 void BinaryWriter::begin_block() {
@@ -74,7 +72,8 @@ void BinaryWriter::seal_block(std::uint8_t kind) {
     out_->resize(block_start_);  // never emit empty data blocks
   } else {
     unsigned char* header = out_->data() + block_start_;
-    bf::store_u32(header, static_cast<std::uint32_t>(kind) << 24 | static_cast<std::uint32_t>(length));
+    bf::store_u32(header,
+                  static_cast<std::uint32_t>(kind) << 24 | static_cast<std::uint32_t>(length));
     bf::store_u64(header + 4, bf::block_checksum(payload, length, block_index_));
     out_->resize(block_start_ + bf::kBlockHeaderSize + length);
     ++block_index_;
@@ -113,12 +112,14 @@ void BinaryWriter::begin_record(const std::type_info& type, void (*describe)(Lay
     Layout layout = builder.finish_descriptor();
     it = types_->top_level
              .emplace(std::type_index(type),
-                      detail::WriterTypeTable::TopLevel{std::move(layout.bytes), std::move(layout.dependencies)})
+                      detail::WriterTypeTable::TopLevel{std::move(layout.bytes),
+                                                        std::move(layout.dependencies)})
              .first;
   }
   if (cur_ == nullptr) begin_block();
   std::vector<const TypeInfo*> batch;
-  for (const detail::TypeOps* dep : it->second.dependencies) types_->collect_into(registry_, *dep, batch);
+  for (const detail::TypeOps* dep : it->second.dependencies)
+    types_->collect_into(registry_, *dep, batch);
   if (!batch.empty()) {
     put_byte(bf::kRecordTypes);
     put_varint(batch.size());

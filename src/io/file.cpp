@@ -2,16 +2,17 @@
 // SPDX-License-Identifier: MIT
 // io/file.cpp: memory-mapped file reading and atomic file replacement (POSIX).
 
-#include <atomic>
-#include <cerrno>
-#include <random>
-#include <climits>
-#include <cstdlib>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <system_error>
 #include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <random>
+#include <system_error>
 
 #include "brine/error.hpp"
 #include "brine/io.hpp"

@@ -4,13 +4,14 @@
 
 #include "brine/io.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <istream>
 #include <new>
 #include <ostream>
 #include <system_error>
-#include <unistd.h>
 
 #include "brine/error.hpp"
 

@@ -5,11 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "brine/error.hpp"
 #include "brine/io.hpp"
@@ -124,8 +123,9 @@ class FileParser {
       return {migrate::move_out_of(from, texts(j, "fields", where, false)),
               "move fields out of '" + from + "'"};
     }
-    bad(where + ".op", "unknown operation '" + kind +
-                           "' (known: rename_field, add_field, remove_field, convert, move_into, move_out_of)");
+    bad(where + ".op",
+        "unknown operation '" + kind +
+            "' (known: rename_field, add_field, remove_field, convert, move_into, move_out_of)");
   }
 
   migrate::Step convert(const std::string& field, const std::string& to, const Json& j,
@@ -135,12 +135,14 @@ class FileParser {
     };
     if (to == "float")
       return migrate::convert_field(field, [fail](const Value& v) {
-        if (!v.is_number()) return fail(std::string("cannot convert ") + kind_name(v.kind()) + " to float");
+        if (!v.is_number())
+          return fail(std::string("cannot convert ") + kind_name(v.kind()) + " to float");
         return Value(v.as_double());
       });
     if (to == "int")
       return migrate::convert_field(field, [fail](const Value& v) {
-        if (!v.is_number()) return fail(std::string("cannot convert ") + kind_name(v.kind()) + " to int");
+        if (!v.is_number())
+          return fail(std::string("cannot convert ") + kind_name(v.kind()) + " to int");
         double d = v.as_double();
         if (v.kind() == ValueKind::floating && (std::trunc(d) != d || std::fabs(d) > 9.0e15))
           return fail("number " + std::to_string(d) + " is not a whole number");
@@ -149,20 +151,26 @@ class FileParser {
     if (to == "string")
       return migrate::convert_field(field, [fail](const Value& v) {
         switch (v.kind()) {
-          case ValueKind::text: return v;
-          case ValueKind::signed_integer: return Value(std::to_string(v.as_int64()));
-          case ValueKind::unsigned_integer: return Value(std::to_string(v.as_uint64()));
+          case ValueKind::text:
+            return v;
+          case ValueKind::signed_integer:
+            return Value(std::to_string(v.as_int64()));
+          case ValueKind::unsigned_integer:
+            return Value(std::to_string(v.as_uint64()));
           case ValueKind::floating: {
             std::string s = Json(v.as_double()).dump();
             return Value(s);
           }
-          case ValueKind::boolean: return Value(v.as_bool() ? "true" : "false");
-          default: return fail(std::string("cannot convert ") + kind_name(v.kind()) + " to string");
+          case ValueKind::boolean:
+            return Value(v.as_bool() ? "true" : "false");
+          default:
+            return fail(std::string("cannot convert ") + kind_name(v.kind()) + " to string");
         }
       });
     if (to == "enum") {
       const Json& table = member(j, "table", where);
-      if (!table.is_object() || table.empty()) bad(where + ".table", "must map strings to integers");
+      if (!table.is_object() || table.empty())
+        bad(where + ".table", "must map strings to integers");
       // An enum's underlying value: signed, or unsigned up to 2^64 - 1 for an enum whose
       // underlying type is std::uint64_t, which the state model stores unsigned. Reading
       // every entry as int64 turned 18446744073709551615 into -1.
@@ -176,7 +184,8 @@ class FileParser {
                                                    : Value(it->get<std::int64_t>()));
       }
       return migrate::convert_field(field, [entries, fail](const Value& v) {
-        if (v.kind() != ValueKind::text) return fail(std::string("cannot convert ") + kind_name(v.kind()) + " by table");
+        if (v.kind() != ValueKind::text)
+          return fail(std::string("cannot convert ") + kind_name(v.kind()) + " by table");
         for (const auto& [name, number] : entries)
           if (name == v.as_text()) return number;
         return fail("'" + v.as_text() + "' is not in the conversion table");
@@ -196,7 +205,8 @@ class FileParser {
       doc = Json::parse(
           text_in.begin(), text_in.end(),
           [this](int depth, Json::parse_event_t, Json&) {
-            if (depth > kMaxDepth) bad("", "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
+            if (depth > kMaxDepth)
+              bad("", "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
             return true;
           },
           true, false);
@@ -204,13 +214,15 @@ class FileParser {
       ErrorContext c;
       c.source = source_;
       c.byte_offset = e.byte;
-      throw FormatError(errc::corrupt_data, std::string("malformed migration file: ") + e.what(), c);
+      throw FormatError(errc::corrupt_data, std::string("malformed migration file: ") + e.what(),
+                        c);
     } catch (const Json::out_of_range& e) {
       // nlohmann reports a number beyond double's range (1e400) as out_of_range, not as a
       // parse error, and without a position; its message quotes the number.
       ErrorContext c;
       c.source = source_;
-      throw FormatError(errc::corrupt_data, std::string("malformed migration file: ") + e.what(), c);
+      throw FormatError(errc::corrupt_data, std::string("malformed migration file: ") + e.what(),
+                        c);
     }
     if (!doc.is_object()) bad("", "the top level must be an object");
     const Json& format = member(doc, "brine_migrations", "");
@@ -231,7 +243,8 @@ class FileParser {
         std::uint32_t from = version(s, "from", where);
         if (from >= t.version) bad(where + ".from", "a step must start below the type's version");
         for (const auto& existing : t.steps)
-          if (existing.first == from) bad(where + ".from", "two steps from v" + std::to_string(from));
+          if (existing.first == from)
+            bad(where + ".from", "two steps from v" + std::to_string(from));
         const Json& ops = member(s, "ops", where);
         if (!ops.is_array() || ops.empty()) bad(where + ".ops", "must be a non-empty list");
         std::vector<migrate::Step> parts;

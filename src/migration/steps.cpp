@@ -3,11 +3,10 @@
 // migration/steps.cpp: the ready-made migration steps (rename, add, remove, convert, move)
 // that edit the state model. See docs/migrations.md.
 
-#include "brine/migration.hpp"
-
 #include <vector>
 
 #include "brine/error.hpp"
+#include "brine/migration.hpp"
 #include "migration/upgrade.hpp"
 
 namespace brine::detail {
@@ -38,7 +37,8 @@ std::uint64_t count_values(const Value& value) {
       case ValueKind::object:
         for (const Field& f : v.as_object().fields) visit(f.value);
         break;
-      default: break;
+      default:
+        break;
     }
   }
   return n;
@@ -77,9 +77,11 @@ namespace brine::migrate {
 Step rename_field(std::string from, std::string to) {
   return [from, to](Object& o) {
     Value* v = o.find(from);
-    if (v == nullptr) throw MigrationError(errc::migration_failed, "field '" + from + "' to rename is missing");
+    if (v == nullptr)
+      throw MigrationError(errc::migration_failed, "field '" + from + "' to rename is missing");
     if (o.find(to) != nullptr)
-      throw MigrationError(errc::migration_failed, "cannot rename field '" + from + "' to '" + to + "': it exists");
+      throw MigrationError(errc::migration_failed,
+                           "cannot rename field '" + from + "' to '" + to + "': it exists");
     for (Field& f : o.fields)
       if (f.name == from) f.name = to;
   };
@@ -127,17 +129,20 @@ Step move_into(std::vector<std::string> fields, std::string into, std::string ty
       o.fields.push_back(Field{into, Value(std::move(nested))});
       target = &o.fields.back().value;
     } else if (target->kind() != ValueKind::object) {
-      throw MigrationError(errc::migration_failed, "field '" + into + "' to move into is not an object");
+      throw MigrationError(errc::migration_failed,
+                           "field '" + into + "' to move into is not an object");
     }
     for (const std::string& name : fields) {
       Value* v = o.find(name);
-      if (v == nullptr) throw MigrationError(errc::migration_failed, "field '" + name + "' to move is missing");
+      if (v == nullptr)
+        throw MigrationError(errc::migration_failed, "field '" + name + "' to move is missing");
       Value moved = std::move(*v);
       o.erase(name);
       // `target` may have moved when fields were erased before it: find it again.
       target = o.find(into);
       if (target->as_object().find(name) != nullptr)
-        throw MigrationError(errc::migration_failed, "field '" + name + "' already exists in '" + into + "'");
+        throw MigrationError(errc::migration_failed,
+                             "field '" + name + "' already exists in '" + into + "'");
       target->as_object().fields.push_back(Field{name, std::move(moved)});
     }
   };
@@ -146,16 +151,21 @@ Step move_into(std::vector<std::string> fields, std::string into, std::string ty
 Step move_out_of(std::string from, std::vector<std::string> fields) {
   return [from, fields](Object& o) {
     Value* source = o.find(from);
-    if (source == nullptr) throw MigrationError(errc::migration_failed, "field '" + from + "' to move out of is missing");
+    if (source == nullptr)
+      throw MigrationError(errc::migration_failed,
+                           "field '" + from + "' to move out of is missing");
     if (source->kind() != ValueKind::object)
-      throw MigrationError(errc::migration_failed, "field '" + from + "' to move out of is not an object");
+      throw MigrationError(errc::migration_failed,
+                           "field '" + from + "' to move out of is not an object");
     std::vector<std::string> names = fields;
     if (names.empty())
       for (const Field& f : source->as_object().fields) names.push_back(f.name);
     for (const std::string& name : names) {
       Object& nested = o.find(from)->as_object();
       Value* v = nested.find(name);
-      if (v == nullptr) throw MigrationError(errc::migration_failed, "field '" + from + "." + name + "' to move is missing");
+      if (v == nullptr)
+        throw MigrationError(errc::migration_failed,
+                             "field '" + from + "." + name + "' to move is missing");
       if (o.find(name) != nullptr)
         throw MigrationError(errc::migration_failed, "field '" + name + "' already exists");
       Value moved = std::move(*v);
@@ -173,10 +183,12 @@ namespace brine {
 void MigrationSet::add(TypeMigrations type) {
   auto taken = [this](const std::string& name) { return find(name) != nullptr; };
   if (taken(type.name))
-    throw SchemaError(errc::duplicate_registration, "migrations for type '" + type.name + "' declared twice");
+    throw SchemaError(errc::duplicate_registration,
+                      "migrations for type '" + type.name + "' declared twice");
   for (const std::string& alias : type.aliases)
     if (taken(alias) || alias == type.name)
-      throw SchemaError(errc::duplicate_registration, "name '" + alias + "' is declared by two migration files");
+      throw SchemaError(errc::duplicate_registration,
+                        "name '" + alias + "' is declared by two migration files");
   types_.push_back(std::move(type));
 }
 
@@ -200,8 +212,8 @@ void MigrationSet::upgrade(Value& value, const LoadOptions& options) const {
         }
         return target;
       },
-      [this](const detail::UpgradeTarget& target, std::uint32_t from, std::string& description)
-          -> const migrate::Step* {
+      [this](const detail::UpgradeTarget& target, std::uint32_t from,
+             std::string& description) -> const migrate::Step* {
         const TypeMigrations* t = find(*target.name);
         for (std::size_t i = 0; i < t->steps.size(); ++i) {
           if (t->steps[i].first != from) continue;

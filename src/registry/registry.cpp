@@ -4,16 +4,17 @@
 
 #include "brine/registry.hpp"
 
-#include "migration/upgrade.hpp"
+#include <cxxabi.h>
 
 #include <algorithm>
-#include <cxxabi.h>
 #include <deque>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <typeindex>
 #include <unordered_map>
+
+#include "migration/upgrade.hpp"
 
 namespace brine {
 
@@ -51,8 +52,8 @@ std::vector<std::string> nearest(std::string_view name, const std::vector<std::s
     std::size_t d = edit_distance(name, candidate);
     // A candidate that contains the name (or the reverse) is a likely match too:
     // "Linear" for "nn.Linear".
-    bool contains = candidate.find(name) != std::string::npos ||
-                    name.find(candidate) != std::string::npos;
+    bool contains =
+        candidate.find(name) != std::string::npos || name.find(candidate) != std::string::npos;
     if (d <= budget || contains) scored.emplace_back(contains ? std::min(d, budget) : d, candidate);
   }
   std::sort(scored.begin(), scored.end());
@@ -116,14 +117,16 @@ const TypeInfo& Registry::add(const detail::TypeOps& ops) {
   auto by_type = impl_->by_type.find(std::type_index(*ops.cpp_type));
   if (by_type != impl_->by_type.end()) return *by_type->second;
   if (TypeInfo* existing = impl_->find_locked(ops.name)) {
-    throw SchemaError(errc::duplicate_registration,
-                      "type name '" + std::string(ops.name) + "' is already registered for C++ type '" +
-                          detail::demangle(existing->cpp_type()) + "', cannot register it for '" +
-                          detail::demangle(*ops.cpp_type) + "'");
+    throw SchemaError(errc::duplicate_registration, "type name '" + std::string(ops.name) +
+                                                        "' is already registered for C++ type '" +
+                                                        detail::demangle(existing->cpp_type()) +
+                                                        "', cannot register it for '" +
+                                                        detail::demangle(*ops.cpp_type) + "'");
   }
   if (ops.name.empty())
-    throw SchemaError(errc::duplicate_registration,
-                      "cannot register C++ type '" + detail::demangle(*ops.cpp_type) + "' with an empty name");
+    throw SchemaError(
+        errc::duplicate_registration,
+        "cannot register C++ type '" + detail::demangle(*ops.cpp_type) + "' with an empty name");
   TypeInfo& info = impl_->types.emplace_back();
   info.name_ = std::string(ops.name);
   info.version_ = ops.version;
@@ -155,13 +158,14 @@ void Registry::add_alias(std::string_view type_name, std::string alias) {
   std::unique_lock lock(impl_->mutex);
   TypeInfo* info = impl_->find_locked(type_name);
   if (info == nullptr)
-    throw SchemaError(errc::unknown_type, "cannot add alias '" + alias + "' to unregistered type '" +
-                                              std::string(type_name) + "'");
+    throw SchemaError(
+        errc::unknown_type,
+        "cannot add alias '" + alias + "' to unregistered type '" + std::string(type_name) + "'");
   if (TypeInfo* existing = impl_->find_locked(alias)) {
     if (existing == info) return;
-    throw SchemaError(errc::duplicate_registration,
-                      "alias '" + alias + "' of '" + info->name_ + "' is already the name of '" +
-                          existing->name_ + "'");
+    throw SchemaError(errc::duplicate_registration, "alias '" + alias + "' of '" + info->name_ +
+                                                        "' is already the name of '" +
+                                                        existing->name_ + "'");
   }
   info->aliases_.push_back(alias);
   impl_->by_name[alias] = info;
@@ -182,7 +186,8 @@ void Registry::exclude_from_identifier(std::string_view type_name, std::string f
   std::unique_lock lock(impl_->mutex);
   TypeInfo* info = impl_->find_locked(type_name);
   if (info == nullptr)
-    throw SchemaError(errc::unknown_type, "cannot exclude a field of unregistered type '" + std::string(type_name) + "'");
+    throw SchemaError(errc::unknown_type, "cannot exclude a field of unregistered type '" +
+                                              std::string(type_name) + "'");
   for (const std::string& f : info->identifier_excludes_)
     if (f == field) return;
   info->identifier_excludes_.push_back(std::move(field));
@@ -192,12 +197,13 @@ void Registry::add_migration(std::string_view type_name, Migration step) {
   std::unique_lock lock(impl_->mutex);
   TypeInfo* info = impl_->find_locked(type_name);
   if (info == nullptr)
-    throw SchemaError(errc::unknown_type,
-                      "cannot add a migration to unregistered type '" + std::string(type_name) + "'");
+    throw SchemaError(errc::unknown_type, "cannot add a migration to unregistered type '" +
+                                              std::string(type_name) + "'");
   if (step.from_version >= info->version_)
     throw SchemaError(errc::migration_failed,
-                      "migration from v" + std::to_string(step.from_version) + " of '" + info->name_ +
-                          "' is not older than its current version v" + std::to_string(info->version_));
+                      "migration from v" + std::to_string(step.from_version) + " of '" +
+                          info->name_ + "' is not older than its current version v" +
+                          std::to_string(info->version_));
   if (info->migration_from(step.from_version) != nullptr)
     throw SchemaError(errc::duplicate_registration,
                       "a migration from v" + std::to_string(step.from_version) + " of '" +
@@ -292,8 +298,8 @@ void Registry::upgrade(Value& value, const LoadOptions& options) const {
         }
         return t;
       },
-      [this](const detail::UpgradeTarget& t, std::uint32_t from, std::string& description)
-          -> const std::function<void(Object&)>* {
+      [this](const detail::UpgradeTarget& t, std::uint32_t from,
+             std::string& description) -> const std::function<void(Object&)>* {
         const Migration* m = find(*t.name)->migration_from(from);
         if (m == nullptr) return nullptr;
         description = m->description;
@@ -307,9 +313,10 @@ void Registry::add_migrations(const MigrationSet& migrations) {
     const TypeInfo* info = find(t.name);
     if (info == nullptr) continue;
     if (t.version != info->version())
-      throw SchemaError(errc::migration_failed,
-                        "migration file for '" + t.name + "' leads to v" + std::to_string(t.version) +
-                            ", but this program's '" + t.name + "' is v" + std::to_string(info->version()));
+      throw SchemaError(errc::migration_failed, "migration file for '" + t.name + "' leads to v" +
+                                                    std::to_string(t.version) +
+                                                    ", but this program's '" + t.name + "' is v" +
+                                                    std::to_string(info->version()));
     for (const std::string& alias : t.aliases) add_alias(t.name, alias);
     for (std::size_t i = 0; i < t.steps.size(); ++i) {
       std::string description = i < t.step_descriptions.size() ? t.step_descriptions[i].second : "";

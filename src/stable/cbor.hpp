@@ -12,7 +12,7 @@ namespace brine::cbor {
 inline constexpr std::uint64_t kTagSelfDescribe = 55799;
 inline constexpr std::uint64_t kTagStringRefNamespace = 256;
 inline constexpr std::uint64_t kTagStringRef = 25;
-inline constexpr std::uint64_t kTagObject = 27;      // [type name, version, {fields}]
+inline constexpr std::uint64_t kTagObject = 27;  // [type name, version, {fields}]
 inline constexpr std::uint64_t kTagShareable = 28;
 inline constexpr std::uint64_t kTagSharedRef = 29;
 
@@ -47,11 +47,22 @@ inline std::size_t stringref_min_length(std::uint64_t table_size) {
 /// RFC 8746 typed arrays brine writes (little-endian): element size, or 0 when not one.
 inline std::size_t typed_array_element_size(std::uint64_t tag) {
   switch (tag) {
-    case 64: case 72: return 1;             // uint8, sint8
-    case 69: case 77: return 2;             // uint16 LE, sint16 LE
-    case 70: case 78: case 85: return 4;    // uint32 LE, sint32 LE, float32 LE
-    case 71: case 79: case 86: return 8;    // uint64 LE, sint64 LE, float64 LE
-    default: return 0;
+    case 64:
+    case 72:
+      return 1;  // uint8, sint8
+    case 69:
+    case 77:
+      return 2;  // uint16 LE, sint16 LE
+    case 70:
+    case 78:
+    case 85:
+      return 4;  // uint32 LE, sint32 LE, float32 LE
+    case 71:
+    case 79:
+    case 86:
+      return 8;  // uint64 LE, sint64 LE, float64 LE
+    default:
+      return 0;
   }
 }
 

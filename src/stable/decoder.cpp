@@ -36,7 +36,8 @@ void StableDecoder::abandon() noexcept {
 bool StableDecoder::finish() {
   // The value must end where the validated document says it does; anything else is a
   // misreading, which the state model then gets to report.
-  std::size_t end = impl_.next + 1 < impl_.values.size() ? impl_.values[impl_.next + 1] : impl_.values_end;
+  std::size_t end =
+      impl_.next + 1 < impl_.values.size() ? impl_.values[impl_.next + 1] : impl_.values_end;
   if (impl_.next >= impl_.values.size() || pos_ != end) {
     abandon();
     return false;
@@ -167,8 +168,8 @@ detail::PointerTarget StableDecoder::read_pointer(const detail::TypeOps& static_
   std::string_view type = text_view();
   std::uint64_t version = unsigned_head();
   if (version > 0xFFFFFFFFu) stop();
-  detail::Created created = detail::create_object(registry_, type, static_cast<std::uint32_t>(version),
-                                                  static_ops, shared, false, fail);
+  detail::Created created = detail::create_object(
+      registry_, type, static_cast<std::uint32_t>(version), static_ops, shared, false, fail);
   if (created.ops->name != type || created.ops->version != version) stop();
   if (shareable) {
     if (table_.size() >= options_.max_shared_objects) stop();

@@ -6,13 +6,13 @@
 
 #include "brine/identifier.hpp"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
 #include <unordered_map>
-
-#include <openssl/evp.h>
 
 #include "stable/cbor.hpp"
 
@@ -39,11 +39,14 @@ class Deterministic {
       std::uint32_t bits;
       std::memcpy(&bits, &f, 4);
       std::uint32_t exp = (bits >> 23) & 0xFF, mant = bits & 0x7FFFFF;
-      bool half = (mant & 0x1FFF) == 0 && ((exp >= 113 && exp <= 142) || exp == 0xFF || (exp == 0 && mant == 0));
+      bool half = (mant & 0x1FFF) == 0 &&
+                  ((exp >= 113 && exp <= 142) || exp == 0xFF || (exp == 0 && mant == 0));
       if (half) {
         std::uint16_t h = static_cast<std::uint16_t>((bits >> 16) & 0x8000);
-        if (exp == 0xFF) h |= 0x7C00;
-        else if (exp != 0) h |= static_cast<std::uint16_t>(((exp - 112) << 10) | (mant >> 13));
+        if (exp == 0xFF)
+          h |= 0x7C00;
+        else if (exp != 0)
+          h |= static_cast<std::uint16_t>(((exp - 112) << 10) | (mant >> 13));
         return bytes({0xF9, static_cast<std::uint8_t>(h >> 8), static_cast<std::uint8_t>(h)});
       }
       byte(0xFA);
@@ -58,19 +61,25 @@ class Deterministic {
 
   void encode(const Value& v) {
     switch (v.kind()) {
-      case ValueKind::null: return byte(0xF6);
-      case ValueKind::boolean: return byte(v.as_bool() ? 0xF5 : 0xF4);
+      case ValueKind::null:
+        return byte(0xF6);
+      case ValueKind::boolean:
+        return byte(v.as_bool() ? 0xF5 : 0xF4);
       case ValueKind::signed_integer: {
         std::int64_t x = std::get<std::int64_t>(v.variant());
         if (x < 0) return head(1, static_cast<std::uint64_t>(-(x + 1)));
         return head(0, static_cast<std::uint64_t>(x));
       }
-      case ValueKind::unsigned_integer: return head(0, std::get<std::uint64_t>(v.variant()));
-      case ValueKind::floating: return number(v.as_double());
-      case ValueKind::text: return text(v.as_text());
+      case ValueKind::unsigned_integer:
+        return head(0, std::get<std::uint64_t>(v.variant()));
+      case ValueKind::floating:
+        return number(v.as_double());
+      case ValueKind::text:
+        return text(v.as_text());
       case ValueKind::bytes:
         head(2, v.as_bytes().data.size());
-        out_.append(reinterpret_cast<const char*>(v.as_bytes().data.data()), v.as_bytes().data.size());
+        out_.append(reinterpret_cast<const char*>(v.as_bytes().data.data()),
+                    v.as_bytes().data.size());
         return;
       case ValueKind::list:
         head(4, v.as_list().size());
@@ -81,7 +90,8 @@ class Deterministic {
         std::vector<const std::pair<const std::string, Value>*> entries;
         for (const auto& e : v.as_map()) entries.push_back(&e);
         std::sort(entries.begin(), entries.end(), [](auto* a, auto* b) {
-          return a->first.size() != b->first.size() ? a->first.size() < b->first.size() : a->first < b->first;
+          return a->first.size() != b->first.size() ? a->first.size() < b->first.size()
+                                                    : a->first < b->first;
         });
         head(5, entries.size());
         for (auto* e : entries) {
@@ -90,12 +100,14 @@ class Deterministic {
         }
         return;
       }
-      case ValueKind::object: return object(v.as_object());
+      case ValueKind::object:
+        return object(v.as_object());
       case ValueKind::reference: {
         auto it = shared_.find(v.as_reference().id);
         if (it == shared_.end())
           throw FormatError(errc::corrupt_data, "reference to shared object " +
-                                                    std::to_string(v.as_reference().id) + ", which is not in the state");
+                                                    std::to_string(v.as_reference().id) +
+                                                    ", which is not in the state");
         return object(*it->second);
       }
       case ValueKind::function:
@@ -125,8 +137,8 @@ class Deterministic {
     const TypeInfo* info = registry_.find(o.type);
     std::vector<const Field*> fields;
     for (const Field& f : o.fields) {
-      if (info && std::find(info->identifier_excludes().begin(), info->identifier_excludes().end(), f.name) !=
-                      info->identifier_excludes().end())
+      if (info && std::find(info->identifier_excludes().begin(), info->identifier_excludes().end(),
+                            f.name) != info->identifier_excludes().end())
         continue;
       fields.push_back(&f);
     }
@@ -167,7 +179,8 @@ class Deterministic {
         for (const Field& f : o.fields) index(f.value);
         return;
       }
-      default: return;
+      default:
+        return;
     }
   }
 

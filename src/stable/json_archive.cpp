@@ -32,7 +32,8 @@ std::vector<Value> json_document_values(std::string_view json, const LoadOptions
   if (doc.kind() != ValueKind::map) bad("the top level is not an object");
   Value::Map& map = doc.as_map();
   auto format = map.find("format");
-  if (format == map.end() || format->second.kind() != ValueKind::text || format->second.as_text() != "brine-json")
+  if (format == map.end() || format->second.kind() != ValueKind::text ||
+      format->second.as_text() != "brine-json")
     bad("\"format\" is not \"brine-json\"");
   auto version = map.find("format_version");
   if (version == map.end() || !version->second.is_number()) bad("no \"format_version\"");
@@ -44,7 +45,8 @@ std::vector<Value> json_document_values(std::string_view json, const LoadOptions
                            ", this build of brine reads up to version " +
                            std::to_string(json_format_version) + ": upgrade brine");
   auto values = map.find("values");
-  if (values == map.end() || values->second.kind() != ValueKind::list) bad("\"values\" is not a list");
+  if (values == map.end() || values->second.kind() != ValueKind::list)
+    bad("\"values\" is not a list");
   return std::move(values->second.as_list());
 }
 

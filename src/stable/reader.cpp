@@ -28,7 +28,7 @@ namespace {
 
 struct Head {
   unsigned major;
-  std::uint8_t info;      // the low 5 bits
+  std::uint8_t info;  // the low 5 bits
   std::uint64_t argument;
   bool indefinite;
 };
@@ -44,14 +44,14 @@ class Cursor {
         source_(std::move(source)) {}
 
   [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail(errc code, const std::string& message,
-                                                 std::size_t at) const {
+                                                  std::size_t at) const {
     ErrorContext c;
     c.source = source_;
     c.byte_offset = at;
     detail::throw_error(code, message, c);
   }
   [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail(errc code, const char* message,
-                                                 std::size_t at) const {
+                                                  std::size_t at) const {
     fail(code, std::string(message), at);
   }
   [[noreturn]] void fail(errc code, const std::string& message) const { fail(code, message, pos); }
@@ -108,7 +108,7 @@ class Cursor {
 
  private:
   [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail_additional_information(unsigned info,
-                                                                        std::size_t at) const {
+                                                                         std::size_t at) const {
     fail(errc::corrupt_data, "invalid CBOR additional information " + std::to_string(info), at);
   }
   [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail_take(std::uint64_t n) const {
@@ -139,7 +139,9 @@ namespace {
 class Walker {
  public:
   Walker(Cursor& cursor, StableReader::Impl& impl)
-      : c_(cursor), impl_(impl), string_bytes_limit_(cursor.options().max_string_bytes(cursor.size())) {}
+      : c_(cursor),
+        impl_(impl),
+        string_bytes_limit_(cursor.options().max_string_bytes(cursor.size())) {}
 
   void note_string(std::string_view s) {
     if (s.size() >= cbor::stringref_min_length(impl_.strings.size())) impl_.strings.push_back(s);
@@ -166,12 +168,19 @@ class Walker {
     Head h = c_.head();
     switch (h.major) {
       case 0:
-      case 1: return;
+      case 1:
+        return;
       case 2:
-      case 3: note_string(c_.take(h.argument)); return;
+      case 3:
+        note_string(c_.take(h.argument));
+        return;
       case 4:
-      case 5: scan_container(h, depth); return;
-      case 6: scan_tag(h.argument, depth, at); return;
+      case 5:
+        scan_container(h, depth);
+        return;
+      case 6:
+        scan_tag(h.argument, depth, at);
+        return;
       case 7:
         if (h.indefinite) c_.fail(errc::corrupt_data, "unexpected CBOR break", at);
         if (h.info == 20 || h.info == 21 || h.info == 22 || h.info >= 25) return;
@@ -221,11 +230,15 @@ class Walker {
     if (std::size_t each = cbor::typed_array_element_size(tag)) {
       std::size_t inner = c_.pos;
       Head h = c_.head();
-      if (h.major != 2) c_.fail(errc::corrupt_data, "typed array tag " + std::to_string(tag) + " without a byte string", inner);
+      if (h.major != 2)
+        c_.fail(errc::corrupt_data,
+                "typed array tag " + std::to_string(tag) + " without a byte string", inner);
       std::string_view body = c_.take(h.argument);
       if (body.size() % each != 0)
-        c_.fail(errc::corrupt_data, "typed array of " + std::to_string(body.size()) +
-                                        " bytes is not a whole number of " + std::to_string(each) + "-byte elements", inner);
+        c_.fail(errc::corrupt_data,
+                "typed array of " + std::to_string(body.size()) +
+                    " bytes is not a whole number of " + std::to_string(each) + "-byte elements",
+                inner);
       note_string(body);
       return;
     }
@@ -255,17 +268,23 @@ class Walker {
     std::size_t at = c_.pos;
     Head h = c_.head();
     switch (h.major) {
-      case 0: return Value(h.argument);
+      case 0:
+        return Value(h.argument);
       case 1:
         if (h.argument > static_cast<std::uint64_t>(INT64_MAX))
           c_.fail(errc::corrupt_data, "negative integer below -2^63", at);
         return Value(-1 - static_cast<std::int64_t>(h.argument));
       case 2:
-      case 3: return decode_string(h, at);
-      case 4: return decode_list(h, depth);
-      case 5: return decode_map(h, depth);
-      case 6: return decode_tag(h.argument, depth, at);
-      default: return decode_simple(h, at);
+      case 3:
+        return decode_string(h, at);
+      case 4:
+        return decode_list(h, depth);
+      case 5:
+        return decode_map(h, depth);
+      case 6:
+        return decode_tag(h.argument, depth, at);
+      default:
+        return decode_simple(h, at);
     }
   }
 
@@ -311,10 +330,14 @@ class Walker {
 
   BRINE_STABLE_OUT_OF_LINE Value decode_simple(const Head& h, std::size_t at) {
     switch (h.info) {
-      case 20: return Value(false);
-      case 21: return Value(true);
-      case 22: return Value();
-      case 25: return Value(half_to_double(static_cast<std::uint16_t>(h.argument)));
+      case 20:
+        return Value(false);
+      case 21:
+        return Value(true);
+      case 22:
+        return Value();
+      case 25:
+        return Value(half_to_double(static_cast<std::uint16_t>(h.argument)));
       case 26: {
         std::uint32_t bits = static_cast<std::uint32_t>(h.argument);
         float f;
@@ -326,7 +349,8 @@ class Walker {
         std::memcpy(&d, &h.argument, 8);
         return Value(d);
       }
-      default: c_.fail(errc::corrupt_data, "unsupported CBOR simple value", at);
+      default:
+        c_.fail(errc::corrupt_data, "unsupported CBOR simple value", at);
     }
   }
 
@@ -365,7 +389,8 @@ class Walker {
     if (h.major != 2) c_.fail(errc::corrupt_data, "typed array without a byte string", at);
     std::string_view body = c_.take(h.argument);
     note_string(body);
-    if (body.size() % each != 0) c_.fail(errc::corrupt_data, "typed array size is not a whole number of elements", at);
+    if (body.size() % each != 0)
+      c_.fail(errc::corrupt_data, "typed array size is not a whole number of elements", at);
     if (tag == 64) {
       produce_string(body.size(), at);
       return Value(Bytes{std::vector<std::uint8_t>(body.begin(), body.end())});
@@ -389,7 +414,8 @@ class Walker {
       if (type == cbor::kPathType) return Value(PathValue{std::move(value)});
       return Value(FunctionRef{std::move(value)});
     }
-    if (h.argument != 3) c_.fail(errc::corrupt_data, "object tag 27 needs [type name, version, {fields}]", at);
+    if (h.argument != 3)
+      c_.fail(errc::corrupt_data, "object tag 27 needs [type name, version, {fields}]", at);
     Object o;
     o.type = std::move(type);
     Head version = c_.head();
@@ -426,12 +452,12 @@ class Walker {
             at);
   }
   [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail_simple_value(unsigned info,
-                                                              std::size_t at) const {
+                                                               std::size_t at) const {
     c_.fail(errc::corrupt_data, "unsupported CBOR simple value " + std::to_string(info), at);
   }
   /// The messages that quote a name: `before` name `after`.
   [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail_named(const char* before, const std::string& name,
-                                                       const char* after, std::size_t at) const {
+                                                        const char* after, std::size_t at) const {
     c_.fail(errc::corrupt_data, before + name + after, at);
   }
   [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail_tag(std::uint64_t tag, std::size_t at) const {
@@ -452,15 +478,24 @@ class Walker {
       return x;
     };
     switch (tag) {
-      case 72: return Value(static_cast<std::int64_t>(get(std::int8_t{})));
-      case 69: return Value(static_cast<std::uint64_t>(get(std::uint16_t{})));
-      case 77: return Value(static_cast<std::int64_t>(get(std::int16_t{})));
-      case 70: return Value(static_cast<std::uint64_t>(get(std::uint32_t{})));
-      case 78: return Value(static_cast<std::int64_t>(get(std::int32_t{})));
-      case 71: return Value(get(std::uint64_t{}));
-      case 79: return Value(get(std::int64_t{}));
-      case 85: return Value(static_cast<double>(get(float{})));
-      default: return Value(get(double{}));
+      case 72:
+        return Value(static_cast<std::int64_t>(get(std::int8_t{})));
+      case 69:
+        return Value(static_cast<std::uint64_t>(get(std::uint16_t{})));
+      case 77:
+        return Value(static_cast<std::int64_t>(get(std::int16_t{})));
+      case 70:
+        return Value(static_cast<std::uint64_t>(get(std::uint32_t{})));
+      case 78:
+        return Value(static_cast<std::int64_t>(get(std::int32_t{})));
+      case 71:
+        return Value(get(std::uint64_t{}));
+      case 79:
+        return Value(get(std::int64_t{}));
+      case 85:
+        return Value(static_cast<double>(get(float{})));
+      default:
+        return Value(get(double{}));
     }
   }
 
@@ -483,19 +518,22 @@ void open_document(StableReader::Impl& impl, Cursor& c) {
     c.fail(errc::corrupt_data, "not a brine stable archive (header is not a 4-entry map)");
   auto expect_key = [&](const char* key) {
     std::size_t at = c.pos;
-    if (w.text_or_ref() != key) c.fail(errc::corrupt_data, std::string("expected key '") + key + "'", at);
+    if (w.text_or_ref() != key)
+      c.fail(errc::corrupt_data, std::string("expected key '") + key + "'", at);
   };
   expect_key("format");
-  if (w.text_or_ref() != cbor::kFormatName) c.fail(errc::corrupt_data, "not a brine stable archive");
+  if (w.text_or_ref() != cbor::kFormatName)
+    c.fail(errc::corrupt_data, "not a brine stable archive");
   expect_key("format_version");
   std::size_t version_at = c.pos;
   Head version = c.head();
-  if (version.major != 0 || version.argument == 0) c.fail(errc::corrupt_data, "invalid format version", version_at);
+  if (version.major != 0 || version.argument == 0)
+    c.fail(errc::corrupt_data, "invalid format version", version_at);
   if (version.argument > stable_format_version)
     c.fail(errc::newer_format_version,
            "archive written in stable format version " + std::to_string(version.argument) +
-               ", this build of brine reads up to version " + std::to_string(stable_format_version) +
-               ": upgrade brine",
+               ", this build of brine reads up to version " +
+               std::to_string(stable_format_version) + ": upgrade brine",
            version_at);
   impl.format_version = static_cast<std::uint32_t>(version.argument);
   expect_key("values");
@@ -523,7 +561,8 @@ void open_document(StableReader::Impl& impl, Cursor& c) {
   expect_key("checksum");
   std::size_t checksum_at = c.pos;
   Head checksum = c.head();
-  if (checksum.major != 0) c.fail(errc::corrupt_data, "checksum is not an unsigned integer", checksum_at);
+  if (checksum.major != 0)
+    c.fail(errc::corrupt_data, "checksum is not an unsigned integer", checksum_at);
   if (c.pos != c.size()) c.fail(errc::corrupt_data, "bytes after the end of the archive");
   // LoadOptions::verify_checksums off skips only this comparison (as for binary archives):
   // the structure is still validated in full above.
@@ -537,7 +576,9 @@ void open_document(StableReader::Impl& impl, Cursor& c) {
 }  // namespace
 
 StableReader::StableReader(ByteSource& source, const Registry& registry, const LoadOptions& options)
-    : impl_(std::make_unique<Impl>()), registry_(registry), options_(options),
+    : impl_(std::make_unique<Impl>()),
+      registry_(registry),
+      options_(options),
       description_(source.description()) {
   if (source.has_direct_view()) {
     impl_->bytes = source.direct_view();

@@ -21,9 +21,9 @@ struct StableReader::Impl {
   std::size_t values_end = 0;             // offset just past the last value
   std::vector<std::string_view> strings;  // the stringref table, in document order
   std::size_t next = 0;
-  std::uint64_t shared_seen = 0;          // shareable tags decoded so far
-  std::uint64_t string_bytes = 0;         // bytes of strings decoded so far, all values
-  std::size_t read_directly = 0;          // values StableDecoder read
+  std::uint64_t shared_seen = 0;   // shareable tags decoded so far
+  std::uint64_t string_bytes = 0;  // bytes of strings decoded so far, all values
+  std::size_t read_directly = 0;   // values StableDecoder read
 };
 
 }  // namespace brine

@@ -108,7 +108,8 @@ void StableWriter::put_name(std::string_view name) {
       put_string(3, name.data(), name.size());
       if (s.size != before) s.by_content.emplace(std::string(name), before);
       // A name too short to enter the table is written literally every time.
-      s.by_pointer.emplace(name.data(), s.size != before ? before : detail::StableStrings::kLiteral);
+      s.by_pointer.emplace(name.data(),
+                           s.size != before ? before : detail::StableStrings::kLiteral);
       return;
     }
     by_pointer = s.by_pointer.emplace(name.data(), index).first;
@@ -149,7 +150,8 @@ void StableWriter::start() {
 }
 
 void StableWriter::flush_buffer() {
-  if (out_.size() > hashed_from_) XXH3_64bits_update(hash_->state, out_.data() + hashed_from_, out_.size() - hashed_from_);
+  if (out_.size() > hashed_from_)
+    XXH3_64bits_update(hash_->state, out_.data() + hashed_from_, out_.size() - hashed_from_);
   sink_.write(out_.data(), out_.size());
   out_.clear();
   hashed_from_ = 0;
@@ -229,8 +231,8 @@ void StableWriter::drop_unreferenced_shareables() {
   constexpr std::size_t kShareableTagSize = 2;  // D8 1C
   std::size_t s = 0, r = 0;
   while (s < shareables || r < references_.size()) {
-    bool shareable_next = r == references_.size() ||
-                          (s < shareables && shareable_at_[s] < references_[r].offset);
+    bool shareable_next =
+        r == references_.size() || (s < shareables && shareable_at_[s] < references_[r].offset);
     if (shareable_next) {
       move_to(shareable_at_[s]);
       if (!referred_to_[s]) read += kShareableTagSize;
@@ -305,8 +307,9 @@ void StableWriter::write_new_object(const void* most_derived, const std::type_in
     fields = registry_.add(*ops).layout().field_count;
     if (strings_->dynamic.size() < 32) strings_->dynamic.push_back({&dynamic_type, ops, fields});
   }
-  const UnknownFields* unknown =
-      ops->unknown_fields != nullptr ? ops->unknown_fields(const_cast<void*>(most_derived)) : nullptr;
+  const UnknownFields* unknown = ops->unknown_fields != nullptr
+                                     ? ops->unknown_fields(const_cast<void*>(most_derived))
+                                     : nullptr;
   begin_object(*ops, fields, unknown != nullptr && !unknown->empty() ? unknown : nullptr);
   ops->write_stable(*this, most_derived);
   end_object();
@@ -321,15 +324,24 @@ void StableWriter::write_path(const std::string& generic) {
 
 void StableWriter::write_dynamic(const Value& v) {
   switch (v.kind()) {
-    case ValueKind::null: return put_byte(0xF6);
-    case ValueKind::boolean: return write_bool(v.as_bool());
-    case ValueKind::signed_integer: return write_number(std::get<std::int64_t>(v.variant()));
-    case ValueKind::unsigned_integer: return write_number(std::get<std::uint64_t>(v.variant()));
-    case ValueKind::floating: return put_float(v.as_double());
-    case ValueKind::text: return write_text(v.as_text());
-    case ValueKind::bytes: return write_bytes(v.as_bytes().data.data(), v.as_bytes().data.size());
-    case ValueKind::path: return write_path(v.as_path().generic);
-    case ValueKind::function: return write_function_name(v.as_function().name);
+    case ValueKind::null:
+      return put_byte(0xF6);
+    case ValueKind::boolean:
+      return write_bool(v.as_bool());
+    case ValueKind::signed_integer:
+      return write_number(std::get<std::int64_t>(v.variant()));
+    case ValueKind::unsigned_integer:
+      return write_number(std::get<std::uint64_t>(v.variant()));
+    case ValueKind::floating:
+      return put_float(v.as_double());
+    case ValueKind::text:
+      return write_text(v.as_text());
+    case ValueKind::bytes:
+      return write_bytes(v.as_bytes().data.data(), v.as_bytes().data.size());
+    case ValueKind::path:
+      return write_path(v.as_path().generic);
+    case ValueKind::function:
+      return write_function_name(v.as_function().name);
     case ValueKind::list:
       put_head(4, v.as_list().size());
       for (const Value& e : v.as_list()) write_dynamic(e);
@@ -346,8 +358,9 @@ void StableWriter::write_dynamic(const Value& v) {
       if (o.shared_id) {
         // State ids are renumbered in document order, as CBOR's shared references count.
         bool inserted;
-        ids_.find_or_insert(reinterpret_cast<const void*>(static_cast<std::uintptr_t>(*o.shared_id + 1)),
-                            next_id_, inserted);
+        ids_.find_or_insert(
+            reinterpret_cast<const void*>(static_cast<std::uintptr_t>(*o.shared_id + 1)), next_id_,
+            inserted);
         put_shareable();
       }
       put_head(6, 27);
@@ -364,9 +377,11 @@ void StableWriter::write_dynamic(const Value& v) {
     case ValueKind::reference: {
       bool inserted;
       std::uint64_t id = ids_.find_or_insert(
-          reinterpret_cast<const void*>(static_cast<std::uintptr_t>(v.as_reference().id + 1)), 0, inserted);
+          reinterpret_cast<const void*>(static_cast<std::uintptr_t>(v.as_reference().id + 1)), 0,
+          inserted);
       if (inserted)
-        throw SchemaError(errc::corrupt_data, "reference to shared object " + std::to_string(v.as_reference().id) +
+        throw SchemaError(errc::corrupt_data, "reference to shared object " +
+                                                  std::to_string(v.as_reference().id) +
                                                   " before its definition");
       return put_reference(id);
     }

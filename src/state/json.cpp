@@ -4,18 +4,17 @@
 
 #include <cmath>
 #include <cstddef>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <iterator>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <unordered_set>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "brine/error.hpp"
 #include "brine/value.hpp"
@@ -78,8 +77,8 @@ std::vector<std::uint8_t> base64_decode(const std::string& in) {
       } else {
         d[k] = pad ? -1 : digit(c);
         if (d[k] < 0)
-          throw FormatError(errc::corrupt_data, "invalid base64 character at offset " +
-                                                    std::to_string(i + k));
+          throw FormatError(errc::corrupt_data,
+                            "invalid base64 character at offset " + std::to_string(i + k));
       }
     }
     std::uint32_t v = (d[0] << 18) | (d[1] << 12) | (d[2] << 6) | d[3];
@@ -96,18 +95,24 @@ std::string escape_key(const std::string& key) {
 
 Json to_json_value(const Value& v) {
   switch (v.kind()) {
-    case ValueKind::null: return Json(nullptr);
-    case ValueKind::boolean: return Json(v.as_bool());
-    case ValueKind::signed_integer: return Json(std::get<std::int64_t>(v.variant()));
-    case ValueKind::unsigned_integer: return Json(std::get<std::uint64_t>(v.variant()));
+    case ValueKind::null:
+      return Json(nullptr);
+    case ValueKind::boolean:
+      return Json(v.as_bool());
+    case ValueKind::signed_integer:
+      return Json(std::get<std::int64_t>(v.variant()));
+    case ValueKind::unsigned_integer:
+      return Json(std::get<std::uint64_t>(v.variant()));
     case ValueKind::floating: {
       double d = v.as_double();
       if (std::isnan(d)) return Json{{"$float", "nan"}};
       if (std::isinf(d)) return Json{{"$float", d > 0 ? "inf" : "-inf"}};
       return Json(d);
     }
-    case ValueKind::text: return Json(v.as_text());
-    case ValueKind::bytes: return Json{{"$bytes", base64_encode(v.as_bytes().data)}};
+    case ValueKind::text:
+      return Json(v.as_text());
+    case ValueKind::bytes:
+      return Json{{"$bytes", base64_encode(v.as_bytes().data)}};
     case ValueKind::list: {
       Json out = Json::array();
       for (const Value& e : v.as_list()) out.push_back(to_json_value(e));
@@ -127,9 +132,12 @@ Json to_json_value(const Value& v) {
       for (const Field& f : o.fields) out[escape_key(f.name)] = to_json_value(f.value);
       return out;
     }
-    case ValueKind::reference: return Json{{"$ref", v.as_reference().id}};
-    case ValueKind::function: return Json{{"$function", v.as_function().name}};
-    case ValueKind::path: return Json{{"$path", v.as_path().generic}};
+    case ValueKind::reference:
+      return Json{{"$ref", v.as_reference().id}};
+    case ValueKind::function:
+      return Json{{"$function", v.as_function().name}};
+    case ValueKind::path:
+      return Json{{"$path", v.as_path().generic}};
   }
   return Json(nullptr);
 }
@@ -191,10 +199,12 @@ bool check_utf8(std::string_view text, const char* what, const std::string& path
 bool find_invalid_utf8(const Value& v, std::string& path, const Object* object,
                        Utf8Problem& problem) {
   switch (v.kind()) {
-    case ValueKind::text: return check_utf8(v.as_text(), "text", path, object, problem);
+    case ValueKind::text:
+      return check_utf8(v.as_text(), "text", path, object, problem);
     case ValueKind::function:
       return check_utf8(v.as_function().name, "function name", path, object, problem);
-    case ValueKind::path: return check_utf8(v.as_path().generic, "path", path, object, problem);
+    case ValueKind::path:
+      return check_utf8(v.as_path().generic, "path", path, object, problem);
     case ValueKind::list: {
       const Value::List& list = v.as_list();
       const std::size_t length = path.size();
@@ -227,7 +237,8 @@ bool find_invalid_utf8(const Value& v, std::string& path, const Object* object,
       }
       return false;
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 

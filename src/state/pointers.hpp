@@ -9,9 +9,9 @@
 #include <string_view>
 #include <typeinfo>
 
+#include "brine/detail/shared_table.hpp"
 #include "brine/error.hpp"
 #include "brine/registry.hpp"
-#include "brine/detail/shared_table.hpp"
 
 namespace brine::detail {
 
@@ -55,7 +55,10 @@ struct Created {
   Created(const Created&) = delete;
   Created& operator=(const Created&) = delete;
   Created(Created&& other) noexcept
-      : raw(other.raw), as_static(other.as_static), ops(other.ops), info(other.info),
+      : raw(other.raw),
+        as_static(other.as_static),
+        ops(other.ops),
+        info(other.info),
         owner(std::move(other.owner)) {
     other.raw = nullptr;
   }
@@ -82,7 +85,8 @@ Created create_object(const Registry& registry, std::string_view type_name, std:
     c.ops = &static_ops;  // an unregistered type named exactly as the pointer's own type
   } else {
     std::string near;
-    for (const std::string& n : registry.near_type_names(type_name)) near += (near.empty() ? "" : ", ") + ("'" + n + "'");
+    for (const std::string& n : registry.near_type_names(type_name))
+      near += (near.empty() ? "" : ", ") + ("'" + n + "'");
     fail(errc::unknown_type, "unknown type '" + std::string(type_name) +
                                  "': not registered in this program, so it is not loaded" +
                                  (near.empty() ? std::string() : "; did you mean " + near + "?"));
@@ -92,11 +96,12 @@ Created create_object(const Registry& registry, std::string_view type_name, std:
   if (version > c.ops->version && !(accept_newer && c.ops->unknown_fields != nullptr))
     fail(errc::newer_class_version,
          "archive written by class version " + std::to_string(version) + " of '" +
-             std::string(c.ops->name) + "', this build knows up to " + std::to_string(c.ops->version) +
-             ": load it with a newer build of the program");
+             std::string(c.ops->name) + "', this build knows up to " +
+             std::to_string(c.ops->version) + ": load it with a newer build of the program");
   if (shared ? c.ops->make_shared == nullptr : c.ops->make_raw == nullptr)
-    fail(errc::type_mismatch, "type '" + std::string(c.ops->name) +
-                                  "' cannot be created: it is abstract or not default-constructible");
+    fail(errc::type_mismatch,
+         "type '" + std::string(c.ops->name) +
+             "' cannot be created: it is abstract or not default-constructible");
   if (shared) {
     c.owner = c.ops->make_shared();
     c.raw = c.owner.get();
@@ -107,7 +112,8 @@ Created create_object(const Registry& registry, std::string_view type_name, std:
   if (c.as_static == nullptr)
     fail(errc::type_mismatch, "archived object of type '" + std::string(c.ops->name) +
                                   "' is not a registered subclass of '" +
-                                  std::string(static_ops.name) + "', so it cannot be loaded into a pointer to it");
+                                  std::string(static_ops.name) +
+                                  "', so it cannot be loaded into a pointer to it");
   return c;
 }
 

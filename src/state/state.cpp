@@ -175,11 +175,12 @@ const Value& StateReader::take() {
   if (f.value->kind() == ValueKind::list && f.taken) {
     const Value::List& list = f.value->as_list();
     if (f.index >= list.size())
-      fail(errc::type_mismatch, "list has " + std::to_string(list.size()) +
-                                    " elements, more were expected");
+      fail(errc::type_mismatch,
+           "list has " + std::to_string(list.size()) + " elements, more were expected");
     return list[f.index++];
   }
-  if (f.object != nullptr) fail(errc::internal_error, "value read from an object without a field name");
+  if (f.object != nullptr)
+    fail(errc::internal_error, "value read from an object without a field name");
   if (f.taken) fail(errc::internal_error, "value read twice");
   f.taken = true;
   return *f.value;
@@ -275,8 +276,8 @@ const Value& StateReader::enter_map_entry(std::string* key_out) {
 void StateReader::begin_tuple(std::size_t n) {
   std::size_t size = begin_list(0);
   if (size != n)
-    fail(errc::type_mismatch, "expected a list of " + std::to_string(n) + " elements, found " +
-                                  std::to_string(size));
+    fail(errc::type_mismatch,
+         "expected a list of " + std::to_string(n) + " elements, found " + std::to_string(size));
 }
 
 bool StateReader::read_optional() {
@@ -342,7 +343,8 @@ double StateReader::duration_real_ticks(const Value& v, std::intmax_t num, std::
   if (pnum == 0) return count;
   // A floating-point duration takes fractions as they come: scale in long double, whose
   // 64-bit mantissa keeps the exact ratios of the standard periods exact.
-  return static_cast<double>(static_cast<long double>(count) * pnum * den / (static_cast<long double>(pden) * num));
+  return static_cast<double>(static_cast<long double>(count) * pnum * den /
+                             (static_cast<long double>(pden) * num));
 }
 
 std::int64_t StateReader::duration_ticks(const Value& v, std::intmax_t num, std::intmax_t den) {
@@ -371,7 +373,8 @@ std::int64_t StateReader::duration_ticks(const Value& v, std::intmax_t num, std:
   if (whole != 0 && a > std::numeric_limits<std::int64_t>::max())
     fail(errc::type_mismatch, "duration out of range");
   Int128 ticks = whole * a;  // |whole| <= 2^63 and a < 2^63: no overflow
-  if (ticks > std::numeric_limits<std::int64_t>::max() || ticks < std::numeric_limits<std::int64_t>::min())
+  if (ticks > std::numeric_limits<std::int64_t>::max() ||
+      ticks < std::numeric_limits<std::int64_t>::min())
     fail(errc::type_mismatch, "duration out of range");
   return static_cast<std::int64_t>(ticks);
 }
@@ -474,16 +477,16 @@ detail::PointerTarget StateReader::read_pointer(const detail::TypeOps& static_op
     std::uint64_t id = v.as_reference().id;
     const detail::SharedObject* found = table_->find(id);
     if (found == nullptr)
-      fail(errc::corrupt_data, "reference to shared object " + std::to_string(id) +
-                                   ", which was not defined before");
+      fail(errc::corrupt_data,
+           "reference to shared object " + std::to_string(id) + ", which was not defined before");
     return detail::target_of(registry_, *found, static_ops,
                              [this](errc c, const std::string& m) { fail(c, m); });
   }
   if (v.kind() != ValueKind::object) fail_kind("object or null", v);
   const Object& object = v.as_object();
   detail::Created created = detail::create_object(
-      registry_, object.type, object.version, static_ops, shared, options_.accept_newer_class_versions,
-      [this](errc c, const std::string& m) { fail(c, m); });
+      registry_, object.type, object.version, static_ops, shared,
+      options_.accept_newer_class_versions, [this](errc c, const std::string& m) { fail(c, m); });
   // An object archived as shared that now loads into a unique_ptr (the field changed from
   // shared_ptr to unique_ptr) is not entered in the table: a later reference to it finds
   // nothing and is refused, where entering it would let a shared_ptr own it too.
@@ -492,7 +495,8 @@ detail::PointerTarget StateReader::read_pointer(const detail::TypeOps& static_op
       fail(errc::limit_exceeded, "more shared objects than LoadOptions::max_shared_objects (" +
                                      std::to_string(options_.max_shared_objects) + ")");
     if (table_->find(*object.shared_id) != nullptr)
-      fail(errc::corrupt_data, "shared object id " + std::to_string(*object.shared_id) + " defined twice");
+      fail(errc::corrupt_data,
+           "shared object id " + std::to_string(*object.shared_id) + " defined twice");
     table_->put(*object.shared_id, detail::SharedObject{created.owner, created.ops, created.info});
   }
   if (++depth_ > options_.max_depth)

@@ -14,19 +14,32 @@ namespace brine {
 
 const char* kind_name(ValueKind kind) noexcept {
   switch (kind) {
-    case ValueKind::null: return "null";
-    case ValueKind::boolean: return "boolean";
-    case ValueKind::signed_integer: return "signed_integer";
-    case ValueKind::unsigned_integer: return "unsigned_integer";
-    case ValueKind::floating: return "floating";
-    case ValueKind::text: return "text";
-    case ValueKind::bytes: return "bytes";
-    case ValueKind::list: return "list";
-    case ValueKind::map: return "map";
-    case ValueKind::object: return "object";
-    case ValueKind::reference: return "reference";
-    case ValueKind::function: return "function";
-    case ValueKind::path: return "path";
+    case ValueKind::null:
+      return "null";
+    case ValueKind::boolean:
+      return "boolean";
+    case ValueKind::signed_integer:
+      return "signed_integer";
+    case ValueKind::unsigned_integer:
+      return "unsigned_integer";
+    case ValueKind::floating:
+      return "floating";
+    case ValueKind::text:
+      return "text";
+    case ValueKind::bytes:
+      return "bytes";
+    case ValueKind::list:
+      return "list";
+    case ValueKind::map:
+      return "map";
+    case ValueKind::object:
+      return "object";
+    case ValueKind::reference:
+      return "reference";
+    case ValueKind::function:
+      return "function";
+    case ValueKind::path:
+      return "path";
   }
   return "unknown";
 }
@@ -91,7 +104,8 @@ bool Value::as_bool() const {
 
 std::int64_t Value::as_int64() const {
   switch (kind()) {
-    case ValueKind::signed_integer: return std::get<std::int64_t>(data_);
+    case ValueKind::signed_integer:
+      return std::get<std::int64_t>(data_);
     case ValueKind::unsigned_integer: {
       std::uint64_t u = std::get<std::uint64_t>(data_);
       if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
@@ -105,13 +119,15 @@ std::int64_t Value::as_int64() const {
         out_of_range("number " + std::to_string(d), "an integer");
       return static_cast<std::int64_t>(d);
     }
-    default: mismatch("integer", kind());
+    default:
+      mismatch("integer", kind());
   }
 }
 
 std::uint64_t Value::as_uint64() const {
   switch (kind()) {
-    case ValueKind::unsigned_integer: return std::get<std::uint64_t>(data_);
+    case ValueKind::unsigned_integer:
+      return std::get<std::uint64_t>(data_);
     case ValueKind::signed_integer: {
       std::int64_t s = std::get<std::int64_t>(data_);
       if (s < 0) out_of_range("integer " + std::to_string(s), "an unsigned integer");
@@ -123,23 +139,28 @@ std::uint64_t Value::as_uint64() const {
         out_of_range("number " + std::to_string(d), "an unsigned integer");
       return static_cast<std::uint64_t>(d);
     }
-    default: mismatch("integer", kind());
+    default:
+      mismatch("integer", kind());
   }
 }
 
 double Value::as_double() const {
   switch (kind()) {
-    case ValueKind::floating: return std::get<double>(data_);
-    case ValueKind::signed_integer: return static_cast<double>(std::get<std::int64_t>(data_));
-    case ValueKind::unsigned_integer: return static_cast<double>(std::get<std::uint64_t>(data_));
-    default: mismatch("number", kind());
+    case ValueKind::floating:
+      return std::get<double>(data_);
+    case ValueKind::signed_integer:
+      return static_cast<double>(std::get<std::int64_t>(data_));
+    case ValueKind::unsigned_integer:
+      return static_cast<double>(std::get<std::uint64_t>(data_));
+    default:
+      mismatch("number", kind());
   }
 }
 
-#define BRINE_VALUE_ACCESSOR(ret, fn, alt, expected)          \
-  ret Value::fn() const {                                     \
-    if (auto p = std::get_if<alt>(&data_)) return *p;         \
-    mismatch(expected, kind());                               \
+#define BRINE_VALUE_ACCESSOR(ret, fn, alt, expected)  \
+  ret Value::fn() const {                             \
+    if (auto p = std::get_if<alt>(&data_)) return *p; \
+    mismatch(expected, kind());                       \
   }
 BRINE_VALUE_ACCESSOR(const std::string&, as_text, std::string, "text")
 BRINE_VALUE_ACCESSOR(const Bytes&, as_bytes, Bytes, "bytes")

@@ -14,19 +14,32 @@ class Category final : public std::error_category {
   const char* name() const noexcept override { return "brine"; }
   std::string message(int code) const override {
     switch (static_cast<errc>(code)) {
-      case errc::truncated_input: return "truncated input";
-      case errc::corrupt_data: return "corrupt data";
-      case errc::checksum_mismatch: return "checksum mismatch";
-      case errc::limit_exceeded: return "limit exceeded";
-      case errc::unknown_type: return "unknown type";
-      case errc::type_mismatch: return "type mismatch";
-      case errc::newer_format_version: return "newer format version";
-      case errc::newer_class_version: return "newer class version";
-      case errc::migration_failed: return "migration failed";
-      case errc::duplicate_registration: return "duplicate registration";
-      case errc::io_failure: return "i/o failure";
-      case errc::internal_error: return "internal error";
-      case errc::missing_field: return "missing field";
+      case errc::truncated_input:
+        return "truncated input";
+      case errc::corrupt_data:
+        return "corrupt data";
+      case errc::checksum_mismatch:
+        return "checksum mismatch";
+      case errc::limit_exceeded:
+        return "limit exceeded";
+      case errc::unknown_type:
+        return "unknown type";
+      case errc::type_mismatch:
+        return "type mismatch";
+      case errc::newer_format_version:
+        return "newer format version";
+      case errc::newer_class_version:
+        return "newer class version";
+      case errc::migration_failed:
+        return "migration failed";
+      case errc::duplicate_registration:
+        return "duplicate registration";
+      case errc::io_failure:
+        return "i/o failure";
+      case errc::internal_error:
+        return "internal error";
+      case errc::missing_field:
+        return "missing field";
     }
     return "unknown brine error";
   }
@@ -46,8 +59,10 @@ std::string compose(const std::string& message, const ErrorContext& c) {
   if (!c.field_path.empty()) add("field '" + c.field_path + "'");
   if (c.byte_offset) add("byte " + std::to_string(*c.byte_offset));
   if (!c.source.empty()) {
-    if (where.empty()) where = "in '" + c.source + "'";
-    else where += " in '" + c.source + "'";
+    if (where.empty())
+      where = "in '" + c.source + "'";
+    else
+      where += " in '" + c.source + "'";
   }
   return where.empty() ? message : message + " (" + where + ")";
 }
@@ -79,17 +94,24 @@ void throw_error(errc code, const std::string& message, ErrorContext context) {
   switch (code) {
     case errc::truncated_input:
     case errc::corrupt_data:
-    case errc::checksum_mismatch: throw FormatError(code, message, std::move(context));
-    case errc::limit_exceeded: throw LimitError(code, message, std::move(context));
+    case errc::checksum_mismatch:
+      throw FormatError(code, message, std::move(context));
+    case errc::limit_exceeded:
+      throw LimitError(code, message, std::move(context));
     case errc::newer_format_version:
-    case errc::newer_class_version: throw VersionError(code, message, std::move(context));
+    case errc::newer_class_version:
+      throw VersionError(code, message, std::move(context));
     case errc::unknown_type:
     case errc::type_mismatch:
     case errc::duplicate_registration:
-    case errc::missing_field: throw SchemaError(code, message, std::move(context));
-    case errc::migration_failed: throw MigrationError(code, message, std::move(context));
-    case errc::io_failure: throw IoError(message, {}, std::move(context));
-    case errc::internal_error: break;
+    case errc::missing_field:
+      throw SchemaError(code, message, std::move(context));
+    case errc::migration_failed:
+      throw MigrationError(code, message, std::move(context));
+    case errc::io_failure:
+      throw IoError(message, {}, std::move(context));
+    case errc::internal_error:
+      break;
   }
   throw InternalError(errc::internal_error, message, std::move(context));
 }

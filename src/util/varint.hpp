@@ -23,7 +23,8 @@ inline void append_varint(std::string& out, std::uint64_t x) {
 inline std::uint64_t read_varint(std::string_view in, std::size_t& pos) {
   std::uint64_t x = 0;
   for (int shift = 0; shift < 64; shift += 7) {
-    if (pos >= in.size()) throw FormatError(errc::truncated_input, "varint runs past the end of its data");
+    if (pos >= in.size())
+      throw FormatError(errc::truncated_input, "varint runs past the end of its data");
     auto b = static_cast<std::uint8_t>(in[pos++]);
     x |= static_cast<std::uint64_t>(b & 0x7F) << shift;
     if (b < 0x80) {

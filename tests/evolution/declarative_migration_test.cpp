@@ -1,7 +1,6 @@
 // Declarative migrations: migration files drive upgrades with and without the C++ types.
 
 #include <brine/brine.hpp>
-
 #include <regex>
 #include <string>
 
@@ -41,7 +40,8 @@ TEST(DeclarativeMigration, UpgradesStateWithoutCppTypes) {
   map["layer"] = old_dense();
   brine::Value tree(brine::Value::List{old_dense(), brine::Value(map)});
   set.upgrade(tree);
-  for (const brine::Object* o : {&tree.as_list()[0].as_object(), &tree.as_list()[1].as_map().at("layer").as_object()}) {
+  for (const brine::Object* o :
+       {&tree.as_list()[0].as_object(), &tree.as_list()[1].as_map().at("layer").as_object()}) {
     EXPECT_EQ(o->type, "nn.Linear");
     EXPECT_EQ(o->version, 3u);
     ASSERT_NE(o->find("weights"), nullptr);
@@ -68,12 +68,17 @@ TEST(DeclarativeMigration, ConvertFailureNamesField) {
 }
 
 TEST(DeclarativeMigration, ConvertsStringToEnumByTable) {
-  brine::MigrationSet set = brine::parse_migrations(R"({"brine_migrations": 1, "type": "ui.Pen", "version": 2,
+  brine::MigrationSet set =
+      brine::parse_migrations(R"({"brine_migrations": 1, "type": "ui.Pen", "version": 2,
     "steps": [{"from": 1, "ops": [{"op": "convert", "field": "color", "to": "enum", "table": {"red": 1, "green": 2}},
                                   {"op": "convert", "field": "width", "to": "string"},
                                   {"op": "convert", "field": "alpha", "to": "float"}]}]})");
-  brine::Object o{"ui.Pen", 1, {{"color", brine::Value("green")}, {"width", brine::Value(std::int64_t{3})},
-                                {"alpha", brine::Value(std::int64_t{1})}}, std::nullopt};
+  brine::Object o{"ui.Pen",
+                  1,
+                  {{"color", brine::Value("green")},
+                   {"width", brine::Value(std::int64_t{3})},
+                   {"alpha", brine::Value(std::int64_t{1})}},
+                  std::nullopt};
   brine::Value v(o);
   set.upgrade(v);
   EXPECT_EQ(v.as_object().find("color")->as_int64(), 2);
@@ -82,11 +87,17 @@ TEST(DeclarativeMigration, ConvertsStringToEnumByTable) {
 }
 
 TEST(DeclarativeMigration, MovesFieldsIntoAndOutOfNestedObjects) {
-  brine::MigrationSet set = brine::parse_migrations(R"({"brine_migrations": 1, "type": "geo.Shape", "version": 3,
+  brine::MigrationSet set =
+      brine::parse_migrations(R"({"brine_migrations": 1, "type": "geo.Shape", "version": 3,
     "steps": [{"from": 1, "ops": [{"op": "move_into", "fields": ["x", "y"], "into": "origin", "type": "geo.Point", "version": 1}]},
               {"from": 2, "ops": [{"op": "move_out_of", "from": "style", "fields": ["color"]}]}]})");
-  brine::Object style{"ui.Style", 1, {{"color", brine::Value("red")}, {"dash", brine::Value(false)}}, std::nullopt};
-  brine::Object o{"geo.Shape", 1, {{"x", brine::Value(1.0)}, {"y", brine::Value(2.0)}, {"style", brine::Value(style)}}, std::nullopt};
+  brine::Object style{
+      "ui.Style", 1, {{"color", brine::Value("red")}, {"dash", brine::Value(false)}}, std::nullopt};
+  brine::Object o{
+      "geo.Shape",
+      1,
+      {{"x", brine::Value(1.0)}, {"y", brine::Value(2.0)}, {"style", brine::Value(style)}},
+      std::nullopt};
   brine::Value v(o);
   set.upgrade(v);
   const brine::Object& s = v.as_object();
@@ -101,10 +112,11 @@ TEST(DeclarativeMigration, MovesFieldsIntoAndOutOfNestedObjects) {
 
 TEST(DeclarativeMigration, RejectsMalformedFileNamingWhere) {
   EXPECT_THROW_WITH(brine::parse_migrations(R"({"brine_migrations": 1, "type": "a.B", "version": 2,
-      "steps": [{"from": 1, "ops": [{"op": "rename_feild", "from": "a", "to": "b"}]}]})", "a.B.json"),
+      "steps": [{"from": 1, "ops": [{"op": "rename_feild", "from": "a", "to": "b"}]}]})",
+                                            "a.B.json"),
                     brine::FormatError, "unknown operation 'rename_feild'");
-  EXPECT_THROW_WITH(brine::parse_migrations("{\"brine_migrations\": 1, \"type\": ", "x.json"), brine::FormatError,
-                    "x.json");
+  EXPECT_THROW_WITH(brine::parse_migrations("{\"brine_migrations\": 1, \"type\": ", "x.json"),
+                    brine::FormatError, "x.json");
   EXPECT_THROW_WITH(brine::parse_migrations(R"({"brine_migrations": 1, "type": "a.B", "version": 2,
       "steps": [{"from": 2, "ops": [{"op": "remove_field", "name": "a"}]}]})"),
                     brine::FormatError, "below the type's version");
@@ -116,8 +128,14 @@ struct Linear {
   std::vector<double> weights, bias;
   std::string activation;
   std::int64_t units = 0;
-  template <class A> void getstate(A& ar) const { ar("weights", weights)("bias", bias)("activation", activation)("units", units); }
-  template <class A> void setstate(A& ar) { ar("weights", weights)("bias", bias)("activation", activation)("units", units); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("weights", weights)("bias", bias)("activation", activation)("units", units);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("weights", weights)("bias", bias)("activation", activation)("units", units);
+  }
 };
 
 TEST(DeclarativeMigration, InstallsIntoRegistryForProgramLoads) {
@@ -133,7 +151,8 @@ TEST(DeclarativeMigration, InstallsIntoRegistryForProgramLoads) {
 TEST(DeclarativeMigration, LoadsEveryFileOfADirectory) {
   brine_test::TempDir dir;
   brine::write_file_atomically(dir / "nn.Linear.json", kLinearFile);
-  brine::write_file_atomically(dir / "ui.Pen.json", R"({"brine_migrations": 1, "type": "ui.Pen", "version": 1})");
+  brine::write_file_atomically(dir / "ui.Pen.json",
+                               R"({"brine_migrations": 1, "type": "ui.Pen", "version": 1})");
   brine::write_file_atomically(dir / "README.md", "not a migration file");
   brine::MigrationSet set = brine::load_migrations(dir.path());
   EXPECT_EQ(set.types().size(), 2u);
@@ -148,15 +167,27 @@ enum class Level : std::int64_t { low = -1, high = 1 };
 struct Account {
   BRINE_TYPE("sec.Account", 2);
   Permission permission = Permission::none;
-  template <class A> void getstate(A& ar) const { ar("permission", permission); }
-  template <class A> void setstate(A& ar) { ar("permission", permission); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("permission", permission);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("permission", permission);
+  }
 };
 
 struct Gauge {
   BRINE_TYPE("sec.Gauge", 2);
   Level level = Level::low;
-  template <class A> void getstate(A& ar) const { ar("level", level); }
-  template <class A> void setstate(A& ar) { ar("level", level); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("level", level);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("level", level);
+  }
 };
 
 const char* kPermissionTable =
@@ -241,8 +272,10 @@ std::string fan_out_file(int version) {
 
 struct Fan {
   BRINE_TYPE("t.Fan", 30);
-  template <class A> void getstate(A&) const {}
-  template <class A> void setstate(A&) {}
+  template <class A>
+  void getstate(A&) const {}
+  template <class A>
+  void setstate(A&) {}
 };
 
 // Regression: MigrationSet::upgrade had no bound on what migrations add; a default holding

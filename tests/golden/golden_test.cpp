@@ -1,11 +1,13 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
-// golden_test.cpp: archives written by releases 1, 2 and 3 load with today's types, value for value.
+// golden_test.cpp: archives written by releases 1, 2 and 3 load with today's types, value for
+// value.
 //
 // The files in tests/golden/ were written once by make_golden.cpp and are never regenerated
 // (tests/golden/README.md). If a test here fails, the change under test broke archives that
 // users already have: fix the change, never the file.
 
+#include <brine/brine.hpp>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -14,8 +16,6 @@
 #include <string>
 #include <type_traits>
 #include <vector>
-
-#include <brine/brine.hpp>
 
 #include "test_util.hpp"
 
@@ -41,8 +41,14 @@ struct Inner {
   BRINE_TYPE("golden.Inner", 1);
   std::int32_t a = 0;
   std::string s;
-  template <class A> void getstate(A& ar) const { ar("a", a)("s", s); }
-  template <class A> void setstate(A& ar) { ar("a", a)("s", s); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("a", a)("s", s);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("a", a)("s", s);
+  }
 };
 
 struct Shape {
@@ -50,32 +56,60 @@ struct Shape {
   virtual ~Shape() = default;
   virtual double area() const = 0;
   std::string name;
-  template <class A> void getstate(A& ar) const { ar("name", name); }
-  template <class A> void setstate(A& ar) { ar("name", name); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("name", name);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("name", name);
+  }
 };
 
 struct Square final : Shape {
   BRINE_TYPE("golden.Square", 1);
   double side = 0;
   double area() const override { return side * side; }
-  template <class A> void getstate(A& ar) const { brine::base<Shape>(ar, *this); ar("side", side); }
-  template <class A> void setstate(A& ar) { brine::base<Shape>(ar, *this); ar("side", side); }
+  template <class A>
+  void getstate(A& ar) const {
+    brine::base<Shape>(ar, *this);
+    ar("side", side);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    brine::base<Shape>(ar, *this);
+    ar("side", side);
+  }
 };
 
 struct Circle final : Shape {
   BRINE_TYPE("golden.Circle", 1);
   double r = 0;
   double area() const override { return 3 * r * r; }
-  template <class A> void getstate(A& ar) const { brine::base<Shape>(ar, *this); ar("r", r); }
-  template <class A> void setstate(A& ar) { brine::base<Shape>(ar, *this); ar("r", r); }
+  template <class A>
+  void getstate(A& ar) const {
+    brine::base<Shape>(ar, *this);
+    ar("r", r);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    brine::base<Shape>(ar, *this);
+    ar("r", r);
+  }
 };
 
 struct Node {
   BRINE_TYPE("golden.Node", 1);
   std::int32_t id = 0;
   std::shared_ptr<Node> next;
-  template <class A> void getstate(A& ar) const { ar("id", id)("next", next); }
-  template <class A> void setstate(A& ar) { ar("id", id)("next", next); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("id", id)("next", next);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("id", id)("next", next);
+  }
 };
 
 struct Values {
@@ -146,27 +180,33 @@ struct Values {
   Inner inner;
   std::vector<Inner> inners;
 
-  template <class A> void getstate(A& ar) const { fields(ar, *this); }
-  template <class A> void setstate(A& ar) { fields(ar, *this); }
+  template <class A>
+  void getstate(A& ar) const {
+    fields(ar, *this);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    fields(ar, *this);
+  }
 
  private:
   template <class A, class Self>
   static void fields(A& ar, Self& v) {
-    ar("flag", v.flag)("i8", v.i8)("i16", v.i16)("i32", v.i32)("i64", v.i64)("u8", v.u8)
-      ("u16", v.u16)("u32", v.u32)("u64", v.u64)("f32", v.f32)("f64", v.f64)
-      ("negative_zero", v.negative_zero)("ch", v.ch)("color", v.color)("level", v.level)
-      ("text", v.text)("empty_text", v.empty_text)("control_text", v.control_text)
-      ("long_text", v.long_text)("i8s", v.i8s)("i16s", v.i16s)("i32s", v.i32s)("i64s", v.i64s)
-      ("u8s", v.u8s)("u16s", v.u16s)("u32s", v.u32s)("u64s", v.u64s)("f32s", v.f32s)
-      ("f64s", v.f64s)("empty_ints", v.empty_ints)("bits", v.bits)("raw", v.raw)
-      ("strings", v.strings)("arr", v.arr)("sarr", v.sarr)("dq", v.dq)("lst", v.lst)
-      ("by_name", v.by_name)("by_int", v.by_int)("umap", v.umap)("set", v.set)("uset", v.uset)
-      ("pair", v.pair)("tuple", v.tuple)("opt_set", v.opt_set)("opt_empty", v.opt_empty)
-      ("var_text", v.var_text)("var_object", v.var_object)("up", v.up)("up_null", v.up_null)
-      ("up_int", v.up_int)("ms", v.ms)("hours", v.hours)("seconds", v.seconds)("tp", v.tp)
-      ("cx", v.cx)("path", v.path)("unicode_path", v.unicode_path)("empty_path", v.empty_path)
-      ("bpath", v.bpath)("fn", v.fn)("fn_null", v.fn_null)("callable", v.callable)
-      ("inner", v.inner)("inners", v.inners);
+    ar("flag", v.flag)("i8", v.i8)("i16", v.i16)("i32", v.i32)("i64", v.i64)("u8", v.u8)(
+        "u16", v.u16)("u32", v.u32)("u64", v.u64)("f32", v.f32)("f64", v.f64)(
+        "negative_zero", v.negative_zero)("ch", v.ch)("color", v.color)("level", v.level)(
+        "text", v.text)("empty_text", v.empty_text)("control_text", v.control_text)(
+        "long_text", v.long_text)("i8s", v.i8s)("i16s", v.i16s)("i32s", v.i32s)("i64s", v.i64s)(
+        "u8s", v.u8s)("u16s", v.u16s)("u32s", v.u32s)("u64s", v.u64s)("f32s", v.f32s)(
+        "f64s", v.f64s)("empty_ints", v.empty_ints)("bits", v.bits)("raw", v.raw)(
+        "strings", v.strings)("arr", v.arr)("sarr", v.sarr)("dq", v.dq)("lst", v.lst)(
+        "by_name", v.by_name)("by_int", v.by_int)("umap", v.umap)("set", v.set)("uset", v.uset)(
+        "pair", v.pair)("tuple", v.tuple)("opt_set", v.opt_set)("opt_empty", v.opt_empty)(
+        "var_text", v.var_text)("var_object", v.var_object)("up", v.up)("up_null", v.up_null)(
+        "up_int", v.up_int)("ms", v.ms)("hours", v.hours)("seconds", v.seconds)("tp", v.tp)(
+        "cx", v.cx)("path", v.path)("unicode_path", v.unicode_path)("empty_path", v.empty_path)(
+        "bpath", v.bpath)("fn", v.fn)("fn_null", v.fn_null)("callable", v.callable)(
+        "inner", v.inner)("inners", v.inners);
   }
 };
 
@@ -176,16 +216,28 @@ struct Linear {
   std::vector<float> weights;
   std::vector<double> bias;
   brine::Function<double(double)> activation;
-  template <class A> void getstate(A& ar) const { ar("weights", weights)("bias", bias)("activation", activation); }
-  template <class A> void setstate(A& ar) { ar("weights", weights)("bias", bias)("activation", activation); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("weights", weights)("bias", bias)("activation", activation);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("weights", weights)("bias", bias)("activation", activation);
+  }
 };
 
 struct Schedule {
   BRINE_TYPE("golden.Schedule", 1);
   double learning_rate = 0;
   double momentum = 0;
-  template <class A> void getstate(A& ar) const { ar("learning_rate", learning_rate)("momentum", momentum); }
-  template <class A> void setstate(A& ar) { ar("learning_rate", learning_rate)("momentum", momentum); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("learning_rate", learning_rate)("momentum", momentum);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("learning_rate", learning_rate)("momentum", momentum);
+  }
 };
 
 // Release 1 called it golden.SGD, with epochs and mode in a nested golden.SGDConfig, the
@@ -197,10 +249,12 @@ struct Optimizer {
   std::int64_t epochs = 0;
   Mode mode = Mode::plain;
   std::string run_id;
-  template <class A> void getstate(A& ar) const {
+  template <class A>
+  void getstate(A& ar) const {
     ar("schedule", schedule)("epochs", epochs)("mode", mode)("run_id", run_id);
   }
-  template <class A> void setstate(A& ar) {
+  template <class A>
+  void setstate(A& ar) {
     ar("schedule", schedule)("epochs", epochs)("mode", mode)("run_id", run_id);
   }
 };
@@ -217,13 +271,15 @@ struct Model {
   Optimizer optimizer;
   std::uint64_t steps = 0;
   std::optional<std::string> note;
-  template <class A> void getstate(A& ar) const {
-    ar("name", name)("layers", layers)("by_name", by_name)("head", head)("best", best)
-      ("shapes", shapes)("ring", ring)("optimizer", optimizer)("steps", steps)("note", note);
+  template <class A>
+  void getstate(A& ar) const {
+    ar("name", name)("layers", layers)("by_name", by_name)("head", head)("best", best)(
+        "shapes", shapes)("ring", ring)("optimizer", optimizer)("steps", steps)("note", note);
   }
-  template <class A> void setstate(A& ar) {
-    ar("name", name)("layers", layers)("by_name", by_name)("head", head)("best", best)
-      ("shapes", shapes)("ring", ring)("optimizer", optimizer)("steps", steps)("note", note);
+  template <class A>
+  void setstate(A& ar) {
+    ar("name", name)("layers", layers)("by_name", by_name)("head", head)("best", best)(
+        "shapes", shapes)("ring", ring)("optimizer", optimizer)("steps", steps)("note", note);
   }
 };
 
@@ -233,7 +289,9 @@ struct Model {
 enum class Migrations { cpp, files, none };
 
 const char* to_string(Migrations m) {
-  return m == Migrations::cpp ? "C++ migrations" : m == Migrations::files ? "migration files" : "no migrations";
+  return m == Migrations::cpp     ? "C++ migrations"
+         : m == Migrations::files ? "migration files"
+                                  : "no migrations";
 }
 
 brine::Value text_to_mode(const brine::Value& v) {
@@ -253,11 +311,14 @@ void register_cpp_migrations(brine::Registry& r) {
       .alias("golden.SGD")
       .migration(1,
                  m::sequence({m::move_out_of("config", {}),
-                              m::convert_field("epochs", [](const brine::Value& v) { return brine::Value(v.as_int64()); }),
+                              m::convert_field(
+                                  "epochs",
+                                  [](const brine::Value& v) { return brine::Value(v.as_int64()); }),
                               m::convert_field("mode", text_to_mode),
-                              m::convert_field("run_id", [](const brine::Value& v) {
-                                return brine::Value(std::to_string(v.as_int64()));
-                              }),
+                              m::convert_field("run_id",
+                                               [](const brine::Value& v) {
+                                                 return brine::Value(std::to_string(v.as_int64()));
+                                               }),
                               m::remove_field("debug")}),
                  "flatten config, type epochs, mode and run_id, drop debug")
       .migration(2, m::move_into({"learning_rate", "momentum"}, "schedule", "golden.Schedule", 1),
@@ -275,7 +336,9 @@ void register_today(brine::Registry& r, Migrations migrations) {
   r.add<Schedule>();
   r.add<Model>();
   switch (migrations) {
-    case Migrations::cpp: register_cpp_migrations(r); break;
+    case Migrations::cpp:
+      register_cpp_migrations(r);
+      break;
     case Migrations::files:
       r.add<Linear>();
       r.add<Optimizer>();
@@ -301,7 +364,8 @@ constexpr int kReleases = 3;
 
 fs::path golden_file(const std::string& format, int release, const std::string& name) {
   for (const Format& f : kFormats)
-    if (format == f.folder) return kGoldenDir / format / ("v" + std::to_string(release)) / (name + f.extension);
+    if (format == f.folder)
+      return kGoldenDir / format / ("v" + std::to_string(release)) / (name + f.extension);
   ADD_FAILURE() << "unknown format " << format;
   return {};
 }
@@ -327,8 +391,9 @@ brine::Value read_state(const std::string& format, const fs::path& file) {
     EXPECT_TRUE(reader.at_end()) << file << " holds more than one value";
     return v;
   }
-  std::vector<brine::Value> values = format == "stable" ? brine::read_stable_values(brine::read_file(file))
-                                                        : brine::json_document_values(brine::read_file(file));
+  std::vector<brine::Value> values = format == "stable"
+                                         ? brine::read_stable_values(brine::read_file(file))
+                                         : brine::json_document_values(brine::read_file(file));
   EXPECT_EQ(values.size(), 1u) << file;
   return values.empty() ? brine::Value() : values.front();
 }
@@ -406,7 +471,8 @@ void expect_values(const Values& v) {
   EXPECT_EQ(v.ch, 'A');
   EXPECT_EQ(v.color, Color::blue);
   EXPECT_EQ(v.level, Level::high);
-  EXPECT_EQ(v.text, "h\xC3\xA9llo, w\xC3\xB6rld \xE2\x9C\x93 \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x8E\x89");
+  EXPECT_EQ(v.text,
+            "h\xC3\xA9llo, w\xC3\xB6rld \xE2\x9C\x93 \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x8E\x89");
   EXPECT_EQ(v.empty_text, "");
   static const char kControl[] = "tab\tnewline\nquote\"backslash\\nul\0end\x01";
   EXPECT_EQ(v.control_text, std::string(kControl, sizeof kControl - 1));
@@ -419,7 +485,8 @@ void expect_values(const Values& v) {
   EXPECT_EQ(v.u8s, (std::vector<std::uint8_t>{0, 1, 254, 255}));
   EXPECT_EQ(v.u16s, (std::vector<std::uint16_t>{0, 65535}));
   EXPECT_EQ(v.u32s, (std::vector<std::uint32_t>{0, 4294967295u}));
-  EXPECT_EQ(v.u64s, (std::vector<std::uint64_t>{0, 9223372036854775808ull, 18446744073709551615ull}));
+  EXPECT_EQ(v.u64s,
+            (std::vector<std::uint64_t>{0, 9223372036854775808ull, 18446744073709551615ull}));
   EXPECT_EQ(v.f32s, (std::vector<float>{0.5f, -0.25f, 3.4028235e38f}));
   ASSERT_EQ(v.f64s.size(), 7u);
   EXPECT_EQ(v.f64s[0], std::numeric_limits<double>::infinity());
@@ -464,7 +531,9 @@ void expect_values(const Values& v) {
   EXPECT_EQ(v.tp, std::chrono::system_clock::time_point(std::chrono::seconds(1700000000)));
   EXPECT_EQ(v.cx, std::complex<double>(1.5, -2.0));
   EXPECT_EQ(v.path, std::filesystem::path("dir/sub/file.txt"));
-  EXPECT_EQ(v.unicode_path.generic_string(), "donn\xC3\xA9" "es/\xC3\xBC.bin");
+  EXPECT_EQ(v.unicode_path.generic_string(),
+            "donn\xC3\xA9"
+            "es/\xC3\xBC.bin");
   EXPECT_TRUE(v.empty_path.empty());
   EXPECT_EQ(v.bpath, boost::filesystem::path("b/dir"));
   EXPECT_EQ(v.fn, &square);
@@ -518,8 +587,8 @@ void expect_graph(Model& m) {
   EXPECT_EQ(m.steps, 9223372036854775813ull);
 }
 
-void expect_optimizer(const Optimizer& o, double rate, double momentum, std::int64_t epochs, Mode mode,
-                      const std::string& run_id) {
+void expect_optimizer(const Optimizer& o, double rate, double momentum, std::int64_t epochs,
+                      Mode mode, const std::string& run_id) {
   EXPECT_EQ(o.schedule.learning_rate, rate);
   EXPECT_EQ(o.schedule.momentum, momentum);
   EXPECT_EQ(o.epochs, epochs);
@@ -577,15 +646,33 @@ void expect_model_v3(Model& m) {
 // ---------------------------------------------------------------------------------------
 // Loading: every case of every release in every encoding.
 
-TEST(Golden, LoadsLinearV1BinaryIntoV3) { load_and_check<Linear>("binary", 1, "linear", expect_linear_v1); }
-TEST(Golden, LoadsLinearV1StableIntoV3) { load_and_check<Linear>("stable", 1, "linear", expect_linear_v1); }
-TEST(Golden, LoadsLinearV1JsonIntoV3) { load_and_check<Linear>("json", 1, "linear", expect_linear_v1); }
-TEST(Golden, LoadsLinearV2BinaryIntoV3) { load_and_check<Linear>("binary", 2, "linear", expect_linear_v2); }
-TEST(Golden, LoadsLinearV2StableIntoV3) { load_and_check<Linear>("stable", 2, "linear", expect_linear_v2); }
-TEST(Golden, LoadsLinearV2JsonIntoV3) { load_and_check<Linear>("json", 2, "linear", expect_linear_v2); }
-TEST(Golden, LoadsLinearV3BinaryAsWritten) { load_and_check<Linear>("binary", 3, "linear", expect_linear_v3); }
-TEST(Golden, LoadsLinearV3StableAsWritten) { load_and_check<Linear>("stable", 3, "linear", expect_linear_v3); }
-TEST(Golden, LoadsLinearV3JsonAsWritten) { load_and_check<Linear>("json", 3, "linear", expect_linear_v3); }
+TEST(Golden, LoadsLinearV1BinaryIntoV3) {
+  load_and_check<Linear>("binary", 1, "linear", expect_linear_v1);
+}
+TEST(Golden, LoadsLinearV1StableIntoV3) {
+  load_and_check<Linear>("stable", 1, "linear", expect_linear_v1);
+}
+TEST(Golden, LoadsLinearV1JsonIntoV3) {
+  load_and_check<Linear>("json", 1, "linear", expect_linear_v1);
+}
+TEST(Golden, LoadsLinearV2BinaryIntoV3) {
+  load_and_check<Linear>("binary", 2, "linear", expect_linear_v2);
+}
+TEST(Golden, LoadsLinearV2StableIntoV3) {
+  load_and_check<Linear>("stable", 2, "linear", expect_linear_v2);
+}
+TEST(Golden, LoadsLinearV2JsonIntoV3) {
+  load_and_check<Linear>("json", 2, "linear", expect_linear_v2);
+}
+TEST(Golden, LoadsLinearV3BinaryAsWritten) {
+  load_and_check<Linear>("binary", 3, "linear", expect_linear_v3);
+}
+TEST(Golden, LoadsLinearV3StableAsWritten) {
+  load_and_check<Linear>("stable", 3, "linear", expect_linear_v3);
+}
+TEST(Golden, LoadsLinearV3JsonAsWritten) {
+  load_and_check<Linear>("json", 3, "linear", expect_linear_v3);
+}
 
 TEST(Golden, LoadsValuesV1Binary) { load_and_check<Values>("binary", 1, "values", expect_values); }
 TEST(Golden, LoadsValuesV1Stable) { load_and_check<Values>("stable", 1, "values", expect_values); }
@@ -597,15 +684,29 @@ TEST(Golden, LoadsValuesV3Binary) { load_and_check<Values>("binary", 3, "values"
 TEST(Golden, LoadsValuesV3Stable) { load_and_check<Values>("stable", 3, "values", expect_values); }
 TEST(Golden, LoadsValuesV3Json) { load_and_check<Values>("json", 3, "values", expect_values); }
 
-TEST(Golden, LoadsModelV1BinaryIntoV3) { load_and_check<Model>("binary", 1, "model", expect_model_v1); }
-TEST(Golden, LoadsModelV1StableIntoV3) { load_and_check<Model>("stable", 1, "model", expect_model_v1); }
+TEST(Golden, LoadsModelV1BinaryIntoV3) {
+  load_and_check<Model>("binary", 1, "model", expect_model_v1);
+}
+TEST(Golden, LoadsModelV1StableIntoV3) {
+  load_and_check<Model>("stable", 1, "model", expect_model_v1);
+}
 TEST(Golden, LoadsModelV1JsonIntoV3) { load_and_check<Model>("json", 1, "model", expect_model_v1); }
-TEST(Golden, LoadsModelV2BinaryIntoV3) { load_and_check<Model>("binary", 2, "model", expect_model_v2); }
-TEST(Golden, LoadsModelV2StableIntoV3) { load_and_check<Model>("stable", 2, "model", expect_model_v2); }
+TEST(Golden, LoadsModelV2BinaryIntoV3) {
+  load_and_check<Model>("binary", 2, "model", expect_model_v2);
+}
+TEST(Golden, LoadsModelV2StableIntoV3) {
+  load_and_check<Model>("stable", 2, "model", expect_model_v2);
+}
 TEST(Golden, LoadsModelV2JsonIntoV3) { load_and_check<Model>("json", 2, "model", expect_model_v2); }
-TEST(Golden, LoadsModelV3BinaryAsWritten) { load_and_check<Model>("binary", 3, "model", expect_model_v3); }
-TEST(Golden, LoadsModelV3StableAsWritten) { load_and_check<Model>("stable", 3, "model", expect_model_v3); }
-TEST(Golden, LoadsModelV3JsonAsWritten) { load_and_check<Model>("json", 3, "model", expect_model_v3); }
+TEST(Golden, LoadsModelV3BinaryAsWritten) {
+  load_and_check<Model>("binary", 3, "model", expect_model_v3);
+}
+TEST(Golden, LoadsModelV3StableAsWritten) {
+  load_and_check<Model>("stable", 3, "model", expect_model_v3);
+}
+TEST(Golden, LoadsModelV3JsonAsWritten) {
+  load_and_check<Model>("json", 3, "model", expect_model_v3);
+}
 
 // ---------------------------------------------------------------------------------------
 // The state-model encoding is frozen too: each archive, read without any C++ type, renders
@@ -640,9 +741,11 @@ TEST(Golden, IndependentCborDecoderReadsEveryStableFile) {
     for (const char* name : kCases) {
       // cbor_check.py compares the archive's list of values with a JSON list of renderings.
       fs::path expected = dir / (std::string(name) + std::to_string(release) + ".json");
-      brine::write_file_atomically(expected, "[" + brine::read_file(rendering_file("stable", release, name)) + "]");
-      std::string command = std::string(BRINE_PYTHON_WITH_CBOR2) + " " + BRINE_CBOR_CHECK_SCRIPT + " " +
-                            golden_file("stable", release, name).string() + " " + expected.string();
+      brine::write_file_atomically(
+          expected, "[" + brine::read_file(rendering_file("stable", release, name)) + "]");
+      std::string command = std::string(BRINE_PYTHON_WITH_CBOR2) + " " + BRINE_CBOR_CHECK_SCRIPT +
+                            " " + golden_file("stable", release, name).string() + " " +
+                            expected.string();
       EXPECT_EQ(std::system(command.c_str()), 0) << command;
     }
   }
@@ -655,18 +758,23 @@ TEST(Golden, FindsEveryGoldenFile) {
     if (!entry.is_regular_file()) continue;
     std::string name = entry.path().filename().string();
     auto ends_with = [&name](const std::string& tail) {
-      return name.size() >= tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0;
+      return name.size() >= tail.size() &&
+             name.compare(name.size() - tail.size(), tail.size(), tail) == 0;
     };
-    if (ends_with(".brine") || ends_with(".cbor") || ends_with(".archive.json")) ++archives;
-    else if (ends_with(".json")) ++renderings;
+    if (ends_with(".brine") || ends_with(".cbor") || ends_with(".archive.json"))
+      ++archives;
+    else if (ends_with(".json"))
+      ++renderings;
   }
   EXPECT_EQ(archives, 27u);
   EXPECT_EQ(renderings, 27u);
   for (const Format& f : kFormats)
     for (int release = 1; release <= kReleases; ++release)
       for (const char* name : kCases) {
-        EXPECT_TRUE(fs::exists(golden_file(f.folder, release, name))) << golden_file(f.folder, release, name);
-        EXPECT_TRUE(fs::exists(rendering_file(f.folder, release, name))) << rendering_file(f.folder, release, name);
+        EXPECT_TRUE(fs::exists(golden_file(f.folder, release, name)))
+            << golden_file(f.folder, release, name);
+        EXPECT_TRUE(fs::exists(rendering_file(f.folder, release, name)))
+            << rendering_file(f.folder, release, name);
       }
 }
 
@@ -677,8 +785,8 @@ TEST(Golden, RefusesV1FilesWithoutMigrationsNamingTheField) {
   register_today(registry, Migrations::none);
   for (const Format& f : kFormats) {
     SCOPED_TRACE(f.folder);
-    EXPECT_THROW_WITH(load<Linear>(f.folder, golden_file(f.folder, 1, "linear"), registry), brine::SchemaError,
-                      "'weights'");
+    EXPECT_THROW_WITH(load<Linear>(f.folder, golden_file(f.folder, 1, "linear"), registry),
+                      brine::SchemaError, "'weights'");
   }
 }
 

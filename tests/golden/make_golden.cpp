@@ -7,6 +7,7 @@
 // case, add new types or a new release here and run the generator again; it writes the
 // files that are missing and refuses to touch the ones that exist (tests/golden/README.md).
 
+#include <brine/brine.hpp>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -15,8 +16,6 @@
 #include <limits>
 #include <string>
 #include <utility>
-
-#include <brine/brine.hpp>
 
 namespace golden {
 
@@ -43,8 +42,14 @@ struct Inner {
   BRINE_TYPE("golden.Inner", 1);
   std::int32_t a = 0;
   std::string s;
-  template <class A> void getstate(A& ar) const { ar("a", a)("s", s); }
-  template <class A> void setstate(A& ar) { ar("a", a)("s", s); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("a", a)("s", s);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("a", a)("s", s);
+  }
 };
 
 struct Shape {
@@ -52,32 +57,60 @@ struct Shape {
   virtual ~Shape() = default;
   virtual double area() const = 0;
   std::string name;
-  template <class A> void getstate(A& ar) const { ar("name", name); }
-  template <class A> void setstate(A& ar) { ar("name", name); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("name", name);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("name", name);
+  }
 };
 
 struct Square final : Shape {
   BRINE_TYPE("golden.Square", 1);
   double side = 0;
   double area() const override { return side * side; }
-  template <class A> void getstate(A& ar) const { brine::base<Shape>(ar, *this); ar("side", side); }
-  template <class A> void setstate(A& ar) { brine::base<Shape>(ar, *this); ar("side", side); }
+  template <class A>
+  void getstate(A& ar) const {
+    brine::base<Shape>(ar, *this);
+    ar("side", side);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    brine::base<Shape>(ar, *this);
+    ar("side", side);
+  }
 };
 
 struct Circle final : Shape {
   BRINE_TYPE("golden.Circle", 1);
   double r = 0;
   double area() const override { return 3 * r * r; }
-  template <class A> void getstate(A& ar) const { brine::base<Shape>(ar, *this); ar("r", r); }
-  template <class A> void setstate(A& ar) { brine::base<Shape>(ar, *this); ar("r", r); }
+  template <class A>
+  void getstate(A& ar) const {
+    brine::base<Shape>(ar, *this);
+    ar("r", r);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    brine::base<Shape>(ar, *this);
+    ar("r", r);
+  }
 };
 
 struct Node {
   BRINE_TYPE("golden.Node", 1);
   std::int32_t id = 0;
   std::shared_ptr<Node> next;
-  template <class A> void getstate(A& ar) const { ar("id", id)("next", next); }
-  template <class A> void setstate(A& ar) { ar("id", id)("next", next); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("id", id)("next", next);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("id", id)("next", next);
+  }
 };
 
 /// One field of every value kind the library has, with edge values, so that the golden
@@ -150,27 +183,33 @@ struct Values {
   Inner inner;
   std::vector<Inner> inners;
 
-  template <class A> void getstate(A& ar) const { fields(ar, *this); }
-  template <class A> void setstate(A& ar) { fields(ar, *this); }
+  template <class A>
+  void getstate(A& ar) const {
+    fields(ar, *this);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    fields(ar, *this);
+  }
 
  private:
   template <class A, class Self>
   static void fields(A& ar, Self& v) {
-    ar("flag", v.flag)("i8", v.i8)("i16", v.i16)("i32", v.i32)("i64", v.i64)("u8", v.u8)
-      ("u16", v.u16)("u32", v.u32)("u64", v.u64)("f32", v.f32)("f64", v.f64)
-      ("negative_zero", v.negative_zero)("ch", v.ch)("color", v.color)("level", v.level)
-      ("text", v.text)("empty_text", v.empty_text)("control_text", v.control_text)
-      ("long_text", v.long_text)("i8s", v.i8s)("i16s", v.i16s)("i32s", v.i32s)("i64s", v.i64s)
-      ("u8s", v.u8s)("u16s", v.u16s)("u32s", v.u32s)("u64s", v.u64s)("f32s", v.f32s)
-      ("f64s", v.f64s)("empty_ints", v.empty_ints)("bits", v.bits)("raw", v.raw)
-      ("strings", v.strings)("arr", v.arr)("sarr", v.sarr)("dq", v.dq)("lst", v.lst)
-      ("by_name", v.by_name)("by_int", v.by_int)("umap", v.umap)("set", v.set)("uset", v.uset)
-      ("pair", v.pair)("tuple", v.tuple)("opt_set", v.opt_set)("opt_empty", v.opt_empty)
-      ("var_text", v.var_text)("var_object", v.var_object)("up", v.up)("up_null", v.up_null)
-      ("up_int", v.up_int)("ms", v.ms)("hours", v.hours)("seconds", v.seconds)("tp", v.tp)
-      ("cx", v.cx)("path", v.path)("unicode_path", v.unicode_path)("empty_path", v.empty_path)
-      ("bpath", v.bpath)("fn", v.fn)("fn_null", v.fn_null)("callable", v.callable)
-      ("inner", v.inner)("inners", v.inners);
+    ar("flag", v.flag)("i8", v.i8)("i16", v.i16)("i32", v.i32)("i64", v.i64)("u8", v.u8)(
+        "u16", v.u16)("u32", v.u32)("u64", v.u64)("f32", v.f32)("f64", v.f64)(
+        "negative_zero", v.negative_zero)("ch", v.ch)("color", v.color)("level", v.level)(
+        "text", v.text)("empty_text", v.empty_text)("control_text", v.control_text)(
+        "long_text", v.long_text)("i8s", v.i8s)("i16s", v.i16s)("i32s", v.i32s)("i64s", v.i64s)(
+        "u8s", v.u8s)("u16s", v.u16s)("u32s", v.u32s)("u64s", v.u64s)("f32s", v.f32s)(
+        "f64s", v.f64s)("empty_ints", v.empty_ints)("bits", v.bits)("raw", v.raw)(
+        "strings", v.strings)("arr", v.arr)("sarr", v.sarr)("dq", v.dq)("lst", v.lst)(
+        "by_name", v.by_name)("by_int", v.by_int)("umap", v.umap)("set", v.set)("uset", v.uset)(
+        "pair", v.pair)("tuple", v.tuple)("opt_set", v.opt_set)("opt_empty", v.opt_empty)(
+        "var_text", v.var_text)("var_object", v.var_object)("up", v.up)("up_null", v.up_null)(
+        "up_int", v.up_int)("ms", v.ms)("hours", v.hours)("seconds", v.seconds)("tp", v.tp)(
+        "cx", v.cx)("path", v.path)("unicode_path", v.unicode_path)("empty_path", v.empty_path)(
+        "bpath", v.bpath)("fn", v.fn)("fn_null", v.fn_null)("callable", v.callable)(
+        "inner", v.inner)("inners", v.inners);
   }
 };
 
@@ -198,16 +237,21 @@ Values make_values(const brine::Registry& registry) {
   v.long_text = std::string(300, 'x');
   v.i8s = {-128, -1, 0, 127};
   v.i16s = {-32768, 0, 32767};
-  v.i32s = {std::numeric_limits<std::int32_t>::min(), -1, 0, 1, std::numeric_limits<std::int32_t>::max()};
+  v.i32s = {std::numeric_limits<std::int32_t>::min(), -1, 0, 1,
+            std::numeric_limits<std::int32_t>::max()};
   v.i64s = {limits64::min(), -1, 0, limits64::max()};
   v.u8s = {0, 1, 254, 255};
   v.u16s = {0, 65535};
   v.u32s = {0, 4294967295u};
   v.u64s = {0, 9223372036854775808ull, 18446744073709551615ull};
   v.f32s = {0.5f, -0.25f, 3.4028235e38f};
-  v.f64s = {std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
-            std::numeric_limits<double>::quiet_NaN(), -0.0, std::numeric_limits<double>::denorm_min(),
-            std::numeric_limits<double>::max(), 0.1};
+  v.f64s = {std::numeric_limits<double>::infinity(),
+            -std::numeric_limits<double>::infinity(),
+            std::numeric_limits<double>::quiet_NaN(),
+            -0.0,
+            std::numeric_limits<double>::denorm_min(),
+            std::numeric_limits<double>::max(),
+            0.1};
   v.bits = {true, false, true, true};
   v.raw = {std::byte{0}, std::byte{0x7F}, std::byte{0xFF}};
   v.strings = {"a", "", "ccc", "ccc"};
@@ -233,7 +277,9 @@ Values make_values(const brine::Registry& registry) {
   v.tp = std::chrono::system_clock::time_point(std::chrono::seconds(1700000000));
   v.cx = {1.5, -2.0};
   v.path = "dir/sub/file.txt";
-  v.unicode_path = "donn\xC3\xA9" "es/\xC3\xBC.bin";
+  v.unicode_path =
+      "donn\xC3\xA9"
+      "es/\xC3\xBC.bin";
   v.bpath = "b/dir";
   v.fn = square;
   v.callable = brine::Function<double(double)>("golden.tanh", registry);
@@ -258,13 +304,15 @@ struct ModelOf {
   Optimizer optimizer;
   std::uint64_t steps = 0;
   std::optional<std::string> note;
-  template <class A> void getstate(A& ar) const {
-    ar("name", name)("layers", layers)("by_name", by_name)("head", head)("best", best)
-      ("shapes", shapes)("ring", ring)("optimizer", optimizer)("steps", steps)("note", note);
+  template <class A>
+  void getstate(A& ar) const {
+    ar("name", name)("layers", layers)("by_name", by_name)("head", head)("best", best)(
+        "shapes", shapes)("ring", ring)("optimizer", optimizer)("steps", steps)("note", note);
   }
-  template <class A> void setstate(A& ar) {
-    ar("name", name)("layers", layers)("by_name", by_name)("head", head)("best", best)
-      ("shapes", shapes)("ring", ring)("optimizer", optimizer)("steps", steps)("note", note);
+  template <class A>
+  void setstate(A& ar) {
+    ar("name", name)("layers", layers)("by_name", by_name)("head", head)("best", best)(
+        "shapes", shapes)("ring", ring)("optimizer", optimizer)("steps", steps)("note", note);
   }
 };
 
@@ -312,16 +360,28 @@ struct Linear {
   BRINE_TYPE("golden.Linear", 1);
   std::vector<float> W;
   std::vector<double> b;
-  template <class A> void getstate(A& ar) const { ar("W", W)("b", b); }
-  template <class A> void setstate(A& ar) { ar("W", W)("b", b); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("W", W)("b", b);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("W", W)("b", b);
+  }
 };
 
 struct SGDConfig {
   BRINE_TYPE("golden.SGDConfig", 1);
   double epochs = 0;  // a double by mistake: release 2 makes it an integer
   std::string mode;   // "plain" or "nesterov": release 2 makes it an enum
-  template <class A> void getstate(A& ar) const { ar("epochs", epochs)("mode", mode); }
-  template <class A> void setstate(A& ar) { ar("epochs", epochs)("mode", mode); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("epochs", epochs)("mode", mode);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("epochs", epochs)("mode", mode);
+  }
 };
 
 struct SGD {
@@ -331,11 +391,15 @@ struct SGD {
   SGDConfig config;
   std::int64_t run_id = 0;
   bool debug = false;
-  template <class A> void getstate(A& ar) const {
-    ar("learning_rate", learning_rate)("momentum", momentum)("config", config)("run_id", run_id)("debug", debug);
+  template <class A>
+  void getstate(A& ar) const {
+    ar("learning_rate", learning_rate)("momentum", momentum)("config", config)("run_id", run_id)(
+        "debug", debug);
   }
-  template <class A> void setstate(A& ar) {
-    ar("learning_rate", learning_rate)("momentum", momentum)("config", config)("run_id", run_id)("debug", debug);
+  template <class A>
+  void setstate(A& ar) {
+    ar("learning_rate", learning_rate)("momentum", momentum)("config", config)("run_id", run_id)(
+        "debug", debug);
   }
 };
 
@@ -373,8 +437,14 @@ struct Linear {
   BRINE_TYPE("golden.Linear", 2);
   std::vector<float> weights;
   std::vector<double> bias;
-  template <class A> void getstate(A& ar) const { ar("weights", weights)("bias", bias); }
-  template <class A> void setstate(A& ar) { ar("weights", weights)("bias", bias); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("weights", weights)("bias", bias);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("weights", weights)("bias", bias);
+  }
 };
 
 enum class Mode : std::int32_t { plain = 0, nesterov = 1 };
@@ -386,11 +456,15 @@ struct Optimizer {
   std::int64_t epochs = 0;
   Mode mode = Mode::plain;
   std::string run_id;
-  template <class A> void getstate(A& ar) const {
-    ar("learning_rate", learning_rate)("momentum", momentum)("epochs", epochs)("mode", mode)("run_id", run_id);
+  template <class A>
+  void getstate(A& ar) const {
+    ar("learning_rate", learning_rate)("momentum", momentum)("epochs", epochs)("mode", mode)(
+        "run_id", run_id);
   }
-  template <class A> void setstate(A& ar) {
-    ar("learning_rate", learning_rate)("momentum", momentum)("epochs", epochs)("mode", mode)("run_id", run_id);
+  template <class A>
+  void setstate(A& ar) {
+    ar("learning_rate", learning_rate)("momentum", momentum)("epochs", epochs)("mode", mode)(
+        "run_id", run_id);
   }
 };
 
@@ -430,16 +504,28 @@ struct Linear {
   std::vector<float> weights;
   std::vector<double> bias;
   brine::Function<double(double)> activation;
-  template <class A> void getstate(A& ar) const { ar("weights", weights)("bias", bias)("activation", activation); }
-  template <class A> void setstate(A& ar) { ar("weights", weights)("bias", bias)("activation", activation); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("weights", weights)("bias", bias)("activation", activation);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("weights", weights)("bias", bias)("activation", activation);
+  }
 };
 
 struct Schedule {
   BRINE_TYPE("golden.Schedule", 1);
   double learning_rate = 0;
   double momentum = 0;
-  template <class A> void getstate(A& ar) const { ar("learning_rate", learning_rate)("momentum", momentum); }
-  template <class A> void setstate(A& ar) { ar("learning_rate", learning_rate)("momentum", momentum); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("learning_rate", learning_rate)("momentum", momentum);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("learning_rate", learning_rate)("momentum", momentum);
+  }
 };
 
 using v2::Mode;
@@ -450,10 +536,12 @@ struct Optimizer {
   std::int64_t epochs = 0;
   Mode mode = Mode::plain;
   std::string run_id;
-  template <class A> void getstate(A& ar) const {
+  template <class A>
+  void getstate(A& ar) const {
     ar("schedule", schedule)("epochs", epochs)("mode", mode)("run_id", run_id);
   }
-  template <class A> void setstate(A& ar) {
+  template <class A>
+  void setstate(A& ar) {
     ar("schedule", schedule)("epochs", epochs)("mode", mode)("run_id", run_id);
   }
 };
@@ -466,10 +554,12 @@ Linear make_linear(const brine::Registry& r) {
 
 Model make_model(const brine::Registry& r) {
   Model m;
-  m.layers = {std::make_shared<Linear>(Linear{{5.0f}, {0.5}, brine::Function<double(double)>("golden.tanh", r)}),
+  m.layers = {std::make_shared<Linear>(
+                  Linear{{5.0f}, {0.5}, brine::Function<double(double)>("golden.tanh", r)}),
               std::make_shared<Linear>(Linear{{6.0f, -6.0f}, {}, {}})};
   m.layers.push_back(m.layers[0]);
-  m.head = std::make_unique<Linear>(Linear{{}, {7.0}, brine::Function<double(double)>("golden.identity", r)});
+  m.head = std::make_unique<Linear>(
+      Linear{{}, {7.0}, brine::Function<double(double)>("golden.identity", r)});
   m.optimizer = Optimizer{Schedule{0.03, 0.7}, 30, Mode::nesterov, "run-3"};
   fill_graph(m);
   m.note = "";
@@ -514,14 +604,19 @@ void write_case(const fs::path& root, int release, const std::string& name, cons
     const char* folder;
     const char* extension;
   };
-  for (Format f : {Format{"binary", ".brine"}, Format{"stable", ".cbor"}, Format{"json", ".archive.json"}}) {
+  for (Format f :
+       {Format{"binary", ".brine"}, Format{"stable", ".cbor"}, Format{"json", ".archive.json"}}) {
     fs::path dir = root / f.folder / version;
     write_once(dir / (name + f.extension), [&](const fs::path& p) {
-      if (std::string(f.folder) == "binary") brine::save_binary(p, value, registry);
-      else if (std::string(f.folder) == "stable") brine::save_stable(p, value, registry);
-      else brine::save_json(p, value, registry);
+      if (std::string(f.folder) == "binary")
+        brine::save_binary(p, value, registry);
+      else if (std::string(f.folder) == "stable")
+        brine::save_stable(p, value, registry);
+      else
+        brine::save_json(p, value, registry);
     });
-    write_once(dir / (name + ".json"), [&](const fs::path& p) { brine::write_file_atomically(p, rendering); });
+    write_once(dir / (name + ".json"),
+               [&](const fs::path& p) { brine::write_file_atomically(p, rendering); });
   }
 }
 

@@ -4,9 +4,8 @@
 // hold. Each is refused with a typed error before anything is allocated for the claim: a
 // counting global allocator records the largest single allocation during the load.
 
-#include <brine/brine.hpp>
-
 #include <array>
+#include <brine/brine.hpp>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -102,15 +101,18 @@ TEST(BinaryLengthBomb, TheUneditedArchiveLoadsWithinTheSameAllocationBound) {
 TEST(BinaryLengthBomb, CountOfTwoToTheFortyIsLimitErrorWithoutAllocating) {
   std::string bytes = bomb_archive();
   for (const Target& t : kTargets) {
-    std::string bomb = hostile::edit_at(bytes, t.marker, t.delta, 1, hostile::varint(std::uint64_t{1} << 40));
+    std::string bomb =
+        hostile::edit_at(bytes, t.marker, t.delta, 1, hostile::varint(std::uint64_t{1} << 40));
     for (hostile::Via via : {hostile::Via::memory, hostile::Via::stream}) {
       for (bool typeless : {false, true}) {
-        SCOPED_TRACE(std::string(t.field) + " via " + hostile::via_name(via) + (typeless ? ", read_value" : ""));
+        SCOPED_TRACE(std::string(t.field) + " via " + hostile::via_name(via) +
+                     (typeless ? ", read_value" : ""));
         Measured m = measure(bomb, via, {}, typeless);
         ASSERT_EQ(m.outcome.kind, hostile::Outcome::brine_error) << m.outcome;
         EXPECT_EQ(m.outcome.type, "brine::LimitError") << m.outcome;
         EXPECT_EQ(m.outcome.code, brine::errc::limit_exceeded);
-        EXPECT_NE(m.outcome.what.find("count of 1099511627776 elements exceeds LoadOptions::max_elements"),
+        EXPECT_NE(m.outcome.what.find(
+                      "count of 1099511627776 elements exceeds LoadOptions::max_elements"),
                   std::string::npos)
             << m.outcome.what;
         EXPECT_LT(m.largest, kMiB);
@@ -124,19 +126,21 @@ TEST(BinaryLengthBomb, CountOfTwoToTheFortyIsLimitErrorWithoutAllocating) {
 // allocated for more than what arrived.
 TEST(BinaryLengthBomb, CountBeyondTheInputIsTruncatedInputWithoutAllocating) {
   std::string bytes = bomb_archive();
-  for (std::uint64_t claim : {std::uint64_t{1} << 31, std::uint64_t{0xFFFFFFFF}, std::uint64_t{5000}}) {
+  for (std::uint64_t claim :
+       {std::uint64_t{1} << 31, std::uint64_t{0xFFFFFFFF}, std::uint64_t{5000}}) {
     for (const Target& t : kTargets) {
       std::string bomb = hostile::edit_at(bytes, t.marker, t.delta, 1, hostile::varint(claim));
       for (hostile::Via via : {hostile::Via::memory, hostile::Via::stream}) {
         for (bool typeless : {false, true}) {
-          SCOPED_TRACE(std::string(t.field) + " = " + std::to_string(claim) + " via " + hostile::via_name(via) +
-                       (typeless ? ", read_value" : ""));
+          SCOPED_TRACE(std::string(t.field) + " = " + std::to_string(claim) + " via " +
+                       hostile::via_name(via) + (typeless ? ", read_value" : ""));
           Measured m = measure(bomb, via, {}, typeless);
           ASSERT_EQ(m.outcome.kind, hostile::Outcome::brine_error) << m.outcome;
           EXPECT_EQ(m.outcome.type, "brine::FormatError") << m.outcome;
           EXPECT_EQ(m.outcome.code, brine::errc::truncated_input) << m.outcome;
           if (via == hostile::Via::memory && claim > 1000) {
-            EXPECT_NE(m.outcome.what.find("count of " + std::to_string(claim) + " elements"), std::string::npos)
+            EXPECT_NE(m.outcome.what.find("count of " + std::to_string(claim) + " elements"),
+                      std::string::npos)
                 << m.outcome.what;
             EXPECT_NE(m.outcome.what.find("bytes remain"), std::string::npos) << m.outcome.what;
           }
@@ -152,16 +156,19 @@ TEST(BinaryLengthBomb, RaisedElementLimitStillChecksTheInputLength) {
   std::string bytes = bomb_archive();
   brine::LoadOptions unlimited;
   unlimited.max_elements = std::numeric_limits<std::uint64_t>::max();
-  EXPECT_EQ(measure(bytes, hostile::Via::memory, unlimited).outcome.kind, hostile::Outcome::loaded_same);
+  EXPECT_EQ(measure(bytes, hostile::Via::memory, unlimited).outcome.kind,
+            hostile::Outcome::loaded_same);
   for (const Target& t : kTargets) {
     SCOPED_TRACE(t.field);
-    std::string bomb = hostile::edit_at(bytes, t.marker, t.delta, 1, hostile::varint(std::uint64_t{1} << 40));
+    std::string bomb =
+        hostile::edit_at(bytes, t.marker, t.delta, 1, hostile::varint(std::uint64_t{1} << 40));
     Measured m = measure(bomb, hostile::Via::memory, unlimited);
     ASSERT_EQ(m.outcome.kind, hostile::Outcome::brine_error) << m.outcome;
     EXPECT_EQ(m.outcome.code, brine::errc::truncated_input) << m.outcome;
     EXPECT_LT(m.largest, kMiB);
     // The largest count a varint holds: no overflow in count * element size.
-    std::string max = hostile::edit_at(bytes, t.marker, t.delta, 1, hostile::varint(~std::uint64_t{0}));
+    std::string max =
+        hostile::edit_at(bytes, t.marker, t.delta, 1, hostile::varint(~std::uint64_t{0}));
     m = measure(max, hostile::Via::memory, unlimited);
     ASSERT_EQ(m.outcome.kind, hostile::Outcome::brine_error) << m.outcome;
     EXPECT_EQ(m.outcome.code, brine::errc::truncated_input) << m.outcome;
@@ -182,7 +189,8 @@ TEST(BinaryLengthBomb, ElementLimitIsExactAndAppliesToTheData) {
   m = measure(bytes, hostile::Via::memory, tight);
   ASSERT_EQ(m.outcome.kind, hostile::Outcome::brine_error) << m.outcome;
   EXPECT_EQ(m.outcome.type, "brine::LimitError");
-  EXPECT_NE(m.outcome.what.find("count of 13 elements exceeds LoadOptions::max_elements (12)"), std::string::npos)
+  EXPECT_NE(m.outcome.what.find("count of 13 elements exceeds LoadOptions::max_elements (12)"),
+            std::string::npos)
       << m.outcome.what;
   EXPECT_NE(m.outcome.what.find("field 'choice'"), std::string::npos) << m.outcome.what;
 }
@@ -199,9 +207,11 @@ TEST(BinaryLengthBomb, StreamBlockClaimingSixteenMiBWithoutAllocatingThem) {
   Measured m = measure(claim, hostile::Via::stream, {});
   ASSERT_EQ(m.outcome.kind, hostile::Outcome::brine_error) << m.outcome;
   EXPECT_EQ(m.outcome.code, brine::errc::truncated_input) << m.outcome;
-  EXPECT_NE(m.outcome.what.find("block of 16777215 bytes, only 20 arrived"), std::string::npos) << m.outcome.what;
+  EXPECT_NE(m.outcome.what.find("block of 16777215 bytes, only 20 arrived"), std::string::npos)
+      << m.outcome.what;
   EXPECT_EQ(m.outcome.byte_offset, hostile::kHeaderSize);
-  EXPECT_LT(m.largest, kMiB) << "a 44-byte stream made the reader allocate the block's claimed size";
+  EXPECT_LT(m.largest, kMiB)
+      << "a 44-byte stream made the reader allocate the block's claimed size";
 }
 
 // Element types of 32 KiB: a stream's count is not checked against its (unknown) length,
@@ -209,8 +219,14 @@ TEST(BinaryLengthBomb, StreamBlockClaimingSixteenMiBWithoutAllocatingThem) {
 struct Page {
   BRINE_TYPE("hostile.Page", 1);
   std::array<std::uint64_t, 4096> words{};
-  template <class A> void getstate(A& ar) const { ar("words", words); }
-  template <class A> void setstate(A& ar) { ar("words", words); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("words", words);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("words", words);
+  }
 };
 
 TEST(BinaryLengthBomb, StreamCountOfLargeElementsReservesBoundedBytes) {
@@ -229,7 +245,8 @@ TEST(BinaryLengthBomb, StreamCountOfLargeElementsReservesBoundedBytes) {
   EXPECT_EQ(load(bytes).size(), 1u);
   std::string bomb = hostile::edit_at(bytes, marker, -1, 1, hostile::varint(4000));
   counting::Recording recording;
-  auto e = hostile::expect_error<brine::FormatError>([&] { load(bomb); }, "archive data ends inside a value");
+  auto e = hostile::expect_error<brine::FormatError>([&] { load(bomb); },
+                                                     "archive data ends inside a value");
   recording.stop();
   EXPECT_EQ(e.code(), brine::errc::truncated_input);
   EXPECT_LT(recording.largest_allocation(), 4 * kMiB)
@@ -243,8 +260,10 @@ TEST(BinaryLengthBomb, StreamCountOfLargeElementsReservesBoundedBytes) {
 // millions of elements (the fuzzer made read_value build 268 million from 617 bytes).
 struct Empty {
   BRINE_TYPE("hostile.Empty", 1);
-  template <class A> void getstate(A&) const {}
-  template <class A> void setstate(A&) {}
+  template <class A>
+  void getstate(A&) const {}
+  template <class A>
+  void setstate(A&) {}
 };
 
 TEST(BinaryLengthBomb, StreamCountOfZeroSizeElementsIsRefusedLikeFromMemory) {
@@ -289,10 +308,12 @@ TEST(BinaryLengthBomb, StreamCountOfZeroSizeElementsIsRefusedLikeFromMemory) {
 // of 2^32 - 1 elements is a 40-byte archive. Decoding it must not reserve or build
 // elements for a count the input never paid for.
 std::string zero_size_array_archive(std::uint64_t n) {
-  std::string descriptor = "\x21" + hostile::varint(n) + std::string("\x25\x00", 2);  // array(n, tuple())
+  std::string descriptor =
+      "\x21" + hostile::varint(n) + std::string("\x25\x00", 2);  // array(n, tuple())
   hostile::Archive a;
   a.header = bomb_archive().substr(0, hostile::kHeaderSize);
-  a.blocks.push_back({hostile::kDataBlock, "\x02" + hostile::varint(descriptor.size()) + descriptor, 0});
+  a.blocks.push_back(
+      {hostile::kDataBlock, "\x02" + hostile::varint(descriptor.size()) + descriptor, 0});
   std::string end;
   hostile::append_u64(end, a.blocks[0].payload.size());
   hostile::append_u64(end, 1);

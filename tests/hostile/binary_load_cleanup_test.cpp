@@ -5,7 +5,6 @@
 // variable, and a reader that keeps reporting typed errors.
 
 #include <brine/brine.hpp>
-
 #include <string>
 
 #include "hostile_support.hpp"
@@ -24,16 +23,28 @@ struct Counted {
   Counted& operator=(const Counted&) = default;
   std::string name;
   std::vector<std::shared_ptr<Counted>> next;
-  template <class A> void getstate(A& ar) const { ar("name", name)("next", next); }
-  template <class A> void setstate(A& ar) { ar("name", name)("next", next); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("name", name)("next", next);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("name", name)("next", next);
+  }
 };
 
 struct Ring {
   BRINE_TYPE("hostile.Ring", 1);
   std::shared_ptr<Counted> head;
   std::string after;  // read after the cycle is complete
-  template <class A> void getstate(A& ar) const { ar("head", head)("after", after); }
-  template <class A> void setstate(A& ar) { ar("head", head)("after", after); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("head", head)("after", after);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("head", head)("after", after);
+  }
 };
 
 }  // namespace hostile
@@ -91,10 +102,13 @@ TEST(BinaryLoadCleanup, RingLoadsWholeAndLeavesNothingOnceBroken) {
 // Fails after the cycle was built, before the load ends: the half-loaded objects hold each
 // other and must still be freed (a reader on a socket meets this on every dropped
 // connection). The block checksums are recomputed so that the decoder meets the damage.
-std::vector<std::string> damaged_after_the_graph(const std::string& bytes, const std::string& marker) {
+std::vector<std::string> damaged_after_the_graph(const std::string& bytes,
+                                                 const std::string& marker) {
   std::vector<std::string> damaged;
-  damaged.push_back(hostile::edit_at(bytes, marker, -1, 1, hostile::varint(200)));  // past the input
-  damaged.push_back(hostile::edit_at(bytes, marker, -1, 1, hostile::varint(std::uint64_t{1} << 40)));
+  damaged.push_back(
+      hostile::edit_at(bytes, marker, -1, 1, hostile::varint(200)));  // past the input
+  damaged.push_back(
+      hostile::edit_at(bytes, marker, -1, 1, hostile::varint(std::uint64_t{1} << 40)));
   hostile::Archive a = hostile::parse_archive(bytes);
   hostile::Location at = hostile::locate(a, marker);
   for (std::size_t cut = at.offset - 1; cut < a.blocks[at.block].payload.size(); ++cut) {
@@ -111,7 +125,8 @@ TEST(BinaryLoadCleanup, FailedLoadOfCyclicGraphLeaksNothing) {
   const int before = Counted::live;
   for (const std::string& damaged : damaged_after_the_graph(bytes, "AFTER-THE-CYCLE")) {
     EXPECT_THROW(brine::from_binary<Ring>(damaged, registry), brine::FormatError);
-    ASSERT_EQ(Counted::live, before) << "objects of a cycle leaked by a load that failed after building it";
+    ASSERT_EQ(Counted::live, before)
+        << "objects of a cycle leaked by a load that failed after building it";
   }
 }
 

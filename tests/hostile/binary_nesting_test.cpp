@@ -6,7 +6,6 @@
 // legitimate depths next to them load.
 
 #include <brine/brine.hpp>
-
 #include <functional>
 #include <sstream>
 #include <string>
@@ -19,22 +18,40 @@ namespace hostile {
 struct Tree {
   BRINE_TYPE("hostile.Tree", 1);
   std::vector<Tree> kids;
-  template <class A> void getstate(A& ar) const { ar("kids", kids); }
-  template <class A> void setstate(A& ar) { ar("kids", kids); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("kids", kids);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("kids", kids);
+  }
 };
 
 struct Link {
   BRINE_TYPE("hostile.Link", 1);
   std::shared_ptr<Link> next;
-  template <class A> void getstate(A& ar) const { ar("next", next); }
-  template <class A> void setstate(A& ar) { ar("next", next); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("next", next);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("next", next);
+  }
 };
 
 struct Chain {
   BRINE_TYPE("hostile.Chain", 1);
   std::unique_ptr<Chain> next;
-  template <class A> void getstate(A& ar) const { ar("next", next); }
-  template <class A> void setstate(A& ar) { ar("next", next); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("next", next);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("next", next);
+  }
 };
 
 }  // namespace hostile
@@ -106,7 +123,8 @@ void unchain(Chain& root) {
 // An archive of depth `depth`, made from brine's own archives of depth 1, 2 and 3: each
 // level adds the same bytes at the same place of the data block, so repeating them gives
 // any depth without recursing in the writer.
-std::string deep_archive(const std::function<std::string(std::size_t)>& archive_of_depth, std::size_t depth) {
+std::string deep_archive(const std::function<std::string(std::size_t)>& archive_of_depth,
+                         std::size_t depth) {
   hostile::Archive a1 = hostile::parse_archive(archive_of_depth(1));
   hostile::Archive a2 = hostile::parse_archive(archive_of_depth(2));
   hostile::Archive a3 = hostile::parse_archive(archive_of_depth(3));
@@ -220,7 +238,8 @@ TEST(BinaryNesting, TypedAndTypelessPathsAgreeOnTheSameDepth) {
   try {
     load_value(bytes, {});
   } catch (const brine::LimitError& e) {
-    ADD_FAILURE() << "the typed read loads a 600-deep tree with the default max_depth, read_value() refuses it: "
+    ADD_FAILURE() << "the typed read loads a 600-deep tree with the default max_depth, "
+                     "read_value() refuses it: "
                   << e.what();
   }
 }
@@ -244,8 +263,9 @@ TEST(BinaryNesting, HundredThousandDeepTreeIsLimitError) {
   EXPECT_GT(bytes.size(), 100000u);
   for (hostile::Via via : {hostile::Via::memory, hostile::Via::stream}) {
     SCOPED_TRACE(hostile::via_name(via));
-    auto e = hostile::expect_error<brine::LimitError>([&] { load_typed<Tree>(bytes, via, {}, flatten); },
-                                                      "nesting depth exceeds LoadOptions::max_depth (1000)");
+    auto e = hostile::expect_error<brine::LimitError>(
+        [&] { load_typed<Tree>(bytes, via, {}, flatten); },
+        "nesting depth exceeds LoadOptions::max_depth (1000)");
     EXPECT_EQ(e.code(), brine::errc::limit_exceeded);
   }
   hostile::expect_error<brine::LimitError>([&] { load_value(bytes, {}); },
@@ -261,8 +281,9 @@ TEST(BinaryNesting, HundredThousandLongSharedPointerChainIsLimitError) {
   std::string bytes = deep_archive(link_archive, 100000);
   for (hostile::Via via : {hostile::Via::memory, hostile::Via::stream}) {
     SCOPED_TRACE(hostile::via_name(via));
-    auto e = hostile::expect_error<brine::LimitError>([&] { load_typed<Link>(bytes, via, {}, unlink); },
-                                                      "nesting depth exceeds LoadOptions::max_depth (1000)");
+    auto e = hostile::expect_error<brine::LimitError>(
+        [&] { load_typed<Link>(bytes, via, {}, unlink); },
+        "nesting depth exceeds LoadOptions::max_depth (1000)");
     EXPECT_EQ(e.code(), brine::errc::limit_exceeded);
     EXPECT_EQ(e.context().type_name, "hostile.Link");
   }
@@ -287,16 +308,18 @@ TEST(BinaryNesting, DeeplyNestedLayoutDescriptorIsFormatError) {
   auto archive_with_descriptor = [](const std::string& descriptor, const std::string& value) {
     hostile::Archive a;
     a.header = tree_archive(1).substr(0, hostile::kHeaderSize);
-    a.blocks.push_back({hostile::kDataBlock, "\x02" + hostile::varint(descriptor.size()) + descriptor + value, 0});
+    a.blocks.push_back(
+        {hostile::kDataBlock, "\x02" + hostile::varint(descriptor.size()) + descriptor + value, 0});
     a.blocks.push_back({hostile::kEndBlock, std::string(16, '\0'), 0});
     return hostile::serialize(a);
   };
   // list<list<...<bool>>> 60 deep holding empty lists: fine.
   std::string ok = archive_with_descriptor(std::string(60, '\x20') + "\x01", std::string(1, '\0'));
   load_value(ok, {});
-  std::string deep = archive_with_descriptor(std::string(100000, '\x20') + "\x01", std::string(1, '\0'));
-  auto e = hostile::expect_error<brine::FormatError>([&] { load_value(deep, {}); },
-                                                     "layout descriptor nested deeper than 64 levels");
+  std::string deep =
+      archive_with_descriptor(std::string(100000, '\x20') + "\x01", std::string(1, '\0'));
+  auto e = hostile::expect_error<brine::FormatError>(
+      [&] { load_value(deep, {}); }, "layout descriptor nested deeper than 64 levels");
   EXPECT_EQ(e.code(), brine::errc::corrupt_data);
   EXPECT_TRUE(e.context().byte_offset.has_value()) << "where in the archive: " << e.what();
 }

@@ -5,7 +5,6 @@
 // error or (only without checksums) loads, and never crashes.
 
 #include <brine/brine.hpp>
-
 #include <cctype>
 #include <cstdlib>
 #include <random>
@@ -75,15 +74,18 @@ std::vector<Case> build_cases() {
   hostile::Graph g = hostile::make_graph();
   std::string graph = hostile::archive_of(g, writer_graph);
   hostile::dismantle(g);
-  cases.push_back({"polymorphic graph with cycles", graph, &graph_registry(), [](brine::BinaryReader& r) {
+  cases.push_back({"polymorphic graph with cycles", graph, &graph_registry(),
+                   [](brine::BinaryReader& r) {
                      hostile::Graph loaded = r.read<hostile::Graph>();
                      bool same = hostile::is_original_graph(loaded);
                      hostile::dismantle(loaded);
                      return same;
-                   }, true, true});
+                   },
+                   true, true});
   brine::Value graph_value = value_of(graph, graph_registry());
-  cases.push_back({"polymorphic graph via read_value", graph, &graph_registry(),
-                   [graph_value](brine::BinaryReader& r) { return r.read_value() == graph_value; }});
+  cases.push_back(
+      {"polymorphic graph via read_value", graph, &graph_registry(),
+       [graph_value](brine::BinaryReader& r) { return r.read_value() == graph_value; }});
 
   // The same graph without its cycles (sharing, weak and owning pointers, polymorphism).
   hostile::Graph acyclic = hostile::make_graph();
@@ -91,15 +93,19 @@ std::vector<Case> build_cases() {
   acyclic.focus->edges.clear();     // c -> c
   std::string dag = hostile::archive_of(acyclic, writer_graph);
   hostile::dismantle(acyclic);
-  cases.push_back({"polymorphic graph with sharing", dag, &graph_registry(), [](brine::BinaryReader& r) {
+  cases.push_back({"polymorphic graph with sharing", dag, &graph_registry(),
+                   [](brine::BinaryReader& r) {
                      hostile::Graph loaded = r.read<hostile::Graph>();
                      bool same = loaded.roots.size() == 2 && loaded.focus &&
-                                 loaded.roots[0]->edges.size() == 2 && loaded.roots[0]->edges[0] == loaded.roots[1] &&
-                                 loaded.roots[0]->edges[1] == loaded.focus && loaded.roots[1]->edges.empty() &&
+                                 loaded.roots[0]->edges.size() == 2 &&
+                                 loaded.roots[0]->edges[0] == loaded.roots[1] &&
+                                 loaded.roots[0]->edges[1] == loaded.focus &&
+                                 loaded.roots[1]->edges.empty() &&
                                  loaded.focus->parent.lock() == loaded.roots[0];
                      hostile::dismantle(loaded);
                      return same;
-                   }, false, true});
+                   },
+                   false, true});
 
   std::string several = hostile::archive_of(plain_registry(), [](brine::BinaryWriter& w) {
     w.write(hostile::make_doc());
@@ -108,22 +114,24 @@ std::vector<Case> build_cases() {
     w.write(hostile::Point{3, 4});
     w.write(std::map<std::string, std::int32_t>{{"k", 1}, {"l", -1}});
   });
-  cases.push_back({"several values in one stream", several, &plain_registry(), [](brine::BinaryReader& r) {
-                     bool same = r.read<hostile::Doc>() == hostile::make_doc();
-                     same = r.read<std::string>() == "second" && same;
-                     same = r.read<std::vector<double>>() == std::vector<double>{1.5, -2} && same;
-                     same = r.read<hostile::Point>() == hostile::Point{3, 4} && same;
-                     same = r.read<std::map<std::string, std::int32_t>>() ==
-                                std::map<std::string, std::int32_t>{{"k", 1}, {"l", -1}} &&
-                            same;
-                     return same;
-                   }});
+  cases.push_back(
+      {"several values in one stream", several, &plain_registry(), [](brine::BinaryReader& r) {
+         bool same = r.read<hostile::Doc>() == hostile::make_doc();
+         same = r.read<std::string>() == "second" && same;
+         same = r.read<std::vector<double>>() == std::vector<double>{1.5, -2} && same;
+         same = r.read<hostile::Point>() == hostile::Point{3, 4} && same;
+         same = r.read<std::map<std::string, std::int32_t>>() ==
+                    std::map<std::string, std::int32_t>{{"k", 1}, {"l", -1}} &&
+                same;
+         return same;
+       }});
 
   brine::Registry writer_v1;
   std::string old = hostile::archive_of(hostile::make_old_ledger(), writer_v1);
-  cases.push_back({"older class version through migrations", old, &v3_registry(), [](brine::BinaryReader& r) {
-                     return hostile::is_upgraded_ledger(r.read<hostile::Ledger>());
-                   }});
+  cases.push_back(
+      {"older class version through migrations", old, &v3_registry(), [](brine::BinaryReader& r) {
+         return hostile::is_upgraded_ledger(r.read<hostile::Ledger>());
+       }});
   return cases;
 }
 
@@ -167,7 +175,8 @@ std::string describe(const Outcome& o) {
 class BinaryReaderHostile : public ::testing::TestWithParam<std::size_t> {
  protected:
   void SetUp() override {
-    ASSERT_LT(GetParam(), cases().size()) << "the instantiation names more archives than cases() builds";
+    ASSERT_LT(GetParam(), cases().size())
+        << "the instantiation names more archives than cases() builds";
   }
   const Case& test_case() const { return cases()[GetParam()]; }
   std::string where(Via via, const std::string& what) const {
@@ -226,12 +235,13 @@ TEST_P(BinaryReaderHostile, ValueCutShortInsideAValidBlockIsTruncatedInput) {
       std::string bytes = hostile::serialize(cut);
       for (Via via : {Via::memory, Via::stream}) {
         Outcome o = hostile::run_load(bytes, via, *c.registry, {}, c.read_all);
-        std::string at = where(via, "block " + std::to_string(b) + " cut to " + std::to_string(length) +
-                                        " bytes: " + describe(o));
+        std::string at = where(via, "block " + std::to_string(b) + " cut to " +
+                                        std::to_string(length) + " bytes: " + describe(o));
         if (o.kind != Outcome::brine_error || o.internal) {
           failures.add(at);
         } else if (length == 0) {
-          if (o.what.find("empty data block") == std::string::npos) failures.add("expected 'empty data block', " + at);
+          if (o.what.find("empty data block") == std::string::npos)
+            failures.add("expected 'empty data block', " + at);
         } else if (b + 1 == data_blocks && o.code != brine::errc::truncated_input) {
           // The last value runs into the end marker. (A value cut short before another
           // block runs into that block's bytes instead: any typed error will do.)
@@ -265,13 +275,14 @@ TEST_P(BinaryReaderHostile, EveryBitFlipIsReportedWhenChecksumsAreVerified) {
       for (Via via : {Via::memory, Via::stream}) {
         if (via == Via::stream && !stream_takes(offset, bit)) continue;
         Outcome o = hostile::run_load(flipped, via, *c.registry, {}, c.read_all);
-        std::string at = where(via, "bit " + std::to_string(bit) + " of byte " + std::to_string(offset) +
-                                        ": " + describe(o));
+        std::string at = where(via, "bit " + std::to_string(bit) + " of byte " +
+                                        std::to_string(offset) + ": " + describe(o));
         if (o.kind != Outcome::brine_error || o.internal) {
           failures.add(at);
         } else if (checksummed) {
           if (o.code != brine::errc::checksum_mismatch || o.byte_offset != block_start)
-            failures.add("expected checksum_mismatch at byte " + std::to_string(*block_start) + ", " + at);
+            failures.add("expected checksum_mismatch at byte " + std::to_string(*block_start) +
+                         ", " + at);
         } else if (offset < hostile::kHeaderSize) {
           bool version_bytes = offset >= 10;
           bool ok = o.code == brine::errc::corrupt_data ||
@@ -301,8 +312,8 @@ TEST_P(BinaryReaderHostile, EveryBitFlipWithoutChecksumsLoadsOrThrowsBrineError)
         if (via == Via::stream && !stream_takes(offset, bit)) continue;
         Outcome o = hostile::run_load(flipped, via, *c.registry, without_checksums(), c.read_all);
         if (o.kind == Outcome::foreign_exception || o.internal)
-          failures.add(where(via, "bit " + std::to_string(bit) + " of byte " + std::to_string(offset) + ": " +
-                                      describe(o)));
+          failures.add(where(via, "bit " + std::to_string(bit) + " of byte " +
+                                      std::to_string(offset) + ": " + describe(o)));
         (o.kind == Outcome::brine_error ? rejected : loaded) += 1;
       }
     }
@@ -327,8 +338,8 @@ TEST_P(BinaryReaderHostile, EveryInvertedPayloadByteWithValidChecksumLoadsOrThro
       for (Via via : {Via::memory, Via::stream}) {
         Outcome o = hostile::run_load(bytes, via, *c.registry, {}, c.read_all);
         if (o.kind == Outcome::foreign_exception || o.internal)
-          failures.add(where(via, "payload byte " + std::to_string(i) + " of block " + std::to_string(b) +
-                                      " inverted: " + describe(o)));
+          failures.add(where(via, "payload byte " + std::to_string(i) + " of block " +
+                                      std::to_string(b) + " inverted: " + describe(o)));
       }
     }
   }
@@ -340,7 +351,8 @@ TEST_P(BinaryReaderHostile, RandomPayloadCorruptionWithValidChecksumsLoadsOrThro
   const Case& c = test_case();
   std::uint64_t seed = 20240611 + GetParam();
   if (const char* env = std::getenv("BRINE_HOSTILE_SEED")) seed = std::strtoull(env, nullptr, 10);
-  SCOPED_TRACE("seed " + std::to_string(seed) + " (replay with BRINE_HOSTILE_SEED=" + std::to_string(seed) + ")");
+  SCOPED_TRACE("seed " + std::to_string(seed) +
+               " (replay with BRINE_HOSTILE_SEED=" + std::to_string(seed) + ")");
   std::mt19937_64 rng(seed);
   Failures failures;
   const hostile::Archive archive = hostile::parse_archive(c.bytes);
@@ -355,7 +367,8 @@ TEST_P(BinaryReaderHostile, RandomPayloadCorruptionWithValidChecksumsLoadsOrThro
       // Bytes that mean something to the decoder (small counts and tags, varint
       // continuations), or anything at all.
       static const unsigned char interesting[] = {0x00, 0x01, 0x02, 0x7F, 0x80, 0xFF};
-      unsigned char v = rng() % 2 ? interesting[rng() % sizeof interesting] : static_cast<unsigned char>(rng());
+      unsigned char v =
+          rng() % 2 ? interesting[rng() % sizeof interesting] : static_cast<unsigned char>(rng());
       payload[i] = static_cast<char>(v);
       log += " [" + std::to_string(i) + "]=" + std::to_string(v);
     }
@@ -363,8 +376,8 @@ TEST_P(BinaryReaderHostile, RandomPayloadCorruptionWithValidChecksumsLoadsOrThro
     Via via = rng() % 2 ? Via::memory : Via::stream;
     Outcome o = hostile::run_load(bytes, via, *c.registry, {}, c.read_all);
     if (o.kind == Outcome::foreign_exception || o.internal)
-      failures.add(where(via, "iteration " + std::to_string(iteration) + ", block " + std::to_string(b) + log +
-                                  ": " + describe(o)));
+      failures.add(where(via, "iteration " + std::to_string(iteration) + ", block " +
+                                  std::to_string(b) + log + ": " + describe(o)));
   }
 }
 
@@ -382,7 +395,8 @@ std::string case_name(const ::testing::TestParamInfo<std::size_t>& info) {
   return name;
 }
 
-INSTANTIATE_TEST_SUITE_P(Archives, BinaryReaderHostile, ::testing::Range<std::size_t>(0, 7), case_name);
+INSTANTIATE_TEST_SUITE_P(Archives, BinaryReaderHostile, ::testing::Range<std::size_t>(0, 7),
+                         case_name);
 
 TEST(BinaryReaderHostileCases, ThereAreSevenArchives) { EXPECT_EQ(cases().size(), 7u); }
 

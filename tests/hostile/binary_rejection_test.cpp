@@ -5,14 +5,12 @@
 // type, code, message and position, next to the valid archive it was made from.
 
 #include <brine/brine.hpp>
-
 #include <sstream>
 #include <string>
 
 #include "hostile_support.hpp"
 #include "hostile_types.hpp"
 #include "test_util.hpp"
-
 
 namespace hostile {
 
@@ -22,8 +20,14 @@ double twice_double(double x) { return 2 * x; }
 struct Activation {
   BRINE_TYPE("hostile.Activation", 1);
   float (*fn)(float) = nullptr;
-  template <class A> void getstate(A& ar) const { ar("fn", fn); }
-  template <class A> void setstate(A& ar) { ar("fn", fn); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("fn", fn);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("fn", fn);
+  }
 };
 
 }  // namespace hostile
@@ -61,7 +65,8 @@ brine::Value load_value(const std::string& bytes) {
 
 TEST(BinaryReaderRejects, EmptyInput) {
   EXPECT_EQ(load_doc(doc_archive()), hostile::make_doc());
-  auto e = hostile::expect_error<brine::FormatError>([] { load_doc(""); }, "input of 0 bytes is too short");
+  auto e = hostile::expect_error<brine::FormatError>([] { load_doc(""); },
+                                                     "input of 0 bytes is too short");
   EXPECT_EQ(e.code(), brine::errc::truncated_input);
   EXPECT_EQ(e.context().byte_offset, 0u);
 }
@@ -70,8 +75,8 @@ TEST(BinaryReaderRejects, BadMagicBytes) {
   std::string bytes = doc_archive();
   EXPECT_EQ(load_doc(bytes), hostile::make_doc());
   bytes[1] = 'X';
-  auto e = hostile::expect_error<brine::FormatError>([&] { load_doc(bytes); },
-                                                     "not a brine binary archive (bad magic bytes)");
+  auto e = hostile::expect_error<brine::FormatError>(
+      [&] { load_doc(bytes); }, "not a brine binary archive (bad magic bytes)");
   EXPECT_EQ(e.code(), brine::errc::corrupt_data);
   // Offsets are the reader's position after the offending bytes: here, the header.
   EXPECT_EQ(e.context().byte_offset, hostile::kHeaderSize);
@@ -83,19 +88,21 @@ TEST(BinaryReaderRejects, FilesThatAreNotBrineArchives) {
       "hello, this is a text file and not an archive\n",
       "hi",
       std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10", 20),  // same first byte as brine
-      std::string("PK\x03\x04\x14\0\0\0\x08\0", 10),                  // a zip file
+      std::string("PK\x03\x04\x14\0\0\0\x08\0", 10),               // a zip file
       "{\"format\": \"brine-json\", \"format_version\": 1, \"values\": []}",
   };
   for (const std::string& bytes : not_archives) {
     SCOPED_TRACE(bytes);
-    auto e = hostile::expect_error<brine::FormatError>([&] { load_doc(bytes); }, "not a brine binary archive");
+    auto e = hostile::expect_error<brine::FormatError>([&] { load_doc(bytes); },
+                                                       "not a brine binary archive");
     EXPECT_EQ(e.code(), brine::errc::corrupt_data);
   }
   // A stable (CBOR) archive is a brine archive, but not a binary one.
   brine::Registry registry;
   brine::Buffer stable = brine::to_stable(hostile::make_doc(), registry);
   EXPECT_EQ(brine::from_stable<Doc>(stable.view(), registry), hostile::make_doc());
-  auto e = hostile::expect_error<brine::FormatError>([&] { load_doc(std::string(stable.view())); }, "not a brine binary archive");
+  auto e = hostile::expect_error<brine::FormatError>([&] { load_doc(std::string(stable.view())); },
+                                                     "not a brine binary archive");
   EXPECT_EQ(e.code(), brine::errc::corrupt_data);
 }
 
@@ -118,7 +125,8 @@ TEST(BinaryReaderRejects, FormatVersionZeroAndOtherArchiveKinds) {
   EXPECT_EQ(load_doc(bytes), hostile::make_doc());
   std::string v0 = bytes;
   v0[10] = 0;
-  auto e = hostile::expect_error<brine::FormatError>([&] { load_doc(v0); }, "binary format version 0 does not exist");
+  auto e = hostile::expect_error<brine::FormatError>([&] { load_doc(v0); },
+                                                     "binary format version 0 does not exist");
   EXPECT_EQ(e.code(), brine::errc::corrupt_data);
   std::string kind2 = bytes;
   kind2[8] = 2;
@@ -134,7 +142,8 @@ TEST(BinaryReaderRejects, ChecksumMismatchNamesBlockAndOffset) {
   EXPECT_EQ(load_doc(bytes), hostile::make_doc());
   std::uint64_t title = hostile::offset_at(bytes, hostile::kTitleMarker, 0);
   bytes[title] = 't';
-  auto e = hostile::expect_error<brine::FormatError>([&] { load_doc(bytes); }, "checksum mismatch in block 0");
+  auto e = hostile::expect_error<brine::FormatError>([&] { load_doc(bytes); },
+                                                     "checksum mismatch in block 0");
   EXPECT_EQ(e.code(), brine::errc::checksum_mismatch);
   EXPECT_EQ(e.context().byte_offset, hostile::kHeaderSize) << "the block's header";
   // Without verification the same bytes decode, to a different title.
@@ -148,13 +157,15 @@ TEST(BinaryReaderRejects, UnknownBlockKindAndEmptyDataBlock) {
   EXPECT_EQ(load_doc(bytes), hostile::make_doc());
   std::string kind = bytes;
   kind[hostile::kHeaderSize + 3] = 7;  // the kind is the high byte of the little-endian u32
-  auto e = hostile::expect_error<brine::FormatError>([&] { load_doc(kind); }, "unknown block kind 7");
+  auto e =
+      hostile::expect_error<brine::FormatError>([&] { load_doc(kind); }, "unknown block kind 7");
   EXPECT_EQ(e.code(), brine::errc::corrupt_data);
   EXPECT_EQ(e.context().byte_offset, hostile::kHeaderSize);
 
   hostile::Archive a = hostile::parse_archive(bytes);
   a.blocks.insert(a.blocks.begin(), hostile::Block{hostile::kDataBlock, "", 0});
-  e = hostile::expect_error<brine::FormatError>([&] { load_doc(hostile::serialize(a)); }, "empty data block");
+  e = hostile::expect_error<brine::FormatError>([&] { load_doc(hostile::serialize(a)); },
+                                                "empty data block");
   EXPECT_EQ(e.code(), brine::errc::corrupt_data);
 }
 
@@ -172,7 +183,8 @@ TEST(BinaryReaderRejects, EndBlockOfWrongSize) {
     return d == hostile::make_doc() && reader.at_end();
   };
   EXPECT_TRUE(read_to_end(bytes));
-  auto e = hostile::expect_error<brine::FormatError>([&] { read_to_end(bad); }, "end block of 17 bytes (expected 16)");
+  auto e = hostile::expect_error<brine::FormatError>([&] { read_to_end(bad); },
+                                                     "end block of 17 bytes (expected 16)");
   EXPECT_EQ(e.code(), brine::errc::corrupt_data);
 }
 
@@ -191,7 +203,8 @@ TEST(BinaryReaderRejects, UnknownRecordTag) {
   EXPECT_EQ(load_doc(bytes), hostile::make_doc());
   hostile::Archive a = hostile::parse_archive(bytes);
   a.blocks.front().payload[0] = 0x09;
-  auto e = hostile::expect_error<brine::FormatError>([&] { load_doc(hostile::serialize(a)); }, "unknown record tag 9");
+  auto e = hostile::expect_error<brine::FormatError>([&] { load_doc(hostile::serialize(a)); },
+                                                     "unknown record tag 9");
   EXPECT_EQ(e.code(), brine::errc::corrupt_data);
   EXPECT_EQ(e.context().byte_offset, hostile::kHeaderSize + hostile::kBlockHeaderSize + 1);
 }
@@ -255,7 +268,8 @@ TEST(BinaryReaderRejects, NewerClassVersionInTheTypeTable) {
   ASSERT_EQ(hostile::byte_at(bytes, definition, 12), 1);
   std::string newer = hostile::edit_at(bytes, definition, 12, 1, "\x09");
   auto e = hostile::expect_error<brine::VersionError>(
-      [&] { load_doc(newer); }, "archive written by class version 9 of 'hostile.Doc', this build knows up to 1");
+      [&] { load_doc(newer); },
+      "archive written by class version 9 of 'hostile.Doc', this build knows up to 1");
   EXPECT_EQ(e.code(), brine::errc::newer_class_version);
 }
 
@@ -264,11 +278,12 @@ TEST(BinaryReaderRejects, ValueOfATypeTheArchiveNeverDefines) {
   EXPECT_EQ(load_doc(bytes), hostile::make_doc());
   // Rename Point in its definition: Doc's layout still names 'hostile.Point'.
   std::string renamed = hostile::edit_at(bytes, kPointDefinition, 1, 13, "hostile.Poin_");
-  auto e = hostile::expect_error<brine::FormatError>([&] { load_doc(renamed); },
-                                                     "'hostile.Point' but the archive defines no such type");
+  auto e = hostile::expect_error<brine::FormatError>(
+      [&] { load_doc(renamed); }, "'hostile.Point' but the archive defines no such type");
   EXPECT_EQ(e.code(), brine::errc::corrupt_data);
-  auto v = hostile::expect_error<brine::FormatError>([&] { load_value(renamed); },
-                                                     "layout names type 'hostile.Point', which the archive does not define");
+  auto v = hostile::expect_error<brine::FormatError>(
+      [&] { load_value(renamed); },
+      "layout names type 'hostile.Point', which the archive does not define");
   EXPECT_EQ(v.code(), brine::errc::corrupt_data);
 }
 
@@ -277,7 +292,8 @@ TEST(BinaryReaderRejects, TypeDefinedTwice) {
   EXPECT_EQ(load_doc(bytes), hostile::make_doc());
   // Point's definition renamed in place to the name Doc's definition already took.
   std::string same_name = hostile::edit_at(bytes, kPointDefinition, 0, 14, "\x0Bhostile.Doc");
-  auto e = hostile::expect_error<brine::FormatError>([&] { load_doc(same_name); }, "type 'hostile.Doc' defined twice");
+  auto e = hostile::expect_error<brine::FormatError>([&] { load_doc(same_name); },
+                                                     "type 'hostile.Doc' defined twice");
   EXPECT_EQ(e.code(), brine::errc::corrupt_data);
 }
 
@@ -290,21 +306,23 @@ TEST(BinaryReaderRejects, UnknownOrMismatchedFunction) {
 
   brine::Registry missing;
   missing.add_function("hostile.twice_", &hostile::twice);
-  auto e = hostile::expect_error<brine::SchemaError>([&] { brine::from_binary<hostile::Activation>(bytes, missing); },
-                                                     "hostile.twice");
+  auto e = hostile::expect_error<brine::SchemaError>(
+      [&] { brine::from_binary<hostile::Activation>(bytes, missing); }, "hostile.twice");
   EXPECT_EQ(e.code(), brine::errc::unknown_type);
   EXPECT_EQ(e.context().field_path, "fn");
 
   brine::Registry other_signature;
   other_signature.add_function("hostile.twice", &hostile::twice_double);
-  e = hostile::expect_error<brine::SchemaError>([&] { brine::from_binary<hostile::Activation>(bytes, other_signature); },
-                                                "function 'hostile.twice' has signature");
+  e = hostile::expect_error<brine::SchemaError>(
+      [&] { brine::from_binary<hostile::Activation>(bytes, other_signature); },
+      "function 'hostile.twice' has signature");
   EXPECT_EQ(e.code(), brine::errc::type_mismatch);
 
   brine::Registry callable;
   callable.add_callable<float(float)>("hostile.twice", [](float x) { return 2 * x; });
-  e = hostile::expect_error<brine::SchemaError>([&] { brine::from_binary<hostile::Activation>(bytes, callable); },
-                                                "'hostile.twice' is a registered callable, not a plain function");
+  e = hostile::expect_error<brine::SchemaError>(
+      [&] { brine::from_binary<hostile::Activation>(bytes, callable); },
+      "'hostile.twice' is a registered callable, not a plain function");
   EXPECT_EQ(e.code(), brine::errc::type_mismatch);
 }
 
@@ -329,12 +347,16 @@ TEST(BinaryReaderRejects, BackReferenceToAnIdNeverDefined) {
   ASSERT_EQ(hostile::byte_at(bytes, kOwnedMarker, 8), 2);
   std::string undefined = hostile::edit_at(bytes, kOwnedMarker, 8, 1, hostile::varint(2 + 57));
   auto e = hostile::expect_error<brine::FormatError>(
-      [&] { brine::from_binary<std::vector<std::shared_ptr<hostile::Point>>>(undefined, registry); },
+      [&] {
+        brine::from_binary<std::vector<std::shared_ptr<hostile::Point>>>(undefined, registry);
+      },
       "reference to shared object 57, which was not defined before");
   EXPECT_EQ(e.code(), brine::errc::corrupt_data);
-  EXPECT_EQ(e.context().byte_offset, hostile::offset_at(undefined, kOwnedMarker, 9)) << "just after the tag";
-  auto v = hostile::expect_error<brine::FormatError>([&] { load_value(undefined); },
-                                                     "reference to shared object 57, which was not defined before");
+  EXPECT_EQ(e.context().byte_offset, hostile::offset_at(undefined, kOwnedMarker, 9))
+      << "just after the tag";
+  auto v = hostile::expect_error<brine::FormatError>(
+      [&] { load_value(undefined); },
+      "reference to shared object 57, which was not defined before");
   EXPECT_EQ(v.code(), brine::errc::corrupt_data);
   // Id 0 is the first Point; id 1 is the first one not defined yet.
   std::string next = hostile::edit_at(bytes, kOwnedMarker, 8, 1, hostile::varint(2 + 1));
@@ -355,12 +377,14 @@ TEST(BinaryReaderRejects, BackReferenceInAnOwningPointer) {
   // owned = [1 (new)][type index][x][y]: replace it all by a reference to the shared Point.
   ASSERT_EQ(hostile::byte_at(bytes, kOwnedMarker, -2), 1);
   std::string aliased = hostile::edit_at(bytes, kOwnedMarker, -2, 10, "\x02");
-  auto e = hostile::expect_error<brine::FormatError>([&] { brine::from_binary<hostile::Owner>(aliased, registry); },
-                                                     "back reference in an owning (unique) pointer");
+  auto e = hostile::expect_error<brine::FormatError>(
+      [&] { brine::from_binary<hostile::Owner>(aliased, registry); },
+      "back reference in an owning (unique) pointer");
   EXPECT_EQ(e.code(), brine::errc::corrupt_data);
   EXPECT_EQ(e.context().type_name, "hostile.Owner");
   EXPECT_EQ(e.context().field_path, "owned");
-  hostile::expect_error<brine::FormatError>([&] { load_value(aliased); }, "back reference in an owning (unique) pointer");
+  hostile::expect_error<brine::FormatError>([&] { load_value(aliased); },
+                                            "back reference in an owning (unique) pointer");
 }
 
 // The same reference, where the archive's layout of Owner says 'owned' is a shared pointer:
@@ -379,8 +403,9 @@ TEST(BinaryReaderRejects, BackReferenceInAnOwningPointerThroughTheStatePath) {
   ASSERT_TRUE(via_state.owned) << "a shared pointer in the archive loads into the unique_ptr";
   EXPECT_EQ(*via_state.owned, (hostile::Point{kOwnedX, 3}));
   std::string aliased = hostile::edit_at(shared_layout, kOwnedMarker, -2, 10, "\x02");
-  auto e = hostile::expect_error<brine::FormatError>([&] { brine::from_binary<hostile::Owner>(aliased, registry); },
-                                                     "back reference in an owning (unique) pointer");
+  auto e = hostile::expect_error<brine::FormatError>(
+      [&] { brine::from_binary<hostile::Owner>(aliased, registry); },
+      "back reference in an owning (unique) pointer");
   EXPECT_EQ(e.code(), brine::errc::corrupt_data);
 }
 
@@ -396,7 +421,8 @@ TEST(BinaryReaderRejects, BackReferenceToAnObjectOfAnUnrelatedType) {
   std::string crossed = hostile::edit_at(bytes, kLabelMarker, -3, 3 + label, "\x02");
   auto e = hostile::expect_error<brine::SchemaError>(
       [&] { brine::from_binary<hostile::Pair>(crossed, registry); },
-      "shared object of type 'hostile.Point' is referenced through a pointer to unrelated type 'hostile.Label'");
+      "shared object of type 'hostile.Point' is referenced through a pointer to unrelated type "
+      "'hostile.Label'");
   EXPECT_EQ(e.code(), brine::errc::type_mismatch);
   EXPECT_EQ(e.context().field_path, "b");
 }
@@ -406,10 +432,11 @@ TEST(BinaryReaderRejects, PointerTypeIndexNeverDefined) {
   std::string bytes = pair_archive(registry);
   EXPECT_EQ(brine::from_binary<hostile::Pair>(bytes, registry).b->text, kLabelMarker);
   std::string index = hostile::edit_at(bytes, kLabelMarker, -2, 1, hostile::varint(40));
-  auto e = hostile::expect_error<brine::FormatError>([&] { brine::from_binary<hostile::Pair>(index, registry); },
-                                                     "type index 40 is not defined");
+  auto e = hostile::expect_error<brine::FormatError>(
+      [&] { brine::from_binary<hostile::Pair>(index, registry); }, "type index 40 is not defined");
   EXPECT_EQ(e.code(), brine::errc::corrupt_data);
-  hostile::expect_error<brine::FormatError>([&] { load_value(index); }, "type index 40 is not defined");
+  hostile::expect_error<brine::FormatError>([&] { load_value(index); },
+                                            "type index 40 is not defined");
 }
 
 // ------------------------------------------------------------------------- values
@@ -420,16 +447,19 @@ TEST(BinaryReaderRejects, VariantIndexOutOfRange) {
   // choice = [index 1][length][text]
   ASSERT_EQ(hostile::byte_at(bytes, hostile::kChoiceMarker, -2), 1);
   std::string bad = hostile::edit_at(bytes, hostile::kChoiceMarker, -2, 1, "\x05");
-  auto e = hostile::expect_error<brine::FormatError>([&] { load_doc(bad); },
-                                                     "variant index 5 out of range (2 alternatives)");
+  auto e = hostile::expect_error<brine::FormatError>(
+      [&] { load_doc(bad); }, "variant index 5 out of range (2 alternatives)");
   EXPECT_EQ(e.code(), brine::errc::corrupt_data);
   EXPECT_EQ(e.context().type_name, "hostile.Doc");
   EXPECT_EQ(e.context().field_path, "choice");
   EXPECT_EQ(e.context().byte_offset, hostile::offset_at(bad, hostile::kChoiceMarker, -1));
-  hostile::expect_error<brine::FormatError>([&] { load_value(bad); }, "variant index 5 out of range (2 alternatives)");
+  hostile::expect_error<brine::FormatError>([&] { load_value(bad); },
+                                            "variant index 5 out of range (2 alternatives)");
   // A huge index is no different.
-  std::string huge = hostile::edit_at(bytes, hostile::kChoiceMarker, -2, 1, hostile::varint(~std::uint64_t{0}));
-  hostile::expect_error<brine::FormatError>([&] { load_doc(huge); }, "variant index 18446744073709551615 out of range");
+  std::string huge =
+      hostile::edit_at(bytes, hostile::kChoiceMarker, -2, 1, hostile::varint(~std::uint64_t{0}));
+  hostile::expect_error<brine::FormatError>([&] { load_doc(huge); },
+                                            "variant index 18446744073709551615 out of range");
 }
 
 TEST(BinaryReaderRejects, BooleanByteOfSeven) {
@@ -438,11 +468,13 @@ TEST(BinaryReaderRejects, BooleanByteOfSeven) {
   std::ptrdiff_t flag = sizeof hostile::kTitleMarker - 1;  // right after the title
   ASSERT_EQ(hostile::byte_at(bytes, hostile::kTitleMarker, flag), 1);
   std::string bad = hostile::edit_at(bytes, hostile::kTitleMarker, flag, 1, "\x07");
-  auto e = hostile::expect_error<brine::FormatError>([&] { load_doc(bad); }, "boolean byte 7 is neither 0 nor 1");
+  auto e = hostile::expect_error<brine::FormatError>([&] { load_doc(bad); },
+                                                     "boolean byte 7 is neither 0 nor 1");
   EXPECT_EQ(e.code(), brine::errc::corrupt_data);
   EXPECT_EQ(e.context().field_path, "flag");
   EXPECT_EQ(e.context().byte_offset, hostile::offset_at(bad, hostile::kTitleMarker, flag + 1));
-  hostile::expect_error<brine::FormatError>([&] { load_value(bad); }, "boolean byte 7 is neither 0 nor 1");
+  hostile::expect_error<brine::FormatError>([&] { load_value(bad); },
+                                            "boolean byte 7 is neither 0 nor 1");
 }
 
 TEST(BinaryReaderRejects, OptionalPresenceByteOfSeven) {
@@ -451,9 +483,11 @@ TEST(BinaryReaderRejects, OptionalPresenceByteOfSeven) {
   // note = [present 1][length][text]
   ASSERT_EQ(hostile::byte_at(bytes, hostile::kNoteMarker, -2), 1);
   std::string bad = hostile::edit_at(bytes, hostile::kNoteMarker, -2, 1, "\x07");
-  auto e = hostile::expect_error<brine::FormatError>([&] { load_doc(bad); }, "boolean byte 7 is neither 0 nor 1");
+  auto e = hostile::expect_error<brine::FormatError>([&] { load_doc(bad); },
+                                                     "boolean byte 7 is neither 0 nor 1");
   EXPECT_EQ(e.context().field_path, "note");
-  hostile::expect_error<brine::FormatError>([&] { load_value(bad); }, "boolean byte 7 is neither 0 nor 1");
+  hostile::expect_error<brine::FormatError>([&] { load_value(bad); },
+                                            "boolean byte 7 is neither 0 nor 1");
 }
 
 TEST(BinaryReaderRejects, DuplicateMapKeyAndSetElement) {
@@ -466,7 +500,8 @@ TEST(BinaryReaderRejects, DuplicateMapKeyAndSetElement) {
   std::string with_ids = hostile::archive_of(d, registry);
   EXPECT_EQ(load_doc(with_ids).ids, d.ids);
   std::string dup = hostile::edit_at(with_ids, "\x51\x51", 0, 2, "\xFD\xFF");
-  auto e = hostile::expect_error<brine::FormatError>([&] { load_doc(dup); }, "duplicate set element");
+  auto e =
+      hostile::expect_error<brine::FormatError>([&] { load_doc(dup); }, "duplicate set element");
   EXPECT_EQ(e.code(), brine::errc::corrupt_data);
   EXPECT_EQ(e.context().field_path, "ids");
 
@@ -483,11 +518,14 @@ TEST(BinaryReaderRejects, OverlongVarint) {
   std::string bytes = doc_archive();
   EXPECT_EQ(load_doc(bytes), hostile::make_doc());
   // The title's length as eleven continuation bytes: more than 64 bits.
-  std::string overlong = hostile::edit_at(bytes, hostile::kTitleMarker, -1, 1, std::string(11, '\x80') + "\x01");
-  auto e = hostile::expect_error<brine::FormatError>([&] { load_doc(overlong); }, "varint longer than 64 bits");
+  std::string overlong =
+      hostile::edit_at(bytes, hostile::kTitleMarker, -1, 1, std::string(11, '\x80') + "\x01");
+  auto e = hostile::expect_error<brine::FormatError>([&] { load_doc(overlong); },
+                                                     "varint longer than 64 bits");
   EXPECT_EQ(e.code(), brine::errc::corrupt_data);
   // Ten bytes whose last one carries bits above 2^64.
-  std::string wide = hostile::edit_at(bytes, hostile::kTitleMarker, -1, 1, std::string(9, '\xFF') + "\x02");
+  std::string wide =
+      hostile::edit_at(bytes, hostile::kTitleMarker, -1, 1, std::string(9, '\xFF') + "\x02");
   hostile::expect_error<brine::FormatError>([&] { load_doc(wide); }, "varint longer than 64 bits");
 }
 
@@ -496,7 +534,8 @@ TEST(BinaryReaderRejects, WrongTopLevelType) {
   EXPECT_EQ(load_doc(bytes), hostile::make_doc());
   brine::Registry registry;
   auto e = hostile::expect_error<brine::SchemaError>(
-      [&] { brine::from_binary<hostile::Point>(bytes, registry); }, "expected an object of type 'hostile.Point', found 'hostile.Doc'");
+      [&] { brine::from_binary<hostile::Point>(bytes, registry); },
+      "expected an object of type 'hostile.Point', found 'hostile.Doc'");
   EXPECT_EQ(e.code(), brine::errc::type_mismatch);
 }
 
@@ -507,7 +546,8 @@ TEST(BinaryReaderRejects, ReadingPastTheEndMarker) {
   brine::BinaryReader reader(source, registry);
   EXPECT_EQ(reader.read<Doc>(), hostile::make_doc());
   EXPECT_TRUE(reader.at_end());
-  auto e = hostile::expect_error<brine::FormatError>([&] { reader.read<Doc>(); }, "the archive's end marker was reached");
+  auto e = hostile::expect_error<brine::FormatError>([&] { reader.read<Doc>(); },
+                                                     "the archive's end marker was reached");
   EXPECT_EQ(e.code(), brine::errc::truncated_input);
 }
 

@@ -8,14 +8,13 @@
 // The other targets without their entry points (a program has one LLVMFuzzerTestOneInput):
 // each is called by its one_input function.
 #define BRINE_FUZZ_REPLAY 1
-#include "../../fuzz/fuzz_json_reader.cpp"
-#include "../../fuzz/fuzz_migration_file.cpp"
-#include "../../fuzz/fuzz_stable_reader.cpp"
-
 #include <cctype>
 #include <exception>
 #include <string>
 
+#include "../../fuzz/fuzz_json_reader.cpp"
+#include "../../fuzz/fuzz_migration_file.cpp"
+#include "../../fuzz/fuzz_stable_reader.cpp"
 #include "hostile_support.hpp"
 #include "test_util.hpp"
 
@@ -26,7 +25,9 @@ std::string from_hex(const std::string& hex) {
   int high = -1;
   for (char ch : hex) {
     if (std::isspace(static_cast<unsigned char>(ch))) continue;
-    int v = std::isdigit(static_cast<unsigned char>(ch)) ? ch - '0' : std::tolower(static_cast<unsigned char>(ch)) - 'a' + 10;
+    int v = std::isdigit(static_cast<unsigned char>(ch))
+                ? ch - '0'
+                : std::tolower(static_cast<unsigned char>(ch)) - 'a' + 10;
     if (high < 0) {
       high = v;
     } else {
@@ -80,7 +81,9 @@ TEST(FuzzRegression, TargetTakesValidArchivesAndJunk) {
   replay(std::string(valid.view()));
   replay("");
   replay(std::string(valid.view()).substr(0, 40));
-  replay("\x89" "BRINE\r\n\x01\x00\x01\x00");
+  replay(
+      "\x89"
+      "BRINE\r\n\x01\x00\x01\x00");
 }
 
 // Regression: fuzz crash (leak: the shared_ptr cycle of a Branch and its edge, built before
@@ -170,7 +173,8 @@ TEST(FuzzRegression, MigrationFileNumberOverflowIsAFormatError) {
   replay_with(fuzz::migration_file::one_input,
               R"({"brine_migrations": 1e4001, "type": "fuzz.Point", "version": 1})");
   EXPECT_THROW_WITH(brine::parse_migrations(R"({"brine_migrations": 1, "type": "a.B", "version": 2,
-      "steps": [{"from": 1, "ops": [{"op": "add_field", "name": "n", "default": -1e400}]}]})", "a.B.json"),
+      "steps": [{"from": 1, "ops": [{"op": "add_field", "name": "n", "default": -1e400}]}]})",
+                                            "a.B.json"),
                     brine::FormatError, "a.B.json");
 }
 
@@ -180,13 +184,17 @@ TEST(FuzzRegression, MigrationFileNumberOverflowIsAFormatError) {
 TEST(FuzzRegression, MigrationFileDeepDefaultIsRefused) {
   std::string deep = std::string(200000, '[') + std::string(200000, ']');
   std::string file = R"({"brine_migrations": 1, "type": "a.B", "version": 2,
-      "steps": [{"from": 1, "ops": [{"op": "add_field", "name": "n", "default": )" + deep + "}]}]}";
-  EXPECT_THROW_WITH(brine::parse_migrations(file, "a.B.json"), brine::FormatError, "nesting deeper than");
+      "steps": [{"from": 1, "ops": [{"op": "add_field", "name": "n", "default": )" +
+                     deep + "}]}]}";
+  EXPECT_THROW_WITH(brine::parse_migrations(file, "a.B.json"), brine::FormatError,
+                    "nesting deeper than");
   replay_with(fuzz::migration_file::one_input, file);
   // A default as deep as value_from_json takes still loads.
   std::string ok = std::string(999, '[') + std::string(999, ']');
-  brine::MigrationSet set = brine::parse_migrations(R"({"brine_migrations": 1, "type": "a.B", "version": 2,
-      "steps": [{"from": 1, "ops": [{"op": "add_field", "name": "n", "default": )" + ok + "}]}]}");
+  brine::MigrationSet set =
+      brine::parse_migrations(R"({"brine_migrations": 1, "type": "a.B", "version": 2,
+      "steps": [{"from": 1, "ops": [{"op": "add_field", "name": "n", "default": )" +
+                              ok + "}]}]}");
   brine::Value v(brine::Object{"a.B", 1, {}, std::nullopt});
   set.upgrade(v);
   EXPECT_EQ(v.as_object().version, 2u);
@@ -195,12 +203,16 @@ TEST(FuzzRegression, MigrationFileDeepDefaultIsRefused) {
 
 // A stable document holding `value` (CBOR bytes) as its only value, with a valid checksum.
 std::string stable_document_of(const std::string& value) {
-  auto text = [](const std::string& s) { return std::string(1, static_cast<char>(0x60 + s.size())) + s; };
+  auto text = [](const std::string& s) {
+    return std::string(1, static_cast<char>(0x60 + s.size())) + s;
+  };
   std::string values = "\x9f" + value + "\xff";
   std::uint64_t sum = XXH3_64bits(values.data(), values.size());
   std::string checksum = "\x1b";
   for (int shift = 56; shift >= 0; shift -= 8) checksum += static_cast<char>(sum >> shift);
-  return std::string("\xd9\xd9\xf7\xd9\x01\x00\xa4", 7) + text("format") + "\x6c" "brine-stable" +
+  return std::string("\xd9\xd9\xf7\xd9\x01\x00\xa4", 7) + text("format") +
+         "\x6c"
+         "brine-stable" +
          text("format_version") + "\x01" + text("values") + values + text("checksum") + checksum;
 }
 
@@ -219,9 +231,17 @@ TEST(FuzzRegression, StableDocumentNestedToTheLimit) {
   const std::string null = "\xf6";
   const std::string lists = repeated("\x81", levels) + null;
   const std::string indefinite = repeated("\x9f", levels) + null + repeated("\xff", levels);
-  const std::string maps = repeated("\xa1\x61" "a", levels) + null;
+  const std::string maps = repeated(
+                               "\xa1\x61"
+                               "a",
+                               levels) +
+                           null;
   // Shareable object 't' v1 whose field 'f' holds the next: two levels each.
-  const std::string objects = repeated("\xd8\x1c\xd8\x1b\x83\x61t\x01\xa1\x61" "f", levels / 2) + null;
+  const std::string objects = repeated(
+                                  "\xd8\x1c\xd8\x1b\x83\x61t\x01\xa1\x61"
+                                  "f",
+                                  levels / 2) +
+                              null;
   for (const std::string* value : {&lists, &indefinite, &maps, &objects}) {
     std::string document = stable_document_of(*value);
     EXPECT_EQ(brine::read_stable_values(document).size(), 1u);

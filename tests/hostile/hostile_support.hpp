@@ -6,13 +6,11 @@
 
 // Header-only xxHash (the same XXH3 the library links), so the tests need no extra library.
 #define XXH_INLINE_ALL
+#include <cxxabi.h>
+#include <gtest/gtest.h>
 #include <xxhash.h>
 
 #include <brine/brine.hpp>
-#include <gtest/gtest.h>
-
-#include <cxxabi.h>
-
 #include <cstdint>
 #include <cstdlib>
 #include <exception>
@@ -89,7 +87,8 @@ inline std::string serialize(const Archive& a) {
   std::string out = a.header;
   for (std::size_t i = 0; i < a.blocks.size(); ++i) {
     const Block& b = a.blocks[i];
-    append_u32(out, static_cast<std::uint32_t>(b.kind) << 24 | static_cast<std::uint32_t>(b.payload.size()));
+    append_u32(out, static_cast<std::uint32_t>(b.kind) << 24 |
+                        static_cast<std::uint32_t>(b.payload.size()));
     append_u64(out, block_checksum(b.payload, i));
     out += b.payload;
   }
@@ -140,7 +139,8 @@ inline std::string edit_at(const std::string& bytes, std::string_view marker, st
 }
 
 /// The payload byte `delta` bytes from the start of `marker`.
-inline unsigned char byte_at(const std::string& bytes, std::string_view marker, std::ptrdiff_t delta) {
+inline unsigned char byte_at(const std::string& bytes, std::string_view marker,
+                             std::ptrdiff_t delta) {
   Archive a = parse_archive(bytes);
   Location at = locate(a, marker);
   return static_cast<unsigned char>(a.blocks[at.block].payload.at(
@@ -149,7 +149,8 @@ inline unsigned char byte_at(const std::string& bytes, std::string_view marker, 
 
 /// The offset in the archive of the byte `delta` bytes from the start of `marker` (for
 /// archives with one data block before the marker, edits of the same size keep it valid).
-inline std::uint64_t offset_at(const std::string& bytes, std::string_view marker, std::ptrdiff_t delta) {
+inline std::uint64_t offset_at(const std::string& bytes, std::string_view marker,
+                               std::ptrdiff_t delta) {
   Archive a = parse_archive(bytes);
   Location at = locate(a, marker);
   return a.blocks[at.block].offset + kBlockHeaderSize +
@@ -196,13 +197,16 @@ struct Outcome {
 
 inline std::ostream& operator<<(std::ostream& os, const Outcome& o) {
   switch (o.kind) {
-    case Outcome::loaded_same: return os << "loaded the original value";
-    case Outcome::loaded_different: return os << "loaded a different value";
+    case Outcome::loaded_same:
+      return os << "loaded the original value";
+    case Outcome::loaded_different:
+      return os << "loaded a different value";
     case Outcome::brine_error:
       os << o.type << " (code " << static_cast<int>(o.code) << "): " << o.what;
       if (o.byte_offset) os << " [byte_offset " << *o.byte_offset << "]";
       return os;
-    case Outcome::foreign_exception: return os << "non-brine exception " << o.type << ": " << o.what;
+    case Outcome::foreign_exception:
+      return os << "non-brine exception " << o.type << ": " << o.what;
   }
   return os;
 }
@@ -260,7 +264,8 @@ E expect_error(F&& load, const std::string& substring) {
                   << e.what();
     return E(brine::errc::internal_error, "wrong exception");
   }
-  ADD_FAILURE() << "expected " << type_name(typeid(E)) << " with '" << substring << "', nothing thrown";
+  ADD_FAILURE() << "expected " << type_name(typeid(E)) << " with '" << substring
+                << "', nothing thrown";
   return E(brine::errc::internal_error, "nothing thrown");
 }
 

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <brine/brine.hpp>
-
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -22,8 +21,14 @@ struct Point {
   BRINE_TYPE("hostile.Point", 1);
   std::int32_t x = 0;
   std::int32_t y = 0;
-  template <class A> void getstate(A& ar) const { ar("x", x)("y", y); }
-  template <class A> void setstate(A& ar) { ar("x", x)("y", y); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("x", x)("y", y);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("x", x)("y", y);
+  }
   bool operator==(const Point& o) const { return x == o.x && y == o.y; }
 };
 
@@ -49,13 +54,15 @@ struct Doc {
   std::vector<Point> path;
   std::set<std::int16_t> ids;
 
-  template <class A> void getstate(A& ar) const {
-    ar("title", title)("flag", flag)("tags", tags)("numbers", numbers)("points", points)
-      ("note", note)("choice", choice)("origin", origin)("path", path)("ids", ids);
+  template <class A>
+  void getstate(A& ar) const {
+    ar("title", title)("flag", flag)("tags", tags)("numbers", numbers)("points", points)(
+        "note", note)("choice", choice)("origin", origin)("path", path)("ids", ids);
   }
-  template <class A> void setstate(A& ar) {
-    ar("title", title)("flag", flag)("tags", tags)("numbers", numbers)("points", points)
-      ("note", note)("choice", choice)("origin", origin)("path", path)("ids", ids);
+  template <class A>
+  void setstate(A& ar) {
+    ar("title", title)("flag", flag)("tags", tags)("numbers", numbers)("points", points)(
+        "note", note)("choice", choice)("origin", origin)("path", path)("ids", ids);
   }
   bool operator==(const Doc& o) const {
     return title == o.title && flag == o.flag && tags == o.tags && numbers == o.numbers &&
@@ -91,30 +98,58 @@ struct Node {
   std::string label;
   std::vector<std::shared_ptr<Node>> edges;
   std::weak_ptr<Node> parent;
-  template <class A> void getstate(A& ar) const { ar("label", label)("edges", edges)("parent", parent); }
-  template <class A> void setstate(A& ar) { ar("label", label)("edges", edges)("parent", parent); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("label", label)("edges", edges)("parent", parent);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("label", label)("edges", edges)("parent", parent);
+  }
 };
 
 struct Leaf final : Node {
   BRINE_TYPE("hostile.Leaf", 1);
   double weight = 0;
-  template <class A> void getstate(A& ar) const { brine::base<Node>(ar, *this); ar("weight", weight); }
-  template <class A> void setstate(A& ar) { brine::base<Node>(ar, *this); ar("weight", weight); }
+  template <class A>
+  void getstate(A& ar) const {
+    brine::base<Node>(ar, *this);
+    ar("weight", weight);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    brine::base<Node>(ar, *this);
+    ar("weight", weight);
+  }
 };
 
 struct Branch final : Node {
   BRINE_TYPE("hostile.Branch", 1);
   std::unique_ptr<Node> owned;
-  template <class A> void getstate(A& ar) const { brine::base<Node>(ar, *this); ar("owned", owned); }
-  template <class A> void setstate(A& ar) { brine::base<Node>(ar, *this); ar("owned", owned); }
+  template <class A>
+  void getstate(A& ar) const {
+    brine::base<Node>(ar, *this);
+    ar("owned", owned);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    brine::base<Node>(ar, *this);
+    ar("owned", owned);
+  }
 };
 
 struct Graph {
   BRINE_TYPE("hostile.Graph", 1);
   std::vector<std::shared_ptr<Node>> roots;
   std::shared_ptr<Node> focus;
-  template <class A> void getstate(A& ar) const { ar("roots", roots)("focus", focus); }
-  template <class A> void setstate(A& ar) { ar("roots", roots)("focus", focus); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("roots", roots)("focus", focus);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("roots", roots)("focus", focus);
+  }
 };
 
 inline void register_graph(brine::Registry& r) {
@@ -191,24 +226,42 @@ inline bool is_original_graph(const Graph& g) {
 struct Label {
   BRINE_TYPE("hostile.Label", 1);
   std::string text;
-  template <class A> void getstate(A& ar) const { ar("text", text); }
-  template <class A> void setstate(A& ar) { ar("text", text); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("text", text);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("text", text);
+  }
 };
 
 struct Pair {
   BRINE_TYPE("hostile.Pair", 1);
   std::shared_ptr<Point> a;
   std::shared_ptr<Label> b;
-  template <class A> void getstate(A& ar) const { ar("a", a)("b", b); }
-  template <class A> void setstate(A& ar) { ar("a", a)("b", b); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("a", a)("b", b);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("a", a)("b", b);
+  }
 };
 
 struct Owner {
   BRINE_TYPE("hostile.Owner", 1);
   std::shared_ptr<Point> shared;
   std::unique_ptr<Point> owned;
-  template <class A> void getstate(A& ar) const { ar("shared", shared)("owned", owned); }
-  template <class A> void setstate(A& ar) { ar("shared", shared)("owned", owned); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("shared", shared)("owned", owned);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("shared", shared)("owned", owned);
+  }
 };
 
 // A type that evolved: v1 as an old program wrote it, v3 as this program reads it.
@@ -218,8 +271,14 @@ struct Account {
   std::string owner;
   std::int32_t cents = 0;
   std::vector<std::string> history;
-  template <class A> void getstate(A& ar) const { ar("owner", owner)("cents", cents)("history", history); }
-  template <class A> void setstate(A& ar) { ar("owner", owner)("cents", cents)("history", history); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("owner", owner)("cents", cents)("history", history);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("owner", owner)("cents", cents)("history", history);
+  }
 };
 }  // namespace v1
 
@@ -230,10 +289,12 @@ struct Account {
   std::int64_t balance_cents = 0;
   std::vector<std::string> history;
   std::string currency;
-  template <class A> void getstate(A& ar) const {
+  template <class A>
+  void getstate(A& ar) const {
     ar("holder", holder)("balance_cents", balance_cents)("history", history)("currency", currency);
   }
-  template <class A> void setstate(A& ar) {
+  template <class A>
+  void setstate(A& ar) {
     ar("holder", holder)("balance_cents", balance_cents)("history", history)("currency", currency);
   }
 };
@@ -248,10 +309,12 @@ struct LedgerOf {
   std::shared_ptr<Account> primary;
   std::shared_ptr<Account> backup;  // the same object as primary
   std::string memo;
-  template <class A> void getstate(A& ar) const {
+  template <class A>
+  void getstate(A& ar) const {
     ar("accounts", accounts)("primary", primary)("backup", backup)("memo", memo);
   }
-  template <class A> void setstate(A& ar) {
+  template <class A>
+  void setstate(A& ar) {
     ar("accounts", accounts)("primary", primary)("backup", backup)("memo", memo);
   }
 };
@@ -277,12 +340,14 @@ inline void register_v3_account(brine::Registry& r) {
 
 /// True when `l` is make_old_ledger() upgraded to v3.
 inline bool is_upgraded_ledger(const Ledger& l) {
-  if (l.accounts.size() != 2 || !l.primary || l.primary != l.backup || l.memo != "ledger") return false;
+  if (l.accounts.size() != 2 || !l.primary || l.primary != l.backup || l.memo != "ledger")
+    return false;
   const v3::Account& ann = l.accounts[0];
   const v3::Account& bob = l.accounts[1];
   const v3::Account& cat = *l.primary;
-  return ann.holder == "ann" && ann.balance_cents == 1250 && ann.history == std::vector<std::string>{"open"} &&
-         ann.currency == "EUR" && bob.holder == "bob" && bob.balance_cents == -40 && bob.history.empty() &&
+  return ann.holder == "ann" && ann.balance_cents == 1250 &&
+         ann.history == std::vector<std::string>{"open"} && ann.currency == "EUR" &&
+         bob.holder == "bob" && bob.balance_cents == -40 && bob.history.empty() &&
          cat.holder == "cat" && cat.balance_cents == 99 &&
          cat.history == std::vector<std::string>{"open", "deposit"} && cat.currency == "EUR";
 }

@@ -6,7 +6,6 @@
 // a defence if everything below it fits.
 
 #include <brine/brine.hpp>
-
 #include <string>
 
 #include "hostile_support.hpp"
@@ -26,15 +25,19 @@ std::string json_document_of_depth(std::size_t levels) {
 TEST(NestingLimits, JsonDocumentAtTheLimitLoadsAndOneMoreIsRefused) {
   brine::LoadOptions options;
   const std::size_t limit = options.max_nesting();
-  std::vector<brine::Value> values = brine::json_document_values(json_document_of_depth(limit - 2), options);
+  std::vector<brine::Value> values =
+      brine::json_document_values(json_document_of_depth(limit - 2), options);
   ASSERT_EQ(values.size(), 1u);
   std::size_t depth = 0;
-  for (const brine::Value* v = &values[0]; v->kind() == brine::ValueKind::list; v = &v->as_list()[0]) ++depth;
+  for (const brine::Value* v = &values[0]; v->kind() == brine::ValueKind::list;
+       v = &v->as_list()[0])
+    ++depth;
   EXPECT_EQ(depth, limit - 2);
   brine::Registry registry;
   registry.upgrade(values[0], options);  // the migration walk over the same depth
   hostile::expect_error<brine::LimitError>(
-      [&] { brine::json_document_values(json_document_of_depth(limit - 1), options); }, "max_depth (1000)");
+      [&] { brine::json_document_values(json_document_of_depth(limit - 1), options); },
+      "max_depth (1000)");
 }
 
 // The same depth written as a stable (CBOR) archive and read back without types.
@@ -57,7 +60,8 @@ TEST(NestingLimits, StableArchiveAtTheLimitLoadsAndOneMoreIsRefused) {
     return std::string(out.view());
   };
   // The document's list of values is one level.
-  std::vector<brine::Value> values = brine::read_stable_values(archive_of_depth(limit - 1), options);
+  std::vector<brine::Value> values =
+      brine::read_stable_values(archive_of_depth(limit - 1), options);
   ASSERT_EQ(values.size(), 1u);
   hostile::expect_error<brine::LimitError>(
       [&] { brine::read_stable_values(archive_of_depth(limit), options); }, "max_depth (1000)");
@@ -70,8 +74,14 @@ namespace nesting {
 struct Tree {
   BRINE_TYPE("nesting.Tree", 1);
   std::vector<Tree> kids;
-  template <class A> void getstate(A& ar) const { ar("kids", kids); }
-  template <class A> void setstate(A& ar) { ar("kids", kids); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("kids", kids);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("kids", kids);
+  }
 };
 
 Tree chain(std::size_t depth) {
@@ -114,12 +124,15 @@ TEST(NestingLimits, TreeAtMaxDepthLoadsFromEveryEncoding) {
   EXPECT_EQ(nesting::depth_of(brine::from_json_archive<nesting::Tree>(json, registry)), depth);
 
   nesting::Tree deeper = nesting::chain(depth + 1);
-  EXPECT_THROW(brine::from_binary<nesting::Tree>(brine::to_binary(deeper, registry).view(), registry),
-               brine::LimitError);
-  EXPECT_THROW(brine::from_stable<nesting::Tree>(brine::to_stable(deeper, registry).view(), registry),
-               brine::LimitError);
-  EXPECT_THROW(brine::from_json_archive<nesting::Tree>(brine::to_json_archive(deeper, registry), registry),
-               brine::LimitError);
+  EXPECT_THROW(
+      brine::from_binary<nesting::Tree>(brine::to_binary(deeper, registry).view(), registry),
+      brine::LimitError);
+  EXPECT_THROW(
+      brine::from_stable<nesting::Tree>(brine::to_stable(deeper, registry).view(), registry),
+      brine::LimitError);
+  EXPECT_THROW(
+      brine::from_json_archive<nesting::Tree>(brine::to_json_archive(deeper, registry), registry),
+      brine::LimitError);
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 // missing fields, undefined and misplaced references, huge ids, deep nesting.
 
 #include <brine/brine.hpp>
-
 #include <chrono>
 #include <string>
 
@@ -19,15 +18,27 @@ namespace hostile {
 struct Tree {
   BRINE_TYPE("hostile.Tree", 1);
   std::vector<Tree> kids;
-  template <class A> void getstate(A& ar) const { ar("kids", kids); }
-  template <class A> void setstate(A& ar) { ar("kids", kids); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("kids", kids);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("kids", kids);
+  }
 };
 
 struct Timed {
   BRINE_TYPE("hostile.Timed", 1);
   std::chrono::nanoseconds span{0};
-  template <class A> void getstate(A& ar) const { ar("span", span); }
-  template <class A> void setstate(A& ar) { ar("span", span); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("span", span);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("span", span);
+  }
 };
 
 }  // namespace hostile
@@ -99,7 +110,8 @@ TEST(JsonParserHostile, RenderingsRoundTrip) {
     options.indent = indent;
     std::string text = brine::to_json(doc, options);
     EXPECT_EQ(brine::value_from_json(text), doc);
-    EXPECT_EQ(brine::from_state<Doc>(brine::value_from_json(text), registry()), hostile::make_doc());
+    EXPECT_EQ(brine::from_state<Doc>(brine::value_from_json(text), registry()),
+              hostile::make_doc());
   }
   // (NaN is not equal to itself: compare renderings.)
   std::string every = brine::to_json(brine::value_from_json(kEveryForm));
@@ -124,7 +136,8 @@ TEST(JsonParserHostile, TruncationAtEveryOffsetIsFormatError) {
         ASSERT_TRUE(e.context().byte_offset.has_value()) << e.what();
         EXPECT_LE(*e.context().byte_offset, length + 1) << e.what();
       } catch (const std::exception& e) {
-        ADD_FAILURE() << "cut to " << length << ": " << hostile::type_name(typeid(e)) << ": " << e.what();
+        ADD_FAILURE() << "cut to " << length << ": " << hostile::type_name(typeid(e)) << ": "
+                      << e.what();
       }
     }
   }
@@ -142,8 +155,9 @@ TEST(JsonParserHostile, EveryBitFlipParsesOrThrowsBrineError) {
         flipped[offset] = static_cast<char>(flipped[offset] ^ (1 << bit));
         JsonOutcome o = parse_and_load(flipped);
         if ((o.foreign || o.internal) && ++failures <= 10)
-          ADD_FAILURE() << "bit " << bit << " of byte " << offset << " ('" << text[offset] << "' -> '"
-                        << flipped[offset] << "'): " << o.error << "\n  in: " << flipped;
+          ADD_FAILURE() << "bit " << bit << " of byte " << offset << " ('" << text[offset]
+                        << "' -> '" << flipped[offset] << "'): " << o.error
+                        << "\n  in: " << flipped;
       }
     }
   }
@@ -173,7 +187,8 @@ TEST(JsonParserHostile, MalformedJsonIsFormatErrorWithOffset) {
   for (const Malformed& c : cases) {
     SCOPED_TRACE(c.text);
     EXPECT_NO_THROW(brine::value_from_json(c.valid_sibling)) << c.valid_sibling;
-    auto e = hostile::expect_error<brine::FormatError>([&] { brine::value_from_json(c.text); }, c.message);
+    auto e = hostile::expect_error<brine::FormatError>([&] { brine::value_from_json(c.text); },
+                                                       c.message);
     EXPECT_EQ(e.code(), brine::errc::corrupt_data);
     if (std::string(c.message) == "malformed JSON") {
       EXPECT_TRUE(e.context().byte_offset.has_value()) << e.what();
@@ -186,12 +201,14 @@ TEST(JsonParserHostile, NumberOverflowIsFormatError) {
   const Malformed cases[] = {
       {"[1e400]", "[1e300]", "1e400"},
       {"-1e400", "-1e300", "1e400"},
-      {R"({"$type": "hostile.Doc", "$version": 1, "x": 2.5e999})", R"({"$type": "hostile.Doc", "$version": 1, "x": 2.5e99})", "2.5e999"},
+      {R"({"$type": "hostile.Doc", "$version": 1, "x": 2.5e999})",
+       R"({"$type": "hostile.Doc", "$version": 1, "x": 2.5e99})", "2.5e999"},
   };
   for (const Malformed& c : cases) {
     SCOPED_TRACE(c.text);
     EXPECT_NO_THROW(brine::value_from_json(c.valid_sibling)) << c.valid_sibling;
-    auto e = hostile::expect_error<brine::FormatError>([&] { brine::value_from_json(c.text); }, c.message);
+    auto e = hostile::expect_error<brine::FormatError>([&] { brine::value_from_json(c.text); },
+                                                       c.message);
     EXPECT_EQ(e.code(), brine::errc::corrupt_data);
     EXPECT_TRUE(e.context().byte_offset.has_value()) << e.what();
   }
@@ -202,38 +219,47 @@ TEST(JsonParserHostile, NumberOverflowIsFormatError) {
 TEST(JsonParserHostile, DuplicateKeysAreFormatError) {
   const Malformed cases[] = {
       {R"({"a": 1, "a": 2})", R"({"a": 1, "b": 2})", "duplicate key 'a'"},
-      {R"({"$type": "t", "$version": 1, "x": 1, "x": 2})", R"({"$type": "t", "$version": 1, "x": 1, "y": 2})", "duplicate"},
-      {R"({"$type": "t", "$version": 1, "$version": 2})", R"({"$type": "t", "$version": 2})", "duplicate"},
+      {R"({"$type": "t", "$version": 1, "x": 1, "x": 2})",
+       R"({"$type": "t", "$version": 1, "x": 1, "y": 2})", "duplicate"},
+      {R"({"$type": "t", "$version": 1, "$version": 2})", R"({"$type": "t", "$version": 2})",
+       "duplicate"},
   };
   for (const Malformed& c : cases) {
     SCOPED_TRACE(c.text);
     EXPECT_NO_THROW(brine::value_from_json(c.valid_sibling)) << c.valid_sibling;
-    auto e = hostile::expect_error<brine::FormatError>([&] { brine::value_from_json(c.text); }, c.message);
+    auto e = hostile::expect_error<brine::FormatError>([&] { brine::value_from_json(c.text); },
+                                                       c.message);
     EXPECT_EQ(e.code(), brine::errc::corrupt_data);
   }
 }
 
 TEST(JsonParserHostile, InvalidTaggedFormsAreFormatError) {
   const Malformed cases[] = {
-      {R"({"$bytes": "abc"})", R"({"$bytes": "abc="})", "base64 text length 3 is not a multiple of 4"},
+      {R"({"$bytes": "abc"})", R"({"$bytes": "abc="})",
+       "base64 text length 3 is not a multiple of 4"},
       {R"({"$bytes": "ab!="})", R"({"$bytes": "ab+="})", "invalid base64 character at offset 2"},
       {R"({"$bytes": "a=bc"})", R"({"$bytes": "a+bc"})", "invalid base64 character"},
       {R"({"$bytes": 12})", R"({"$bytes": ""})", "'$bytes' has the wrong type"},
       {R"({"$ref": -1})", R"({"$ref": 1})", "'$ref' has the wrong type"},
       {R"({"$ref": "1"})", R"({"$ref": 18446744073709551615})", "'$ref' has the wrong type"},
       {R"({"$type": "t"})", R"({"$type": "t", "$version": 1})", "missing '$version'"},
-      {R"({"$type": "t", "$version": 4294967296})", R"({"$type": "t", "$version": 4294967295})", "'$version' out of range"},
-      {R"({"$type": 5, "$version": 1})", R"({"$type": "5", "$version": 1})", "'$type' has the wrong type"},
-      {R"({"$type": "t", "$version": 1, "$id": -3})", R"({"$type": "t", "$version": 1, "$id": 3})", "'$id' has the wrong type"},
+      {R"({"$type": "t", "$version": 4294967296})", R"({"$type": "t", "$version": 4294967295})",
+       "'$version' out of range"},
+      {R"({"$type": 5, "$version": 1})", R"({"$type": "5", "$version": 1})",
+       "'$type' has the wrong type"},
+      {R"({"$type": "t", "$version": 1, "$id": -3})", R"({"$type": "t", "$version": 1, "$id": 3})",
+       "'$id' has the wrong type"},
       {R"({"$float": "nah"})", R"({"$float": "nan"})", "'$float' must be"},
       {R"({"$unknown": 1})", R"({"$$unknown": 1})", "unknown key '$unknown'"},
       {R"({"$id": 1})", R"({"$$id": 1})", "unknown key '$id'"},
-      {R"({"$type": "t", "$version": 1, "$bad": 1})", R"({"$type": "t", "$version": 1, "$$bad": 1})", "unknown key '$bad'"},
+      {R"({"$type": "t", "$version": 1, "$bad": 1})",
+       R"({"$type": "t", "$version": 1, "$$bad": 1})", "unknown key '$bad'"},
   };
   for (const Malformed& c : cases) {
     SCOPED_TRACE(c.text);
     EXPECT_NO_THROW(brine::value_from_json(c.valid_sibling)) << c.valid_sibling;
-    auto e = hostile::expect_error<brine::FormatError>([&] { brine::value_from_json(c.text); }, c.message);
+    auto e = hostile::expect_error<brine::FormatError>([&] { brine::value_from_json(c.text); },
+                                                       c.message);
     EXPECT_EQ(e.code(), brine::errc::corrupt_data);
   }
 }
@@ -253,17 +279,20 @@ std::string nested_objects(std::size_t depth) {
 TEST(JsonParserHostile, NestingBombsAreLimitErrorsNamingMaxDepth) {
   EXPECT_NO_THROW(brine::value_from_json(nested_arrays(900)));
   EXPECT_NO_THROW(brine::value_from_json(nested_objects(900)));
-  const std::string bombs[] = {nested_arrays(100000), nested_arrays(100000, false), nested_objects(100000),
-                               std::string(100000, '[') + "1"};
+  const std::string bombs[] = {nested_arrays(100000), nested_arrays(100000, false),
+                               nested_objects(100000), std::string(100000, '[') + "1"};
   for (const std::string& bomb : bombs) {
-    auto e = hostile::expect_error<brine::LimitError>([&] { brine::value_from_json(bomb); },
-                                                      "JSON nesting depth exceeds LoadOptions::max_depth (1000)");
+    auto e = hostile::expect_error<brine::LimitError>(
+        [&] { brine::value_from_json(bomb); },
+        "JSON nesting depth exceeds LoadOptions::max_depth (1000)");
     EXPECT_EQ(e.code(), brine::errc::limit_exceeded);
   }
   EXPECT_NO_THROW(brine::value_from_json(nested_arrays(5), 10));
   EXPECT_NO_THROW(brine::value_from_json(nested_objects(5), 10));
-  hostile::expect_error<brine::LimitError>([&] { brine::value_from_json(nested_arrays(50), 10); }, "max_depth (10)");
-  hostile::expect_error<brine::LimitError>([&] { brine::value_from_json(nested_objects(50), 10); }, "max_depth (10)");
+  hostile::expect_error<brine::LimitError>([&] { brine::value_from_json(nested_arrays(50), 10); },
+                                           "max_depth (10)");
+  hostile::expect_error<brine::LimitError>([&] { brine::value_from_json(nested_objects(50), 10); },
+                                           "max_depth (10)");
 }
 
 // ------------------------------------------------------------------------- state trees
@@ -296,13 +325,14 @@ TEST(FromStateHostile, WrongKindsAreSchemaErrorsNamingTheField) {
     SCOPED_TRACE(std::string(s.field) + ": " + s.message);
     Value state = doc_state();
     field(state, s.field) = s.replacement;
-    auto e = hostile::expect_error<brine::SchemaError>([&] { brine::from_state<Doc>(state, registry()); }, s.message);
+    auto e = hostile::expect_error<brine::SchemaError>(
+        [&] { brine::from_state<Doc>(state, registry()); }, s.message);
     EXPECT_EQ(e.code(), brine::errc::type_mismatch);
     EXPECT_EQ(e.context().field_path.substr(0, std::string(s.field).size()), s.field) << e.what();
   }
   Value not_an_object = Value(Value::List{});
-  hostile::expect_error<brine::SchemaError>([&] { brine::from_state<Doc>(not_an_object, registry()); },
-                                            "expected object, found list");
+  hostile::expect_error<brine::SchemaError>(
+      [&] { brine::from_state<Doc>(not_an_object, registry()); }, "expected object, found list");
 }
 
 // Conversions the state model's accessors refuse (a negative number for an unsigned field,
@@ -310,13 +340,14 @@ TEST(FromStateHostile, WrongKindsAreSchemaErrorsNamingTheField) {
 TEST(FromStateHostile, ConversionErrorsNameTheField) {
   Value state = doc_state();
   field(state, "numbers") = Value(Value::List{Value(std::int64_t{-1})});
-  auto e = hostile::expect_error<brine::SchemaError>([&] { brine::from_state<Doc>(state, registry()); },
-                                                     "integer -1 does not fit");
+  auto e = hostile::expect_error<brine::SchemaError>(
+      [&] { brine::from_state<Doc>(state, registry()); }, "integer -1 does not fit");
   EXPECT_EQ(e.code(), brine::errc::type_mismatch);
   state = doc_state();
   field(state, "ids") = Value(Value::List{Value(1.5)});
-  auto f = hostile::expect_error<brine::SchemaError>([&] { brine::from_state<Doc>(state, registry()); },
-                                                     "number 1.500000 does not fit an integer");
+  auto f =
+      hostile::expect_error<brine::SchemaError>([&] { brine::from_state<Doc>(state, registry()); },
+                                                "number 1.500000 does not fit an integer");
   EXPECT_EQ(f.code(), brine::errc::type_mismatch);
   EXPECT_EQ(e.context().field_path, "numbers") << e.what();
   EXPECT_EQ(e.context().type_name, "hostile.Doc") << e.what();
@@ -327,8 +358,8 @@ TEST(FromStateHostile, MissingFieldIsSchemaErrorNamingFieldAndVersions) {
   Value state = doc_state();
   EXPECT_EQ(brine::from_state<Doc>(state, registry()), hostile::make_doc());
   state.as_object().erase("numbers");
-  auto e = hostile::expect_error<brine::SchemaError>([&] { brine::from_state<Doc>(state, registry()); },
-                                                     "missing field 'numbers' (written as v1");
+  auto e = hostile::expect_error<brine::SchemaError>(
+      [&] { brine::from_state<Doc>(state, registry()); }, "missing field 'numbers' (written as v1");
   EXPECT_EQ(e.code(), brine::errc::missing_field);
   EXPECT_EQ(e.context().type_name, "hostile.Doc");
   EXPECT_EQ(e.context().field_path, "numbers");
@@ -339,8 +370,9 @@ TEST(FromStateHostile, NewerClassVersionIsVersionError) {
   registry().add<Doc>();
   EXPECT_EQ(brine::from_state<Doc>(state, registry()), hostile::make_doc());
   state.as_object().version = 2;
-  auto e = hostile::expect_error<brine::VersionError>([&] { brine::from_state<Doc>(state, registry()); },
-                                                      "archive written by class version 2 of 'hostile.Doc'");
+  auto e = hostile::expect_error<brine::VersionError>(
+      [&] { brine::from_state<Doc>(state, registry()); },
+      "archive written by class version 2 of 'hostile.Doc'");
   EXPECT_EQ(e.code(), brine::errc::newer_class_version);
 }
 
@@ -369,8 +401,8 @@ TEST(FromStateHostile, ReferenceToAnIdNeverDefinedIsFormatError) {
   // focus is a reference to c, defined inside a's edges: point it elsewhere.
   ASSERT_EQ(field(state, "focus").kind(), brine::ValueKind::reference);
   field(state, "focus") = Value(brine::Reference{99});
-  auto e = hostile::expect_error<brine::FormatError>([&] { load_graph(state); },
-                                                     "reference to shared object 99, which was not defined before");
+  auto e = hostile::expect_error<brine::FormatError>(
+      [&] { load_graph(state); }, "reference to shared object 99, which was not defined before");
   EXPECT_EQ(e.code(), brine::errc::corrupt_data);
   EXPECT_EQ(e.context().field_path, "focus");
 }
@@ -408,7 +440,9 @@ TEST(FromStateHostile, HugeSharedIdsLoadWithoutLargeAllocations) {
     Value* v = todo.back();
     todo.pop_back();
     switch (v->kind()) {
-      case brine::ValueKind::reference: *v = Value(brine::Reference{renumber(v->as_reference().id)}); break;
+      case brine::ValueKind::reference:
+        *v = Value(brine::Reference{renumber(v->as_reference().id)});
+        break;
       case brine::ValueKind::list:
         for (Value& e : v->as_list()) todo.push_back(&e);
         break;
@@ -418,7 +452,8 @@ TEST(FromStateHostile, HugeSharedIdsLoadWithoutLargeAllocations) {
         for (brine::Field& f : o.fields) todo.push_back(&f.value);
         break;
       }
-      default: break;
+      default:
+        break;
     }
   }
   counting::Recording recording;
@@ -450,8 +485,9 @@ TEST(FromStateHostile, ReferenceInAnOwningPointerIsFormatError) {
   ASSERT_TRUE(ok.owned);
   EXPECT_EQ(*ok.owned, (hostile::Point{1, 2}));
   owner.fields[1].value = Value(brine::Reference{0});
-  auto e = hostile::expect_error<brine::FormatError>([&] { brine::from_state<hostile::Owner>(Value(owner), registry()); },
-                                                     "back reference in an owning (unique) pointer");
+  auto e = hostile::expect_error<brine::FormatError>(
+      [&] { brine::from_state<hostile::Owner>(Value(owner), registry()); },
+      "back reference in an owning (unique) pointer");
   EXPECT_EQ(e.code(), brine::errc::corrupt_data);
   EXPECT_EQ(e.context().field_path, "owned");
 }
@@ -463,12 +499,15 @@ TEST(FromStateHostile, UnknownAndUnrelatedPointerTypesAreSchemaErrors) {
   ASSERT_EQ(a.as_object().type, "hostile.Branch");
   Value unknown = state;
   field(unknown, "roots").as_list()[0].as_object().type = "hostile.Brunch";
-  auto e = hostile::expect_error<brine::SchemaError>([&] { load_graph(unknown); }, "unknown type 'hostile.Brunch'");
+  auto e = hostile::expect_error<brine::SchemaError>([&] { load_graph(unknown); },
+                                                     "unknown type 'hostile.Brunch'");
   EXPECT_EQ(e.code(), brine::errc::unknown_type);
-  EXPECT_NE(std::string(e.what()).find("did you mean 'hostile.Branch'"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find("did you mean 'hostile.Branch'"), std::string::npos)
+      << e.what();
   Value unrelated = state;
   field(unrelated, "roots").as_list()[0].as_object().type = "hostile.Point";
-  e = hostile::expect_error<brine::SchemaError>([&] { load_graph(unrelated); }, "is not a registered subclass of 'hostile.Node'");
+  e = hostile::expect_error<brine::SchemaError>([&] { load_graph(unrelated); },
+                                                "is not a registered subclass of 'hostile.Node'");
   EXPECT_EQ(e.code(), brine::errc::type_mismatch);
   hostile::Graph g = load_graph(state);
   EXPECT_TRUE(hostile::is_original_graph(g));
@@ -509,8 +548,9 @@ TEST(FromStateHostile, DeepStateTreeIsLimitErrorBeforeMigrationsRecurse) {
   Value deep = tree_state(1500);
   hostile::expect_error<brine::LimitError>([&] { registry().upgrade(deep); },
                                            "nesting depth exceeds LoadOptions::max_depth (1000)");
-  hostile::expect_error<brine::LimitError>([&] { brine::from_state<hostile::Tree>(deep, registry()); },
-                                           "nesting depth exceeds LoadOptions::max_depth (1000)");
+  hostile::expect_error<brine::LimitError>(
+      [&] { brine::from_state<hostile::Tree>(deep, registry()); },
+      "nesting depth exceeds LoadOptions::max_depth (1000)");
   brine::LoadOptions deeper;
   deeper.max_depth = 1600;
   Value copy = deep;
@@ -529,8 +569,10 @@ Value timed_state(Value count, const std::string& period) {
 }
 
 TEST(FromStateHostile, DurationsThatDoNotFitAreSchemaErrors) {
-  EXPECT_EQ(brine::from_state<hostile::Timed>(timed_state(Value(std::int64_t{3}), "1/1000"), registry()).span,
-            std::chrono::milliseconds(3));
+  EXPECT_EQ(
+      brine::from_state<hostile::Timed>(timed_state(Value(std::int64_t{3}), "1/1000"), registry())
+          .span,
+      std::chrono::milliseconds(3));
   const std::pair<Value, std::string> bad[] = {
       {Value(std::int64_t{1}), "0/1"},
       {Value(std::int64_t{1}), "1/0"},
@@ -542,7 +584,9 @@ TEST(FromStateHostile, DurationsThatDoNotFitAreSchemaErrors) {
   for (const auto& [count, period] : bad) {
     SCOPED_TRACE(period);
     auto e = hostile::expect_error<brine::SchemaError>(
-        [&, &count = count, &period = period] { brine::from_state<hostile::Timed>(timed_state(count, period), registry()); },
+        [&, &count = count, &period = period] {
+          brine::from_state<hostile::Timed>(timed_state(count, period), registry());
+        },
         "");
     EXPECT_EQ(e.code(), brine::errc::type_mismatch);
   }

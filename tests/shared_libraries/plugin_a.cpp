@@ -3,9 +3,9 @@
 // plugin_a.cpp: a shared library that registers its own types and a function in brine's
 // process-wide registry at load time.
 
-#include "plugins.hpp"
-
 #include <string>
+
+#include "plugins.hpp"
 
 namespace plugins::a {
 
@@ -18,11 +18,13 @@ class Circle final : public Shape {
   std::string library() const override { return "plugin_a"; }
 
  private:
-  template <class Archive> void getstate(Archive& ar) const {
+  template <class Archive>
+  void getstate(Archive& ar) const {
     brine::base<Shape>(ar, *this);
     ar("radius", radius_);
   }
-  template <class Archive> void setstate(Archive& ar) {
+  template <class Archive>
+  void setstate(Archive& ar) {
     brine::base<Shape>(ar, *this);
     ar("radius", radius_);
   }
@@ -34,8 +36,14 @@ struct Settings {
   BRINE_TYPE("plugins.a.Settings", 4);
   int threads = 1;
   std::string mode;
-  template <class Archive> void getstate(Archive& ar) const { ar("threads", threads)("mode", mode); }
-  template <class Archive> void setstate(Archive& ar) { ar("threads", threads)("mode", mode); }
+  template <class Archive>
+  void getstate(Archive& ar) const {
+    ar("threads", threads)("mode", mode);
+  }
+  template <class Archive>
+  void setstate(Archive& ar) {
+    ar("threads", threads)("mode", mode);
+  }
 };
 
 double twice(double x) { return 2 * x; }

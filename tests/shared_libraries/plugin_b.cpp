@@ -3,10 +3,10 @@
 // plugin_b.cpp: a second shared library with its own types, one of them at version 2 with a
 // migration from version 1, all registered in brine's process-wide registry at load time.
 
-#include "plugins.hpp"
-
 #include <map>
 #include <string>
+
+#include "plugins.hpp"
 
 namespace plugins::b {
 
@@ -20,11 +20,13 @@ class Square final : public Shape {
   std::string library() const override { return "plugin_b"; }
 
  private:
-  template <class Archive> void getstate(Archive& ar) const {
+  template <class Archive>
+  void getstate(Archive& ar) const {
     brine::base<Shape>(ar, *this);
     ar("side", side_);
   }
-  template <class Archive> void setstate(Archive& ar) {
+  template <class Archive>
+  void setstate(Archive& ar) {
     brine::base<Shape>(ar, *this);
     ar("side", side_);
   }
@@ -34,15 +36,19 @@ class Square final : public Shape {
 struct Palette {
   BRINE_TYPE("plugins.b.Palette", 1);
   std::map<std::string, std::uint32_t> colors;
-  template <class Archive> void getstate(Archive& ar) const { ar("colors", colors); }
-  template <class Archive> void setstate(Archive& ar) { ar("colors", colors); }
+  template <class Archive>
+  void getstate(Archive& ar) const {
+    ar("colors", colors);
+  }
+  template <class Archive>
+  void setstate(Archive& ar) {
+    ar("colors", colors);
+  }
 };
 
 static const bool registered = [] {
-  brine::default_registry()
-      .add<Square>()
-      .bases<Shape>()
-      .migration(1, brine::migrate::rename_field("edge", "side"), "rename 'edge' to 'side'");
+  brine::default_registry().add<Square>().bases<Shape>().migration(
+      1, brine::migrate::rename_field("edge", "side"), "rename 'edge' to 'side'");
   return true;
 }();
 BRINE_REGISTER(Palette);

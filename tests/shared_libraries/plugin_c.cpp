@@ -3,9 +3,9 @@
 // plugin_c.cpp: a module the test loads with dlopen() after start-up, as a program loads
 // plugins; its registration runs then and must reach the same registry.
 
-#include "plugins.hpp"
-
 #include <string>
+
+#include "plugins.hpp"
 
 namespace plugins::c {
 
@@ -15,11 +15,13 @@ struct Triangle final : Shape {
   double height = 0;
   double area() const override { return base * height / 2; }
   std::string library() const override { return "plugin_c"; }
-  template <class Archive> void getstate(Archive& ar) const {
+  template <class Archive>
+  void getstate(Archive& ar) const {
     brine::base<Shape>(ar, *this);
     ar("base", base)("height", height);
   }
-  template <class Archive> void setstate(Archive& ar) {
+  template <class Archive>
+  void setstate(Archive& ar) {
     brine::base<Shape>(ar, *this);
     ar("base", base)("height", height);
   }

@@ -11,8 +11,14 @@ namespace clash {
 struct Impostor {
   BRINE_TYPE("plugins.a.Circle", 1);
   int x = 0;
-  template <class Archive> void getstate(Archive& ar) const { ar("x", x); }
-  template <class Archive> void setstate(Archive& ar) { ar("x", x); }
+  template <class Archive>
+  void getstate(Archive& ar) const {
+    ar("x", x);
+  }
+  template <class Archive>
+  void setstate(Archive& ar) {
+    ar("x", x);
+  }
 };
 
 BRINE_REGISTER(Impostor);

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <brine/brine.hpp>
-
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,16 +20,28 @@ struct Shape {
   /// Which library's class the object is, answered by code inside that library.
   virtual std::string library() const = 0;
   std::string label;
-  template <class Archive> void getstate(Archive& ar) const { ar("label", label); }
-  template <class Archive> void setstate(Archive& ar) { ar("label", label); }
+  template <class Archive>
+  void getstate(Archive& ar) const {
+    ar("label", label);
+  }
+  template <class Archive>
+  void setstate(Archive& ar) {
+    ar("label", label);
+  }
 };
 
 /// Owned by the test program: shapes from several libraries in one object graph.
 struct Drawing {
   BRINE_TYPE("plugins.Drawing", 1);
   std::vector<std::shared_ptr<Shape>> shapes;
-  template <class Archive> void getstate(Archive& ar) const { ar("shapes", shapes); }
-  template <class Archive> void setstate(Archive& ar) { ar("shapes", shapes); }
+  template <class Archive>
+  void getstate(Archive& ar) const {
+    ar("shapes", shapes);
+  }
+  template <class Archive>
+  void setstate(Archive& ar) {
+    ar("shapes", shapes);
+  }
 };
 
 }  // namespace plugins

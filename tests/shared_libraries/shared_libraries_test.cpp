@@ -5,14 +5,13 @@
 // dlopen(). The derived classes are defined only inside their libraries.
 
 #include <dlfcn.h>
+#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <memory>
 #include <string>
 #include <typeinfo>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "plugins.hpp"
 

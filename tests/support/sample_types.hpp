@@ -4,8 +4,9 @@
 // shared by the tests of every archive.
 #pragma once
 
-#include <brine/brine.hpp>
 #include <gtest/gtest.h>
+
+#include <brine/brine.hpp>
 
 namespace brine_test {
 
@@ -15,8 +16,14 @@ struct Inner {
   BRINE_TYPE("test.Inner", 1);
   int a = 0;
   std::string s;
-  template <class A> void getstate(A& ar) const { ar("a", a)("s", s); }
-  template <class A> void setstate(A& ar) { ar("a", a)("s", s); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("a", a)("s", s);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("a", a)("s", s);
+  }
   bool operator==(const Inner& o) const { return a == o.a && s == o.s; }
 };
 
@@ -59,21 +66,23 @@ struct Everything {
   Inner inner;
   std::vector<Inner> inners;
 
-  template <class A> void getstate(A& ar) const {
-    ar("b", b)("i8", i8)("u16", u16)("i32", i32)("u64", u64)("f", f)("d", d)("c", c)("color", color)
-      ("text", text)("ints", ints)("strings", strings)("bits", bits)("arr", arr)("sarr", sarr)("dq", dq)
-      ("lst", lst)("by_name", by_name)("by_int", by_int)("umap", umap)("set", set)("uset", uset)
-      ("pair", pair)("tuple", tuple)("opt_set", opt_set)("opt_empty", opt_empty)("var", var)("up", up)
-      ("up_int", up_int)("ms", ms)("tp", tp)("cx", cx)("path", path)("bpath", bpath)("raw", raw)
-      ("inner", inner)("inners", inners);
+  template <class A>
+  void getstate(A& ar) const {
+    ar("b", b)("i8", i8)("u16", u16)("i32", i32)("u64", u64)("f", f)("d", d)("c", c)(
+        "color", color)("text", text)("ints", ints)("strings", strings)("bits", bits)("arr", arr)(
+        "sarr", sarr)("dq", dq)("lst", lst)("by_name", by_name)("by_int", by_int)("umap", umap)(
+        "set", set)("uset", uset)("pair", pair)("tuple", tuple)("opt_set", opt_set)(
+        "opt_empty", opt_empty)("var", var)("up", up)("up_int", up_int)("ms", ms)("tp", tp)(
+        "cx", cx)("path", path)("bpath", bpath)("raw", raw)("inner", inner)("inners", inners);
   }
-  template <class A> void setstate(A& ar) {
-    ar("b", b)("i8", i8)("u16", u16)("i32", i32)("u64", u64)("f", f)("d", d)("c", c)("color", color)
-      ("text", text)("ints", ints)("strings", strings)("bits", bits)("arr", arr)("sarr", sarr)("dq", dq)
-      ("lst", lst)("by_name", by_name)("by_int", by_int)("umap", umap)("set", set)("uset", uset)
-      ("pair", pair)("tuple", tuple)("opt_set", opt_set)("opt_empty", opt_empty)("var", var)("up", up)
-      ("up_int", up_int)("ms", ms)("tp", tp)("cx", cx)("path", path)("bpath", bpath)("raw", raw)
-      ("inner", inner)("inners", inners);
+  template <class A>
+  void setstate(A& ar) {
+    ar("b", b)("i8", i8)("u16", u16)("i32", i32)("u64", u64)("f", f)("d", d)("c", c)(
+        "color", color)("text", text)("ints", ints)("strings", strings)("bits", bits)("arr", arr)(
+        "sarr", sarr)("dq", dq)("lst", lst)("by_name", by_name)("by_int", by_int)("umap", umap)(
+        "set", set)("uset", uset)("pair", pair)("tuple", tuple)("opt_set", opt_set)(
+        "opt_empty", opt_empty)("var", var)("up", up)("up_int", up_int)("ms", ms)("tp", tp)(
+        "cx", cx)("path", path)("bpath", bpath)("raw", raw)("inner", inner)("inners", inners);
   }
 };
 
@@ -166,31 +175,59 @@ struct Shape {
   virtual ~Shape() = default;
   virtual double area() const = 0;
   std::string name;
-  template <class A> void getstate(A& ar) const { ar("name", name); }
-  template <class A> void setstate(A& ar) { ar("name", name); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("name", name);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("name", name);
+  }
 };
 
 struct Square final : Shape {
   BRINE_TYPE("test.Square", 1);
   double side = 0;
   double area() const override { return side * side; }
-  template <class A> void getstate(A& ar) const { brine::base<Shape>(ar, *this); ar("side", side); }
-  template <class A> void setstate(A& ar) { brine::base<Shape>(ar, *this); ar("side", side); }
+  template <class A>
+  void getstate(A& ar) const {
+    brine::base<Shape>(ar, *this);
+    ar("side", side);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    brine::base<Shape>(ar, *this);
+    ar("side", side);
+  }
 };
 
 struct Circle final : Shape {
   BRINE_TYPE("test.Circle", 1);
   double r = 0;
   double area() const override { return 3 * r * r; }
-  template <class A> void getstate(A& ar) const { brine::base<Shape>(ar, *this); ar("r", r); }
-  template <class A> void setstate(A& ar) { brine::base<Shape>(ar, *this); ar("r", r); }
+  template <class A>
+  void getstate(A& ar) const {
+    brine::base<Shape>(ar, *this);
+    ar("r", r);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    brine::base<Shape>(ar, *this);
+    ar("r", r);
+  }
 };
 
 struct Unregistered final : Shape {
   BRINE_TYPE("test.Unregistered", 1);
   double area() const override { return 0; }
-  template <class A> void getstate(A& ar) const { brine::base<Shape>(ar, *this); }
-  template <class A> void setstate(A& ar) { brine::base<Shape>(ar, *this); }
+  template <class A>
+  void getstate(A& ar) const {
+    brine::base<Shape>(ar, *this);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    brine::base<Shape>(ar, *this);
+  }
 };
 
 struct Scene {
@@ -198,8 +235,14 @@ struct Scene {
   std::vector<std::shared_ptr<Shape>> shapes;
   std::unique_ptr<Shape> owned;
   std::weak_ptr<Shape> focus;
-  template <class A> void getstate(A& ar) const { ar("shapes", shapes)("owned", owned)("focus", focus); }
-  template <class A> void setstate(A& ar) { ar("shapes", shapes)("owned", owned)("focus", focus); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("shapes", shapes)("owned", owned)("focus", focus);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("shapes", shapes)("owned", owned)("focus", focus);
+  }
 };
 
 inline void register_shapes(brine::Registry& r) {
@@ -239,8 +282,14 @@ struct GraphNode {
   BRINE_TYPE("test.GraphNode", 1);
   int id = 0;
   std::vector<std::shared_ptr<GraphNode>> next;
-  template <class A> void getstate(A& ar) const { ar("id", id)("next", next); }
-  template <class A> void setstate(A& ar) { ar("id", id)("next", next); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("id", id)("next", next);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("id", id)("next", next);
+  }
 };
 
 }  // namespace brine_test

@@ -3,7 +3,10 @@
 // test_util.hpp: assertions and fixtures shared by the tests.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <atomic>
+#include <brine/brine.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <random>
@@ -11,24 +14,21 @@
 #include <string_view>
 #include <vector>
 
-#include <brine/brine.hpp>
-#include <gtest/gtest.h>
-
 /// Asserts that `statement` throws `exception_type` whose what() contains `substring`.
-#define EXPECT_THROW_WITH(statement, exception_type, substring)                        \
-  do {                                                                                 \
-    bool brine_caught = false;                                                         \
-    try {                                                                              \
-      statement;                                                                       \
-    } catch (const exception_type& brine_e) {                                          \
-      brine_caught = true;                                                             \
-      EXPECT_NE(std::string(brine_e.what()).find(substring), std::string::npos)        \
-          << "message: " << brine_e.what();                                            \
-    } catch (const std::exception& brine_e) {                                          \
-      ADD_FAILURE() << "threw the wrong exception type: " << brine_e.what();           \
-      brine_caught = true;                                                             \
-    }                                                                                  \
-    if (!brine_caught) ADD_FAILURE() << "did not throw: " #statement;                  \
+#define EXPECT_THROW_WITH(statement, exception_type, substring)                 \
+  do {                                                                          \
+    bool brine_caught = false;                                                  \
+    try {                                                                       \
+      statement;                                                                \
+    } catch (const exception_type& brine_e) {                                   \
+      brine_caught = true;                                                      \
+      EXPECT_NE(std::string(brine_e.what()).find(substring), std::string::npos) \
+          << "message: " << brine_e.what();                                     \
+    } catch (const std::exception& brine_e) {                                   \
+      ADD_FAILURE() << "threw the wrong exception type: " << brine_e.what();    \
+      brine_caught = true;                                                      \
+    }                                                                           \
+    if (!brine_caught) ADD_FAILURE() << "did not throw: " #statement;           \
   } while (false)
 
 namespace brine_test {

@@ -10,17 +10,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <brine/brine.hpp>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-
-#include <brine/brine.hpp>
 
 #include "sample_types.hpp"
 #include "test_util.hpp"
@@ -73,7 +71,8 @@ RunResult run_brine(const std::vector<std::string>& args) {
   if (rc != 0) {
     close(out_pipe[0]);
     close(err_pipe[0]);
-    throw std::runtime_error(std::string("posix_spawn ") + BRINE_CLI_PATH + ": " + std::strerror(rc));
+    throw std::runtime_error(std::string("posix_spawn ") + BRINE_CLI_PATH + ": " +
+                             std::strerror(rc));
   }
   RunResult result;
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
@@ -115,7 +114,10 @@ std::vector<std::string> lines_of(const std::string& text) {
 // ---------------------------------------------------------------------------------------
 // Archives.
 
-constexpr std::string_view kBinaryMagic{"\x89" "BRINE\r\n", 8};
+constexpr std::string_view kBinaryMagic{
+    "\x89"
+    "BRINE\r\n",
+    8};
 
 void write_bytes(const fs::path& path, std::string_view bytes) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
@@ -170,8 +172,8 @@ class CliTest : public ::testing::Test {
       sink.commit();
     } else {
       brine::write_file_atomically(
-          path, brine::json_document({brine::to_state(scene, registry_),
-                                      brine::to_state(everything, registry_)}));
+          path, brine::json_document(
+                    {brine::to_state(scene, registry_), brine::to_state(everything, registry_)}));
     }
   }
 
@@ -202,13 +204,15 @@ TEST_F(CliTest, InspectJsonReportsFormatTypesAndObjectCount) {
     Json j = Json::parse(r.out);
     ASSERT_TRUE(j.is_object());
     std::string ext = fs::path(name).extension().string();
-    EXPECT_EQ(j.at("format"), ext == ".brine" ? "brine-binary" : ext == ".brines" ? "brine-stable" : "brine-json");
+    EXPECT_EQ(j.at("format"), ext == ".brine"    ? "brine-binary"
+                              : ext == ".brines" ? "brine-stable"
+                                                 : "brine-json");
     EXPECT_EQ(j.at("format_version"), 1);
     EXPECT_EQ(j.at("objects"), 1);
     EXPECT_EQ(j.at("bytes"), fs::file_size(path(name)));
     EXPECT_EQ(j.at("tensors"), Json::array());
-    Json expected_types = Json::array({{{"name", "test.Everything"}, {"version", 1}},
-                                       {{"name", "test.Inner"}, {"version", 1}}});
+    Json expected_types = Json::array(
+        {{{"name", "test.Everything"}, {"version", 1}}, {{"name", "test.Inner"}, {"version", 1}}});
     EXPECT_EQ(j.at("types"), expected_types);
   }
 }
@@ -228,10 +232,13 @@ TEST_F(CliTest, InspectCountsEveryTopLevelValueAndEveryType) {
       names.push_back(t.at("name"));
       EXPECT_EQ(t.at("version"), 1);
     }
-    for (const char* expected : {"test.Circle", "test.Everything", "test.Inner", "test.Scene", "test.Square"})
-      EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected << " in " << r.out;
+    for (const char* expected :
+         {"test.Circle", "test.Everything", "test.Inner", "test.Scene", "test.Square"})
+      EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end())
+          << expected << " in " << r.out;
     // A binary archive's type table also names the base class no object is an instance of.
-    EXPECT_EQ(std::find(names.begin(), names.end(), "test.Shape") != names.end(), std::string(format) == "binary")
+    EXPECT_EQ(std::find(names.begin(), names.end(), "test.Shape") != names.end(),
+              std::string(format) == "binary")
         << r.out;
     EXPECT_TRUE(std::is_sorted(names.begin(), names.end())) << r.out;
   }
@@ -324,7 +331,8 @@ TEST_F(CliTest, DumpShowsTextThatIsNotUtf8AndConvertRefusesIt) {
 
 TEST_F(CliTest, VerifyAcceptsWholeArchives) {
   write_everything();
-  for (const char* format : kFormats) write_two_values(path(std::string("two") + extension_of(format)), format);
+  for (const char* format : kFormats)
+    write_two_values(path(std::string("two") + extension_of(format)), format);
   for (const char* name : {"everything.brine", "everything.brines", "everything.json", "two.brine",
                            "two.brines", "two.json"}) {
     SCOPED_TRACE(name);
@@ -333,7 +341,8 @@ TEST_F(CliTest, VerifyAcceptsWholeArchives) {
     EXPECT_EQ(r.err, "");
     EXPECT_NE(r.out.find(": ok ("), std::string::npos) << r.out;
   }
-  RunResult quiet = run_brine({"verify", "-q", path("two.brine").string(), path("two.brines").string()});
+  RunResult quiet =
+      run_brine({"verify", "-q", path("two.brine").string(), path("two.brines").string()});
   EXPECT_EQ(quiet.exit_code, 0) << describe(quiet);
   EXPECT_EQ(quiet.out, "");
 }
@@ -445,8 +454,9 @@ TEST_F(CliTest, VerifyRejectsWhatIsNotOneArchive) {
   write_bytes(path("other.json"), R"({"format": "something-else", "values": []})");
   write_bytes(path("newline\nname.brine"), "x");
   fs::create_directories(path("a-directory"));
-  for (const char* name : {"trailing.brine", "twice.brine", "empty.brine", "text.brine", "half-magic.brine",
-                           "other.json", "newline\nname.brine", "a-directory", "missing.brine"}) {
+  for (const char* name :
+       {"trailing.brine", "twice.brine", "empty.brine", "text.brine", "half-magic.brine",
+        "other.json", "newline\nname.brine", "a-directory", "missing.brine"}) {
     SCOPED_TRACE(name);
     RunResult r = run_brine({"verify", path(name).string()});
     EXPECT_EQ(r.signal, 0) << describe(r);
@@ -454,10 +464,11 @@ TEST_F(CliTest, VerifyRejectsWhatIsNotOneArchive) {
     EXPECT_EQ(lines_of(r.err).size(), 1u) << describe(r);
   }
   RunResult trailing = run_brine({"verify", path("trailing.brine").string()});
-  EXPECT_NE(trailing.err.find("5 bytes after the archive's end marker"), std::string::npos) << trailing.err;
+  EXPECT_NE(trailing.err.find("5 bytes after the archive's end marker"), std::string::npos)
+      << trailing.err;
   // Several files: one line for each bad one, the good one does not hide them.
-  RunResult mixed = run_brine({"verify", "-q", path("everything.brine").string(), path("empty.brine").string(),
-                               path("text.brine").string()});
+  RunResult mixed = run_brine({"verify", "-q", path("everything.brine").string(),
+                               path("empty.brine").string(), path("text.brine").string()});
   EXPECT_EQ(mixed.exit_code, 1) << describe(mixed);
   EXPECT_EQ(lines_of(mixed.err).size(), 2u) << describe(mixed);
 }
@@ -482,7 +493,8 @@ TEST_F(CliTest, ConvertRoundTripsThroughEveryFormat) {
   expect_everything(brine::load_stable<Everything>(path("step1.brines"), registry_));
   expect_everything(brine::load_json<Everything>(path("step2.json"), registry_));
   expect_everything(brine::load_binary<Everything>(path("step3.brine"), registry_));
-  expect_everything(brine::from_binary<Everything>(brine::read_file(path("step3.brine")), registry_));
+  expect_everything(
+      brine::from_binary<Everything>(brine::read_file(path("step3.brine")), registry_));
 }
 
 TEST_F(CliTest, ConvertKeepsSharingPolymorphismAndSeveralValues) {
@@ -504,7 +516,8 @@ TEST_F(CliTest, ConvertKeepsSharingPolymorphismAndSeveralValues) {
 
 TEST_F(CliTest, ConvertToOverridesTheExtension) {
   write_everything();
-  RunResult r = run_brine({"convert", "--to", "json", path("everything.brine").string(), path("out.brine").string()});
+  RunResult r = run_brine(
+      {"convert", "--to", "json", path("everything.brine").string(), path("out.brine").string()});
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   RunResult i = run_brine({"inspect", "--json", path("out.brine").string()});
   ASSERT_EQ(i.exit_code, 0) << describe(i);
@@ -525,15 +538,27 @@ TEST_F(CliTest, ConvertLeavesNoOutputWhenInputIsBad) {
 struct PointV1 {
   BRINE_TYPE("cli.Point", 1);
   double x = 0, y = 0;
-  template <class A> void getstate(A& ar) const { ar("x", x)("y", y); }
-  template <class A> void setstate(A& ar) { ar("x", x)("y", y); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("x", x)("y", y);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("x", x)("y", y);
+  }
 };
 struct PolylineV1 {
   BRINE_TYPE("cli.Polyline", 1);
   std::string name;
   std::vector<PointV1> points;
-  template <class A> void getstate(A& ar) const { ar("name", name)("points", points); }
-  template <class A> void setstate(A& ar) { ar("name", name)("points", points); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("name", name)("points", points);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("name", name)("points", points);
+  }
 };
 
 // Version 2 renamed x and y and added a label; the polyline is unchanged but holds them.
@@ -541,15 +566,27 @@ struct PointV2 {
   BRINE_TYPE("cli.Point", 2);
   double px = 0, py = 0;
   std::string label;
-  template <class A> void getstate(A& ar) const { ar("px", px)("py", py)("label", label); }
-  template <class A> void setstate(A& ar) { ar("px", px)("py", py)("label", label); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("px", px)("py", py)("label", label);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("px", px)("py", py)("label", label);
+  }
 };
 struct PolylineV2 {
   BRINE_TYPE("cli.Polyline", 1);
   std::string name;
   std::vector<PointV2> points;
-  template <class A> void getstate(A& ar) const { ar("name", name)("points", points); }
-  template <class A> void setstate(A& ar) { ar("name", name)("points", points); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("name", name)("points", points);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("name", name)("points", points);
+  }
 };
 
 const char* kPointMigrations = R"({
@@ -590,8 +627,8 @@ TEST_F(CliTest, MigrateUpgradesV1ArchiveSoItLoadsIntoV2) {
   // Without the migration, today's program cannot read yesterday's archive.
   EXPECT_THROW(brine::load_binary<PolylineV2>(path("v1.brine"), v2), brine::Error);
 
-  RunResult r = run_brine({"migrate", path("v1.brine").string(), path("v2.brine").string(), "--migrations",
-                           path("migrations").string()});
+  RunResult r = run_brine({"migrate", path("v1.brine").string(), path("v2.brine").string(),
+                           "--migrations", path("migrations").string()});
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   expect_polyline_v2(brine::load_binary<PolylineV2>(path("v2.brine"), v2));
 
@@ -608,8 +645,10 @@ TEST_F(CliTest, MigrateUpgradesV1ArchiveSoItLoadsIntoV2) {
 
   RunResult i = run_brine({"inspect", "--json", path("v2.brine").string()});
   ASSERT_EQ(i.exit_code, 0) << describe(i);
-  EXPECT_EQ(Json::parse(i.out).at("types"),
-            Json::parse(R"([{"name": "cli.Point", "version": 2}, {"name": "cli.Polyline", "version": 1}])"));
+  EXPECT_EQ(
+      Json::parse(i.out).at("types"),
+      Json::parse(
+          R"([{"name": "cli.Point", "version": 2}, {"name": "cli.Polyline", "version": 1}])"));
 }
 
 TEST_F(CliTest, MigrateReportsBadMigrationFilesAsInvalidInput) {
@@ -619,8 +658,8 @@ TEST_F(CliTest, MigrateReportsBadMigrationFilesAsInvalidInput) {
   brine::write_file_atomically(path("migrations") / "broken.json",
                                R"({"brine_migrations": 1, "type": "cli.Point", "version": 2,
                                    "steps": [{"from": 1, "ops": [{"op": "rename_feild"}]}]})");
-  RunResult r = run_brine({"migrate", path("v1.brine").string(), path("v2.brine").string(), "--migrations",
-                           path("migrations").string()});
+  RunResult r = run_brine({"migrate", path("v1.brine").string(), path("v2.brine").string(),
+                           "--migrations", path("migrations").string()});
   EXPECT_EQ(r.exit_code, 1) << describe(r);
   ASSERT_EQ(lines_of(r.err).size(), 1u) << describe(r);
   EXPECT_NE(r.err.find("broken.json"), std::string::npos) << r.err;
@@ -641,11 +680,10 @@ TEST_F(CliTest, MigrateReportsBadMigrationFilesAsInvalidInput) {
 TEST_F(CliTest, MigrateRefusesObjectsNewerThanTheFiles) {
   fs::create_directories(path("migrations"));
   brine::write_file_atomically(path("migrations") / "cli.Point.json", kPointMigrations);
-  brine::write_file_atomically(
-      path("v3.json"), R"({"format": "brine-json", "format_version": 1,
+  brine::write_file_atomically(path("v3.json"), R"({"format": "brine-json", "format_version": 1,
                           "values": [{"$type": "cli.Point", "$version": 3, "px": 1.0}]})");
-  RunResult r = run_brine({"migrate", path("v3.json").string(), path("out.json").string(), "--migrations",
-                           path("migrations").string()});
+  RunResult r = run_brine({"migrate", path("v3.json").string(), path("out.json").string(),
+                           "--migrations", path("migrations").string()});
   EXPECT_EQ(r.exit_code, 1) << describe(r);
   EXPECT_EQ(lines_of(r.err).size(), 1u) << describe(r);
   EXPECT_NE(r.err.find("cli.Point"), std::string::npos) << r.err;
@@ -653,8 +691,8 @@ TEST_F(CliTest, MigrateRefusesObjectsNewerThanTheFiles) {
 }
 
 TEST_F(CliTest, ConvertRefusesBinaryOutputOfTwoVersionsOfOneType) {
-  brine::write_file_atomically(
-      path("mixed.json"), R"({"format": "brine-json", "format_version": 1, "values": [[
+  brine::write_file_atomically(path("mixed.json"),
+                               R"({"format": "brine-json", "format_version": 1, "values": [[
                               {"$type": "x.Y", "$version": 1, "f": 1}, {"$type": "x.Y", "$version": 2, "f": 1}]]})");
   RunResult r = run_brine({"convert", path("mixed.json").string(), path("mixed.brine").string()});
   EXPECT_EQ(r.exit_code, 1) << describe(r);
@@ -798,7 +836,8 @@ TEST(CliGolden, DumpsAndMigratesGoldenArchives) {
 
     if (newest.empty()) continue;
     fs::path migrated = out / ("migrated-" + std::to_string(rendered) + "-" + name);
-    r = run_brine({"migrate", file.string(), migrated.string(), "--migrations", migrations.string()});
+    r = run_brine(
+        {"migrate", file.string(), migrated.string(), "--migrations", migrations.string()});
     ASSERT_EQ(r.exit_code, 0) << describe(r);
     r = run_brine({"inspect", "--json", migrated.string()});
     ASSERT_EQ(r.exit_code, 0) << describe(r);
@@ -807,7 +846,8 @@ TEST(CliGolden, DumpsAndMigratesGoldenArchives) {
     EXPECT_EQ(inspected.at("format"), Json::parse(original.out).at("format"));
     for (const Json& t : inspected.at("types")) {
       std::string type = t.at("name");
-      EXPECT_EQ(std::find(retired.begin(), retired.end(), type), retired.end()) << type << " was renamed";
+      EXPECT_EQ(std::find(retired.begin(), retired.end(), type), retired.end())
+          << type << " was renamed";
       auto it = newest.find(type);
       if (it != newest.end()) {
         EXPECT_EQ(t.at("version"), it->second) << type;

@@ -11,21 +11,33 @@ using namespace brine_test;
 
 struct BinaryFormat {
   template <class T>
-  static std::string save(const T& v, brine::Registry& r) { return std::string(brine::to_binary(v, r).view()); }
+  static std::string save(const T& v, brine::Registry& r) {
+    return std::string(brine::to_binary(v, r).view());
+  }
   template <class T>
-  static T load(const std::string& bytes, brine::Registry& r) { return brine::from_binary<T>(bytes, r); }
+  static T load(const std::string& bytes, brine::Registry& r) {
+    return brine::from_binary<T>(bytes, r);
+  }
 };
 struct StableFormat {
   template <class T>
-  static std::string save(const T& v, brine::Registry& r) { return std::string(brine::to_stable(v, r).view()); }
+  static std::string save(const T& v, brine::Registry& r) {
+    return std::string(brine::to_stable(v, r).view());
+  }
   template <class T>
-  static T load(const std::string& bytes, brine::Registry& r) { return brine::from_stable<T>(bytes, r); }
+  static T load(const std::string& bytes, brine::Registry& r) {
+    return brine::from_stable<T>(bytes, r);
+  }
 };
 struct JsonFormat {
   template <class T>
-  static std::string save(const T& v, brine::Registry& r) { return brine::to_json_archive(v, r); }
+  static std::string save(const T& v, brine::Registry& r) {
+    return brine::to_json_archive(v, r);
+  }
   template <class T>
-  static T load(const std::string& bytes, brine::Registry& r) { return brine::from_json_archive<T>(bytes, r); }
+  static T load(const std::string& bytes, brine::Registry& r) {
+    return brine::from_json_archive<T>(bytes, r);
+  }
 };
 
 template <class Format>
@@ -86,8 +98,8 @@ TEST(StableArchive, RefusesCorruptionByChecksum) {
   // Flip a byte inside a value's text (not its structure): only the checksum can tell.
   std::size_t at = bytes.find("h\xc3\xa9llo");
   ASSERT_NE(at, std::string::npos);
-  EXPECT_THROW_WITH(brine::from_stable<Everything>(corrupt(bytes, at), registry), brine::FormatError,
-                    "checksum mismatch");
+  EXPECT_THROW_WITH(brine::from_stable<Everything>(corrupt(bytes, at), registry),
+                    brine::FormatError, "checksum mismatch");
 }
 
 // LoadOptions::verify_checksums = false skips the document checksum (as it skips binary
@@ -102,8 +114,9 @@ TEST(StableArchive, SkipsChecksumWhenNotVerifying) {
   std::string flipped = corrupt(bytes, at);
   Everything e = brine::from_stable<Everything>(flipped, registry, trusting);
   EXPECT_NE(e.text, make_everything().text);
-  EXPECT_THROW_WITH(brine::from_stable<Everything>(flipped.substr(0, flipped.size() - 1), registry, trusting),
-                    brine::FormatError, "document ends");
+  EXPECT_THROW_WITH(
+      brine::from_stable<Everything>(flipped.substr(0, flipped.size() - 1), registry, trusting),
+      brine::FormatError, "document ends");
 }
 
 TEST(StableArchive, RefusesNewerFormatVersion) {
@@ -175,7 +188,8 @@ void expect_partly_shared_graph(const std::shared_ptr<GraphNode>& root) {
 }
 
 // Every object of a value, in document order: (id field, shared_id or -1).
-void collect_objects(const brine::Value& v, std::vector<std::pair<std::int64_t, std::int64_t>>& out) {
+void collect_objects(const brine::Value& v,
+                     std::vector<std::pair<std::int64_t, std::int64_t>>& out) {
   if (v.kind() == brine::ValueKind::list) {
     for (const brine::Value& e : v.as_list()) collect_objects(e, out);
   } else if (v.kind() == brine::ValueKind::object) {
@@ -233,7 +247,8 @@ TEST(StableArchive, PartlySharedGraphConvertsToBinaryAndLoads) {
   auto graph = make_partly_shared_graph();
   brine::Buffer stable = brine::to_stable(graph[0], registry);
   graph[5]->next.clear();
-  auto root = brine::from_binary<std::shared_ptr<GraphNode>>(stable_to_binary(stable, registry).view(), registry);
+  auto root = brine::from_binary<std::shared_ptr<GraphNode>>(
+      stable_to_binary(stable, registry).view(), registry);
   expect_partly_shared_graph(root);
   root->next[2]->next[1]->next.clear();
 }
@@ -241,8 +256,14 @@ TEST(StableArchive, PartlySharedGraphConvertsToBinaryAndLoads) {
 struct PointerHolder {
   BRINE_TYPE("test.PointerHolder", 1);
   std::vector<std::shared_ptr<Inner>> items;
-  template <class A> void getstate(A& ar) const { ar("items", items); }
-  template <class A> void setstate(A& ar) { ar("items", items); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("items", items);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("items", items);
+  }
 };
 
 // No object is referred to twice, so the stable archive has no tag 28 at all and the state
@@ -251,9 +272,11 @@ struct PointerHolder {
 TEST(StableArchive, PointersToObjectsMetOnceConvertToBinaryAndLoad) {
   brine::Registry registry;
   PointerHolder holder;
-  holder.items = {std::make_shared<Inner>(Inner{1, "one"}), std::make_shared<Inner>(Inner{2, "two"})};
+  holder.items = {std::make_shared<Inner>(Inner{1, "one"}),
+                  std::make_shared<Inner>(Inner{2, "two"})};
   brine::Buffer stable = brine::to_stable(holder, registry);
-  auto loaded = brine::from_binary<PointerHolder>(stable_to_binary(stable, registry).view(), registry);
+  auto loaded =
+      brine::from_binary<PointerHolder>(stable_to_binary(stable, registry).view(), registry);
   ASSERT_EQ(loaded.items.size(), 2u);
   EXPECT_EQ(*loaded.items[0], (Inner{1, "one"}));
   EXPECT_EQ(*loaded.items[1], (Inner{2, "two"}));
@@ -264,8 +287,14 @@ struct SpecPoint {
   BRINE_TYPE("p.Pt", 2);
   std::string name;
   std::filesystem::path where;
-  template <class A> void getstate(A& ar) const { ar("name", name)("where", where); }
-  template <class A> void setstate(A& ar) { ar("name", name)("where", where); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("name", name)("where", where);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("name", name)("where", where);
+  }
 };
 
 std::string hex(const brine::Buffer& bytes) {

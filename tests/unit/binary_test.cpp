@@ -2,7 +2,6 @@
 // several values per stream, and the older-version path.
 
 #include <brine/brine.hpp>
-
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -113,12 +112,14 @@ TEST(BinaryArchive, ReadsSeveralValuesInOrderFromStreams) {
 // blocks many keys and values straddle a block boundary, and a stream source reuses one
 // buffer for every block.
 TEST(BinaryArchive, RoundTripsStringKeyedMapsAcrossBlocks) {
-  using Maps = std::tuple<std::map<std::string, std::string>, std::map<std::string, std::vector<int>>,
-                          std::unordered_map<std::string, std::int32_t>,
-                          std::map<std::string, std::int64_t, std::greater<>>>;
+  using Maps =
+      std::tuple<std::map<std::string, std::string>, std::map<std::string, std::vector<int>>,
+                 std::unordered_map<std::string, std::int32_t>,
+                 std::map<std::string, std::int64_t, std::greater<>>>;
   Maps maps;
   for (int i = 0; i < 200; ++i) {
-    std::string key = "key-" + std::to_string(i) + std::string(static_cast<std::size_t>(i % 90), 'k');
+    std::string key =
+        "key-" + std::to_string(i) + std::string(static_cast<std::size_t>(i % 90), 'k');
     std::get<0>(maps)[key] = std::string(static_cast<std::size_t>(i % 70), 'v');
     std::get<1>(maps)[key] = std::vector<int>(static_cast<std::size_t>(i % 20), i);
     std::get<2>(maps)[key] = i;

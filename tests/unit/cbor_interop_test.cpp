@@ -2,7 +2,6 @@
 // equal to brine's own reading of them.
 
 #include <brine/brine.hpp>
-
 #include <cstdlib>
 #include <fstream>
 
@@ -26,7 +25,8 @@ void expect_cbor2_agrees(const brine::Buffer& archive) {
   brine_test::TempDir dir;
   {
     std::ofstream out(dir / "a.cbor", std::ios::binary);
-    out.write(reinterpret_cast<const char*>(archive.data()), static_cast<std::streamsize>(archive.size()));
+    out.write(reinterpret_cast<const char*>(archive.data()),
+              static_cast<std::streamsize>(archive.size()));
   }
   brine::Value::List values;
   for (brine::Value& v : brine::read_stable_values(archive.view())) values.push_back(std::move(v));
@@ -55,7 +55,8 @@ TEST(StableArchive, DecodesWithCbor2SeveralValuesWithSharedNames) {
   brine::Buffer out;
   brine::BufferSink sink(out);
   brine::StableWriter writer(sink, registry);
-  for (int i = 0; i < 40; ++i) writer.write(std::vector<Inner>(3, Inner{i, std::string(5 + i % 7, 'x')}));
+  for (int i = 0; i < 40; ++i)
+    writer.write(std::vector<Inner>(3, Inner{i, std::string(5 + i % 7, 'x')}));
   auto node = std::make_shared<GraphNode>();
   node->next = {node};
   writer.write(node);

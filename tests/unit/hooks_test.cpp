@@ -53,7 +53,8 @@ class Account {
 TEST(Hooks, FreeHooksSaveThirdPartyType) {
   brine::Registry registry;
   std::vector<thirdparty::Point> points{{1, 2}, {3, 4}};
-  auto loaded = brine::from_binary<std::vector<thirdparty::Point>>(brine::to_binary(points, registry).view(), registry);
+  auto loaded = brine::from_binary<std::vector<thirdparty::Point>>(
+      brine::to_binary(points, registry).view(), registry);
   ASSERT_EQ(loaded.size(), 2u);
   EXPECT_EQ(loaded[1].y, 4);
   brine::Value state = brine::to_state(points[0], registry);

@@ -12,10 +12,12 @@ struct Config {
   double learning_rate = 0.001;
   std::vector<int> layers{64, 32};
   std::string cache_dir = "/tmp/cache";  // not part of the identity
-  template <class A> void getstate(A& ar) const {
+  template <class A>
+  void getstate(A& ar) const {
     ar("model", model)("learning_rate", learning_rate)("layers", layers)("cache_dir", cache_dir);
   }
-  template <class A> void setstate(A& ar) {
+  template <class A>
+  void setstate(A& ar) {
     ar("model", model)("learning_rate", learning_rate)("layers", layers)("cache_dir", cache_dir);
   }
 };
@@ -27,10 +29,12 @@ struct ConfigReordered {
   double learning_rate = 0.001;
   std::vector<int> layers{64, 32};
   std::string cache_dir = "/elsewhere";
-  template <class A> void getstate(A& ar) const {
+  template <class A>
+  void getstate(A& ar) const {
     ar("layers", layers)("cache_dir", cache_dir)("learning_rate", learning_rate)("model", model);
   }
-  template <class A> void setstate(A& ar) {
+  template <class A>
+  void setstate(A& ar) {
     ar("layers", layers)("cache_dir", cache_dir)("learning_rate", learning_rate)("model", model);
   }
 };

@@ -11,8 +11,14 @@ namespace v1 {
 struct Linear {
   BRINE_TYPE("nn.Linear", 1);
   std::vector<float> W, b;
-  template <class A> void getstate(A& ar) const { ar("W", W)("b", b); }
-  template <class A> void setstate(A& ar) { ar("W", W)("b", b); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("W", W)("b", b);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("W", W)("b", b);
+  }
 };
 }  // namespace v1
 
@@ -22,15 +28,27 @@ struct Linear {
   std::vector<float> weights, bias;
   std::string activation = "relu";
   const std::vector<float>* training_set = nullptr;  // not state: re-attached after load
-  template <class A> void getstate(A& ar) const { ar("weights", weights)("bias", bias)("activation", activation); }
-  template <class A> void setstate(A& ar) { ar("weights", weights)("bias", bias)("activation", activation); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("weights", weights)("bias", bias)("activation", activation);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("weights", weights)("bias", bias)("activation", activation);
+  }
 };
 struct Model {
   BRINE_TYPE("nn.Model", 1);
   std::vector<Linear> layers;
   std::map<std::string, std::shared_ptr<Linear>> named;
-  template <class A> void getstate(A& ar) const { ar("layers", layers)("named", named); }
-  template <class A> void setstate(A& ar) { ar("layers", layers)("named", named); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("layers", layers)("named", named);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("layers", layers)("named", named);
+  }
 };
 }  // namespace v3
 
@@ -39,34 +57,62 @@ struct Model {
   BRINE_TYPE("nn.Model", 1);
   std::vector<v1::Linear> layers;
   std::map<std::string, std::shared_ptr<v1::Linear>> named;
-  template <class A> void getstate(A& ar) const { ar("layers", layers)("named", named); }
-  template <class A> void setstate(A& ar) { ar("layers", layers)("named", named); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("layers", layers)("named", named);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("layers", layers)("named", named);
+  }
 };
 }  // namespace v1m
 
 struct OldName {
   BRINE_TYPE("old.Point", 1);
   int x = 0;
-  template <class A> void getstate(A& ar) const { ar("x", x); }
-  template <class A> void setstate(A& ar) { ar("x", x); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("x", x);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("x", x);
+  }
 };
 struct NewName {
   BRINE_TYPE("geo.Point", 1);
   int x = 0;
-  template <class A> void getstate(A& ar) const { ar("x", x); }
-  template <class A> void setstate(A& ar) { ar("x", x); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("x", x);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("x", x);
+  }
 };
 struct V1 {
   BRINE_TYPE("test.Versioned", 1);
   int old_value = 0;
-  template <class A> void getstate(A& ar) const { ar("old_value", old_value); }
-  template <class A> void setstate(A& ar) { ar("old_value", old_value); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("old_value", old_value);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("old_value", old_value);
+  }
 };
 struct V2 {
   BRINE_TYPE("test.Versioned", 2);
   int value = 0;
-  template <class A> void getstate(A& ar) const { ar("value", value); }
-  template <class A> void setstate(A& ar) {
+  template <class A>
+  void getstate(A& ar) const {
+    ar("value", value);
+  }
+  template <class A>
+  void setstate(A& ar) {
     if (ar.version() < 2) {
       int old = 0;
       ar("old_value", old);
@@ -127,7 +173,8 @@ TEST(Migration, ExcludesNonStateFieldAndReattachesAfterLoad) {
   layer.training_set = &training_set;
   brine::Value state = brine::to_state(layer, registry);
   EXPECT_EQ(state.as_object().find("training_set"), nullptr);
-  v3::Linear loaded = brine::from_binary<v3::Linear>(brine::to_binary(layer, registry).view(), registry);
+  v3::Linear loaded =
+      brine::from_binary<v3::Linear>(brine::to_binary(layer, registry).view(), registry);
   EXPECT_EQ(loaded.training_set, nullptr);
   loaded.training_set = &training_set;  // re-attached by the program
   EXPECT_EQ(loaded.weights, layer.weights);

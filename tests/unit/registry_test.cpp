@@ -1,7 +1,6 @@
 // Registry: registration rules, thread safety, functions and callables saved by name.
 
 #include <brine/brine.hpp>
-
 #include <thread>
 
 #include "test_util.hpp"
@@ -16,15 +15,27 @@ struct Layer {
   BRINE_TYPE("test.Layer", 1);
   float (*activation)(float) = nullptr;
   brine::Function<float(float)> callback;
-  template <class A> void getstate(A& ar) const { ar("activation", activation)("callback", callback); }
-  template <class A> void setstate(A& ar) { ar("activation", activation)("callback", callback); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("activation", activation)("callback", callback);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("activation", activation)("callback", callback);
+  }
 };
 
 struct Other {
   BRINE_TYPE("test.Other", 1);
   int x = 0;
-  template <class A> void getstate(A& ar) const { ar("x", x); }
-  template <class A> void setstate(A& ar) { ar("x", x); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("x", x);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("x", x);
+  }
 };
 
 void register_functions(brine::Registry& r) {
@@ -75,8 +86,11 @@ TEST(Registry, UnknownFunctionOnLoadListsNearMatches) {
 TEST(Registry, RefusesFunctionWithDifferentSignature) {
   brine::Registry writer;
   writer.add_function("nn.relu", twice);  // same name, int(int)
-  brine::Value state(brine::Object{"test.Layer", 1, {{"activation", brine::Value(brine::FunctionRef{"nn.relu"})},
-                                                      {"callback", brine::Value()}}, std::nullopt});
+  brine::Value state(brine::Object{
+      "test.Layer",
+      1,
+      {{"activation", brine::Value(brine::FunctionRef{"nn.relu"})}, {"callback", brine::Value()}},
+      std::nullopt});
   EXPECT_THROW_WITH(brine::from_state<Layer>(state, writer), brine::SchemaError, "signature");
 }
 
@@ -101,7 +115,8 @@ TEST(Registry, AliasMayNotStealAnotherTypesName) {
   brine::Registry registry;
   registry.add<Layer>();
   registry.add<Other>();
-  EXPECT_THROW_WITH(registry.add<Other>().alias("test.Layer"), brine::SchemaError, "already the name");
+  EXPECT_THROW_WITH(registry.add<Other>().alias("test.Layer"), brine::SchemaError,
+                    "already the name");
 }
 
 TEST(Registry, RejectsMigrationFromCurrentVersion) {

@@ -1,9 +1,8 @@
 // StableDecoder: a stable archive's values straight into objects when they are what this
 // program writes, and through the state model (migrations, reordering, errors) otherwise.
 
-#include <brine/brine.hpp>
-
 #include <algorithm>
+#include <brine/brine.hpp>
 
 #include "sample_types.hpp"
 #include "test_util.hpp"
@@ -95,7 +94,8 @@ TEST(StableDecoder, ValuesAfterAStateModelReadStayInStep) {
   auto graph = make_cyclic_graph();
   brine::Buffer bytes = stable_document(registry, [&](brine::StableWriter& writer) {
     writer.write(graph[0]);
-    writer.write_value(reordered(brine::to_state(Inner{7, "a text long enough for the table"}, registry)));
+    writer.write_value(
+        reordered(brine::to_state(Inner{7, "a text long enough for the table"}, registry)));
     writer.write(graph[0]);
     writer.write(Inner{8, "a text long enough for the table"});
   });
@@ -118,11 +118,13 @@ struct Probing {
   BRINE_TYPE("test.DecoderProbing", 1);
   int first_field_with_a_long_name = 0;
   std::string second_field_with_a_long_name;
-  template <class A> void getstate(A& ar) const {
+  template <class A>
+  void getstate(A& ar) const {
     ar("first_field_with_a_long_name", first_field_with_a_long_name)(
         "second_field_with_a_long_name", second_field_with_a_long_name);
   }
-  template <class A> void setstate(A& ar) {
+  template <class A>
+  void setstate(A& ar) {
     if (ar.has("first_field_with_a_long_name"))
       ar("first_field_with_a_long_name", first_field_with_a_long_name);
     ar.optional_field("second_field_with_a_long_name", second_field_with_a_long_name);
@@ -155,8 +157,14 @@ struct Counter {
   BRINE_TYPE("test.DecoderCounter", 2);
   int count = 0;
   std::string label;
-  template <class A> void getstate(A& ar) const { ar("count", count)("label", label); }
-  template <class A> void setstate(A& ar) { ar("count", count)("label", label); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("count", count)("label", label);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("count", count)("label", label);
+  }
 };
 
 // An archive of an older class version: the decoder sees the version and the migration runs.
@@ -166,7 +174,8 @@ TEST(StableDecoder, HandsOlderVersionsToTheMigrations) {
   brine::Object old_counter;
   old_counter.type = "test.DecoderCounter";
   old_counter.version = 1;
-  old_counter.fields = {{"n", brine::Value(std::int64_t{5})}, {"label", brine::Value(std::string("five"))}};
+  old_counter.fields = {{"n", brine::Value(std::int64_t{5})},
+                        {"label", brine::Value(std::string("five"))}};
   brine::Buffer bytes = stable_document(registry, [&](brine::StableWriter& writer) {
     writer.write_value(brine::Value(old_counter));
     writer.write(Counter{6, "six"});
@@ -189,10 +198,10 @@ TEST(StableDecoder, ErrorsAreTheStateModelsWithTypeAndField) {
   brine::Object bad;
   bad.type = "test.Inner";
   bad.version = 1;
-  bad.fields = {{"a", brine::Value(std::string("not a number"))}, {"s", brine::Value(std::string("x"))}};
-  brine::Buffer bytes = stable_document(registry, [&](brine::StableWriter& writer) {
-    writer.write_value(brine::Value(bad));
-  });
+  bad.fields = {{"a", brine::Value(std::string("not a number"))},
+                {"s", brine::Value(std::string("x"))}};
+  brine::Buffer bytes = stable_document(
+      registry, [&](brine::StableWriter& writer) { writer.write_value(brine::Value(bad)); });
   brine::MemorySource source(bytes);
   brine::StableReader reader(source, registry);
   EXPECT_THROW_WITH(reader.read<Inner>(), brine::SchemaError, "test.Inner");

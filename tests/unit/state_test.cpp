@@ -10,8 +10,14 @@ struct Item {
   BRINE_TYPE("test.Item", 2);
   std::string name;
   double price = 0;
-  template <class A> void getstate(A& ar) const { ar("name", name)("price", price); }
-  template <class A> void setstate(A& ar) { ar("name", name)("price", price); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("name", name)("price", price);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("name", name)("price", price);
+  }
   bool operator==(const Item& o) const { return name == o.name && price == o.price; }
 };
 
@@ -31,15 +37,21 @@ TEST(StateModel, JsonRenderingIsCanonicalAndLossless) {
   map["zeta"] = brine::Value(std::int64_t{-3});
   map["$dollar"] = brine::Value("escaped");
   map["alpha"] = brine::Value(brine::Bytes{{0, 1, 2, 255}});
-  brine::Value::List list{brine::Value(std::nan("")), brine::Value(HUGE_VAL), brine::Value(0.1),
-                          brine::Value(brine::PathValue{"a/b"}), brine::Value(brine::FunctionRef{"f"}),
-                          brine::Value(brine::Reference{4}), brine::Value(), brine::Value(true)};
+  brine::Value::List list{brine::Value(std::nan("")),
+                          brine::Value(HUGE_VAL),
+                          brine::Value(0.1),
+                          brine::Value(brine::PathValue{"a/b"}),
+                          brine::Value(brine::FunctionRef{"f"}),
+                          brine::Value(brine::Reference{4}),
+                          brine::Value(),
+                          brine::Value(true)};
   map["list"] = brine::Value(list);
   brine::Value v(map);
   std::string json = brine::to_json(v, {-1});
-  EXPECT_EQ(json,
-            R"({"$$dollar":"escaped","alpha":{"$bytes":"AAEC/w=="},"list":[{"$float":"nan"},)"
-            R"({"$float":"inf"},0.1,{"$path":"a/b"},{"$function":"f"},{"$ref":4},null,true],"zeta":-3})");
+  EXPECT_EQ(
+      json,
+      R"({"$$dollar":"escaped","alpha":{"$bytes":"AAEC/w=="},"list":[{"$float":"nan"},)"
+      R"({"$float":"inf"},0.1,{"$path":"a/b"},{"$function":"f"},{"$ref":4},null,true],"zeta":-3})");
   brine::Value back = brine::value_from_json(json);
   // NaN != NaN, so compare the rendering of the round trip instead of the values.
   EXPECT_EQ(brine::to_json(back, {-1}), json);
@@ -66,15 +78,18 @@ TEST(StateModel, RejectsWrongKindNamingField) {
 TEST(StateModel, RejectsIntegerOutOfRange) {
   brine::Value v(std::int64_t{300});
   EXPECT_THROW_WITH(brine::from_state<std::uint8_t>(v), brine::SchemaError, "does not fit");
-  EXPECT_THROW_WITH(brine::from_state<std::uint32_t>(brine::Value(std::int64_t{-1})), brine::SchemaError, "");
+  EXPECT_THROW_WITH(brine::from_state<std::uint32_t>(brine::Value(std::int64_t{-1})),
+                    brine::SchemaError, "");
 }
 
 TEST(StateModel, ConvertsDurationPeriodsExactly) {
   brine::Value ms = brine::to_state(std::chrono::milliseconds(1500));
   EXPECT_EQ(brine::from_state<std::chrono::microseconds>(ms), std::chrono::microseconds(1500000));
-  EXPECT_EQ(brine::from_state<std::chrono::seconds>(brine::to_state(std::chrono::milliseconds(3000))),
-            std::chrono::seconds(3));
-  EXPECT_THROW_WITH(brine::from_state<std::chrono::seconds>(ms), brine::SchemaError, "whole number");
+  EXPECT_EQ(
+      brine::from_state<std::chrono::seconds>(brine::to_state(std::chrono::milliseconds(3000))),
+      std::chrono::seconds(3));
+  EXPECT_THROW_WITH(brine::from_state<std::chrono::seconds>(ms), brine::SchemaError,
+                    "whole number");
 }
 
 TEST(StateModel, MalformedJsonIsFormatErrorWithOffset) {
@@ -159,7 +174,8 @@ TEST(StateModel, JsonArchiveRefusesNonUtf8TextAndWritesNothing) {
 TEST(BinaryArchive, SavesValuesEmbeddedInStandardStructures) {
   brine_test::TempDir dir;
   brine::save_binary(dir / "v.brine", std::vector<Item>{{"a", 1}, {"b", 2}});
-  EXPECT_EQ(brine::load_binary<std::vector<Item>>(dir / "v.brine"), (std::vector<Item>{{"a", 1}, {"b", 2}}));
+  EXPECT_EQ(brine::load_binary<std::vector<Item>>(dir / "v.brine"),
+            (std::vector<Item>{{"a", 1}, {"b", 2}}));
   std::map<std::string, Item> by_name{{"x", {"x", 9}}};
   brine::save_binary(dir / "m.brine", by_name);
   EXPECT_EQ((brine::load_binary<std::map<std::string, Item>>(dir / "m.brine")), by_name);

@@ -4,7 +4,6 @@
 // version, keeps the fields it does not know, and writes them back unchanged.
 
 #include <brine/brine.hpp>
-
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,15 +19,27 @@ struct Config {
   std::string name;
   std::int32_t retries = 0;
   std::vector<double> timeouts;  // added in version 2
-  template <class A> void getstate(A& ar) const { ar("name", name)("retries", retries)("timeouts", timeouts); }
-  template <class A> void setstate(A& ar) { ar("name", name)("retries", retries)("timeouts", timeouts); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("name", name)("retries", retries)("timeouts", timeouts);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("name", name)("retries", retries)("timeouts", timeouts);
+  }
 };
 struct Holder {
   BRINE_TYPE("tol.Holder", 1);
   std::shared_ptr<Config> first, second;  // the same object twice
   Config inline_config;
-  template <class A> void getstate(A& ar) const { ar("first", first)("second", second)("inline", inline_config); }
-  template <class A> void setstate(A& ar) { ar("first", first)("second", second)("inline", inline_config); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("first", first)("second", second)("inline", inline_config);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("first", first)("second", second)("inline", inline_config);
+  }
 };
 }  // namespace v2
 
@@ -41,8 +52,14 @@ class Config {
   std::string name;
   std::int32_t retries = 0;
   const brine::UnknownFields& unknown() const { return unknown_; }
-  template <class A> void getstate(A& ar) const { ar("name", name)("retries", retries); }
-  template <class A> void setstate(A& ar) { ar("name", name)("retries", retries); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("name", name)("retries", retries);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("name", name)("retries", retries);
+  }
 
  private:
   brine::UnknownFields unknown_;
@@ -51,16 +68,28 @@ struct Holder {
   BRINE_TYPE("tol.Holder", 1);
   std::shared_ptr<Config> first, second;
   Config inline_config;
-  template <class A> void getstate(A& ar) const { ar("first", first)("second", second)("inline", inline_config); }
-  template <class A> void setstate(A& ar) { ar("first", first)("second", second)("inline", inline_config); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("first", first)("second", second)("inline", inline_config);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("first", first)("second", second)("inline", inline_config);
+  }
 };
 // The same version 1 without UnknownFields: tolerant mode must still refuse it.
 struct Strict {
   BRINE_TYPE("tol.Config", 1);
   std::string name;
   std::int32_t retries = 0;
-  template <class A> void getstate(A& ar) const { ar("name", name)("retries", retries); }
-  template <class A> void setstate(A& ar) { ar("name", name)("retries", retries); }
+  template <class A>
+  void getstate(A& ar) const {
+    ar("name", name)("retries", retries);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("name", name)("retries", retries);
+  }
 };
 }  // namespace v1
 
@@ -174,11 +203,11 @@ TEST(UnknownFields, TolerantModeStillRefusesTypesThatWouldLoseFields) {
   newer.add<v2::Config>();
   strict.add<v1::Strict>();
   brine::Buffer stable = brine::to_stable(newer_config(), newer);
-  EXPECT_THROW_WITH(brine::from_stable<v1::Strict>(stable.view(), strict, tolerant()), brine::VersionError,
-                    "class version 2");
+  EXPECT_THROW_WITH(brine::from_stable<v1::Strict>(stable.view(), strict, tolerant()),
+                    brine::VersionError, "class version 2");
   brine::Buffer binary = brine::to_binary(newer_config(), newer);
-  EXPECT_THROW_WITH(brine::from_binary<v1::Strict>(binary.view(), strict, tolerant()), brine::VersionError,
-                    "class version 2");
+  EXPECT_THROW_WITH(brine::from_binary<v1::Strict>(binary.view(), strict, tolerant()),
+                    brine::VersionError, "class version 2");
 }
 
 // A newer version that removed a field the older one reads is not "only additions".

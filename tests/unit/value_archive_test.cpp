@@ -51,7 +51,8 @@ TEST(BinaryWriter, WritesMixedKindsAsSelfDescribingValues) {
   map["a"] = brine::Value("text");
   map["b"] = brine::Value(brine::Value::List{brine::Value(1.5), brine::Value(true)});
   map["c"] = brine::Value(brine::Object{"x.Y", 2, {{"f", brine::Value()}}, std::nullopt});
-  brine::Value v(brine::Value::List{brine::Value(map), brine::Value("other"), brine::Value(std::int64_t{-4})});
+  brine::Value v(
+      brine::Value::List{brine::Value(map), brine::Value("other"), brine::Value(std::int64_t{-4})});
   brine::Buffer out;
   brine::BufferSink sink(out);
   brine::Registry empty;

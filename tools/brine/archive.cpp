@@ -6,17 +6,15 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
-#include <cstdio>
-#include <set>
-#include <utility>
-
-#include <nlohmann/json.hpp>
-
 #include <brine/binary.hpp>
 #include <brine/error.hpp>
 #include <brine/io.hpp>
 #include <brine/stable.hpp>
+#include <cctype>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <utility>
 
 #include "cli.hpp"
 
@@ -24,7 +22,10 @@ namespace brine_cli {
 namespace {
 
 // See docs/format/binary-v1.md §2 "File header": magic, kind:u16, format-version:u16.
-constexpr std::string_view kBinaryMagic{"\x89" "BRINE\r\n", 8};
+constexpr std::string_view kBinaryMagic{
+    "\x89"
+    "BRINE\r\n",
+    8};
 constexpr std::size_t kBinaryVersionOffset = 10;
 // A stable archive is a CBOR document that opens with the self-describe tag 55799
 // (RFC 8949 §3.4.6), written by StableWriter::start().
@@ -75,9 +76,12 @@ std::uint32_t json_format_version_of(std::string_view text) {
 
 const char* format_name(Format format) noexcept {
   switch (format) {
-    case Format::binary: return "brine-binary";
-    case Format::stable: return "brine-stable";
-    case Format::json: return "brine-json";
+    case Format::binary:
+      return "brine-binary";
+    case Format::stable:
+      return "brine-stable";
+    case Format::json:
+      return "brine-json";
   }
   return "unknown";
 }
@@ -110,12 +114,12 @@ Format detect_format(std::string_view bytes, const std::string& source) {
   where.source = source;
   where.byte_offset = 0;
   if (bytes.empty())
-    throw brine::FormatError(brine::errc::truncated_input, "empty file: not a brine archive", where);
-  if (starts_with(kBinaryMagic, bytes) || starts_with(kStableMagic, bytes))
-    throw brine::FormatError(brine::errc::truncated_input,
-                             "file of " + std::to_string(bytes.size()) +
-                                 " bytes ends inside an archive header",
+    throw brine::FormatError(brine::errc::truncated_input, "empty file: not a brine archive",
                              where);
+  if (starts_with(kBinaryMagic, bytes) || starts_with(kStableMagic, bytes))
+    throw brine::FormatError(
+        brine::errc::truncated_input,
+        "file of " + std::to_string(bytes.size()) + " bytes ends inside an archive header", where);
   throw brine::FormatError(brine::errc::corrupt_data,
                            "not a brine archive: starts with " + hex_prefix(bytes) +
                                " (expected a binary archive, a stable CBOR archive or a brine "
@@ -246,9 +250,12 @@ std::string one_line(std::string_view text) {
   out.reserve(text.size());
   for (char ch : text) {
     auto c = static_cast<unsigned char>(ch);
-    if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else if (c == '\t') out += "\\t";
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else if (c == '\t')
+      out += "\\t";
     else if (c < 0x20 || c == 0x7F) {
       out += "\\x";
       out += digits[c >> 4];
@@ -261,7 +268,9 @@ std::string one_line(std::string_view text) {
 }
 
 Progress::Progress()
-    : enabled_(isatty(STDERR_FILENO) == 1), start_(std::chrono::steady_clock::now()), last_(start_) {}
+    : enabled_(isatty(STDERR_FILENO) == 1),
+      start_(std::chrono::steady_clock::now()),
+      last_(start_) {}
 
 Progress::~Progress() { clear(); }
 

@@ -3,6 +3,7 @@
 // tools/brine/cli.hpp: what the subcommands of the `brine` tool share (private to the tool).
 #pragma once
 
+#include <brine/value.hpp>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -12,8 +13,6 @@
 #include <string_view>
 #include <vector>
 
-#include <brine/value.hpp>
-
 namespace CLI {
 class App;
 }
@@ -22,9 +21,10 @@ namespace brine_cli {
 
 /// Exit codes. Scripts depend on them: docs/cli.md lists them, never renumber.
 enum ExitCode : int {
-  exit_ok = 0,             ///< success (verify: every file is whole and valid)
-  exit_invalid_input = 1,  ///< an input is missing, unreadable or not a valid archive; or a write failed
-  exit_usage = 2,          ///< the command line is wrong
+  exit_ok = 0,  ///< success (verify: every file is whole and valid)
+  exit_invalid_input =
+      1,           ///< an input is missing, unreadable or not a valid archive; or a write failed
+  exit_usage = 2,  ///< the command line is wrong
 };
 
 /// A usage error found after CLI11 has parsed the line (an output name whose format cannot

@@ -4,10 +4,9 @@
 // and JSON encodings. The state trees pass through unchanged, so converting A -> B -> A gives
 // back equal values.
 
+#include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "cli.hpp"
 
@@ -34,9 +33,10 @@ int convert(const ConvertOptions& options) {
 
 void add_convert_command(CLI::App& app, Runner& run) {
   auto options = std::make_shared<ConvertOptions>();
-  CLI::App* cmd = app.add_subcommand(
-      "convert", "Convert an archive between the binary, stable (CBOR) and JSON encodings; "
-                 "OUT is replaced atomically");
+  CLI::App* cmd =
+      app.add_subcommand("convert",
+                         "Convert an archive between the binary, stable (CBOR) and JSON encodings; "
+                         "OUT is replaced atomically");
   cmd->add_option("IN", options->in, "Archive to read (binary, stable or JSON)")->required();
   cmd->add_option("OUT", options->out,
                   "File to write; its extension picks the format unless --to is given: .brine "

@@ -3,13 +3,11 @@
 // tools/brine/dump.cpp: `brine dump FILE [--full]`: the whole content as a brine JSON
 // document, which is itself a loadable archive (the same bytes convert --to json writes).
 
+#include <CLI/CLI.hpp>
+#include <brine/stable.hpp>
 #include <iostream>
 #include <memory>
 #include <string>
-
-#include <CLI/CLI.hpp>
-
-#include <brine/stable.hpp>
 
 #include "cli.hpp"
 
@@ -44,9 +42,10 @@ int dump(const DumpOptions& options) {
 
 void add_dump_command(CLI::App& app, Runner& run) {
   auto options = std::make_shared<DumpOptions>();
-  CLI::App* cmd = app.add_subcommand(
-      "dump", "Print the whole content as a brine JSON document (every top-level value, "
-              "rendered by brine::to_json)");
+  CLI::App* cmd =
+      app.add_subcommand("dump",
+                         "Print the whole content as a brine JSON document (every top-level value, "
+                         "rendered by brine::to_json)");
   cmd->add_option("FILE", options->file, "Archive to dump (binary, stable or JSON)")->required();
   cmd->add_flag("--full", options->full,
                 "Render tensors in full instead of summarizing them by dtype, shape and hash");

@@ -3,12 +3,11 @@
 // tools/brine/inspect.cpp: `brine inspect FILE [--json]`: format, versions, types, counts.
 // The --json schema is documented in docs/cli.md; scripts depend on its keys.
 
+#include <CLI/CLI.hpp>
 #include <iostream>
 #include <memory>
-#include <string>
-
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "cli.hpp"
 
@@ -53,7 +52,8 @@ int inspect(const InspectOptions& options) {
             << "size:            " << archive.bytes << " bytes\n"
             << "objects:         " << archive.values.size() << '\n'
             << "types:           " << types.size() << '\n';
-  for (const TypeVersion& t : types) std::cout << "  " << one_line(t.name) << " v" << t.version << '\n';
+  for (const TypeVersion& t : types)
+    std::cout << "  " << one_line(t.name) << " v" << t.version << '\n';
   std::cout << "tensors:         0\n";
   return exit_ok;
 }
@@ -63,8 +63,9 @@ int inspect(const InspectOptions& options) {
 void add_inspect_command(CLI::App& app, Runner& run) {
   auto options = std::make_shared<InspectOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "inspect", "Show an archive's format, format version, types with their versions, object "
-                 "count, tensors and size");
+      "inspect",
+      "Show an archive's format, format version, types with their versions, object "
+      "count, tensors and size");
   cmd->add_option("FILE", options->file, "Archive to inspect (binary, stable or JSON)")->required();
   cmd->add_flag("--json", options->json,
                 "Print one JSON object (keys: format, format_version, types, objects, tensors, "

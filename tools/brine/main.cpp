@@ -3,15 +3,13 @@
 // tools/brine/main.cpp: the `brine` command: inspect, dump, verify, convert and migrate
 // archives of any program, without its C++ types. See docs/cli.md.
 
+#include <CLI/CLI.hpp>
+#include <brine/error.hpp>
+#include <brine/version.hpp>
 #include <exception>
 #include <iostream>
 #include <new>
 #include <string>
-
-#include <CLI/CLI.hpp>
-
-#include <brine/error.hpp>
-#include <brine/version.hpp>
 
 #include "cli.hpp"
 
@@ -27,9 +25,10 @@ int fail(int code, const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Inspects, verifies, converts and migrates brine archives (binary, stable CBOR, "
-               "JSON) of any program, without its C++ types.",
-               "brine"};
+  CLI::App app{
+      "Inspects, verifies, converts and migrates brine archives (binary, stable CBOR, "
+      "JSON) of any program, without its C++ types.",
+      "brine"};
   app.set_version_flag("--version", std::to_string(BRINE_VERSION_MAJOR) + "." +
                                         std::to_string(BRINE_VERSION_MINOR) + "." +
                                         std::to_string(BRINE_VERSION_PATCH));

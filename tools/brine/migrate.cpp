@@ -3,12 +3,10 @@
 // tools/brine/migrate.cpp: `brine migrate IN OUT --migrations DIR [--to FORMAT]`: upgrades
 // every object to the newest version the migration files describe, without the C++ types.
 
+#include <CLI/CLI.hpp>
+#include <brine/migration.hpp>
 #include <memory>
 #include <string>
-
-#include <CLI/CLI.hpp>
-
-#include <brine/migration.hpp>
 
 #include "cli.hpp"
 
@@ -43,9 +41,10 @@ int migrate(const MigrateOptions& options) {
 void add_migrate_command(CLI::App& app, Runner& run) {
   auto options = std::make_shared<MigrateOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "migrate", "Upgrade every object of an archive to the newest version its migration files "
-                 "describe, without the program's C++ types; OUT is replaced atomically and may "
-                 "be IN");
+      "migrate",
+      "Upgrade every object of an archive to the newest version its migration files "
+      "describe, without the program's C++ types; OUT is replaced atomically and may "
+      "be IN");
   cmd->add_option("IN", options->in, "Archive to read (binary, stable or JSON)")->required();
   cmd->add_option("OUT", options->out, "File to write, in IN's format unless --to is given")
       ->required();

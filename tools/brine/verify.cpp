@@ -3,16 +3,14 @@
 // tools/brine/verify.cpp: `brine verify FILE...`: exit 0 when every file is one whole, valid
 // archive, 1 with one line per bad file on stderr. Never crashes, whatever the input.
 
+#include <CLI/CLI.hpp>
+#include <brine/error.hpp>
 #include <exception>
 #include <iostream>
 #include <memory>
 #include <new>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-
-#include <brine/error.hpp>
 
 #include "cli.hpp"
 
@@ -37,8 +35,8 @@ std::string problem_with(const std::string& file, bool quiet) {
     if (!quiet)
       std::cout << one_line(file) << ": ok (" << format_name(archive.format) << " v"
                 << archive.format_version << ", " << archive.values.size()
-                << (archive.values.size() == 1 ? " object, " : " objects, ")
-                << archive.bytes << " bytes)\n";
+                << (archive.values.size() == 1 ? " object, " : " objects, ") << archive.bytes
+                << " bytes)\n";
     return {};
   } catch (const brine::Error& e) {
     return e.what();
@@ -67,10 +65,12 @@ int verify(const VerifyOptions& options) {
 void add_verify_command(CLI::App& app, Runner& run) {
   auto options = std::make_shared<VerifyOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "verify", "Check that each file is one whole, valid archive: every value decodes to the "
-                "end and every checksum matches. Exit 0 when all are, 1 otherwise, with one "
-                "line per bad file on stderr");
-  cmd->add_option("FILE", options->files, "Archives to verify (binary, stable or JSON)")->required();
+      "verify",
+      "Check that each file is one whole, valid archive: every value decodes to the "
+      "end and every checksum matches. Exit 0 when all are, 1 otherwise, with one "
+      "line per bad file on stderr");
+  cmd->add_option("FILE", options->files, "Archives to verify (binary, stable or JSON)")
+      ->required();
   cmd->add_flag("-q,--quiet", options->quiet, "Print nothing for valid files");
   cmd->callback([options, &run] { run = [options] { return verify(*options); }; });
 }

@@ -28,8 +28,8 @@ namespace detail {
 /// polymorphic saves go through these; inline fields never do (they are direct template code).
 struct TypeOps {
   const std::type_info* cpp_type;
-  std::string_view name;      ///< the declared stable name
-  std::uint32_t version;      ///< the declared current version
+  std::string_view name;  ///< the declared stable name
+  std::uint32_t version;  ///< the declared current version
   bool is_abstract;
   bool is_polymorphic;
   std::shared_ptr<void> (*make_shared)();  ///< nullptr for abstract types
@@ -39,7 +39,7 @@ struct TypeOps {
   /// calls it on every shared object it created so that shared_ptr cycles among them are
   /// freed. nullptr when the type cannot be assigned so.
   void (*clear)(void*);
-  void (*describe)(LayoutBuilder&);        ///< records the field layout; nullptr for abstract
+  void (*describe)(LayoutBuilder&);  ///< records the field layout; nullptr for abstract
   void (*write_binary)(BinaryWriter&, const void*);
   void (*read_binary)(BinaryReader&, void*);
   void (*write_state)(StateWriter&, const void*);

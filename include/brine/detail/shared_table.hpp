@@ -80,9 +80,9 @@ class PointerIdMap {
 /// top-level load ends, so objects reachable only through weak_ptr survive until then.
 struct TypeOps;
 struct SharedObject {
-  std::shared_ptr<void> object;      ///< points at the most-derived object
-  const TypeOps* ops = nullptr;      ///< its dynamic type
-  const TypeInfo* info = nullptr;    ///< its registry entry (nullptr for unregistered types)
+  std::shared_ptr<void> object;    ///< points at the most-derived object
+  const TypeOps* ops = nullptr;    ///< its dynamic type
+  const TypeInfo* info = nullptr;  ///< its registry entry (nullptr for unregistered types)
 };
 
 /// An object a reader created or found for a pointer.
@@ -90,7 +90,7 @@ struct PointerTarget {
   void* address = nullptr;       ///< the object as the pointer's static type; nullptr for null
   const TypeOps* ops = nullptr;  ///< its dynamic type
   const TypeInfo* info = nullptr;
-  std::shared_ptr<void> owner;   ///< empty for unique pointers (the caller takes ownership)
+  std::shared_ptr<void> owner;  ///< empty for unique pointers (the caller takes ownership)
 };
 
 class SharedObjectTable {

@@ -17,7 +17,7 @@ namespace detail {
 struct StreamType {
   std::string name;
   std::uint32_t version = 0;
-  std::string layout;            ///< the recorded layout bytes (see layout.hpp)
+  std::string layout;  ///< the recorded layout bytes (see layout.hpp)
   std::uint64_t fingerprint = 0;
   /// (field name, descriptor) views into `layout`.
   std::vector<std::pair<std::string_view, std::string_view>> fields;

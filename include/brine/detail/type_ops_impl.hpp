@@ -10,8 +10,8 @@
 #include "brine/binary.hpp"
 #include "brine/hooks.hpp"
 #include "brine/layout.hpp"
-#include "brine/state.hpp"
 #include "brine/stable.hpp"
+#include "brine/state.hpp"
 #include "brine/unknown_fields.hpp"
 
 namespace brine {
@@ -61,8 +61,10 @@ TypeOps make_type_ops() {
       return &Access::unknown_fields(*static_cast<T*>(p));
     };
   ops.most_derived = [](const void* p) -> const void* {
-    if constexpr (std::is_polymorphic_v<T>) return dynamic_cast<const void*>(static_cast<const T*>(p));
-    else return p;
+    if constexpr (std::is_polymorphic_v<T>)
+      return dynamic_cast<const void*>(static_cast<const T*>(p));
+    else
+      return p;
   };
   return ops;
 }

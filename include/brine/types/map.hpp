@@ -46,8 +46,8 @@ struct MapCodec {
   }
   template <class R>
   static void load(R& r, M& m) {
-    std::size_t n = r.template begin_map<Key>(Codec<Key>::min_binary_size +
-                                              Codec<Mapped>::min_binary_size);
+    std::size_t n =
+        r.template begin_map<Key>(Codec<Key>::min_binary_size + Codec<Mapped>::min_binary_size);
     m.clear();
     if constexpr (!Ordered) m.reserve(r.reserve_limit(n, sizeof(typename M::value_type)));
     if constexpr (std::is_same_v<Key, std::string> && reads_text_views<R>::value) {
@@ -68,8 +68,10 @@ struct MapCodec {
       Mapped value{};
       r.load_entry(key, value);
       std::size_t before = m.size();
-      if constexpr (Ordered) m.emplace_hint(m.end(), std::move(key), std::move(value));
-      else m.emplace(std::move(key), std::move(value));
+      if constexpr (Ordered)
+        m.emplace_hint(m.end(), std::move(key), std::move(value));
+      else
+        m.emplace(std::move(key), std::move(value));
       if (m.size() == before) r.fail(errc::corrupt_data, "duplicate map key");
     }
     r.end_map();
@@ -83,7 +85,8 @@ struct MapCodec {
       return m.emplace_hint(m.end(), std::piecewise_construct, std::forward_as_tuple(key),
                             std::forward_as_tuple());
     } else {
-      return m.emplace(std::piecewise_construct, std::forward_as_tuple(key), std::forward_as_tuple())
+      return m
+          .emplace(std::piecewise_construct, std::forward_as_tuple(key), std::forward_as_tuple())
           .first;
     }
   }
@@ -112,8 +115,10 @@ struct SetCodec {
       Key key{};
       Codec<Key>::load(r, key);
       std::size_t before = s.size();
-      if constexpr (Ordered) s.emplace_hint(s.end(), std::move(key));
-      else s.emplace(std::move(key));
+      if constexpr (Ordered)
+        s.emplace_hint(s.end(), std::move(key));
+      else
+        s.emplace(std::move(key));
       if (s.size() == before) r.fail(errc::corrupt_data, "duplicate set element");
     }
     r.end_list();

@@ -16,10 +16,13 @@ namespace brine {
 /// registered dynamic type.
 template <class T>
 struct Codec<std::shared_ptr<T>> {
-  static_assert(is_object_type_v<T>,
-                "brine: std::shared_ptr<T> needs T declared with BRINE_TYPE or BRINE_EXTERNAL_TYPE");
+  static_assert(
+      is_object_type_v<T>,
+      "brine: std::shared_ptr<T> needs T declared with BRINE_TYPE or BRINE_EXTERNAL_TYPE");
   static constexpr std::size_t min_binary_size = 1;
-  static void describe(LayoutBuilder& b) { b.object(LayoutCode::shared, detail::type_ops<std::remove_const_t<T>>()); }
+  static void describe(LayoutBuilder& b) {
+    b.object(LayoutCode::shared, detail::type_ops<std::remove_const_t<T>>());
+  }
   template <class W>
   static void save(W& w, const std::shared_ptr<T>& p) {
     w.write_shared(p.get());
@@ -39,7 +42,9 @@ struct Codec<std::weak_ptr<T>> {
   static_assert(is_object_type_v<T>,
                 "brine: std::weak_ptr<T> needs T declared with BRINE_TYPE or BRINE_EXTERNAL_TYPE");
   static constexpr std::size_t min_binary_size = 1;
-  static void describe(LayoutBuilder& b) { b.object(LayoutCode::weak, detail::type_ops<std::remove_const_t<T>>()); }
+  static void describe(LayoutBuilder& b) {
+    b.object(LayoutCode::weak, detail::type_ops<std::remove_const_t<T>>());
+  }
   template <class W>
   static void save(W& w, const std::weak_ptr<T>& p) {
     w.write_shared(p.lock().get(), true);
@@ -79,8 +84,9 @@ struct Codec<std::unique_ptr<T, D>> {
     if constexpr (is_object_type_v<T>) {
       static_assert(std::is_same_v<D, std::default_delete<T>>,
                     "brine: loading std::unique_ptr with a custom deleter is not supported");
-      static_assert(!std::is_polymorphic_v<T> || std::has_virtual_destructor_v<T>,
-                    "brine: std::unique_ptr<Base> of a polymorphic Base needs a virtual destructor");
+      static_assert(
+          !std::is_polymorphic_v<T> || std::has_virtual_destructor_v<T>,
+          "brine: std::unique_ptr<Base> of a polymorphic Base needs a virtual destructor");
       r.read_unique(p);
     } else {
       if (!r.read_optional()) {

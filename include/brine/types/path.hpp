@@ -3,11 +3,10 @@
 // types/path.hpp: std::filesystem::path and boost::filesystem::path, in generic form.
 #pragma once
 
+#include <boost/filesystem/path.hpp>
 #include <cstddef>
 #include <filesystem>
 #include <string>
-
-#include <boost/filesystem/path.hpp>
 
 #include "brine/codec.hpp"
 

@@ -33,7 +33,8 @@ struct SequenceCodec {
   static void load(R& r, Container& c) {
     std::size_t n = r.begin_list(Codec<Element>::min_binary_size);
     c.clear();
-    if constexpr (std::is_same_v<Container, std::vector<Element, typename Container::allocator_type>>)
+    if constexpr (std::is_same_v<Container,
+                                 std::vector<Element, typename Container::allocator_type>>)
       c.reserve(r.reserve_limit(n, sizeof(Element)));
     for (std::size_t i = 0; i < n; ++i) {
       c.emplace_back();
@@ -47,17 +48,22 @@ struct SequenceCodec {
 
 /// std::vector: a count and the elements; arithmetic elements are one contiguous block.
 template <class T, class Alloc>
-struct Codec<std::vector<T, Alloc>, std::enable_if_t<!std::is_same_v<T, bool> && !std::is_same_v<T, std::byte>>>
+struct Codec<std::vector<T, Alloc>,
+             std::enable_if_t<!std::is_same_v<T, bool> && !std::is_same_v<T, std::byte>>>
     : detail::SequenceCodec<std::vector<T, Alloc>> {
   template <class W>
   static void save(W& w, const std::vector<T, Alloc>& v) {
-    if constexpr (std::is_arithmetic_v<T>) w.write_number_list(v.data(), v.size());
-    else detail::SequenceCodec<std::vector<T, Alloc>>::save(w, v);
+    if constexpr (std::is_arithmetic_v<T>)
+      w.write_number_list(v.data(), v.size());
+    else
+      detail::SequenceCodec<std::vector<T, Alloc>>::save(w, v);
   }
   template <class R>
   static void load(R& r, std::vector<T, Alloc>& v) {
-    if constexpr (std::is_arithmetic_v<T>) r.read_number_list(v);
-    else detail::SequenceCodec<std::vector<T, Alloc>>::load(r, v);
+    if constexpr (std::is_arithmetic_v<T>)
+      r.read_number_list(v);
+    else
+      detail::SequenceCodec<std::vector<T, Alloc>>::load(r, v);
   }
 };
 

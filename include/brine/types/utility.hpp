@@ -14,7 +14,8 @@ namespace brine {
 
 template <class A, class B>
 struct Codec<std::pair<A, B>> {
-  static constexpr std::size_t min_binary_size = Codec<A>::min_binary_size + Codec<B>::min_binary_size;
+  static constexpr std::size_t min_binary_size =
+      Codec<A>::min_binary_size + Codec<B>::min_binary_size;
   static void describe(LayoutBuilder& b) {
     b.code(LayoutCode::tuple);
     b.count(2);
@@ -39,7 +40,8 @@ struct Codec<std::pair<A, B>> {
 
 template <class... Ts>
 struct Codec<std::tuple<Ts...>> {
-  static constexpr std::size_t min_binary_size = (std::size_t{0} + ... + Codec<Ts>::min_binary_size);
+  static constexpr std::size_t min_binary_size =
+      (std::size_t{0} + ... + Codec<Ts>::min_binary_size);
   static void describe(LayoutBuilder& b) {
     b.code(LayoutCode::tuple);
     b.count(sizeof...(Ts));

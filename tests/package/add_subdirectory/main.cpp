@@ -5,7 +5,6 @@
 // mismatch.
 
 #include <brine/brine.hpp>
-
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -19,8 +18,14 @@ struct Layer {
   virtual ~Layer() = default;
   virtual int width() const { return 0; }
   std::string label;
-  template <class Archive> void getstate(Archive& ar) const { ar("label", label); }
-  template <class Archive> void setstate(Archive& ar) { ar("label", label); }
+  template <class Archive>
+  void getstate(Archive& ar) const {
+    ar("label", label);
+  }
+  template <class Archive>
+  void setstate(Archive& ar) {
+    ar("label", label);
+  }
 };
 
 struct Dense final : Layer {
@@ -28,11 +33,13 @@ struct Dense final : Layer {
   std::vector<double> weights;
   std::optional<double> dropout;
   int width() const override { return static_cast<int>(weights.size()); }
-  template <class Archive> void getstate(Archive& ar) const {
+  template <class Archive>
+  void getstate(Archive& ar) const {
     brine::base<Layer>(ar, *this);
     ar("weights", weights)("dropout", dropout);
   }
-  template <class Archive> void setstate(Archive& ar) {
+  template <class Archive>
+  void setstate(Archive& ar) {
     brine::base<Layer>(ar, *this);
     ar("weights", weights)("dropout", dropout);
   }
@@ -41,8 +48,14 @@ struct Dense final : Layer {
 struct Model {
   BRINE_TYPE("app.Model", 1);
   std::vector<std::unique_ptr<Layer>> layers;
-  template <class Archive> void getstate(Archive& ar) const { ar("layers", layers); }
-  template <class Archive> void setstate(Archive& ar) { ar("layers", layers); }
+  template <class Archive>
+  void getstate(Archive& ar) const {
+    ar("layers", layers);
+  }
+  template <class Archive>
+  void setstate(Archive& ar) {
+    ar("layers", layers);
+  }
 };
 
 BRINE_REGISTER_POLYMORPHIC(Dense, Layer);

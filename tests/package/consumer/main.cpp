@@ -4,7 +4,6 @@
 // type, round-trips it through the binary archive, exits non-zero on any mismatch.
 
 #include <brine/brine.hpp>
-
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -18,8 +17,14 @@ struct Sensor {
   BRINE_TYPE("consumer.Sensor", 1);
   std::string id;
   double gain = 1.0;
-  template <class Archive> void getstate(Archive& ar) const { ar("id", id)("gain", gain); }
-  template <class Archive> void setstate(Archive& ar) { ar("id", id)("gain", gain); }
+  template <class Archive>
+  void getstate(Archive& ar) const {
+    ar("id", id)("gain", gain);
+  }
+  template <class Archive>
+  void setstate(Archive& ar) {
+    ar("id", id)("gain", gain);
+  }
 };
 
 class Reading {
@@ -37,10 +42,12 @@ class Reading {
 
  private:
   // Private hooks: BRINE_TYPE befriends brine::Access.
-  template <class Archive> void getstate(Archive& ar) const {
+  template <class Archive>
+  void getstate(Archive& ar) const {
     ar("sensor", sensor_)("samples", samples_)("tags", tags_);
   }
-  template <class Archive> void setstate(Archive& ar) {
+  template <class Archive>
+  void setstate(Archive& ar) {
     ar("sensor", sensor_)("samples", samples_)("tags", tags_);
   }
 
@@ -74,7 +81,8 @@ int main() {
                                      std::to_string(BRINE_VERSION_MINOR) + "." +
                                      std::to_string(BRINE_VERSION_PATCH);
   if (std::strlen(BRINE_EXPECTED_VERSION) != 0)
-    check(header_version == BRINE_EXPECTED_VERSION, "brine/version.hpp matches the package version");
+    check(header_version == BRINE_EXPECTED_VERSION,
+          "brine/version.hpp matches the package version");
 
   check(brine::default_registry().find("consumer.Reading") != nullptr,
         "BRINE_REGISTER filled brine::default_registry()");
