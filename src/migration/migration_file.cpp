@@ -246,7 +246,10 @@ class FileParser {
           if (existing.first == from)
             bad(where + ".from", "two steps from v" + std::to_string(from));
         const Json& ops = member(s, "ops", where);
-        if (!ops.is_array() || ops.empty()) bad(where + ".ops", "must be a non-empty list");
+        // An empty list is a step that only bumps the version: the class changed without
+        // changing its state (fields moved into a base class, a version its own setstate
+        // tells apart), and the chain must not have a gap there.
+        if (!ops.is_array()) bad(where + ".ops", "must be a list");
         std::vector<migrate::Step> parts;
         std::string description;
         const std::size_t first_default = defaults.size();
@@ -255,6 +258,7 @@ class FileParser {
           parts.push_back(std::move(step));
           description += (description.empty() ? "" : "; ") + what;
         }
+        if (description.empty()) description = "version bump, state unchanged";
         for (std::size_t k = first_default; k < defaults.size(); ++k) defaults[k].from = from;
         t.steps.emplace_back(from, migrate::sequence(std::move(parts)));
         t.step_descriptions.emplace_back(from, description);
