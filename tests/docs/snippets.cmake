@@ -120,8 +120,14 @@ macro(_brine_doc_emit)
     # one class in one program, which no tool reports: refuse them here.
     string(REGEX MATCHALL "(^|\n)(class|struct) +[A-Za-z_][A-Za-z0-9_]*[^;\n]*[:{]" heads
            "${text}")
+    set(names)
     foreach(head IN LISTS heads)
       string(REGEX REPLACE "^\n?(class|struct) +([A-Za-z_][A-Za-z0-9_]*).*" "\\2" name "${head}")
+      list(APPEND names ${name})
+    endforeach()
+    # One block may define a name twice in two namespaces; the compiler checks that one.
+    list(REMOVE_DUPLICATES names)
+    foreach(name IN LISTS names)
       if(DEFINED first_${name})
         message(FATAL_ERROR "${where}: defines '${name}' again (first at ${first_${name}}): the "
                             "blocks of one Markdown file are linked into one program, so each "
