@@ -10,6 +10,8 @@
 #     the same Markdown file (so it may use that block's names), never run;
 #   - a block right after `<!-- snippet: skip -->` is not compiled.
 #
+# A marker may carry a reason after its kind: `<!-- snippet: skip (a member function) -->`.
+#
 # Every generated file starts with #line, so a compiler error names the Markdown file and
 # line. Sets <sources variable> to the generated files and <programs variable> to the
 # programs, each as "<relative markdown path>:<line>|<function name>".
