@@ -56,6 +56,16 @@ struct LoadOptions {
   /// objects.
   std::uint64_t max_migration_growth = 16;
 
+  /// Bytes a stable reader takes from a source that is not in memory (a stream, a pipe, a
+  /// socket). The stable archive is validated whole before any value is decoded, so the
+  /// reader holds the whole input in memory; without a bound, a peer that never stops
+  /// sending would grow that buffer until the process runs out of memory. Memory sources
+  /// and files (memory-mapped) are bounded by their size and not counted. 4 GiB: a copy of
+  /// that size still fits the memory of an ordinary 64-bit host, and a stream longer than
+  /// the largest file a 32-bit offset can address is more likely a runaway peer than an
+  /// archive. Raise it for larger archives read from pipes, or read them from a file.
+  std::uint64_t max_input_bytes = std::uint64_t{1} << 32;
+
   /// Verify checksums before decoding: the block checksums of binary archives, the document
   /// checksum of stable ones (whose structure is validated either way). Turn off only for
   /// data you produced yourself in this process; a flipped bit is then decoded instead of

@@ -33,6 +33,7 @@ inline constexpr unsigned stable_format_version = 1;
 
 namespace detail {
 class StableStrings;
+class StableDirect;
 
 /// The RFC 8746 tag of a little-endian typed array of T (64, uint8, is written as a plain
 /// byte string).
@@ -286,6 +287,7 @@ class StableReader {
 
  private:
   friend class StableDecoder;
+  [[noreturn]] void fail_input_bytes() const;
   std::unique_ptr<Impl> impl_;
   const Registry& registry_;
   LoadOptions options_;
@@ -296,12 +298,23 @@ class StableReader {
 /// straight into the objects, without building the state model first. StableReader uses it
 /// for a value whose every object is of its type's current version and name, with its
 /// fields in the order the hooks read them: what the current program's own writer wrote.
-/// Anything else (an older version to migrate, a renamed type, a reordered or missing
-/// field, a value that needs converting) stops it, and the value is read again through the
-/// state model, which handles it or reports the error with its full context. The document
-/// has been validated (structure, limits, checksum) before either runs. So setstate hooks
-/// may run on objects that are then discarded: they should set their object's state and
-/// nothing else.
+/// The document has been validated (structure, limits, checksum) before it runs.
+///
+/// A value in any other layout (an older version to migrate, a renamed type, a reordered,
+/// renamed, missing or extra field, a value of another type than the field's, which the
+/// state model converts or reports with its type and field path) stops it where the
+/// difference is met, and the value is read again through the state model. Only that stop
+/// is caught: a brine::Error raised while reading directly (a limit such as
+/// LoadOptions::max_depth or max_string_expansion), std::bad_alloc and whatever a setstate
+/// throws propagate unchanged, and the value is not read again.
+///
+/// So a setstate may run on an object that is then discarded in exactly one case: the
+/// value turns out, part-way, not to be in the current layout. Every object created for it
+/// so far (the top-level one and those behind pointers, whose setstate may have run in
+/// whole or in part) is then reset and destroyed, and the value is decoded afresh through
+/// the state model, which runs setstate again on new objects. A setstate should therefore
+/// set its object's state and nothing else. A value that is read directly from start to
+/// end runs each setstate once.
 class StableDecoder {
  public:
   static constexpr bool is_loading = true;
@@ -312,16 +325,15 @@ class StableDecoder {
   StableDecoder(const StableDecoder&) = delete;
   StableDecoder& operator=(const StableDecoder&) = delete;
 
-  /// Reads the next value into `out` and returns true, or returns false having undone
-  /// everything (objects created, strings and shared objects counted), so that the caller
-  /// reads it through the state model. `out` is left partly written on false.
+  /// Reads the next value into `out` and returns true, or, when the value is not in the
+  /// current layout, returns false having undone everything (objects created, strings and
+  /// shared objects counted), so that the caller reads it through the state model. `out` is
+  /// left partly written on false. Any other exception propagates.
   template <class T>
   bool read(T& out) {
     try {
       Codec<T>::load(*this, out);
-    } catch (...) {
-      // Not only our own stop: an error is reported by the state model, which names the
-      // type and field, and a hook that throws throws there too.
+    } catch (const NotCurrentLayout&) {
       abandon();
       return false;
     }
@@ -331,7 +343,7 @@ class StableDecoder {
   // Hook interface.
   template <class T>
   StableDecoder& operator()(const char* name, T& value) {
-    if (!next_field_is(name)) stop();
+    expect_field(name);
     Codec<T>::load(*this, value);
     return *this;
   }
@@ -340,7 +352,7 @@ class StableDecoder {
     operator()(name, value);
     return true;
   }
-  std::uint32_t version() const noexcept { return version_; }
+  std::uint32_t version() const noexcept;
   /// Whether field `name` comes next: only "yes" is known without a search, so a field
   /// elsewhere or absent is left to the state model.
   bool has(const char* name);
@@ -351,13 +363,20 @@ class StableDecoder {
   void load(T& value) {
     Codec<T>::load(*this, value);
   }
-  bool read_bool() {
-    std::uint8_t b = byte();
-    if (b != 0xF4 && b != 0xF5) stop();
-    return b == 0xF5;
-  }
+  bool read_bool();
   template <class T>
-  T read_number();
+  T read_number() {
+    if constexpr (std::is_same_v<T, float>) {
+      return read_float();
+    } else if constexpr (std::is_floating_point_v<T>) {
+      return static_cast<T>(read_double());
+    } else if constexpr (std::is_signed_v<T>) {
+      return static_cast<T>(
+          read_signed(std::numeric_limits<T>::min(), std::numeric_limits<T>::max()));
+    } else {
+      return static_cast<T>(read_unsigned(std::numeric_limits<T>::max()));
+    }
+  }
   template <class T>
   void read_numbers(T* values, std::size_t n) {
     std::string_view body = typed_array(detail::typed_array_tag<T>(), sizeof(T));
@@ -370,13 +389,10 @@ class StableDecoder {
     out.resize(body.size() / sizeof(T));
     if (!body.empty()) std::memcpy(out.data(), body.data(), body.size());
   }
-  void read_text(std::string& out) { out.assign(text_view()); }
-  std::string_view read_text_view() { return text_view(); }
-  void read_bytes(std::vector<std::uint8_t>& out) {
-    std::string_view body = typed_array(64, 1);
-    out.assign(body.begin(), body.end());
-  }
-  std::size_t begin_list(std::size_t = 0) { return count(4); }
+  void read_text(std::string& out) { out.assign(read_text_view()); }
+  std::string_view read_text_view();
+  void read_bytes(std::vector<std::uint8_t>& out);
+  std::size_t begin_list(std::size_t = 0) { return begin_array(); }
   void end_list() {}
   std::size_t reserve_limit(std::size_t n, std::size_t element_size = 1) const noexcept {
     // The count is validated against the input, but an element may take one byte there and
@@ -386,7 +402,7 @@ class StableDecoder {
   }
   template <class K>
   std::size_t begin_map(std::size_t = 0) {
-    return count(std::is_same_v<K, std::string> ? 5 : 4);
+    return std::is_same_v<K, std::string> ? begin_text_map() : begin_array();
   }
   template <class K, class V>
   void load_entry(K& key, V& value) {
@@ -399,27 +415,16 @@ class StableDecoder {
     Codec<V>::load(*this, value);
   }
   void end_map() {}
-  void begin_tuple(std::size_t n) {
-    if (count(4) != n) stop();
-  }
+  void begin_tuple(std::size_t n);
   void end_tuple() {}
-  bool read_optional() {
-    if (peek() != 0xF6) return true;
-    ++pos_;
-    return false;
-  }
-  std::size_t begin_variant(std::size_t alternatives) {
-    begin_tuple(2);
-    std::uint64_t index = unsigned_head();
-    if (index >= alternatives) stop();
-    return static_cast<std::size_t>(index);
-  }
+  bool read_optional();
+  std::size_t begin_variant(std::size_t alternatives);
   void end_variant() {}
   template <class Rep>
   Rep read_duration(std::intmax_t num, std::intmax_t den) {
-    if (count(5) != 2 || text_view() != "count") stop();
+    begin_duration();
     Rep ticks = read_number<Rep>();
-    if (text_view() != "period" || text_view() != period_text(num, den)) stop();
+    end_duration(num, den);
     return ticks;
   }
   std::string read_path();
@@ -427,8 +432,7 @@ class StableDecoder {
   const FunctionInfo& read_function_info(const std::type_info& signature);
   template <class T>
   void read_object(T& value) {
-    const detail::TypeOps& ops = detail::type_ops<T>();
-    begin_object(ops);
+    begin_object(detail::type_ops<T>());
     detail::call_setstate(*this, value);
     end_object();
   }
@@ -449,131 +453,42 @@ class StableDecoder {
   void read_fields(T& value) {
     detail::call_setstate(*this, value);
   }
+  /// A codec's verdict on a value is left to the state model, which reports it with the
+  /// type and field path (or converts the value, when it can).
   [[noreturn]] void fail(errc, const std::string&) { stop(); }
 
  private:
-  struct Stop {};
-  [[noreturn]] static void stop() { throw Stop{}; }
+  /// The one signal that sends a value to the state model: "not the current layout".
+  struct NotCurrentLayout {};
+  [[noreturn]] static void stop() { throw NotCurrentLayout{}; }
 
-  std::uint8_t peek() const {
-    if (pos_ >= size_) stop();
-    return data_[pos_];
-  }
-  std::uint8_t byte() {
-    std::uint8_t b = peek();
-    ++pos_;
-    return b;
-  }
-  /// The argument of a head of major type `major` (definite), or stop.
-  std::uint64_t argument(std::uint8_t initial) {
-    std::uint8_t info = initial & 31;
-    if (info < 24) return info;
-    if (info > 27) stop();
-    std::size_t n = std::size_t{1} << (info - 24);
-    if (size_ - pos_ < n) stop();
-    std::uint64_t v = 0;
-    for (std::size_t i = 0; i < n; ++i) v = (v << 8) | data_[pos_ + i];
-    pos_ += n;
-    return v;
-  }
-  std::uint64_t head(unsigned major) {
-    std::uint8_t b = byte();
-    if ((b >> 5) != major) stop();
-    return argument(b);
-  }
-  std::uint64_t unsigned_head() { return head(0); }
-  /// A definite array (4) or map (5): its count.
-  std::size_t count(unsigned major) {
-    std::uint64_t n = head(major);
-    if (n > size_ - pos_) stop();  // every item takes a byte at least
-    return static_cast<std::size_t>(n);
-  }
-  std::string_view text_view();
+  // The byte-level work is in src/stable/decoder.cpp, on the reader's cursor.
+  void expect_field(const char* name);
+  std::uint64_t read_unsigned(std::uint64_t max);
+  std::int64_t read_signed(std::int64_t min, std::int64_t max);
+  float read_float();
+  double read_double();
   std::string_view typed_array(std::uint64_t tag, std::size_t element_size);
-  void note_string(std::string_view s);
-  void produce_string(std::size_t n);
-  /// A place to come back to after looking ahead: position, and what reading counted.
-  struct Mark {
-    std::size_t pos;
-    std::size_t strings;
-    std::uint64_t string_bytes;
-  };
-  Mark mark() const noexcept;
-  void rewind(const Mark& m) noexcept;
-  bool next_field_is(const char* name);
-  /// Checks the head of an inline object of type `ops`, then enter_object.
+  std::size_t begin_array();
+  std::size_t begin_text_map();
+  void begin_duration();
+  void end_duration(std::intmax_t num, std::intmax_t den);
+  /// Checks the head of an inline object of type `ops` and makes it the one whose fields
+  /// are read.
   void begin_object(const detail::TypeOps& ops);
-  /// Reads the field map's head and makes the object the one whose fields are read.
-  void enter_object(std::uint32_t version);
   void end_object();
   detail::PointerTarget read_pointer(const detail::TypeOps& static_ops, bool shared);
-  static std::string period_text(std::intmax_t num, std::intmax_t den);
   void abandon() noexcept;
   bool finish();
 
-  StableReader::Impl& impl_;
+  detail::StableDirect& d_;  // the reader's cursor and the objects being read
   const Registry& registry_;
-  const LoadOptions& options_;
-  const std::uint8_t* data_;
-  std::size_t size_;
-  std::size_t pos_;
-  std::size_t strings_before_;
-  std::uint64_t shared_before_;
-  std::uint64_t string_bytes_before_;
-  std::uint64_t string_bytes_limit_;  // LoadOptions::max_string_bytes of this document
-  std::size_t fields_left_ = 0;       // of the object being read
-  std::uint32_t version_ = 0;
-  std::size_t depth_ = 0;
-  struct Enclosing {
-    std::size_t fields_left;
-    std::uint32_t version;
-  };
-  std::vector<Enclosing> saved_;  // the objects around the one being read
-  detail::SharedObjectTable table_;
+  bool done_ = false;  // finished or abandoned: nothing for the destructor to undo
 };
 
 template <class T>
-T StableDecoder::read_number() {
-  std::uint8_t b = byte();
-  unsigned major = b >> 5;
-  if constexpr (std::is_floating_point_v<T>) {
-    if (b == 0xFA) {
-      std::uint32_t bits = static_cast<std::uint32_t>(argument(b));
-      float f;
-      std::memcpy(&f, &bits, 4);
-      return static_cast<T>(f);
-    }
-    if (b == 0xFB) {
-      std::uint64_t bits = argument(b);
-      double d;
-      std::memcpy(&d, &bits, 8);
-      return static_cast<T>(d);
-    }
-    if (major == 0) return static_cast<T>(argument(b));
-    if (major == 1) {
-      std::uint64_t n = argument(b);
-      if (n > static_cast<std::uint64_t>(INT64_MAX)) stop();
-      return static_cast<T>(-1 - static_cast<std::int64_t>(n));
-    }
-    stop();
-  } else {
-    std::uint64_t n = argument(b);
-    if (major == 0) {
-      if (n > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) stop();
-      return static_cast<T>(n);
-    }
-    if constexpr (std::is_signed_v<T>) {
-      if (major == 1 && n <= static_cast<std::uint64_t>(
-                                 -(static_cast<std::int64_t>(std::numeric_limits<T>::min()) + 1)))
-        return static_cast<T>(-1 - static_cast<std::int64_t>(n));
-    }
-    stop();
-  }
-}
-
-template <class T>
 void StableReader::read(T& out) {
-  {
+  if (!at_end()) {
     T value{};
     if (StableDecoder(*this).read(value)) {
       out = std::move(value);

@@ -1,194 +1,328 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
-// stable/decoder.cpp: StableDecoder, a stable archive's values straight into objects. See
-// docs/format/stable-v1.md; the document was validated by StableReader's constructor.
+// stable/decoder.cpp: StableDecoder, a stable archive's values straight into objects, on the
+// document's cursor (stable/cursor.hpp). See docs/format/stable-v1.md; the document was
+// validated by StableReader's constructor.
 
+#include <cstring>
 #include <string>
 
 #include "brine/stable.hpp"
 #include "stable/cbor.hpp"
+#include "stable/cursor.hpp"
 #include "stable/reader_impl.hpp"
 #include "state/pointers.hpp"
 
 namespace brine {
 
-StableDecoder::StableDecoder(StableReader& reader)
-    : impl_(*reader.impl_),
-      registry_(reader.registry_),
-      options_(reader.options_),
-      data_(reinterpret_cast<const std::uint8_t*>(impl_.bytes.data())),
-      size_(impl_.bytes.size()),
-      pos_(impl_.next < impl_.values.size() ? impl_.values[impl_.next] : size_),
-      strings_before_(impl_.strings.size()),
-      shared_before_(impl_.shared_seen),
-      string_bytes_before_(impl_.string_bytes),
-      string_bytes_limit_(options_.max_string_bytes(size_)) {}
+using cbor::Head;
 
-StableDecoder::~StableDecoder() = default;
+StableDecoder::StableDecoder(StableReader& reader)
+    : d_(*reader.impl_->direct), registry_(reader.registry_) {
+  StableReader::Impl& doc = d_.doc;
+  d_.c.pos = doc.next < doc.values.size() ? doc.values[doc.next] : doc.bytes.size();
+  d_.fields_left = 0;
+  d_.version = 0;
+  d_.depth = 0;
+  d_.saved.clear();
+  d_.strings_before = doc.strings.table.size();
+  d_.produced_before = doc.strings.produced;
+  d_.shared_before = doc.shared_seen;
+}
+
+StableDecoder::~StableDecoder() {
+  // An exception other than our stop left the value half-read: undo what it counted, and
+  // break the cycles of the objects it created, as a stop does.
+  if (!done_) abandon();
+}
 
 void StableDecoder::abandon() noexcept {
-  table_.abandon();
-  impl_.strings.resize(strings_before_);
-  impl_.shared_seen = shared_before_;
-  impl_.string_bytes = string_bytes_before_;
+  d_.table.abandon();
+  d_.doc.strings.table.resize(d_.strings_before);
+  d_.doc.strings.produced = d_.produced_before;
+  d_.doc.shared_seen = d_.shared_before;
+  done_ = true;
 }
 
 bool StableDecoder::finish() {
   // The value must end where the validated document says it does; anything else is a
   // misreading, which the state model then gets to report.
-  std::size_t end =
-      impl_.next + 1 < impl_.values.size() ? impl_.values[impl_.next + 1] : impl_.values_end;
-  if (impl_.next >= impl_.values.size() || pos_ != end) {
+  StableReader::Impl& doc = d_.doc;
+  std::size_t end = doc.next + 1 < doc.values.size() ? doc.values[doc.next + 1] : doc.values_end;
+  if (doc.next >= doc.values.size() || d_.c.pos != end) {
     abandon();
     return false;
   }
-  ++impl_.next;
-  ++impl_.read_directly;
-  table_.clear();
+  ++doc.next;
+  ++doc.read_directly;
+  d_.table.clear();
+  done_ = true;
   return true;
 }
 
-void StableDecoder::note_string(std::string_view s) {
-  // The stringref table grows as the document is read, exactly as in the state-model walk:
-  // every string long enough enters it, wherever it is.
-  if (s.size() >= cbor::stringref_min_length(impl_.strings.size())) impl_.strings.push_back(s);
-}
+std::uint32_t StableDecoder::version() const noexcept { return d_.version; }
 
-void StableDecoder::produce_string(std::size_t n) {
-  // Counted as the state-model walk counts (LoadOptions::max_string_expansion), so that the
-  // two paths agree on what a document may expand to; past the bound, that walk reports it.
-  impl_.string_bytes += n;
-  if (impl_.string_bytes > string_bytes_limit_) stop();
-}
+namespace {
 
-StableDecoder::Mark StableDecoder::mark() const noexcept {
-  return Mark{pos_, impl_.strings.size(), impl_.string_bytes};
-}
-
-void StableDecoder::rewind(const Mark& m) noexcept {
-  pos_ = m.pos;
-  impl_.strings.resize(m.strings);
-  impl_.string_bytes = m.string_bytes;
-}
-
-std::string_view StableDecoder::text_view() {
-  std::uint8_t b = byte();
-  if ((b >> 5) == 3) {
-    std::uint64_t n = argument(b);
-    if (n > size_ - pos_) stop();
-    std::string_view s(reinterpret_cast<const char*>(data_ + pos_), static_cast<std::size_t>(n));
-    pos_ += static_cast<std::size_t>(n);
-    note_string(s);
-    produce_string(s.size());
-    return s;
+/// Whether field `name` comes next in the object being read; consumes it when it does.
+bool next_field_is(detail::StableDirect& d, const char* name) {
+  if (d.fields_left == 0) return false;
+  cbor::Cursor::Mark before = d.c.mark();
+  std::string_view s;
+  if (!d.c.text(s) || s != name) {
+    d.c.rewind(before);
+    return false;
   }
-  if ((b >> 5) != 6 || argument(b) != cbor::kTagStringRef) stop();
-  std::uint64_t index = unsigned_head();
-  if (index >= impl_.strings.size()) stop();
-  std::string_view s = impl_.strings[static_cast<std::size_t>(index)];
-  produce_string(s.size());
+  --d.fields_left;
+  return true;
+}
+
+}  // namespace
+
+void StableDecoder::expect_field(const char* name) {
+  if (!next_field_is(d_, name)) stop();
+}
+
+bool StableDecoder::has(const char* name) {
+  cbor::Cursor::Mark before = d_.c.mark();
+  if (!next_field_is(d_, name)) stop();
+  // The field is read again by operator(): its name must enter the table, and count, then,
+  // not twice.
+  d_.c.rewind(before);
+  ++d_.fields_left;
+  return true;
+}
+
+bool StableDecoder::read_bool() {
+  std::uint8_t b = d_.c.peek();
+  if (b != 0xF4 && b != 0xF5) stop();
+  ++d_.c.pos;
+  return b == 0xF5;
+}
+
+std::uint64_t StableDecoder::read_unsigned(std::uint64_t max) {
+  Head h = d_.c.head();
+  if (h.major != 0 || h.argument > max) stop();
+  return h.argument;
+}
+
+std::int64_t StableDecoder::read_signed(std::int64_t min, std::int64_t max) {
+  Head h = d_.c.head();
+  if (h.major == 0 && h.argument <= static_cast<std::uint64_t>(max))
+    return static_cast<std::int64_t>(h.argument);
+  if (h.major == 1 && h.argument <= static_cast<std::uint64_t>(-(min + 1)))
+    return -1 - static_cast<std::int64_t>(h.argument);
+  stop();
+}
+
+namespace {
+
+/// A float or an integer, as F (float or double), or false when the item is neither.
+template <class F>
+bool floating(const Head& h, F& out) {
+  if (h.major == 7 && h.info == 26) {
+    std::uint32_t bits = static_cast<std::uint32_t>(h.argument);
+    float f;
+    std::memcpy(&f, &bits, 4);
+    out = static_cast<F>(f);
+    return true;
+  }
+  if (h.major == 7 && h.info == 27) {
+    double d;
+    std::memcpy(&d, &h.argument, 8);
+    out = static_cast<F>(d);
+    return true;
+  }
+  if (h.major == 0) {
+    out = static_cast<F>(h.argument);
+    return true;
+  }
+  if (h.major == 1 && h.argument <= static_cast<std::uint64_t>(INT64_MAX)) {
+    out = static_cast<F>(-1 - static_cast<std::int64_t>(h.argument));
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+float StableDecoder::read_float() {
+  float f;
+  if (!floating(d_.c.head(), f)) stop();
+  return f;
+}
+
+double StableDecoder::read_double() {
+  double d;
+  if (!floating(d_.c.head(), d)) stop();
+  return d;
+}
+
+std::string_view StableDecoder::read_text_view() {
+  std::string_view s;
+  if (!d_.c.text(s)) stop();
   return s;
 }
 
 std::string_view StableDecoder::typed_array(std::uint64_t tag, std::size_t element_size) {
-  if (tag != 64 && head(6) != tag) stop();  // a uint8 array is a plain byte string
-  std::uint64_t n = head(2);
-  if (n > size_ - pos_ || n % element_size != 0) stop();
-  std::string_view body(reinterpret_cast<const char*>(data_ + pos_), static_cast<std::size_t>(n));
-  pos_ += static_cast<std::size_t>(n);
-  note_string(body);
-  if (tag == 64) produce_string(body.size());  // bytes, counted as text is; numbers are not
+  cbor::Cursor& c = d_.c;
+  std::size_t at = c.pos;
+  if (tag != 64) {  // a uint8 array is a plain byte string
+    Head t = c.head();
+    if (t.major != 6 || t.argument != tag) stop();
+  }
+  Head h = c.head();
+  if (h.major != 2 || h.argument % element_size != 0) stop();
+  std::string_view body = c.take(h.argument);
+  c.note_string(body);
+  if (tag == 64) c.produce_string(body.size(), at);  // bytes, counted as text is; numbers not
   return body;
 }
 
-bool StableDecoder::next_field_is(const char* name) {
-  if (fields_left_ == 0) return false;
-  Mark before = mark();
-  if (text_view() != name) {
-    rewind(before);
-    return false;
-  }
-  --fields_left_;
+void StableDecoder::read_bytes(std::vector<std::uint8_t>& out) {
+  std::string_view body = typed_array(64, 1);
+  out.assign(body.begin(), body.end());
+}
+
+std::size_t StableDecoder::begin_array() {
+  Head h = d_.c.head();
+  if (h.major != 4 || h.indefinite) stop();
+  return d_.c.count(h.argument, 1);
+}
+
+std::size_t StableDecoder::begin_text_map() {
+  Head h = d_.c.head();
+  if (h.major != 5 || h.indefinite) stop();
+  return d_.c.count(h.argument, 2);
+}
+
+void StableDecoder::begin_tuple(std::size_t n) {
+  if (begin_array() != n) stop();
+}
+
+bool StableDecoder::read_optional() {
+  if (d_.c.peek() != 0xF6) return true;
+  ++d_.c.pos;
+  return false;
+}
+
+std::size_t StableDecoder::begin_variant(std::size_t alternatives) {
+  begin_tuple(2);
+  std::uint64_t index = read_unsigned(~std::uint64_t{0});
+  if (index >= alternatives) stop();
+  return static_cast<std::size_t>(index);
+}
+
+void StableDecoder::begin_duration() {
+  if (begin_text_map() != 2 || read_text_view() != "count") stop();
+}
+
+void StableDecoder::end_duration(std::intmax_t num, std::intmax_t den) {
+  if (read_text_view() != "period" ||
+      read_text_view() != std::to_string(num) + "/" + std::to_string(den))
+    stop();
+}
+
+namespace {
+
+/// Reads the field map's head (false when there is none) and makes the object the one whose fields
+/// are read. Objects count against LoadOptions::max_depth as in the state model; past it, the load
+/// fails here with the same LimitError rather than being read again.
+bool enter_object(detail::StableDirect& d, std::uint32_t version) {
+  cbor::Cursor& c = d.c;
+  std::size_t at = c.pos;
+  Head h = c.head();
+  if (h.major != 5 || h.indefinite) return false;
+  std::size_t fields = c.count(h.argument, 2);
+  if (++d.depth > d.options.max_depth)
+    c.fail(errc::limit_exceeded, detail::depth_message(d.options), at);
+  d.saved.push_back({d.fields_left, d.version});
+  d.fields_left = fields;
+  d.version = version;
   return true;
 }
 
-bool StableDecoder::has(const char* name) {
-  Mark before = mark();
-  if (!next_field_is(name)) stop();
-  // The field is read again by operator(): its name must enter the table, and count, then,
-  // not twice.
-  rewind(before);
-  ++fields_left_;
-  return true;
+/// The head of an object, [type name, version, {fields}] or a $path/$function pair: its
+/// element count, or 0 when the item is not an object.
+std::size_t object_head(cbor::Cursor& c) {
+  Head t = c.head();
+  if (t.major != 6 || t.argument != cbor::kTagObject) return 0;
+  Head a = c.head();
+  if (a.major != 4 || a.indefinite) return 0;
+  return static_cast<std::size_t>(a.argument);
 }
+
+}  // namespace
 
 void StableDecoder::begin_object(const detail::TypeOps& ops) {
-  if (head(6) != cbor::kTagObject || count(4) != 3 || text_view() != ops.name ||
-      unsigned_head() != ops.version)
-    stop();
-  enter_object(ops.version);
-}
-
-void StableDecoder::enter_object(std::uint32_t version) {
-  std::size_t fields = count(5);
-  if (++depth_ > options_.max_depth) stop();
-  saved_.push_back({fields_left_, version_});
-  fields_left_ = fields;
-  version_ = version;
+  cbor::Cursor& c = d_.c;
+  std::string_view type;
+  if (object_head(c) != 3 || !c.text(type) || type != ops.name) stop();
+  Head v = c.head();
+  if (v.major != 0 || v.argument != ops.version) stop();
+  if (!enter_object(d_, ops.version)) stop();
 }
 
 void StableDecoder::end_object() {
-  if (fields_left_ != 0) stop();  // fields setstate did not read
-  fields_left_ = saved_.back().fields_left;
-  version_ = saved_.back().version;
-  saved_.pop_back();
-  --depth_;
+  if (d_.fields_left != 0) stop();  // fields setstate did not read
+  d_.fields_left = d_.saved.back().fields_left;
+  d_.version = d_.saved.back().version;
+  d_.saved.pop_back();
+  --d_.depth;
 }
 
 detail::PointerTarget StableDecoder::read_pointer(const detail::TypeOps& static_ops, bool shared) {
-  std::uint8_t b = peek();
-  if (b == 0xF6) {
-    ++pos_;
+  cbor::Cursor& c = d_.c;
+  if (c.peek() == 0xF6) {
+    ++c.pos;
     return {};
   }
+  // An unknown or renamed type, a newer version, a type that does not fit the pointer: the
+  // state model (migrations, tolerant mode) decides.
   auto fail = [](errc, const std::string&) { stop(); };
-  if (b == 0xD8 && pos_ + 1 < size_ && data_[pos_ + 1] == cbor::kTagSharedRef) {
+  if (c.next_is(0xD8, cbor::kTagSharedRef)) {
     if (!shared) stop();
-    pos_ += 2;
-    const detail::SharedObject* found = table_.find(unsigned_head());
+    c.pos += 2;
+    const detail::SharedObject* found = d_.table.find(read_unsigned(~std::uint64_t{0}));
     if (found == nullptr) stop();
     return detail::target_of(registry_, *found, static_ops, fail);
   }
-  bool shareable = b == 0xD8 && pos_ + 1 < size_ && data_[pos_ + 1] == cbor::kTagShareable;
+  bool shareable = c.next_is(0xD8, cbor::kTagShareable);
   if (shareable) {
     if (!shared) stop();
-    pos_ += 2;
+    c.pos += 2;
   }
-  if (head(6) != cbor::kTagObject || count(4) != 3) stop();
-  std::string_view type = text_view();
-  std::uint64_t version = unsigned_head();
-  if (version > 0xFFFFFFFFu) stop();
-  detail::Created created = detail::create_object(
-      registry_, type, static_cast<std::uint32_t>(version), static_ops, shared, false, fail);
-  if (created.ops->name != type || created.ops->version != version) stop();
+  std::string_view type;
+  if (object_head(c) != 3 || !c.text(type)) stop();
+  Head version = c.head();
+  if (version.major != 0 || version.argument > 0xFFFFFFFFu) stop();
+  detail::Created created =
+      detail::create_object(registry_, type, static_cast<std::uint32_t>(version.argument),
+                            static_ops, shared, false, fail);
+  if (created.ops->name != type || created.ops->version != version.argument) stop();
   if (shareable) {
-    if (table_.size() >= options_.max_shared_objects) stop();
-    table_.put(impl_.shared_seen++, detail::SharedObject{created.owner, created.ops, created.info});
+    if (d_.table.size() >= d_.options.max_shared_objects)
+      c.fail(errc::limit_exceeded, "more shared objects than LoadOptions::max_shared_objects (" +
+                                       std::to_string(d_.options.max_shared_objects) + ")");
+    d_.table.put(d_.doc.shared_seen++,
+                 detail::SharedObject{created.owner, created.ops, created.info});
   }
-  enter_object(created.ops->version);
+  if (!enter_object(d_, created.ops->version)) stop();
   created.ops->read_stable(*this, created.raw);
   end_object();
   return created.release();
 }
 
 std::string StableDecoder::read_path() {
-  if (head(6) != cbor::kTagObject || count(4) != 2 || text_view() != cbor::kPathType) stop();
-  return std::string(text_view());
+  std::string_view type;
+  if (object_head(d_.c) != 2 || !d_.c.text(type) || type != cbor::kPathType) stop();
+  return std::string(read_text_view());
 }
 
 const FunctionInfo& StableDecoder::read_function_info(const std::type_info& signature) {
-  if (head(6) != cbor::kTagObject || count(4) != 2 || text_view() != cbor::kFunctionType) stop();
-  const FunctionInfo* info = registry_.find_function(text_view());
+  std::string_view type;
+  if (object_head(d_.c) != 2 || !d_.c.text(type) || type != cbor::kFunctionType) stop();
+  const FunctionInfo* info = registry_.find_function(read_text_view());
   if (info == nullptr || *info->signature != signature) stop();
   return *info;
 }
@@ -197,10 +331,6 @@ void (*StableDecoder::read_function(const std::type_info& signature))() {
   const FunctionInfo& info = read_function_info(signature);
   if (info.pointer == nullptr) stop();
   return info.pointer;
-}
-
-std::string StableDecoder::period_text(std::intmax_t num, std::intmax_t den) {
-  return std::to_string(num) + "/" + std::to_string(den);
 }
 
 }  // namespace brine

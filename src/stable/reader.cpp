@@ -9,161 +9,25 @@
 
 #include "brine/stable.hpp"
 #include "stable/cbor.hpp"
+#include "stable/cursor.hpp"
 #include "stable/reader_impl.hpp"
 #include "util/xxhash.hpp"
-
-// The walks below recurse once per level of the document, up to LoadOptions::max_nesting()
-// levels, so each level must cost a small stack frame, in sanitizer builds too. Error
-// messages are therefore built in functions kept out of line (the std::string temporaries
-// of a message would otherwise take room in every recursive frame, used or not), and each
-// kind of container is decoded by a function of its own, not inlined into the dispatcher.
-#if defined(__GNUC__)
-#define BRINE_STABLE_OUT_OF_LINE __attribute__((noinline))
-#else
-#define BRINE_STABLE_OUT_OF_LINE
-#endif
 
 namespace brine {
 namespace {
 
-struct Head {
-  unsigned major;
-  std::uint8_t info;  // the low 5 bits
-  std::uint64_t argument;
-  bool indefinite;
-};
+using cbor::Head;
 
-/// A cursor over a CBOR document in memory. Every read checks the bounds; the first pass
-/// (scan) validates the whole document so that decoding never meets a surprise.
-class Cursor {
- public:
-  Cursor(std::string_view bytes, const LoadOptions& options, std::string source)
-      : data_(reinterpret_cast<const std::uint8_t*>(bytes.data())),
-        size_(bytes.size()),
-        options_(options),
-        source_(std::move(source)) {}
-
-  [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail(errc code, const std::string& message,
-                                                  std::size_t at) const {
-    ErrorContext c;
-    c.source = source_;
-    c.byte_offset = at;
-    detail::throw_error(code, message, c);
-  }
-  [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail(errc code, const char* message,
-                                                  std::size_t at) const {
-    fail(code, std::string(message), at);
-  }
-  [[noreturn]] void fail(errc code, const std::string& message) const { fail(code, message, pos); }
-  [[noreturn]] void fail(errc code, const char* message) const { fail(code, message, pos); }
-  [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail_nesting() const {
-    fail(errc::limit_exceeded, detail::nesting_message(options_));
-  }
-
-  std::uint8_t peek() const {
-    if (pos >= size_) fail(errc::truncated_input, "document ends early");
-    return data_[pos];
-  }
-
-  Head head() {
-    std::size_t at = pos;
-    std::uint8_t b = peek();
-    ++pos;
-    Head h{static_cast<unsigned>(b >> 5), static_cast<std::uint8_t>(b & 31), 0, false};
-    if (h.info < 24) {
-      h.argument = h.info;
-    } else if (h.info <= 27) {
-      std::size_t n = std::size_t{1} << (h.info - 24);
-      if (size_ - pos < n) fail(errc::truncated_input, "document ends inside a CBOR head", at);
-      for (std::size_t i = 0; i < n; ++i) h.argument = (h.argument << 8) | data_[pos + i];
-      pos += n;
-    } else if (h.info == 31 && (h.major == 4 || h.major == 5 || h.major == 7)) {
-      h.indefinite = true;
-    } else {
-      fail_additional_information(h.info, at);
-    }
-    return h;
-  }
-
-  /// The bytes of a definite string whose head was just read.
-  std::string_view take(std::uint64_t n) {
-    if (n > size_ - pos) fail_take(n);
-    std::string_view v(reinterpret_cast<const char*>(data_ + pos), static_cast<std::size_t>(n));
-    pos += static_cast<std::size_t>(n);
-    return v;
-  }
-
-  /// Checks a container count against the bytes left (each item takes at least one byte)
-  /// and the element limit, before anything is reserved for it.
-  std::size_t count(std::uint64_t n, std::uint64_t min_bytes_each) {
-    if (n > options_.max_elements || n > (size_ - pos) / min_bytes_each) fail_count(n);
-    return static_cast<std::size_t>(n);
-  }
-
-  const std::uint8_t* data() const { return data_; }
-  std::size_t size() const { return size_; }
-  const LoadOptions& options() const { return options_; }
-
-  std::size_t pos = 0;
-
- private:
-  [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail_additional_information(unsigned info,
-                                                                         std::size_t at) const {
-    fail(errc::corrupt_data, "invalid CBOR additional information " + std::to_string(info), at);
-  }
-  [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail_take(std::uint64_t n) const {
-    fail(errc::truncated_input, "string of " + std::to_string(n) + " bytes, only " +
-                                    std::to_string(size_ - pos) + " remain");
-  }
-  [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail_count(std::uint64_t n) const {
-    if (n > options_.max_elements)
-      fail(errc::limit_exceeded, "count of " + std::to_string(n) +
-                                     " elements exceeds LoadOptions::max_elements (" +
-                                     std::to_string(options_.max_elements) + ")");
-    fail(errc::truncated_input, "count of " + std::to_string(n) + " elements, only " +
-                                    std::to_string(size_ - pos) + " bytes remain");
-  }
-
-  const std::uint8_t* data_;
-  std::size_t size_;
-  const LoadOptions& options_;
-  std::string source_;
-};
-
-}  // namespace
-
-namespace {
-
-/// Validates (scan) and decodes (decode) CBOR items. Both passes walk the document in
-/// order, so the stringref table the scan builds matches what decode sees.
+/// Validates (scan) and decodes (decode) CBOR items with the document's cursor. Both passes
+/// walk the document in order, so the stringref table the scan builds matches what decode
+/// sees.
 class Walker {
  public:
-  Walker(Cursor& cursor, StableReader::Impl& impl)
-      : c_(cursor),
-        impl_(impl),
-        string_bytes_limit_(cursor.options().max_string_bytes(cursor.size())) {}
-
-  void note_string(std::string_view s) {
-    if (s.size() >= cbor::stringref_min_length(impl_.strings.size())) impl_.strings.push_back(s);
-  }
-
-  std::string_view string_ref(std::uint64_t index) {
-    if (index >= impl_.strings.size()) fail_string_ref(index);
-    return impl_.strings[static_cast<std::size_t>(index)];
-  }
-
-  /// Counts `n` bytes of string about to be built for the item at `at`. Literal strings are
-  /// bounded by the input, but a reference of 3 bytes can repeat a string of any length:
-  /// without a total, a 1 MB archive would decode to about 100 GB of text. See
-  /// LoadOptions::max_string_expansion.
-  void produce_string(std::size_t n, std::size_t at) {
-    impl_.string_bytes += n;
-    if (impl_.string_bytes > string_bytes_limit_) fail_string_bytes(at);
-  }
+  Walker(cbor::Cursor& cursor, StableReader::Impl& impl) : c_(cursor), impl_(impl) {}
 
   /// Validates one item and everything inside it.
   void scan(std::size_t depth) {
-    if (depth > c_.options().max_nesting()) c_.fail_nesting();
+    c_.check_nesting(depth);
     std::size_t at = c_.pos;
     Head h = c_.head();
     switch (h.major) {
@@ -172,7 +36,7 @@ class Walker {
         return;
       case 2:
       case 3:
-        note_string(c_.take(h.argument));
+        c_.note_string(c_.take(h.argument));
         return;
       case 4:
       case 5:
@@ -203,7 +67,7 @@ class Walker {
     if (tag == cbor::kTagStringRef) {
       Head h = c_.head();
       if (h.major != 0) c_.fail(errc::corrupt_data, "string reference without an index", at);
-      string_ref(h.argument);
+      c_.string_ref(h.argument);
       return;
     }
     if (tag == cbor::kTagSharedRef) {
@@ -213,17 +77,31 @@ class Walker {
       return;
     }
     // A tag wraps exactly one item: the item counts the level (as in decode), so that an
-    // object costs the same levels in every encoding (LoadOptions::max_nesting()).
+    // object costs the same levels in every encoding (LoadOptions::max_nesting()). Tag 28
+    // wraps a tag 27 and tag 27 an array, so a chain of tags is two long at most: a chain of
+    // any other shape is refused here, before it could recurse without counting a level.
     if (tag == cbor::kTagShareable) {
       ++shared_scanned_;
-      scan(depth);
+      std::size_t inner = c_.pos;
+      Head t = c_.head();
+      if (t.major != 6 || t.argument != cbor::kTagObject)
+        c_.fail(errc::corrupt_data, "shareable tag 28 does not wrap an object (tag 27)", inner);
+      scan_object(depth, inner);
       return;
     }
     if (tag == cbor::kTagObject) {
-      scan(depth);
+      scan_object(depth, at);
       return;
     }
     scan_typed_array(tag, at);
+  }
+
+  /// The array a tag 27 wraps, at the tag's level.
+  BRINE_STABLE_OUT_OF_LINE void scan_object(std::size_t depth, std::size_t at) {
+    Head h = c_.head();
+    if (h.major != 4 || h.indefinite || h.argument < 2 || h.argument > 3)
+      c_.fail(errc::corrupt_data, "object tag 27 needs [type name, version, {fields}]", at);
+    scan_container(h, depth);
   }
 
   BRINE_STABLE_OUT_OF_LINE void scan_typed_array(std::uint64_t tag, std::size_t at) {
@@ -239,7 +117,7 @@ class Walker {
                 "typed array of " + std::to_string(body.size()) +
                     " bytes is not a whole number of " + std::to_string(each) + "-byte elements",
                 inner);
-      note_string(body);
+      c_.note_string(body);
       return;
     }
     fail_tag(tag, at);
@@ -247,24 +125,13 @@ class Walker {
 
   std::string text_or_ref() {
     std::size_t at = c_.pos;
-    Head h = c_.head();
-    if (h.major == 3) {
-      std::string_view s = c_.take(h.argument);
-      note_string(s);
-      produce_string(s.size(), at);
-      return std::string(s);
-    }
-    if (h.major == 6 && h.argument == cbor::kTagStringRef) {
-      Head i = c_.head();
-      std::string_view s = string_ref(i.argument);
-      produce_string(s.size(), at);
-      return std::string(s);
-    }
-    c_.fail(errc::corrupt_data, "expected a text string", at);
+    std::string_view s;
+    if (!c_.text(s)) c_.fail(errc::corrupt_data, "expected a text string", at);
+    return std::string(s);
   }
 
   Value decode(std::size_t depth) {
-    if (depth > c_.options().max_nesting()) c_.fail_nesting();
+    c_.check_nesting(depth);
     std::size_t at = c_.pos;
     Head h = c_.head();
     switch (h.major) {
@@ -290,8 +157,8 @@ class Walker {
 
   BRINE_STABLE_OUT_OF_LINE Value decode_string(const Head& h, std::size_t at) {
     std::string_view s = c_.take(h.argument);
-    note_string(s);
-    produce_string(s.size(), at);
+    c_.note_string(s);
+    c_.produce_string(s.size(), at);
     if (h.major == 2) return Value(Bytes{std::vector<std::uint8_t>(s.begin(), s.end())});
     return Value(std::string(s));
   }
@@ -377,8 +244,9 @@ class Walker {
 
   BRINE_STABLE_OUT_OF_LINE Value decode_string_ref(std::size_t at) {
     Head i = c_.head();
-    std::string_view s = string_ref(i.argument);
-    produce_string(s.size(), at);
+    if (i.major != 0) c_.fail(errc::corrupt_data, "string reference without an index", at);
+    std::string_view s = c_.string_ref(i.argument);
+    c_.produce_string(s.size(), at);
     return Value(std::string(s));
   }
 
@@ -388,11 +256,11 @@ class Walker {
     Head h = c_.head();
     if (h.major != 2) c_.fail(errc::corrupt_data, "typed array without a byte string", at);
     std::string_view body = c_.take(h.argument);
-    note_string(body);
+    c_.note_string(body);
     if (body.size() % each != 0)
       c_.fail(errc::corrupt_data, "typed array size is not a whole number of elements", at);
     if (tag == 64) {
-      produce_string(body.size(), at);
+      c_.produce_string(body.size(), at);
       return Value(Bytes{std::vector<std::uint8_t>(body.begin(), body.end())});
     }
     std::size_t n = body.size() / each;
@@ -437,20 +305,6 @@ class Walker {
   }
 
  private:
-  [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail_string_ref(std::uint64_t index) const {
-    c_.fail(errc::corrupt_data, "string reference " + std::to_string(index) + " is not defined");
-  }
-  [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail_string_bytes(std::size_t at) const {
-    const LoadOptions& o = c_.options();
-    c_.fail(errc::limit_exceeded,
-            "decoded strings reach " + std::to_string(impl_.string_bytes) +
-                " bytes, more than LoadOptions::max_string_expansion (" +
-                std::to_string(o.max_string_expansion) + ") x the archive's " +
-                std::to_string(c_.size()) + " bytes + " +
-                std::to_string(LoadOptions::kStringAllowance) +
-                " (string references repeat earlier strings)",
-            at);
-  }
   [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail_simple_value(unsigned info,
                                                                std::size_t at) const {
     c_.fail(errc::corrupt_data, "unsupported CBOR simple value " + std::to_string(info), at);
@@ -499,13 +353,12 @@ class Walker {
     }
   }
 
-  Cursor& c_;
+  cbor::Cursor& c_;
   StableReader::Impl& impl_;
-  std::uint64_t string_bytes_limit_;  // LoadOptions::max_string_bytes of this document
   std::uint64_t shared_scanned_ = 0;
 };
 
-void open_document(StableReader::Impl& impl, Cursor& c) {
+void open_document(StableReader::Impl& impl, cbor::Cursor& c) {
   Walker w(c, impl);
   Head h = c.head();
   if (h.major != 6 || h.argument != cbor::kTagSelfDescribe)
@@ -542,7 +395,7 @@ void open_document(StableReader::Impl& impl, Cursor& c) {
   if (values.major != 4) c.fail(errc::corrupt_data, "'values' is not an array", values_begin);
   // Validate every value before decoding any: a corrupt tail is found before the head is
   // handed out.
-  std::size_t table_before = impl.strings.size();
+  std::size_t table_before = impl.strings.table.size();
   if (values.indefinite) {
     while (c.peek() != 0xFF) {
       impl.values.push_back(c.pos);
@@ -570,7 +423,7 @@ void open_document(StableReader::Impl& impl, Cursor& c) {
       XXH3_64bits(c.data() + values_begin, values_end - values_begin) != checksum.argument)
     c.fail(errc::checksum_mismatch, "checksum mismatch: the archive is corrupt", checksum_at);
   // Decoding walks the values again and re-notes their strings; keep only the header's.
-  impl.strings.resize(table_before);
+  impl.strings.table.resize(table_before);
 }
 
 }  // namespace
@@ -583,16 +436,31 @@ StableReader::StableReader(ByteSource& source, const Registry& registry, const L
   if (source.has_direct_view()) {
     impl_->bytes = source.direct_view();
   } else {
+    // The document is validated whole before any value is decoded, so all of it is held
+    // in memory: a source that never ends would grow this buffer without a bound.
     char chunk[65536];
     for (;;) {
       std::size_t n = source.read(chunk, sizeof chunk);
+      if (n > options_.max_input_bytes - impl_->owned.size()) fail_input_bytes();
       impl_->owned.append(chunk, n);
       if (n < sizeof chunk) break;
     }
     impl_->bytes = impl_->owned.view();
   }
-  Cursor c(impl_->bytes, options_, description_);
+  cbor::Cursor c(impl_->bytes, options_, description_, impl_->strings);
   open_document(*impl_, c);
+  impl_->direct.emplace(*impl_, impl_->bytes, registry_, options_, description_, impl_->strings);
+}
+
+void StableReader::fail_input_bytes() const {
+  ErrorContext where;
+  where.source = description_;
+  where.byte_offset = impl_->owned.size();
+  throw LimitError(errc::limit_exceeded,
+                   "input exceeds LoadOptions::max_input_bytes (" +
+                       std::to_string(options_.max_input_bytes) +
+                       "): a stable archive read from a stream is held whole in memory",
+                   where);
 }
 
 StableReader::~StableReader() = default;
@@ -603,7 +471,7 @@ Value StableReader::read_value() {
     where.source = description_;
     throw FormatError(errc::truncated_input, "no more values in the stable archive", where);
   }
-  Cursor c(impl_->bytes, options_, description_);
+  cbor::Cursor c(impl_->bytes, options_, description_, impl_->strings);
   c.pos = impl_->values[impl_->next++];
   Walker w(c, *impl_);
   return w.decode(1);

@@ -1,29 +1,66 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
 // stable/reader_impl.hpp: what StableReader knows of its document, shared by its two ways of
-// decoding a value (the state model, reader.cpp; directly into objects, decoder.cpp).
+// decoding a value (the state model, reader.cpp; directly into objects, decoder.cpp), and
+// the direct decoder's state, kept here so that StableDecoder's public face holds no bytes.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include "brine/detail/shared_table.hpp"
 #include "brine/stable.hpp"
+#include "stable/cursor.hpp"
 
 namespace brine {
+
+namespace detail {
+
+/// What StableDecoder reads with: the document's cursor and the objects being read. The
+/// reader keeps one, so that each value's direct read reuses its buffers.
+class StableDirect {
+ public:
+  StableDirect(StableReader::Impl& document, std::string_view bytes, const Registry& registry,
+               const LoadOptions& options, const std::string& source, cbor::Strings& strings)
+      : c(bytes, options, source, strings), doc(document), registry(registry), options(options) {}
+
+  cbor::Cursor c;
+  StableReader::Impl& doc;
+  const Registry& registry;
+  const LoadOptions& options;
+  std::size_t fields_left = 0;  // of the object being read
+  std::uint32_t version = 0;
+  std::size_t depth = 0;
+  struct Enclosing {
+    std::size_t fields_left;
+    std::uint32_t version;
+  };
+  std::vector<Enclosing> saved;  // the objects around the one being read
+  SharedObjectTable table;
+  // What the value's read counted from, to undo it when the value is read again through
+  // the state model.
+  std::size_t strings_before = 0;
+  std::uint64_t produced_before = 0;
+  std::uint64_t shared_before = 0;
+};
+
+}  // namespace detail
 
 struct StableReader::Impl {
   Buffer owned;  // the input when the source is not in memory
   std::string_view bytes;
   std::uint32_t format_version = 0;
-  std::vector<std::size_t> values;        // offset of each value
-  std::size_t values_end = 0;             // offset just past the last value
-  std::vector<std::string_view> strings;  // the stringref table, in document order
+  std::vector<std::size_t> values;  // offset of each value
+  std::size_t values_end = 0;       // offset just past the last value
+  cbor::Strings strings;            // stringref table and string bytes, all values so far
   std::size_t next = 0;
-  std::uint64_t shared_seen = 0;   // shareable tags decoded so far
-  std::uint64_t string_bytes = 0;  // bytes of strings decoded so far, all values
-  std::size_t read_directly = 0;   // values StableDecoder read
+  std::uint64_t shared_seen = 0;  // shareable tags decoded so far
+  std::size_t read_directly = 0;  // values StableDecoder read
+  std::optional<detail::StableDirect> direct;
 };
 
 }  // namespace brine

@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <brine/brine.hpp>
+#include <exception>
+#include <functional>
+#include <new>
 
 #include "sample_types.hpp"
 #include "test_util.hpp"
@@ -216,6 +219,194 @@ TEST(StableDecoder, ReadingPastTheLastValueIsAFormatError) {
   EXPECT_EQ(reader.read<Inner>(), (Inner{1, "one"}));
   EXPECT_THROW_WITH(reader.read<Inner>(), brine::FormatError, "no more values");
   EXPECT_EQ(reader.values_read_directly(), 1u);
+}
+
+// ---------------------------------------------------------------------------------------
+// The fallback to the state model is taken only for a value that is not in the current
+// layout; every other exception ends the load unchanged, and the value is not read again.
+
+struct CustomFailure : std::exception {
+  const char* what() const noexcept override { return "custom failure from setstate"; }
+};
+
+// A setstate that counts its runs and throws what it is told to.
+struct Hooked {
+  BRINE_TYPE("test.DecoderHooked", 1);
+  static inline int runs = 0;
+  static inline std::function<void()> on_setstate;
+  int value = 0;
+  template <class A>
+  void getstate(A& ar) const {
+    ar("value", value);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ++runs;
+    ar("value", value);
+    if (on_setstate) on_setstate();
+  }
+};
+
+template <class Check>
+void expect_thrown_once(const std::function<void()>& thrower, Check&& check) {
+  brine::Registry registry;
+  brine::Buffer bytes = brine::to_stable(Hooked{5}, registry);
+  Hooked::runs = 0;
+  Hooked::on_setstate = thrower;
+  brine::MemorySource source(bytes);
+  brine::StableReader reader(source, registry);
+  check(reader);
+  Hooked::on_setstate = nullptr;
+  EXPECT_EQ(Hooked::runs, 1) << "the value was read again after setstate threw";
+  EXPECT_EQ(reader.values_read_directly(), 0u);
+}
+
+TEST(StableDecoderFallback, ACustomExceptionFromSetstatePropagatesUnchanged) {
+  expect_thrown_once([] { throw CustomFailure(); },
+                     [](brine::StableReader& reader) {
+                       try {
+                         reader.read<Hooked>();
+                         ADD_FAILURE() << "nothing thrown";
+                       } catch (const CustomFailure& e) {
+                         EXPECT_STREQ(e.what(), "custom failure from setstate");
+                       }
+                     });
+}
+
+TEST(StableDecoderFallback, BadAllocPropagates) {
+  expect_thrown_once(
+      [] { throw std::bad_alloc(); },
+      [](brine::StableReader& reader) { EXPECT_THROW(reader.read<Hooked>(), std::bad_alloc); });
+}
+
+TEST(StableDecoderFallback, ABrineErrorFromSetstatePropagatesUnchanged) {
+  expect_thrown_once(
+      [] { throw brine::SchemaError(brine::errc::type_mismatch, "value out of range"); },
+      [](brine::StableReader& reader) {
+        EXPECT_THROW_WITH(reader.read<Hooked>(), brine::SchemaError, "value out of range");
+      });
+}
+
+// After a setstate threw, the reader is where it was: the value can be read again (the
+// decoder undid what it counted), here successfully.
+TEST(StableDecoderFallback, TheValueCanBeReadAgainAfterAnException) {
+  brine::Registry registry;
+  brine::Buffer bytes = stable_document(registry, [&](brine::StableWriter& writer) {
+    writer.write(Hooked{5});
+    writer.write(Inner{6, "a text long enough for the table"});
+  });
+  brine::MemorySource source(bytes);
+  brine::StableReader reader(source, registry);
+  Hooked::on_setstate = [] { throw CustomFailure(); };
+  EXPECT_THROW(reader.read<Hooked>(), CustomFailure);
+  Hooked::on_setstate = nullptr;
+  EXPECT_EQ(reader.read<Hooked>().value, 5);
+  EXPECT_EQ(reader.read<Inner>(), (Inner{6, "a text long enough for the table"}));
+  EXPECT_EQ(reader.values_read_directly(), 2u);
+}
+
+struct Chain {
+  BRINE_TYPE("test.DecoderChain", 1);
+  std::vector<Chain> next;
+  template <class A>
+  void getstate(A& ar) const {
+    ar("next", next);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("next", next);
+  }
+};
+
+// A limit met on the direct path is that path's LimitError, at the byte where it was met; it
+// is not re-derived by the state model (which would give the same message without an
+// offset, after building the whole tree).
+TEST(StableDecoderFallback, ALimitMetReadingDirectlyIsALimitErrorWithItsOffset) {
+  brine::Registry registry;
+  Chain chain;
+  chain.next.emplace_back();
+  chain.next[0].next.emplace_back();
+  chain.next[0].next[0].next.emplace_back();  // four objects deep
+  brine::Buffer bytes = brine::to_stable(chain, registry);
+  brine::LoadOptions options;
+  options.max_depth = 3;
+  brine::MemorySource source(bytes);
+  brine::StableReader reader(source, registry, options);
+  try {
+    reader.read<Chain>();
+    ADD_FAILURE() << "nothing thrown";
+  } catch (const brine::LimitError& e) {
+    EXPECT_NE(std::string(e.what()).find("nesting depth exceeds LoadOptions::max_depth (3)"),
+              std::string::npos)
+        << e.what();
+    EXPECT_TRUE(e.context().byte_offset.has_value()) << "re-derived by the state model";
+  }
+  EXPECT_EQ(reader.values_read_directly(), 0u);
+}
+
+// A field name of 200 bytes: the writer writes it once, then as a 2-byte string reference.
+const char* long_field_name() {
+  static const std::string name(200, 'n');
+  return name.c_str();
+}
+
+struct LongNamed {
+  BRINE_TYPE("test.DecoderLongNamed", 1);
+  int x = 0;
+  template <class A>
+  void getstate(A& ar) const {
+    ar(long_field_name(), x);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar(long_field_name(), x);
+  }
+};
+
+// The string-expansion bound counts the same on both paths (the cursor counts for both):
+// a value that goes over it is the same LimitError whichever path meets it.
+TEST(StableDecoderFallback, TheStringBoundIsTheSameLimitErrorOnBothPaths) {
+  brine::Registry registry;
+  std::vector<LongNamed> many(10000);  // 2 MB of names from an archive of about 60 KB
+  brine::Buffer bytes = brine::to_stable(many, registry);
+  brine::LoadOptions options;
+  options.max_string_expansion = 1;
+  std::string via_state_model;
+  {
+    brine::MemorySource source(bytes);
+    brine::StableReader reader(source, registry, options);
+    try {
+      reader.read_value();
+    } catch (const brine::LimitError& e) {
+      via_state_model = e.what();
+    }
+  }
+  EXPECT_NE(via_state_model.find("max_string_expansion"), std::string::npos) << via_state_model;
+  brine::MemorySource source(bytes);
+  brine::StableReader reader(source, registry, options);
+  try {
+    reader.read<std::vector<LongNamed>>();
+    ADD_FAILURE() << "nothing thrown";
+  } catch (const brine::LimitError& e) {
+    EXPECT_EQ(std::string(e.what()), via_state_model);
+  }
+}
+
+// The one case in which setstate runs on an object that is then discarded: a value that
+// turns out part-way not to be in the current layout is read again through the state model.
+TEST(StableDecoderFallback, AValueNotInTheCurrentLayoutRunsSetstateAgainOnNewObjects) {
+  brine::Registry registry;
+  brine::Object old;
+  old.type = "test.DecoderHooked";
+  old.version = 1;
+  old.fields = {{"value", brine::Value(std::string("7"))}};  // text where an int is read
+  brine::Buffer bytes = stable_document(
+      registry, [&](brine::StableWriter& writer) { writer.write_value(brine::Value(old)); });
+  Hooked::runs = 0;
+  brine::MemorySource source(bytes);
+  brine::StableReader reader(source, registry);
+  EXPECT_THROW_WITH(reader.read<Hooked>(), brine::SchemaError, "test.DecoderHooked");
+  EXPECT_EQ(Hooked::runs, 2);  // the direct read's, abandoned, and the state model's
 }
 
 }  // namespace
