@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace brine {
 
@@ -209,8 +210,20 @@ class FileSource final : public ByteSource {
 /// commit() fsyncs it, renames it over `path` and fsyncs the directory, so a crash leaves
 /// either the old file or the new one, never a mix. Destroying the sink without commit()
 /// removes the temporary file and leaves `path` untouched.
+///
+/// The temporary file is `.<name>.brine-tmp.<pid>.<random>` next to `path`, where `<name>` is
+/// the file name of `path` (its first 200 bytes, so that the whole stays under the 255-byte
+/// limit of file names), `<pid>` the writing process in decimal and `<random>` 16 lowercase hex
+/// digits. The leading dot keeps it out of `ls` and of globs such as `*.brine`; the fixed
+/// suffix makes it recognisable (is_temp_file_name()) whatever `<name>` holds. For its whole
+/// life the sink holds an exclusive lock on the temporary file (an OFD lock, `fcntl
+/// F_OFD_SETLK`; `flock` where OFD locks are missing), released by the kernel when the file is
+/// closed or the process dies, even by SIGKILL. A process killed during a save leaves its
+/// temporary file behind, no longer locked: remove_stale_temp_files() removes those, and only
+/// those.
 class AtomicFileSink final : public ByteSink {
  public:
+  /// Creates and locks the temporary file. Throws IoError naming `path`.
   explicit AtomicFileSink(const std::filesystem::path& path);
   ~AtomicFileSink() override;
   AtomicFileSink(const AtomicFileSink&) = delete;
@@ -220,7 +233,12 @@ class AtomicFileSink final : public ByteSink {
   void flush() override;
   /// Makes the file durable under its real name. Throws IoError.
   void commit();
+  /// Removes the temporary file now (the destructor does it otherwise); `path` is untouched.
+  /// Nothing may be written afterwards.
+  void abandon() noexcept;
   std::string description() const override { return path_.string(); }
+  /// The temporary file's path (for tests and diagnostics); empty after commit or abandon.
+  const std::filesystem::path& temp_path() const noexcept { return temp_path_; }
 
  private:
   std::filesystem::path path_;
@@ -231,6 +249,38 @@ class AtomicFileSink final : public ByteSink {
 
 /// Replaces `path` with `bytes` atomically (see AtomicFileSink). Throws IoError.
 void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
+
+/// Whether `file_name` (a name, not a path) is the name of an AtomicFileSink temporary file:
+/// `.<name>.brine-tmp.<pid>.<16 hex digits>`.
+bool is_temp_file_name(std::string_view file_name) noexcept;
+
+/// What remove_stale_temp_files() removed.
+struct RemovedTempFiles {
+  std::vector<std::filesystem::path> paths;  ///< the files removed, in directory order
+  std::uint64_t bytes = 0;                   ///< their total size
+  std::size_t count() const noexcept { return paths.size(); }
+};
+
+/// Removes the temporary files that saves killed before their commit left behind (see
+/// AtomicFileSink), and nothing else: a temporary file is removed only when its lock can be
+/// taken, that is when no process holds it open for writing, on this host or, through a file
+/// system with working locks such as NFSv4, on another. A save still running (in this process
+/// or another) keeps its file. A file whose lock cannot be tried (a file system without
+/// locks) is left alone too. The process id in the name is never trusted: ids are reused, and
+/// mean nothing on another host.
+///
+/// `path_or_directory` is either a directory, whose temporary files (not those of its
+/// subdirectories) are all candidates, or a file path, existing or not, whose own temporary
+/// files are (those a save to exactly that path made). Call it at start-up, before the first
+/// save, as a job that may have been killed does. Throws IoError when the directory cannot be
+/// read or a stale file cannot be removed; files removed until then stay removed, and calling
+/// again is safe.
+///
+/// Example:
+///   brine::RemovedTempFiles removed = brine::remove_stale_temp_files(checkpoint_dir);
+///   if (removed.count() != 0)
+///     std::cerr << "removed " << removed.count() << " interrupted saves\n";
+RemovedTempFiles remove_stale_temp_files(const std::filesystem::path& path_or_directory);
 
 /// Reads a whole file. Throws IoError naming the path.
 std::string read_file(const std::filesystem::path& path);

@@ -104,23 +104,17 @@ class DirectoryLock {
   int fd_ = -1;
 };
 
-/// Removes temporary files of saves that a crash interrupted. save_binary writes to a
+/// Removes the temporary files of saves that a crash interrupted. save_binary writes to a
 /// temporary next to the target and renames it; SIGKILL between the two leaves the temporary
-/// behind, since no destructor runs. brine names it `<target>.tmp-<pid>-<n>` (AtomicFileSink;
-/// io.hpp does not promise the name, hence the narrow match). Only names that start with a
-/// checkpoint name are touched, and we hold the directory lock, so no live save is hit.
+/// behind, since no destructor runs, and a job killed again and again would fill its disk.
+/// brine's cleanup removes only temporaries that no live process holds (each save keeps a lock
+/// on its own), so it would be safe even without our directory lock.
 void remove_interrupted_saves(const fs::path& dir) {
-  for (const fs::directory_entry& entry : fs::directory_iterator(dir)) {
-    std::string name = entry.path().filename().string();
-    std::size_t end = name.find(kSuffix);
-    if (end == std::string::npos || end + std::strlen(kSuffix) == name.size()) continue;
-    std::string target = name.substr(0, end + std::strlen(kSuffix));
-    std::string rest = name.substr(target.size());
-    if (!parse_checkpoint_name(target) || rest.rfind(".tmp", 0) != 0) continue;
-    std::error_code ec;
-    if (fs::remove(entry.path(), ec))
-      std::cerr << "removed interrupted save " << entry.path().string() << '\n';
-  }
+  brine::RemovedTempFiles removed = brine::remove_stale_temp_files(dir);
+  for (const fs::path& path : removed.paths)
+    std::cerr << "removed interrupted save " << path.string() << '\n';
+  if (removed.count() != 0)
+    std::cerr << "freed " << removed.bytes << " bytes of interrupted saves\n";
 }
 
 /// Loads the newest checkpoint that decodes, or nothing when there is none. A newest file that

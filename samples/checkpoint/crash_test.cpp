@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <brine/io.hpp>
 #include <cerrno>
 #include <chrono>
 #include <cinttypes>
@@ -283,7 +284,7 @@ int run(const Options& options) {
         while (job.running() && !saw_save && Clock::now() < deadline) {
           std::error_code ec;
           for (const auto& entry : fs::directory_iterator(crash_dir, ec))
-            if (entry.path().filename().string().find(".tmp") != std::string::npos) saw_save = true;
+            if (brine::is_temp_file_name(entry.path().filename().string())) saw_save = true;
           if (!saw_save) std::this_thread::sleep_for(std::chrono::microseconds(100));
         }
         break;
@@ -332,7 +333,7 @@ int run(const Options& options) {
   for (const auto& entry : fs::directory_iterator(crash_dir)) {
     std::string name = entry.path().filename().string();
     if (is_checkpoint(entry.path())) ++checkpoints;
-    if (name.find(".tmp") != std::string::npos) fail("temporary file left behind: " + name);
+    if (brine::is_temp_file_name(name)) fail("temporary file left behind: " + name);
   }
   if (checkpoints > 3) fail(std::to_string(checkpoints) + " checkpoints kept, expected at most 3");
 
