@@ -46,6 +46,7 @@ struct Migration;
 /// The migrations of one type as a migration file declares them, without its C++ type.
 struct TypeMigrations {
   std::string name;                  ///< the type's current name
+  std::string source;                ///< the file it came from, for error messages
   std::uint32_t version = 0;         ///< the version the steps lead to
   std::vector<std::string> aliases;  ///< names the type had before (renamed_from)
   std::vector<std::pair<std::uint32_t, std::string>> step_descriptions;

@@ -108,9 +108,20 @@ class Registry {
 
   /// Adds `alias` as an old name of the type registered as `type_name`.
   void add_alias(std::string_view type_name, std::string alias);
-  /// Declares `base` a base class of `derived` (both get registered if needed).
+  /// Declares `base` a base class of `derived` (both get registered if needed). Throws
+  /// SchemaError (errc::duplicate_registration) when either's name belongs to another type;
+  /// nothing is registered then.
   void add_base(const detail::TypeOps& derived, const detail::TypeOps& base,
                 void* (*upcast)(void*));
+  /// One base class for add_bases().
+  struct BaseDeclaration {
+    const detail::TypeOps* base;
+    void* (*upcast)(void*);  ///< derived address -> base address
+  };
+  /// Declares several base classes of `derived` at once, registering the types that are not
+  /// registered yet: all of it, or, when any name clashes (SchemaError,
+  /// errc::duplicate_registration), none of it. TypeRegistration::bases<...>() calls this.
+  void add_bases(const detail::TypeOps& derived, const std::vector<BaseDeclaration>& bases);
   /// Leaves `field` of the type registered as `type_name` out of identifiers.
   void exclude_from_identifier(std::string_view type_name, std::string field);
   /// Adds a migration step to the type registered as `type_name`. Throws SchemaError when a
@@ -118,8 +129,11 @@ class Registry {
   void add_migration(std::string_view type_name, Migration step);
 
   /// Installs declarative migrations (migration files) into the types registered here:
-  /// their aliases and steps. Types the set names that are not registered are skipped; a
-  /// step that conflicts with a registered one throws SchemaError.
+  /// their aliases and steps. Types the set names that are not registered are skipped. All
+  /// or nothing: every file is checked first, and when one is refused (SchemaError naming the
+  /// file: errc::migration_failed for a file whose version is not the program's version of
+  /// the type, errc::duplicate_registration for a step or alias that is already registered),
+  /// none is installed and the registry is exactly as before.
   void add_migrations(const MigrationSet& migrations);
 
   /// Registers a plain function under `name`; objects holding a pointer to it save the name.
@@ -170,9 +184,10 @@ class TypeRegistration {
 
   /// Declares base classes of T, so that std::shared_ptr<Base> and std::unique_ptr<Base> load
   /// a T. Each Base needs BRINE_TYPE (or BRINE_EXTERNAL_TYPE) too.
+  /// All of them or, when a name clashes (SchemaError), none.
   template <class... Bases>
   TypeRegistration& bases() {
-    (add_one_base<Bases>(), ...);
+    registry_->add_bases(detail::type_ops<T>(), {base_declaration<Bases>()...});
     return *this;
   }
   /// Declares an old name of T, so archives written under it load as T.
@@ -197,11 +212,11 @@ class TypeRegistration {
 
  private:
   template <class Base>
-  void add_one_base() {
+  static Registry::BaseDeclaration base_declaration() {
     static_assert(std::is_base_of_v<Base, T> && !std::is_same_v<Base, T>,
                   "brine: bases<B>() needs B to be a base class of T");
-    registry_->add_base(detail::type_ops<T>(), detail::type_ops<Base>(),
-                        [](void* p) -> void* { return static_cast<Base*>(static_cast<T*>(p)); });
+    return {&detail::type_ops<Base>(),
+            [](void* p) -> void* { return static_cast<Base*>(static_cast<T*>(p)); }};
   }
   Registry* registry_;
   const TypeInfo* info_;

@@ -229,6 +229,7 @@ class FileParser {
     if (!format.is_number_unsigned() || format.get<std::uint64_t>() != 1)
       bad("brine_migrations", "this build reads migration files of format 1");
     TypeMigrations t;
+    t.source = source_;
     t.name = text(doc, "type", "");
     t.version = version(doc, "version", "");
     t.aliases = texts(doc, "renamed_from", "", false);

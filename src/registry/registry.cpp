@@ -102,6 +102,13 @@ struct Registry::Impl {
     auto it = by_name.find(std::string(name));
     return it == by_name.end() ? nullptr : it->second;
   }
+  /// The entry of `ops`'s C++ type, or nullptr when it may be registered; throws SchemaError
+  /// when its name is empty or belongs to another type.
+  TypeInfo* registered_or_check(const detail::TypeOps& ops) const;
+  /// Registers `ops` once registered_or_check() allowed it; nothing changes if it throws.
+  TypeInfo& insert(const detail::TypeOps& ops);
+  /// Takes back the last insert(), of `ops`.
+  void remove_last(const detail::TypeOps& ops) noexcept;
 };
 
 Registry::Registry() : impl_(std::make_unique<Impl>()) {}
@@ -112,11 +119,10 @@ Registry& default_registry() {
   return registry;
 }
 
-const TypeInfo& Registry::add(const detail::TypeOps& ops) {
-  std::unique_lock lock(impl_->mutex);
-  auto by_type = impl_->by_type.find(std::type_index(*ops.cpp_type));
-  if (by_type != impl_->by_type.end()) return *by_type->second;
-  if (TypeInfo* existing = impl_->find_locked(ops.name)) {
+TypeInfo* Registry::Impl::registered_or_check(const detail::TypeOps& ops) const {
+  auto by_type_it = by_type.find(std::type_index(*ops.cpp_type));
+  if (by_type_it != by_type.end()) return by_type_it->second;
+  if (TypeInfo* existing = find_locked(ops.name)) {
     throw SchemaError(errc::duplicate_registration, "type name '" + std::string(ops.name) +
                                                         "' is already registered for C++ type '" +
                                                         detail::demangle(existing->cpp_type()) +
@@ -127,13 +133,36 @@ const TypeInfo& Registry::add(const detail::TypeOps& ops) {
     throw SchemaError(
         errc::duplicate_registration,
         "cannot register C++ type '" + detail::demangle(*ops.cpp_type) + "' with an empty name");
-  TypeInfo& info = impl_->types.emplace_back();
-  info.name_ = std::string(ops.name);
-  info.version_ = ops.version;
-  info.ops_ = &ops;
-  impl_->by_name[info.name_] = &info;
-  impl_->by_type[std::type_index(*ops.cpp_type)] = &info;
+  return nullptr;
+}
+
+TypeInfo& Registry::Impl::insert(const detail::TypeOps& ops) {
+  TypeInfo& info = types.emplace_back();
+  try {
+    info.name_ = std::string(ops.name);
+    info.version_ = ops.version;
+    info.ops_ = &ops;
+    by_name[info.name_] = &info;
+    by_type[std::type_index(*ops.cpp_type)] = &info;
+  } catch (...) {
+    by_name.erase(std::string(ops.name));
+    types.pop_back();
+    throw;
+  }
   return info;
+}
+
+void Registry::Impl::remove_last(const detail::TypeOps& ops) noexcept {
+  by_type.erase(std::type_index(*ops.cpp_type));
+  auto it = by_name.find(types.back().name_);
+  if (it != by_name.end() && it->second == &types.back()) by_name.erase(it);
+  types.pop_back();
+}
+
+const TypeInfo& Registry::add(const detail::TypeOps& ops) {
+  std::unique_lock lock(impl_->mutex);
+  if (TypeInfo* existing = impl_->registered_or_check(ops)) return *existing;
+  return impl_->insert(ops);
 }
 
 const TypeInfo* Registry::find(std::string_view name) const {
@@ -173,13 +202,59 @@ void Registry::add_alias(std::string_view type_name, std::string alias) {
 
 void Registry::add_base(const detail::TypeOps& derived, const detail::TypeOps& base,
                         void* (*upcast)(void*)) {
-  add(derived);
-  add(base);
+  add_bases(derived, {BaseDeclaration{&base, upcast}});
+}
+
+void Registry::add_bases(const detail::TypeOps& derived,
+                         const std::vector<BaseDeclaration>& bases) {
+  // All or nothing, like add_migrations: the derived type and every base are checked before
+  // any is registered, so a name clash on the third base leaves the first two unregistered.
   std::unique_lock lock(impl_->mutex);
-  TypeInfo* info = impl_->by_type.at(std::type_index(*derived.cpp_type));
-  for (const BaseClass& b : info->bases_)
-    if (*b.type == *base.cpp_type) return;
-  info->bases_.push_back(BaseClass{base.cpp_type, upcast});
+  std::vector<const detail::TypeOps*> to_register;
+  std::unordered_map<std::string_view, const detail::TypeOps*> new_names;
+  auto check = [&](const detail::TypeOps& ops) {
+    if (impl_->registered_or_check(ops) != nullptr) return;
+    auto [it, added] = new_names.emplace(ops.name, &ops);
+    if (added) {
+      to_register.push_back(&ops);
+    } else if (*it->second->cpp_type != *ops.cpp_type) {
+      throw SchemaError(errc::duplicate_registration,
+                        "type name '" + std::string(ops.name) + "' is declared by C++ types '" +
+                            detail::demangle(*it->second->cpp_type) + "' and '" +
+                            detail::demangle(*ops.cpp_type) + "'");
+    }
+  };
+  check(derived);
+  for (const BaseDeclaration& b : bases) {
+    if (b.base == nullptr || b.upcast == nullptr)
+      throw SchemaError(errc::internal_error, "base class declaration without a type or upcast");
+    if (*b.base->cpp_type == *derived.cpp_type)
+      throw SchemaError(errc::duplicate_registration,
+                        "type '" + std::string(derived.name) + "' cannot be its own base class");
+    check(*b.base);
+  }
+
+  std::size_t inserted = 0;
+  TypeInfo* info = nullptr;
+  std::size_t bases_before = 0;
+  try {
+    for (const detail::TypeOps* ops : to_register) {
+      impl_->insert(*ops);
+      ++inserted;
+    }
+    info = impl_->by_type.at(std::type_index(*derived.cpp_type));
+    bases_before = info->bases_.size();
+    for (const BaseDeclaration& b : bases) {
+      bool known = false;
+      for (const BaseClass& existing : info->bases_)
+        known = known || *existing.type == *b.base->cpp_type;
+      if (!known) info->bases_.push_back(BaseClass{b.base->cpp_type, b.upcast});
+    }
+  } catch (...) {
+    if (info != nullptr) info->bases_.resize(bases_before, BaseClass{nullptr, nullptr});
+    while (inserted > 0) impl_->remove_last(*to_register[--inserted]);
+    throw;
+  }
 }
 
 void Registry::exclude_from_identifier(std::string_view type_name, std::string field) {
@@ -309,20 +384,99 @@ void Registry::upgrade(Value& value, const LoadOptions& options) const {
 }
 
 void Registry::add_migrations(const MigrationSet& migrations) {
+  // All or nothing: every file is checked, against the registry and against the other files,
+  // before anything is installed, and under one lock, so that no registration slips in
+  // between the check and the install. A refused directory leaves the registry as it was.
+  std::unique_lock lock(impl_->mutex);
+  auto refuse = [](errc code, const TypeMigrations& file, const std::string& message) {
+    ErrorContext where;
+    where.source = file.source;
+    where.type_name = file.name;
+    throw SchemaError(code, message + " (no migration file was installed)", where);
+  };
+  struct Planned {
+    TypeInfo* info;
+    const TypeMigrations* file;
+    std::vector<std::string> aliases;  // those the type does not have yet
+  };
+  std::vector<Planned> plan;
+  std::unordered_map<std::string, TypeInfo*> new_aliases;
   for (const TypeMigrations& t : migrations.types()) {
-    const TypeInfo* info = find(t.name);
+    TypeInfo* info = impl_->find_locked(t.name);
     if (info == nullptr) continue;
-    if (t.version != info->version())
-      throw SchemaError(errc::migration_failed, "migration file for '" + t.name + "' leads to v" +
-                                                    std::to_string(t.version) +
-                                                    ", but this program's '" + t.name + "' is v" +
-                                                    std::to_string(info->version()));
-    for (const std::string& alias : t.aliases) add_alias(t.name, alias);
+    if (t.version != info->version_)
+      refuse(errc::migration_failed, t,
+             "migration file for '" + t.name + "' leads to v" + std::to_string(t.version) +
+                 ", but this program's '" + t.name + "' is v" + std::to_string(info->version_));
+    Planned p{info, &t, {}};
+    for (const std::string& alias : t.aliases) {
+      TypeInfo* owner = impl_->find_locked(alias);
+      if (owner == nullptr) {
+        auto [it, added] = new_aliases.emplace(alias, info);
+        owner = added ? nullptr : it->second;
+        if (added) p.aliases.push_back(alias);
+      }
+      if (owner != nullptr && owner != info)
+        refuse(errc::duplicate_registration, t,
+               "alias '" + alias + "' of '" + info->name_ + "' is already the name of '" +
+                   owner->name_ + "'");
+    }
+    for (const auto& [from, step] : t.steps) {
+      if (from >= info->version_)
+        refuse(errc::migration_failed, t,
+               "migration from v" + std::to_string(from) + " of '" + info->name_ +
+                   "' is not older than its current version v" + std::to_string(info->version_));
+      if (info->migration_from(from) != nullptr)
+        refuse(errc::duplicate_registration, t,
+               "a migration from v" + std::to_string(from) + " of '" + info->name_ +
+                   "' is already registered");
+      if (!step) refuse(errc::migration_failed, t, "empty migration step for '" + t.name + "'");
+    }
+    // Two steps from one version in one set, which a MigrationSet built by hand may hold.
+    for (std::size_t i = 0; i < t.steps.size(); ++i)
+      for (std::size_t k = 0; k < i; ++k)
+        if (t.steps[i].first == t.steps[k].first)
+          refuse(
+              errc::duplicate_registration, t,
+              "two migrations from v" + std::to_string(t.steps[i].first) + " of '" + t.name + "'");
+    for (const Planned& earlier : plan)
+      if (earlier.info == info)
+        refuse(errc::duplicate_registration, t,
+               "two migration files for '" + info->name_ + "' (as '" + earlier.file->name +
+                   "' and '" + t.name + "')");
+    plan.push_back(std::move(p));
+  }
+
+  // Install. Only allocation can fail here; what was added is then taken out again.
+  struct Undo {
+    Impl& impl;
+    std::vector<std::pair<TypeInfo*, std::size_t>> aliases_before, migrations_before;
+    std::vector<std::string> names_added;
+    bool done = false;
+    ~Undo() {
+      if (done) return;
+      for (const std::string& name : names_added) impl.by_name.erase(name);
+      for (auto& [info, n] : aliases_before) info->aliases_.resize(n);
+      for (auto& [info, n] : migrations_before) info->migrations_.resize(n);
+    }
+  } undo{*impl_, {}, {}, {}};
+  for (Planned& p : plan) {
+    undo.aliases_before.emplace_back(p.info, p.info->aliases_.size());
+    undo.migrations_before.emplace_back(p.info, p.info->migrations_.size());
+  }
+  for (Planned& p : plan) {
+    for (std::string& alias : p.aliases) {
+      undo.names_added.push_back(alias);
+      impl_->by_name.emplace(alias, p.info);
+      p.info->aliases_.push_back(std::move(alias));
+    }
+    const TypeMigrations& t = *p.file;
     for (std::size_t i = 0; i < t.steps.size(); ++i) {
       std::string description = i < t.step_descriptions.size() ? t.step_descriptions[i].second : "";
-      add_migration(t.name, Migration{t.steps[i].first, description, t.steps[i].second});
+      p.info->migrations_.push_back(Migration{t.steps[i].first, description, t.steps[i].second});
     }
   }
+  undo.done = true;
 }
 
 }  // namespace brine
