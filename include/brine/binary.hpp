@@ -259,6 +259,12 @@ class BinaryReader {
   /// T's move assignment does not throw (the value is built in a temporary first).
   template <class T>
   void read(T& out);
+  /// Moves past the next top-level value without decoding it: walks its bytes by the recorded
+  /// descriptors (numbers, arrays and tuples of them in one step), checking the block
+  /// checksums, counts and pointers as a read does, and reading the type definitions it holds,
+  /// which later values use; builds no object and no Value. Costs a pass over the value's
+  /// bytes. Throws like read() (FormatError at the end marker, LimitError, corrupt input).
+  void skip();
   /// True when the end marker is next: the archive holds no more values.
   bool at_end();
   /// Types defined in the archive so far: (name, version, layout fingerprint).

@@ -274,6 +274,10 @@ class StableReader {
   void read(T& out);
   /// The next value in the state model, before migrations.
   Value read_value();
+  /// Moves past the next value without decoding it: walks its CBOR items (already validated
+  /// by the constructor), keeping the stringref table and shared-object count that later
+  /// values refer to, and builds nothing. Throws FormatError when every value has been read.
+  void skip();
   /// True when every value has been read.
   bool at_end() const noexcept;
   /// Number of values in the archive.
