@@ -109,8 +109,8 @@ TEST_F(RegistryTransaction, ConflictWithAnInstalledStepInstallsNothing) {
   brine::write_file_atomically(dir / "b.json", migration_file("t.B", 3, "t.OldB"));
   brine::write_file_atomically(dir / "c.json", migration_file("t.C", 3, "t.OldC"));
   const std::vector<std::string> before = snapshot(registry);
-  EXPECT_THROW_WITH(registry.add_migrations(brine::load_migrations(dir.path())),
-                    brine::SchemaError, "a migration from v2 of 't.C' is already registered");
+  EXPECT_THROW_WITH(registry.add_migrations(brine::load_migrations(dir.path())), brine::SchemaError,
+                    "a migration from v2 of 't.C' is already registered");
   EXPECT_EQ(snapshot(registry), before);
 }
 
@@ -118,8 +118,8 @@ TEST_F(RegistryTransaction, AliasTakenByAnotherTypeInstallsNothing) {
   brine::write_file_atomically(dir / "a.json", migration_file("t.A", 3, "t.OldA"));
   brine::write_file_atomically(dir / "b.json", migration_file("t.B", 3, "t.C"));
   const std::vector<std::string> before = snapshot(registry);
-  EXPECT_THROW_WITH(registry.add_migrations(brine::load_migrations(dir.path())),
-                    brine::SchemaError, "alias 't.C' of 't.B' is already the name of 't.C'");
+  EXPECT_THROW_WITH(registry.add_migrations(brine::load_migrations(dir.path())), brine::SchemaError,
+                    "alias 't.C' of 't.B' is already the name of 't.C'");
   EXPECT_EQ(snapshot(registry), before);
 }
 
@@ -127,8 +127,8 @@ TEST_F(RegistryTransaction, TwoFilesForOneTypeThroughAnAliasInstallNothing) {
   registry.add_alias("t.A", "t.OldA");
   brine::MigrationSet set;
   set.add(brine::parse_migrations(migration_file("t.A", 3, "t.Older"), "a.json").types()[0]);
-  set.add(brine::parse_migrations(
-              R"({"brine_migrations": 1, "type": "t.OldA", "version": 3})", "old-a.json")
+  set.add(brine::parse_migrations(R"({"brine_migrations": 1, "type": "t.OldA", "version": 3})",
+                                  "old-a.json")
               .types()[0]);
   const std::vector<std::string> before = snapshot(registry);
   EXPECT_THROW_WITH(registry.add_migrations(set), brine::SchemaError,
@@ -189,16 +189,14 @@ TEST(RegistryBases, NameClashOnTheLastBaseRegistersNothing) {
 
   brine::Registry fresh;
   fresh.add<Squatter>();
-  EXPECT_THROW_WITH(fresh.add_bases(brine::detail::type_ops<Leaf>(),
-                                    {{&brine::detail::type_ops<Root>(),
-                                      [](void* p) -> void* {
-                                        return static_cast<Root*>(static_cast<Leaf*>(p));
-                                      }},
-                                     {&brine::detail::type_ops<Clash>(),
-                                      [](void* p) -> void* {
-                                        return static_cast<Clash*>(static_cast<Leaf*>(p));
-                                      }}}),
-                    brine::SchemaError, "already registered");
+  EXPECT_THROW_WITH(
+      fresh.add_bases(
+          brine::detail::type_ops<Leaf>(),
+          {{&brine::detail::type_ops<Root>(),
+            [](void* p) -> void* { return static_cast<Root*>(static_cast<Leaf*>(p)); }},
+           {&brine::detail::type_ops<Clash>(),
+            [](void* p) -> void* { return static_cast<Clash*>(static_cast<Leaf*>(p)); }}}),
+      brine::SchemaError, "already registered");
   EXPECT_EQ(fresh.type_names(), before);
 }
 
