@@ -267,6 +267,12 @@ class BinaryReader {
   void skip();
   /// True when the end marker is next: the archive holds no more values.
   bool at_end();
+  /// Skips every value left and reads the end marker: what a caller does after the values it
+  /// wanted so that an archive cut short (its end marker lost) is an error, not a silent
+  /// success. Throws like skip().
+  void skip_to_end() {
+    while (!at_end()) skip();
+  }
   /// Types defined in the archive so far: (name, version, layout fingerprint).
   struct TypeEntry {
     std::string name;
@@ -574,14 +580,18 @@ void save_binary(const std::filesystem::path& path, const T& value,
   sink.commit();
 }
 
-/// Loads the first value of the binary archive at `path` as a T.
-/// Throws IoError, FormatError, VersionError, SchemaError, MigrationError.
+/// Loads the first value of the binary archive at `path` as a T, then checks the rest of the
+/// archive through its end marker (later values are validated and skipped), so that a file cut
+/// short never loads as if whole. Throws IoError, FormatError (truncated or corrupt anywhere in
+/// the archive), VersionError, SchemaError, MigrationError.
 template <class T>
 T load_binary(const std::filesystem::path& path, const Registry& registry = default_registry(),
               const LoadOptions& options = {}) {
   FileSource source(path);
   BinaryReader reader(source, registry, options);
-  return reader.read<T>();
+  T value = reader.read<T>();
+  reader.skip_to_end();
+  return value;
 }
 
 /// Appends a binary archive of `value` to `out`.
@@ -601,13 +611,16 @@ Buffer to_binary(const T& value, Registry& registry = default_registry()) {
   return out;
 }
 
-/// Loads the first value of a binary archive held in memory.
+/// Loads the first value of a binary archive held in memory and checks the rest of it through
+/// its end marker, as load_binary does.
 template <class T>
 T from_binary(std::string_view bytes, const Registry& registry = default_registry(),
               const LoadOptions& options = {}) {
   MemorySource source(bytes);
   BinaryReader reader(source, registry, options);
-  return reader.read<T>();
+  T value = reader.read<T>();
+  reader.skip_to_end();
+  return value;
 }
 
 // ---------------------------------------------------------------------------------------
