@@ -66,6 +66,20 @@ struct LoadOptions {
   /// archive. Raise it for larger archives read from pipes, or read them from a file.
   std::uint64_t max_input_bytes = std::uint64_t{1} << 32;
 
+  /// Memory that the state-model trees built from one archive may take, as a multiple of the
+  /// archive's size, plus kStateAllowance. Reading without the C++ types (read_value, the
+  /// `brine` tool) and loading an older class version build a Value per item, and a Value
+  /// costs about a hundred bytes whatever it holds: an archive of one-byte items (nulls, small
+  /// integers, booleans) would otherwise take a hundred times its size, 1 GB for a 10 MB file.
+  /// Counted, before anything is allocated for them: kStateValueCost bytes per value, and
+  /// the length of every string and byte string; summed over all values read from the
+  /// archive. brine's own archives of ordinary data take 5 to 30 times their size; one-byte
+  /// items (std::vector<bool>, std::vector<std::int8_t>, empty optionals) take up to 120,
+  /// which the allowance covers up to about 2 MB of them. Values read straight into objects
+  /// (the current class version) build no tree and are not counted. Raise it to read large
+  /// archives of one-byte items through the state model.
+  std::uint64_t max_state_expansion = 32;
+
   /// Verify checksums before decoding: the block checksums of binary archives, the document
   /// checksum of stable ones (whose structure is validated either way). Turn off only for
   /// data you produced yourself in this process; a flipped bit is then decoded instead of
@@ -86,6 +100,17 @@ struct LoadOptions {
   /// archive of `input_size` bytes (saturating, never wrapping).
   std::uint64_t max_string_bytes(std::uint64_t input_size) const noexcept {
     return saturating_add(saturating_multiply(max_string_expansion, input_size), kStringAllowance);
+  }
+
+  /// The part of the state-model limit that does not depend on the archive's size: 256 MiB.
+  static constexpr std::uint64_t kStateAllowance = std::uint64_t{1} << 28;
+  /// What one Value of a state-model tree is counted as: sizeof(Value) (88 bytes on 64-bit
+  /// hosts) and the container slot, map node or field name that holds it.
+  static constexpr std::uint64_t kStateValueCost = 128;
+  /// The bound on state-model bytes that follows from max_state_expansion for an archive of
+  /// `input_size` bytes (saturating).
+  std::uint64_t max_state_bytes(std::uint64_t input_size) const noexcept {
+    return saturating_add(saturating_multiply(max_state_expansion, input_size), kStateAllowance);
   }
 
   /// The part of the migration limit that does not depend on the value's size: 2^20 values.
@@ -121,6 +146,14 @@ inline std::string nesting_message(const LoadOptions& options) {
   return "nesting of objects and containers exceeds " +
          std::to_string(LoadOptions::kNestingPerDepth) + " x LoadOptions::max_depth (" +
          std::to_string(options.max_depth) + ")";
+}
+/// The message of the state-model memory limit, naming the option that raises it.
+inline std::string state_bytes_message(const LoadOptions& options, std::uint64_t input_size,
+                                       std::uint64_t needed) {
+  return "state-model values need " + std::to_string(needed) +
+         " bytes, more than LoadOptions::max_state_expansion (" +
+         std::to_string(options.max_state_expansion) + ") x the archive's " +
+         std::to_string(input_size) + " bytes + " + std::to_string(LoadOptions::kStateAllowance);
 }
 /// The message of the object-depth limit.
 inline std::string depth_message(const LoadOptions& options) {

@@ -155,10 +155,17 @@ class Walker {
     }
   }
 
+  /// Counts `values` values and `bytes` bytes of text about to be built for the item at `at`
+  /// (LoadOptions::max_state_expansion), before anything is allocated for them.
+  void charge(std::uint64_t values, std::uint64_t bytes, std::size_t at) {
+    if (!impl_.state.take(values, bytes)) fail_state(at);
+  }
+
   BRINE_STABLE_OUT_OF_LINE Value decode_string(const Head& h, std::size_t at) {
     std::string_view s = c_.take(h.argument);
     c_.note_string(s);
     c_.produce_string(s.size(), at);
+    charge(0, s.size(), at);
     if (h.major == 2) return Value(Bytes{std::vector<std::uint8_t>(s.begin(), s.end())});
     return Value(std::string(s));
   }
@@ -166,10 +173,14 @@ class Walker {
   BRINE_STABLE_OUT_OF_LINE Value decode_list(const Head& h, std::size_t depth) {
     Value::List list;
     if (h.indefinite) {
-      while (c_.peek() != 0xFF) list.push_back(decode(depth + 1));
+      while (c_.peek() != 0xFF) {
+        charge(1, 0, c_.pos);
+        list.push_back(decode(depth + 1));
+      }
       ++c_.pos;
     } else {
       std::size_t n = c_.count(h.argument, 1);
+      charge(n, 0, c_.pos);
       list.reserve(n);
       for (std::size_t i = 0; i < n; ++i) list.push_back(decode(depth + 1));
     }
@@ -180,6 +191,7 @@ class Walker {
     Value::Map map;
     auto entry = [&] {
       std::size_t key_at = c_.pos;
+      charge(1, 0, key_at);
       std::string key = text_or_ref();
       Value v = decode(depth + 1);
       if (!map.emplace(std::move(key), std::move(v)).second)
@@ -247,6 +259,7 @@ class Walker {
     if (i.major != 0) c_.fail(errc::corrupt_data, "string reference without an index", at);
     std::string_view s = c_.string_ref(i.argument);
     c_.produce_string(s.size(), at);
+    charge(0, s.size(), at);
     return Value(std::string(s));
   }
 
@@ -261,9 +274,11 @@ class Walker {
       c_.fail(errc::corrupt_data, "typed array size is not a whole number of elements", at);
     if (tag == 64) {
       c_.produce_string(body.size(), at);
+      charge(0, body.size(), at);
       return Value(Bytes{std::vector<std::uint8_t>(body.begin(), body.end())});
     }
     std::size_t n = body.size() / each;
+    charge(n, 0, at);
     Value::List list;
     list.reserve(n);
     const char* p = body.data();
@@ -294,6 +309,7 @@ class Walker {
     if (fields.major != 5 || fields.indefinite)
       c_.fail(errc::corrupt_data, "object fields are not a map", at);
     std::size_t n = c_.count(fields.argument, 2);
+    charge(n, 0, at);
     o.fields.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
       std::size_t key_at = c_.pos;
@@ -305,6 +321,9 @@ class Walker {
   }
 
  private:
+  [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail_state(std::size_t at) const {
+    c_.fail(errc::limit_exceeded, impl_.state.message(), at);
+  }
   [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail_simple_value(unsigned info,
                                                                std::size_t at) const {
     c_.fail(errc::corrupt_data, "unsupported CBOR simple value " + std::to_string(info), at);
@@ -447,6 +466,7 @@ StableReader::StableReader(ByteSource& source, const Registry& registry, const L
     }
     impl_->bytes = impl_->owned.view();
   }
+  impl_->state = detail::StateBudget(options_, impl_->bytes.size());
   cbor::Cursor c(impl_->bytes, options_, description_, impl_->strings);
   open_document(*impl_, c);
   impl_->direct.emplace(*impl_, impl_->bytes, registry_, options_, description_, impl_->strings);
@@ -474,6 +494,7 @@ Value StableReader::read_value() {
   cbor::Cursor c(impl_->bytes, options_, description_, impl_->strings);
   c.pos = impl_->values[impl_->next++];
   Walker w(c, *impl_);
+  w.charge(1, 0, c.pos);
   return w.decode(1);
 }
 

@@ -15,6 +15,7 @@
 #include "brine/detail/shared_table.hpp"
 #include "brine/stable.hpp"
 #include "stable/cursor.hpp"
+#include "state/budget.hpp"
 
 namespace brine {
 
@@ -60,6 +61,7 @@ struct StableReader::Impl {
   std::size_t next = 0;
   std::uint64_t shared_seen = 0;  // shareable tags decoded so far
   std::size_t read_directly = 0;  // values StableDecoder read
+  detail::StateBudget state;      // what decoding into the state model built, all values
   std::optional<detail::StableDirect> direct;
 };
 

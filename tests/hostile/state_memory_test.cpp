@@ -1,0 +1,114 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// state_memory_test.cpp: what a load through the state model holds is bounded by
+// LoadOptions::max_state_expansion, whatever the archive says: measured here as the peak of
+// live heap bytes with a replaced operator new.
+
+#include <malloc.h>
+
+#include <atomic>
+#include <brine/brine.hpp>
+#include <cstdlib>
+#include <new>
+#include <string>
+
+#include "test_util.hpp"
+
+namespace live {
+
+std::atomic<bool> recording{false};
+std::atomic<std::int64_t> bytes{0};
+std::atomic<std::int64_t> peak{0};
+
+void* allocate(std::size_t n) {
+  void* p = std::malloc(n == 0 ? 1 : n);
+  if (p == nullptr) throw std::bad_alloc();
+  if (recording.load(std::memory_order_relaxed)) {
+    std::int64_t now = bytes.fetch_add(static_cast<std::int64_t>(malloc_usable_size(p))) +
+                       static_cast<std::int64_t>(malloc_usable_size(p));
+    std::int64_t seen = peak.load();
+    while (now > seen && !peak.compare_exchange_weak(seen, now)) {
+    }
+  }
+  return p;
+}
+
+void release(void* p) noexcept {
+  if (p == nullptr) return;
+  if (recording.load(std::memory_order_relaxed))
+    bytes.fetch_sub(static_cast<std::int64_t>(malloc_usable_size(p)));
+  std::free(p);
+}
+
+/// Records the peak of live heap bytes allocated from its construction on.
+class Peak {
+ public:
+  Peak() {
+    bytes = 0;
+    peak = 0;
+    recording = true;
+  }
+  ~Peak() { recording = false; }
+  std::uint64_t bytes_at_peak() const { return static_cast<std::uint64_t>(peak.load()); }
+};
+
+}  // namespace live
+
+void* operator new(std::size_t n) { return live::allocate(n); }
+void* operator new[](std::size_t n) { return live::allocate(n); }
+void operator delete(void* p) noexcept { live::release(p); }
+void operator delete[](void* p) noexcept { live::release(p); }
+void operator delete(void* p, std::size_t) noexcept { live::release(p); }
+void operator delete[](void* p, std::size_t) noexcept { live::release(p); }
+
+namespace {
+
+// Three million nulls: a 3 MB archive that a Value per item would turn into 264 MB at once
+// (the list reserved from its count), and 384 MB as counted.
+constexpr std::size_t kNulls = 3'000'000;
+
+std::string stable_nulls() {
+  brine::Registry registry;
+  const brine::Value nulls{brine::Value::List(kNulls)};
+  return std::string(brine_test::stable_document(registry, [&](brine::StableWriter& w) {
+                       w.write_value(nulls);
+                     }).view());
+}
+
+// Regression: issue #8 (a 10 MB archive of nulls took 875 MB in `brine verify`).
+TEST(StateMemory, StableArchiveOfNullsStopsAtTheBound) {
+  const std::string bytes = stable_nulls();
+  brine::LoadOptions options;
+  const std::uint64_t bound = options.max_state_bytes(bytes.size());
+  ASSERT_LT(bound, kNulls * brine::LoadOptions::kStateValueCost);
+  std::uint64_t peak = 0;
+  {
+    live::Peak recording;
+    EXPECT_THROW_WITH(brine::read_stable_values(bytes, options), brine::LimitError,
+                      "LoadOptions::max_state_expansion");
+    peak = recording.bytes_at_peak();
+  }
+  // The stable reader holds a copy of nothing (memory source): only the tree counts.
+  EXPECT_LE(peak, bound) << "peak " << peak << " bytes, bound " << bound;
+}
+
+// The rejection's sibling: the same archive loads with the limit raised, and an ordinary
+// archive loads with the default.
+TEST(StateMemory, StableArchiveOfNullsLoadsWithTheLimitRaised) {
+  const std::string bytes = stable_nulls();
+  brine::LoadOptions options;
+  options.max_state_expansion = 200;
+  std::vector<brine::Value> values = brine::read_stable_values(bytes, options);
+  ASSERT_EQ(values.size(), 1u);
+  EXPECT_EQ(values[0].as_list().size(), kNulls);
+
+  brine::Registry registry;
+  brine::Value::List numbers;
+  for (int i = 0; i < 100'000; ++i) numbers.emplace_back(std::int64_t{i} * 1'000'003);
+  const std::string ordinary(brine_test::stable_document(registry, [&](brine::StableWriter& w) {
+                               w.write_value(brine::Value(numbers));
+                             }).view());
+  EXPECT_EQ(brine::read_stable_values(ordinary).at(0).as_list().size(), numbers.size());
+}
+
+}  // namespace
