@@ -46,6 +46,16 @@ constexpr const char* kBuild = "debug";
 #endif
 #endif
 
+// The stack of every run: kStackSize, or for measuring a reader that does not fit yet, the
+// bytes in BRINE_STACK_DEPTH_TEST_STACK.
+std::size_t stack_size() {
+  static const std::size_t size = [] {
+    const char* env = std::getenv("BRINE_STACK_DEPTH_TEST_STACK");
+    return env != nullptr ? static_cast<std::size_t>(std::stoull(env)) : kStackSize;
+  }();
+  return size;
+}
+
 constexpr std::uint64_t kPaint = 0x5AC4D3B1E7F09A61ull;
 
 struct Run {
@@ -125,15 +135,15 @@ void check(const Case& c) {
   const std::string half = c.make(c.deepest / 2);
   std::size_t used = 0, used_half = 0;
   try {
-    used = run_on_stack(kStackSize, [&] { c.load(deepest); });
-    used_half = run_on_stack(kStackSize, [&] { c.load(half); });
+    used = run_on_stack(stack_size(), [&] { c.load(deepest); });
+    used_half = run_on_stack(stack_size(), [&] { c.load(half); });
   } catch (const std::exception& e) {
     ADD_FAILURE() << c.name << ": the deepest accepted input failed: " << e.what();
     return;
   }
   if (c.refusal != nullptr) {
     const std::string beyond = c.make(c.deepest + 1);
-    EXPECT_THROW_WITH(run_on_stack(kStackSize, [&] { c.load(beyond); }), brine::LimitError,
+    EXPECT_THROW_WITH(run_on_stack(stack_size(), [&] { c.load(beyond); }), brine::LimitError,
                       c.refusal);
   }
   const double per_level = used > used_half ? static_cast<double>(used - used_half) /
@@ -394,7 +404,7 @@ TEST(StackDepth, BinaryValueDecoderRecursiveOptionalLayout) {
   // One object inside 63 optionals, then the next: the raw nesting bounds it.
   hostile::expect_error<brine::LimitError>(
       [&] {
-        run_on_stack(kStackSize, [&] {
+        run_on_stack(stack_size(), [&] {
           brine::MemorySource source(recursive_optional_archive(1000, 63));
           brine::BinaryReader reader(source, registry());
           reader.read_value();
@@ -502,7 +512,7 @@ TEST(StackDepth, StableTagChainIsRefused) {
     brine::LoadOptions options;
     options.verify_checksums = false;
     brine::FormatError e = hostile::expect_error<brine::FormatError>(
-        [&] { run_on_stack(kStackSize, [&] { brine::read_stable_values(document, options); }); },
+        [&] { run_on_stack(stack_size(), [&] { brine::read_stable_values(document, options); }); },
         c.refusal);
     EXPECT_EQ(e.context().byte_offset, null_at + c.offset);
   }
