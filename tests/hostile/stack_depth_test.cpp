@@ -402,10 +402,11 @@ TEST(StackDepth, BinaryValueDecoderRecursiveOptionalLayout) {
          },
          kMaxNesting / 4, kDepthRefusal});
   // One object inside 63 optionals, then the next: the raw nesting bounds it.
+  const std::string deep = recursive_optional_archive(1000, 63);
   hostile::expect_error<brine::LimitError>(
       [&] {
         run_on_stack(stack_size(), [&] {
-          brine::MemorySource source(recursive_optional_archive(1000, 63));
+          brine::MemorySource source(deep);
           brine::BinaryReader reader(source, registry());
           reader.read_value();
         });
