@@ -496,7 +496,7 @@ TEST(StackDepth, StableTagChainIsRefused) {
     std::size_t offset;
   };
   for (const Chain& c :
-       {Chain{"\xd8\x1c", "shareable value is not an object", 2},
+       {Chain{"\xd8\x1c", "shareable tag 28 does not wrap an object (tag 27)", 2},
         Chain{"\xd8\x1b", "object tag 27 needs [type name, version, {fields}]", 0}}) {
     std::string chain;
     for (int i = 0; i < 100000; ++i) chain += c.tag;
