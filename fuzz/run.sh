@@ -6,6 +6,12 @@
 # reproducer is in BUILD_DIR/fuzz/work/artifacts/.
 #   BRINE_FUZZ_JOBS=N      run N fuzzing processes per fuzzer (default 1)
 #   BRINE_FUZZ_ARGS="..."  more libFuzzer options, e.g. -detect_leaks=0
+#   BRINE_FUZZ_STACK_KB=N  the fuzzers' stack in KiB (default 8192)
+# The fuzzers (AddressSanitizer builds) run with the stack LoadOptions' limits are measured
+# against under AddressSanitizer, 8 MiB (docs/limits.md): a reader that needs more at the
+# limits crashes here as it would in a program. libFuzzer runs each input on the main
+# thread, whose stack is the soft RLIMIT_STACK when the process starts, so `ulimit -s` sets
+# it; a runner with an unlimited or larger limit would otherwise hide an overflow.
 set -euo pipefail
 
 if [ $# -ne 2 ]; then
@@ -36,10 +42,10 @@ for fuzzer in "$build"/fuzz/fuzz_*; do
   if [ "$jobs" -gt 1 ]; then extra+=("-jobs=$jobs" "-workers=$jobs"); fi
   # shellcheck disable=SC2206  # word splitting is the point
   if [ -n "${BRINE_FUZZ_ARGS:-}" ]; then extra+=(${BRINE_FUZZ_ARGS}); fi
-  echo "=== $name: ${seconds}s, seeds $(ls "$seeds" | wc -l), corpus $(ls "$corpus" | wc -l)"
+  echo "=== $name: ${seconds}s, stack ${BRINE_FUZZ_STACK_KB:-8192} KiB, seeds $(ls "$seeds" | wc -l), corpus $(ls "$corpus" | wc -l)"
   # The first directory receives new inputs; the seeds are read only.
   # With -jobs, libFuzzer writes one log per job into the current directory.
-  (cd "$work" && "$fuzzer" "$corpus" "$seeds" "${extra[@]}" \
+  (ulimit -s "${BRINE_FUZZ_STACK_KB:-8192}" && cd "$work" && "$fuzzer" "$corpus" "$seeds" "${extra[@]}" \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
     -print_final_stats=1 -artifact_prefix="$work/artifacts/$name-")
 done

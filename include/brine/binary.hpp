@@ -308,8 +308,7 @@ class BinaryReader {
   }
   bool read_bool() {
     std::uint8_t b = get_byte();
-    if (b > 1)
-      fail(errc::corrupt_data, "boolean byte " + std::to_string(b) + " is neither 0 nor 1");
+    if (b > 1) fail_bool(b);
     return b != 0;
   }
   template <class T>
@@ -381,9 +380,7 @@ class BinaryReader {
   bool read_optional() { return read_bool(); }
   std::size_t begin_variant(std::size_t alternatives) {
     std::uint64_t index = get_varint();
-    if (index >= alternatives)
-      fail(errc::corrupt_data, "variant index " + std::to_string(index) + " out of range (" +
-                                   std::to_string(alternatives) + " alternatives)");
+    if (index >= alternatives) fail_variant_index(index, alternatives);
     return static_cast<std::size_t>(index);
   }
   void end_variant() {}
@@ -446,7 +443,7 @@ class BinaryReader {
           return x;
         }
       }
-      fail(errc::corrupt_data, "varint longer than 64 bits");
+      fail_varint();
     }
     return get_varint_slow();
   }
@@ -523,7 +520,21 @@ class BinaryReader {
     version_ = frames_.back().version;
     frames_.pop_back();
   }
+  // Out of line, so that the inline reads above keep the message's temporaries out of
+  // the frames of the recursive decoders that call them.
+  [[noreturn]] void fail_bool(std::uint8_t b) const;
+  [[noreturn]] void fail_varint() const;
+  [[noreturn]] void fail_dynamic_kind(std::uint8_t kind) const;
+  [[noreturn]] void fail_variant_index(std::uint64_t index, std::size_t alternatives) const;
   [[noreturn]] void fail_depth() const;
+  [[noreturn]] void fail_nesting() const;
+  [[noreturn]] void fail_undefined_reference(std::uint64_t id) const;
+  [[noreturn]] void fail_shared_objects() const;
+  // The containers of read_dynamic, each in a frame of its own (see value_decoder.cpp).
+  Value read_dynamic_string(ValueKind kind);
+  Value read_dynamic_list();
+  Value read_dynamic_map();
+  Value read_dynamic_object();
   void read_object_slow(detail::StreamType& type, const detail::TypeOps& ops, void* out);
   using PointerTarget = detail::PointerTarget;
   PointerTarget read_pointer(const detail::TypeOps& static_ops, bool shared);
@@ -559,7 +570,9 @@ class BinaryReader {
   std::unique_ptr<Impl> impl_;
   detail::SharedObjectTable* table_;
   std::uint64_t next_id_ = 0;
-  std::size_t dynamic_depth_ = 0;
+  // Raw nesting of the value being decoded without types (descriptor decoder and dynamic
+  // values together), on top of frames_; bounded by LoadOptions::max_nesting().
+  std::size_t nesting_ = 0;
   // One-entry cache of resolve(): nested objects of one type usually repeat.
   const detail::TypeOps* last_ops_ = nullptr;
   detail::StreamType* last_type_ = nullptr;

@@ -19,10 +19,15 @@ struct LoadOptions {
   /// loads from one encoding loads from the others. Containers between objects (the
   /// `std::vector<Node>` of a tree) recurse too; they are bounded together with the objects
   /// at kNestingPerDepth levels per unit of max_depth (see max_nesting()): a tree of
-  /// objects holding vectors of objects takes 2 to 3 per object in every encoding. 1000 levels keep
-  /// well inside an 8 MiB stack even under AddressSanitizer; raise it for deep linked structures (a
-  /// 10,000-node linked list saved through shared_ptr needs 10,000) and give the loading thread a
-  /// larger stack to match.
+  /// objects holding vectors of objects takes 2 to 3 per object in every encoding.
+  ///
+  /// The default fits, for every reader, in a 1 MiB stack in optimized builds and an 8 MiB
+  /// stack under AddressSanitizer (tests/hostile/stack_depth_test.cpp checks both). A level
+  /// costs 64 to 250 bytes of stack per raw level and 150 to 980 per object in Release,
+  /// several times more under AddressSanitizer; docs/limits.md has the measured table, per
+  /// reader and build. Raise it for deep linked structures (a 10,000-node linked list saved
+  /// through shared_ptr needs 10,000) and give the loading thread a stack larger by the same
+  /// factor (about 1 MiB per 1000 levels in Release).
   std::size_t max_depth = 1000;
 
   /// Maximum element count of one container, string or byte string. Counts are also checked

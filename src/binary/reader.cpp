@@ -177,7 +177,7 @@ std::uint64_t BinaryReader::get_varint_slow() {
       return x;
     }
   }
-  fail(errc::corrupt_data, "varint longer than 64 bits");
+  fail_varint();
 }
 
 std::size_t BinaryReader::check_count(std::uint64_t n, std::uint64_t each) {
@@ -302,6 +302,7 @@ bool BinaryReader::next_object_record() {
     table_->clear();
     next_id_ = 0;
     frames_.clear();
+    nesting_ = 0;  // a failed value may have left it counted up
     field_ = nullptr;
     return true;
   }
@@ -478,8 +479,32 @@ detail::StreamType& BinaryReader::read_type_ref() {
 }
 
 void BinaryReader::fail_depth() const {
-  fail(errc::limit_exceeded,
-       "nesting depth exceeds LoadOptions::max_depth (" + std::to_string(options_.max_depth) + ")");
+  fail(errc::limit_exceeded, detail::depth_message(options_));
+}
+
+void BinaryReader::fail_bool(std::uint8_t b) const {
+  fail(errc::corrupt_data, "boolean byte " + std::to_string(b) + " is neither 0 nor 1");
+}
+
+void BinaryReader::fail_varint() const { fail(errc::corrupt_data, "varint longer than 64 bits"); }
+
+void BinaryReader::fail_variant_index(std::uint64_t index, std::size_t alternatives) const {
+  fail(errc::corrupt_data, "variant index " + std::to_string(index) + " out of range (" +
+                               std::to_string(alternatives) + " alternatives)");
+}
+
+void BinaryReader::fail_nesting() const {
+  fail(errc::limit_exceeded, detail::nesting_message(options_));
+}
+
+void BinaryReader::fail_undefined_reference(std::uint64_t id) const {
+  fail(errc::corrupt_data,
+       "reference to shared object " + std::to_string(id) + ", which was not defined before");
+}
+
+void BinaryReader::fail_shared_objects() const {
+  fail(errc::limit_exceeded, "more shared objects than LoadOptions::max_shared_objects (" +
+                                 std::to_string(options_.max_shared_objects) + ")");
 }
 
 void BinaryReader::read_object_slow(detail::StreamType& type, const detail::TypeOps& ops,
@@ -499,9 +524,7 @@ detail::PointerTarget BinaryReader::read_pointer(const detail::TypeOps& static_o
     if (!shared) fail(errc::corrupt_data, "back reference in an owning (unique) pointer");
     std::uint64_t id = tag - bf::kPointerFirstReference;
     const detail::SharedObject* found = table_->find(id);
-    if (found == nullptr)
-      fail(errc::corrupt_data,
-           "reference to shared object " + std::to_string(id) + ", which was not defined before");
+    if (found == nullptr) fail_undefined_reference(id);
     return detail::target_of(registry_, *found, static_ops, fail_here);
   }
   detail::StreamType& type = read_type_ref();
@@ -509,9 +532,7 @@ detail::PointerTarget BinaryReader::read_pointer(const detail::TypeOps& static_o
       detail::create_object(registry_, type.name, type.version, static_ops, shared,
                             options_.accept_newer_class_versions, fail_here);
   if (shared) {
-    if (next_id_ >= options_.max_shared_objects)
-      fail(errc::limit_exceeded, "more shared objects than LoadOptions::max_shared_objects (" +
-                                     std::to_string(options_.max_shared_objects) + ")");
+    if (next_id_ >= options_.max_shared_objects) fail_shared_objects();
     table_->put(next_id_++, detail::SharedObject{created.owner, created.ops, created.info});
   }
   detail::StreamType& local =

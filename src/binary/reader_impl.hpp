@@ -28,6 +28,15 @@ struct BinaryReader::Impl {
 
 namespace detail {
 
+// Functions on the recursive paths of the decoders are kept out of line, each with the
+// locals of its own case: inlined into the dispatcher, every level would pay for the
+// largest case. See docs/limits.md for the stack each level costs.
+#if defined(__GNUC__)
+#define BRINE_BINARY_OUT_OF_LINE __attribute__((noinline))
+#else
+#define BRINE_BINARY_OUT_OF_LINE
+#endif
+
 /// Decodes binary values through recorded descriptors into the state model, without any
 /// C++ type: the path for older class versions and for tools.
 class ValueDecoder {
@@ -35,33 +44,54 @@ class ValueDecoder {
   explicit ValueDecoder(BinaryReader& reader) : r_(reader) {}
   Value decode(std::string_view descriptor, std::size_t& pos);
   Value decode_object(const StreamType& type);
-  Object decode_fields(const StreamType& type);
 
  private:
-  Value decode_pointer(std::string_view name, bool shared);
-  Value decode_text(std::string_view d, std::size_t& pos, LayoutCode code);
-  Value decode_function(std::string_view d, std::size_t& pos, LayoutCode code);
-  Value decode_bytes(std::string_view d, std::size_t& pos, LayoutCode code);
-  Value decode_list(std::string_view d, std::size_t& pos, LayoutCode code);
-  Value decode_array(std::string_view d, std::size_t& pos, LayoutCode code);
-  Value decode_map(std::string_view d, std::size_t& pos, LayoutCode code);
-  Value decode_tuple(std::string_view d, std::size_t& pos, LayoutCode code);
-  Value decode_variant(std::string_view d, std::size_t& pos, LayoutCode code);
-  Value decode_duration(std::string_view d, std::size_t& pos, LayoutCode code);
-  Value decode_named_object(std::string_view d, std::size_t& pos, LayoutCode code);
+  /// Fills `o`, an empty object, with the fields of `type`.
+  void decode_fields(const StreamType& type, Object& o);
+  BRINE_BINARY_OUT_OF_LINE Value decode_pointer(std::string_view name, bool shared);
+  BRINE_BINARY_OUT_OF_LINE Value decode_text(std::string_view d, std::size_t& pos, LayoutCode code);
+  BRINE_BINARY_OUT_OF_LINE Value decode_function(std::string_view d, std::size_t& pos,
+                                                 LayoutCode code);
+  BRINE_BINARY_OUT_OF_LINE Value decode_bytes(std::string_view d, std::size_t& pos,
+                                              LayoutCode code);
+  BRINE_BINARY_OUT_OF_LINE Value decode_list(std::string_view d, std::size_t& pos, LayoutCode code);
+  BRINE_BINARY_OUT_OF_LINE Value decode_array(std::string_view d, std::size_t& pos,
+                                              LayoutCode code);
+  BRINE_BINARY_OUT_OF_LINE Value decode_map(std::string_view d, std::size_t& pos, LayoutCode code);
+  BRINE_BINARY_OUT_OF_LINE Value decode_tuple(std::string_view d, std::size_t& pos,
+                                              LayoutCode code);
+  BRINE_BINARY_OUT_OF_LINE Value decode_variant(std::string_view d, std::size_t& pos,
+                                                LayoutCode code);
+  BRINE_BINARY_OUT_OF_LINE Value decode_duration(std::string_view d, std::size_t& pos,
+                                                 LayoutCode code);
+  BRINE_BINARY_OUT_OF_LINE Value decode_optional(std::string_view d, std::size_t& pos,
+                                                 LayoutCode code);
+  BRINE_BINARY_OUT_OF_LINE Value decode_named_object(std::string_view d, std::size_t& pos,
+                                                     LayoutCode code);
+  BRINE_BINARY_OUT_OF_LINE Value decode_text_map(std::string_view d, std::size_t value,
+                                                 std::size_t n);
+  BRINE_BINARY_OUT_OF_LINE Value decode_entry_list(std::string_view d, std::size_t key,
+                                                   std::size_t value, std::size_t n);
+  /// {count: null, period: "num/den"}.
+  BRINE_BINARY_OUT_OF_LINE static Value duration_map(std::uint64_t num, std::uint64_t den);
+  BRINE_BINARY_OUT_OF_LINE const StreamType& named_type(std::string_view name);
+  [[noreturn]] BRINE_BINARY_OUT_OF_LINE void fail_layout_code(LayoutCode code);
+  [[noreturn]] BRINE_BINARY_OUT_OF_LINE void fail_array_elements(std::uint64_t n);
+  [[noreturn]] BRINE_BINARY_OUT_OF_LINE void fail_array_bytes(std::uint64_t n,
+                                                              std::uint64_t remaining);
   // Objects count against LoadOptions::max_depth like the typed path's objects (so both
-  // paths agree on what loads); objects and containers together against max_nesting().
+  // paths agree on what loads); objects and containers together against max_nesting(),
+  // in the reader's count, which read_dynamic shares.
   void enter_object();
   void leave_object() {
     --objects_;
-    --levels_;
+    leave();
   }
   void enter();
-  void leave() { --levels_; }
+  void leave() { --r_.nesting_; }
 
   BinaryReader& r_;
   std::size_t objects_ = 0;
-  std::size_t levels_ = 0;
 };
 
 }  // namespace detail

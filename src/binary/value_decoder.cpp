@@ -7,69 +7,68 @@
 
 #include "binary/format.hpp"
 #include "binary/reader_impl.hpp"
+#include "util/in_place.hpp"
 #include "util/varint.hpp"
 
 namespace brine::detail {
 
 namespace bf = binary_format;
 
+// The decoder recurses once per level of the data: every level, object or container (and
+// the optionals and durations that wrap one value), counts against max_nesting(), objects
+// also against max_depth. Cold paths (messages) stay out of line, so that their
+// std::string temporaries take no room in the frames paid at every level; values are
+// built in place (util::construct_in), not in temporaries. Figures: docs/limits.md.
 void ValueDecoder::enter_object() {
-  if (++objects_ + r_.frames_.size() > r_.options_.max_depth)
-    r_.fail(errc::limit_exceeded, depth_message(r_.options_));
+  if (++objects_ + r_.frames_.size() > r_.options_.max_depth) r_.fail_depth();
   enter();
 }
 
 void ValueDecoder::enter() {
-  if (++levels_ + r_.frames_.size() > r_.options_.max_nesting())
-    r_.fail(errc::limit_exceeded, nesting_message(r_.options_));
+  if (++r_.nesting_ + r_.frames_.size() > r_.options_.max_nesting()) r_.fail_nesting();
 }
 
-Object ValueDecoder::decode_fields(const StreamType& type) {
-  Object o;
+void ValueDecoder::decode_fields(const StreamType& type, Object& o) {
   o.type = type.name;
   o.version = type.version;
   o.fields.reserve(type.fields.size());
+  const char* saved = r_.field_;
+  r_.field_ = nullptr;
   for (const auto& [name, descriptor] : type.fields) {
+    Field& f = o.fields.emplace_back();
+    f.name.assign(name);
     std::size_t pos = 0;
-    const char* saved = r_.field_;
-    r_.field_ = nullptr;
-    o.fields.push_back(Field{std::string(name), decode(descriptor, pos)});
-    r_.field_ = saved;
+    util::construct_in(f.value, [&] { return decode(descriptor, pos); });
   }
-  return o;
+  r_.field_ = saved;
 }
 
 Value ValueDecoder::decode_object(const StreamType& type) {
   enter_object();
-  Value v(decode_fields(type));
+  Value v{Object{}};
+  decode_fields(type, v.as_object());
   leave_object();
   return v;
 }
 
-Value ValueDecoder::decode_pointer(std::string_view, bool shared) {
+BRINE_BINARY_OUT_OF_LINE Value ValueDecoder::decode_pointer(std::string_view, bool shared) {
   std::uint64_t tag = r_.get_varint();
   if (tag == bf::kPointerNull) return Value();
   if (tag >= bf::kPointerFirstReference) {
     if (!shared) r_.fail(errc::corrupt_data, "back reference in an owning (unique) pointer");
     std::uint64_t id = tag - bf::kPointerFirstReference;
-    if (id >= r_.next_id_)
-      r_.fail(errc::corrupt_data, "reference to shared object " + std::to_string(id) +
-                                      ", which was not defined before");
+    if (id >= r_.next_id_) r_.fail_undefined_reference(id);
     return Value(Reference{id});
   }
   StreamType& type = r_.read_type_ref();
   std::optional<std::uint64_t> id;
   if (shared) {
-    if (r_.next_id_ >= r_.options_.max_shared_objects)
-      r_.fail(errc::limit_exceeded, "more shared objects than LoadOptions::max_shared_objects (" +
-                                        std::to_string(r_.options_.max_shared_objects) + ")");
+    if (r_.next_id_ >= r_.options_.max_shared_objects) r_.fail_shared_objects();
     id = r_.next_id_++;
   }
-  enter_object();
-  Object o = decode_fields(type);
-  leave_object();
-  o.shared_id = id;
-  return Value(std::move(o));
+  Value v = decode_object(type);
+  v.as_object().shared_id = id;
+  return v;
 }
 
 // Separate functions keep decode's own frame small: it recurses once per level
@@ -108,9 +107,8 @@ Value ValueDecoder::decode(std::string_view d, std::size_t& pos) {
     case LayoutCode::f64:
       return Value(r_.read_number<double>());
     case LayoutCode::text:
-      return decode_text(d, pos, code);
     case LayoutCode::path:
-      return Value(PathValue{r_.read_path()});
+      return decode_text(d, pos, code);
     case LayoutCode::function:
       return decode_function(d, pos, code);
     case LayoutCode::bytes:
@@ -124,13 +122,8 @@ Value ValueDecoder::decode(std::string_view d, std::size_t& pos) {
       return decode_array(d, pos, code);
     case LayoutCode::map:
       return decode_map(d, pos, code);
-    case LayoutCode::optional: {
-      std::size_t element = pos;
-      descriptor_min_size(d, pos);
-      if (!r_.read_bool()) return Value();
-      std::size_t p = element;
-      return decode(d, p);
-    }
+    case LayoutCode::optional:
+      return decode_optional(d, pos, code);
     case LayoutCode::tuple:
       return decode_tuple(d, pos, code);
     case LayoutCode::variant:
@@ -146,15 +139,31 @@ Value ValueDecoder::decode(std::string_view d, std::size_t& pos) {
     case LayoutCode::unique:
       return decode_pointer(read_layout_name(d, pos), false);
   }
+  fail_layout_code(code);
+}
+
+void ValueDecoder::fail_layout_code(LayoutCode code) {
   r_.fail(errc::corrupt_data, "unknown layout code " + std::to_string(static_cast<int>(code)));
+}
+
+Value ValueDecoder::decode_optional(std::string_view d, std::size_t& pos, LayoutCode) {
+  std::size_t element = pos;
+  descriptor_min_size(d, pos);
+  if (!r_.read_bool()) return Value();
+  // A level like any wrapper: a layout may nest 64 optionals around an object of its own type.
+  enter();
+  std::size_t p = element;
+  Value v = decode(d, p);
+  leave();
+  return v;
 }
 
 Value ValueDecoder::decode_text(std::string_view d, std::size_t& pos, LayoutCode code) {
   (void)d;
   (void)pos;
-  (void)code;
   std::string s;
   r_.read_text(s);
+  if (code == LayoutCode::path) return Value(PathValue{std::move(s)});
   return Value(std::move(s));
 }
 
@@ -193,7 +202,7 @@ Value ValueDecoder::decode_list(std::string_view d, std::size_t& pos, LayoutCode
   list.reserve(r_.reserve_limit(n, sizeof(Value)));
   for (std::size_t i = 0; i < n; ++i) {
     std::size_t p = element;
-    list.push_back(decode(d, p));
+    util::construct_in(list.emplace_back(), [&] { return decode(d, p); });
   }
   leave();
   return Value(std::move(list));
@@ -209,13 +218,9 @@ Value ValueDecoder::decode_array(std::string_view d, std::size_t& pos, LayoutCod
   if (r_.remaining_known_) {
     std::uint64_t remaining =
         static_cast<std::uint64_t>(r_.end_ - r_.cur_) + r_.remaining_after_block_;
-    if (min != 0 && n > remaining / min)
-      r_.fail(errc::truncated_input, "array of " + std::to_string(n) + " elements, only " +
-                                         std::to_string(remaining) + " bytes remain");
+    if (min != 0 && n > remaining / min) fail_array_bytes(n, remaining);
   }
-  if (n > r_.options_.max_elements)
-    r_.fail(errc::limit_exceeded,
-            "array of " + std::to_string(n) + " elements exceeds LoadOptions::max_elements");
+  if (n > r_.options_.max_elements) fail_array_elements(n);
   // The length is in the layout, not the data: elements that take no bytes are
   // paid for by nothing, like a count of them.
   if (min == 0) r_.charge_free_elements(n, "array");
@@ -224,10 +229,20 @@ Value ValueDecoder::decode_array(std::string_view d, std::size_t& pos, LayoutCod
   list.reserve(r_.reserve_limit(static_cast<std::size_t>(n), sizeof(Value)));
   for (std::uint64_t i = 0; i < n; ++i) {
     std::size_t p = element;
-    list.push_back(decode(d, p));
+    util::construct_in(list.emplace_back(), [&] { return decode(d, p); });
   }
   leave();
   return Value(std::move(list));
+}
+
+void ValueDecoder::fail_array_elements(std::uint64_t n) {
+  r_.fail(errc::limit_exceeded,
+          "array of " + std::to_string(n) + " elements exceeds LoadOptions::max_elements");
+}
+
+void ValueDecoder::fail_array_bytes(std::uint64_t n, std::uint64_t remaining) {
+  r_.fail(errc::truncated_input, "array of " + std::to_string(n) + " elements, only " +
+                                     std::to_string(remaining) + " bytes remain");
 }
 
 Value ValueDecoder::decode_map(std::string_view d, std::size_t& pos, LayoutCode code) {
@@ -241,30 +256,35 @@ Value ValueDecoder::decode_map(std::string_view d, std::size_t& pos, LayoutCode 
   bool text_keys = static_cast<LayoutCode>(d[key]) == LayoutCode::text;
   std::size_t n = r_.read_count(min);
   enter();
-  Value result;
-  if (text_keys) {
-    Value::Map map;
-    for (std::size_t i = 0; i < n; ++i) {
-      std::size_t pk = key, pv = value;
-      std::string k = decode(d, pk).as_text();
-      Value v = decode(d, pv);
-      if (!map.emplace(std::move(k), std::move(v)).second)
-        r_.fail(errc::corrupt_data, "duplicate map key");
-    }
-    result = Value(std::move(map));
-  } else {
-    Value::List list;
-    list.reserve(r_.reserve_limit(n, sizeof(Value)));
-    for (std::size_t i = 0; i < n; ++i) {
-      std::size_t pk = key, pv = value;
-      Value::List entry;
-      entry.push_back(decode(d, pk));
-      entry.push_back(decode(d, pv));
-      list.push_back(Value(std::move(entry)));
-    }
-    result = Value(std::move(list));
-  }
+  Value result = text_keys ? decode_text_map(d, value, n) : decode_entry_list(d, key, value, n);
   leave();
+  return result;
+}
+
+Value ValueDecoder::decode_text_map(std::string_view d, std::size_t value, std::size_t n) {
+  Value result{Value::Map{}};
+  Value::Map& map = result.as_map();
+  for (std::size_t i = 0; i < n; ++i) {
+    // The key's descriptor is text: read as decode would, without a Value around it.
+    auto [at, inserted] = map.try_emplace(std::string(r_.read_text_view()));
+    if (!inserted) r_.fail(errc::corrupt_data, "duplicate map key");
+    std::size_t pv = value;
+    util::construct_in(at->second, [&] { return decode(d, pv); });
+  }
+  return result;
+}
+
+Value ValueDecoder::decode_entry_list(std::string_view d, std::size_t key, std::size_t value,
+                                      std::size_t n) {
+  Value result{Value::List{}};
+  Value::List& list = result.as_list();
+  list.reserve(r_.reserve_limit(n, sizeof(Value)));
+  for (std::size_t i = 0; i < n; ++i) {
+    std::size_t pk = key, pv = value;
+    Value::List& entry = list.emplace_back(Value::List(2)).as_list();
+    util::construct_in(entry[0], [&] { return decode(d, pk); });
+    util::construct_in(entry[1], [&] { return decode(d, pv); });
+  }
   return result;
 }
 
@@ -275,7 +295,8 @@ Value ValueDecoder::decode_tuple(std::string_view d, std::size_t& pos, LayoutCod
   std::uint64_t n = util::read_varint(d, pos);
   enter();
   Value::List list;
-  for (std::uint64_t i = 0; i < n; ++i) list.push_back(decode(d, pos));
+  for (std::uint64_t i = 0; i < n; ++i)
+    util::construct_in(list.emplace_back(), [&] { return decode(d, pos); });
   leave();
   return Value(std::move(list));
 }
@@ -291,7 +312,7 @@ Value ValueDecoder::decode_variant(std::string_view d, std::size_t& pos, LayoutC
   enter();
   for (std::uint64_t i = 0; i < n; ++i) {
     if (i == index)
-      pair.push_back(decode(d, pos));
+      util::construct_in(pair.emplace_back(), [&] { return decode(d, pos); });
     else
       descriptor_min_size(d, pos);
   }
@@ -305,9 +326,17 @@ Value ValueDecoder::decode_duration(std::string_view d, std::size_t& pos, Layout
   (void)code;
   std::uint64_t num = util::read_varint(d, pos);
   std::uint64_t den = util::read_varint(d, pos);
-  Value count = decode(d, pos);
+  Value result = duration_map(num, den);
+  // A level like any wrapper: a layout may nest durations of durations.
+  enter();
+  util::construct_in(result.as_map().find("count")->second, [&] { return decode(d, pos); });
+  leave();
+  return result;
+}
+
+Value ValueDecoder::duration_map(std::uint64_t num, std::uint64_t den) {
   Value::Map m;
-  m.emplace("count", std::move(count));
+  m.emplace("count", Value());
   m.emplace("period", Value(std::to_string(num) + "/" + std::to_string(den)));
   return Value(std::move(m));
 }
@@ -316,12 +345,15 @@ Value ValueDecoder::decode_named_object(std::string_view d, std::size_t& pos, La
   (void)d;
   (void)pos;
   (void)code;
-  std::string_view name = read_layout_name(d, pos);
+  return decode_object(named_type(read_layout_name(d, pos)));
+}
+
+const StreamType& ValueDecoder::named_type(std::string_view name) {
   auto it = r_.impl_->by_name.find(std::string(name));
   if (it == r_.impl_->by_name.end())
     r_.fail(errc::corrupt_data,
             "layout names type '" + std::string(name) + "', which the archive does not define");
-  return decode_object(r_.impl_->types[it->second]);
+  return r_.impl_->types[it->second];
 }
 
 }  // namespace brine::detail
@@ -330,14 +362,13 @@ namespace brine {
 
 Value BinaryReader::read_dynamic() {
   // Recursion is bounded like the decoder's containers: every level, object or
-  // container, counts against max_nesting().
+  // container, counts against max_nesting(), in the count the decoder shares.
   struct Depth {
     BinaryReader& r;
     explicit Depth(BinaryReader& reader) : r(reader) {
-      if (++r.dynamic_depth_ + r.frames_.size() > r.options_.max_nesting())
-        r.fail(errc::limit_exceeded, detail::nesting_message(r.options_));
+      if (++r.nesting_ + r.frames_.size() > r.options_.max_nesting()) r.fail_nesting();
     }
-    ~Depth() { --r.dynamic_depth_; }
+    ~Depth() { --r.nesting_; }
   } depth(*this);
   std::uint8_t kind = get_byte();
   switch (static_cast<ValueKind>(kind)) {
@@ -351,62 +382,78 @@ Value BinaryReader::read_dynamic() {
       return Value(read_number<std::uint64_t>());
     case ValueKind::floating:
       return Value(read_number<double>());
-    case ValueKind::text: {
-      std::string s;
-      read_text(s);
-      return Value(std::move(s));
-    }
-    case ValueKind::bytes: {
-      Bytes b;
-      read_bytes(b.data);
-      return Value(std::move(b));
-    }
+    case ValueKind::text:
+    case ValueKind::bytes:
     case ValueKind::path:
-      return Value(PathValue{read_path()});
-    case ValueKind::function: {
-      std::string s;
-      read_text(s);
-      return Value(FunctionRef{std::move(s)});
-    }
-    case ValueKind::list: {
-      std::size_t n = read_count(1);
-      Value::List list;
-      list.reserve(reserve_limit(n, sizeof(Value)));
-      for (std::size_t i = 0; i < n; ++i) list.push_back(read_dynamic());
-      return Value(std::move(list));
-    }
-    case ValueKind::map: {
-      std::size_t n = read_count(2);
-      Value::Map map;
-      for (std::size_t i = 0; i < n; ++i) {
-        std::string key;
-        read_text(key);
-        Value v = read_dynamic();
-        if (!map.emplace(std::move(key), std::move(v)).second)
-          fail(errc::corrupt_data, "duplicate map key");
-      }
-      return Value(std::move(map));
-    }
-    case ValueKind::object: {
-      Object o;
-      read_text(o.type);
-      std::uint64_t version = get_varint();
-      if (version > 0xFFFFFFFFu) fail(errc::corrupt_data, "object version out of range");
-      o.version = static_cast<std::uint32_t>(version);
-      if (read_bool()) o.shared_id = get_varint();
-      std::size_t n = read_count(2);
-      o.fields.reserve(reserve_limit(n, sizeof(Field)));
-      for (std::size_t i = 0; i < n; ++i) {
-        std::string name;
-        read_text(name);
-        o.fields.push_back(Field{std::move(name), read_dynamic()});
-      }
-      return Value(std::move(o));
-    }
+    case ValueKind::function:
+      return read_dynamic_string(static_cast<ValueKind>(kind));
+    case ValueKind::list:
+      return read_dynamic_list();
+    case ValueKind::map:
+      return read_dynamic_map();
+    case ValueKind::object:
+      return read_dynamic_object();
     case ValueKind::reference:
       return Value(Reference{get_varint()});
   }
+  fail_dynamic_kind(kind);
+}
+
+void BinaryReader::fail_dynamic_kind(std::uint8_t kind) const {
   fail(errc::corrupt_data, "unknown dynamic value kind " + std::to_string(kind));
+}
+
+BRINE_BINARY_OUT_OF_LINE Value BinaryReader::read_dynamic_string(ValueKind kind) {
+  if (kind == ValueKind::bytes) {
+    Bytes b;
+    read_bytes(b.data);
+    return Value(std::move(b));
+  }
+  std::string s;
+  read_text(s);
+  if (kind == ValueKind::path) return Value(PathValue{std::move(s)});
+  if (kind == ValueKind::function) return Value(FunctionRef{std::move(s)});
+  return Value(std::move(s));
+}
+
+BRINE_BINARY_OUT_OF_LINE Value BinaryReader::read_dynamic_list() {
+  std::size_t n = read_count(1);
+  Value v{Value::List{}};
+  Value::List& list = v.as_list();
+  list.reserve(reserve_limit(n, sizeof(Value)));
+  for (std::size_t i = 0; i < n; ++i)
+    util::construct_in(list.emplace_back(), [this] { return read_dynamic(); });
+  return v;
+}
+
+BRINE_BINARY_OUT_OF_LINE Value BinaryReader::read_dynamic_map() {
+  std::size_t n = read_count(2);
+  Value v{Value::Map{}};
+  Value::Map& map = v.as_map();
+  for (std::size_t i = 0; i < n; ++i) {
+    auto [at, inserted] = map.try_emplace(std::string(read_text_view()));
+    if (!inserted) fail(errc::corrupt_data, "duplicate map key");
+    util::construct_in(at->second, [this] { return read_dynamic(); });
+  }
+  return v;
+}
+
+BRINE_BINARY_OUT_OF_LINE Value BinaryReader::read_dynamic_object() {
+  Value v{Object{}};
+  Object& o = v.as_object();
+  read_text(o.type);
+  std::uint64_t version = get_varint();
+  if (version > 0xFFFFFFFFu) fail(errc::corrupt_data, "object version out of range");
+  o.version = static_cast<std::uint32_t>(version);
+  if (read_bool()) o.shared_id = get_varint();
+  std::size_t n = read_count(2);
+  o.fields.reserve(reserve_limit(n, sizeof(Field)));
+  for (std::size_t i = 0; i < n; ++i) {
+    Field& f = o.fields.emplace_back();
+    read_text(f.name);
+    util::construct_in(f.value, [this] { return read_dynamic(); });
+  }
+  return v;
 }
 
 }  // namespace brine

@@ -11,6 +11,7 @@
 #include "stable/cbor.hpp"
 #include "stable/cursor.hpp"
 #include "stable/reader_impl.hpp"
+#include "util/in_place.hpp"
 #include "util/xxhash.hpp"
 
 namespace brine {
@@ -171,39 +172,33 @@ class Walker {
   }
 
   BRINE_STABLE_OUT_OF_LINE Value decode_list(const Head& h, std::size_t depth) {
+    // One recursive call site, and the element built in place (util::construct_in): this
+    // frame is paid once per level (docs/limits.md).
+    const bool indefinite = h.indefinite;
+    const std::size_t n = indefinite ? 0 : c_.count(h.argument, 1);
     Value::List list;
-    if (h.indefinite) {
-      while (c_.peek() != 0xFF) {
-        charge(1, 0, c_.pos);
-        list.push_back(decode(depth + 1));
-      }
-      ++c_.pos;
-    } else {
-      std::size_t n = c_.count(h.argument, 1);
-      charge(n, 0, c_.pos);
-      list.reserve(n);
-      for (std::size_t i = 0; i < n; ++i) list.push_back(decode(depth + 1));
+    if (!indefinite) charge(n, 0, c_.pos);
+    list.reserve(n);
+    while (indefinite ? c_.peek() != 0xFF : list.size() < n) {
+      if (indefinite) charge(1, 0, c_.pos);
+      util::construct_in(list.emplace_back(), [&] { return decode(depth + 1); });
     }
+    if (indefinite) ++c_.pos;
     return Value(std::move(list));
   }
 
   BRINE_STABLE_OUT_OF_LINE Value decode_map(const Head& h, std::size_t depth) {
     Value::Map map;
-    auto entry = [&] {
+    const bool indefinite = h.indefinite;
+    const std::size_t n = indefinite ? 0 : c_.count(h.argument, 2);
+    for (std::size_t i = 0; indefinite ? c_.peek() != 0xFF : i < n; ++i) {
       std::size_t key_at = c_.pos;
       charge(1, 0, key_at);
-      std::string key = text_or_ref();
-      Value v = decode(depth + 1);
-      if (!map.emplace(std::move(key), std::move(v)).second)
-        c_.fail(errc::corrupt_data, "duplicate map key", key_at);
-    };
-    if (h.indefinite) {
-      while (c_.peek() != 0xFF) entry();
-      ++c_.pos;
-    } else {
-      std::size_t n = c_.count(h.argument, 2);
-      for (std::size_t i = 0; i < n; ++i) entry();
+      auto [at, inserted] = map.try_emplace(text_or_ref());
+      if (!inserted) c_.fail(errc::corrupt_data, "duplicate map key", key_at);
+      util::construct_in(at->second, [&] { return decode(depth + 1); });
     }
+    if (indefinite) ++c_.pos;
     return Value(std::move(map));
   }
 
@@ -315,7 +310,9 @@ class Walker {
       std::size_t key_at = c_.pos;
       std::string name = text_or_ref();
       if (o.find(name) != nullptr) fail_named("duplicate field '", name, "'", key_at);
-      o.fields.push_back(Field{std::move(name), decode(depth + 1)});
+      Field& f = o.fields.emplace_back();
+      f.name = std::move(name);
+      util::construct_in(f.value, [&] { return decode(depth + 1); });
     }
     return Value(std::move(o));
   }
