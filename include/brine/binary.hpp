@@ -491,6 +491,9 @@ class BinaryReader {
   void read_header();
   std::uint64_t position() const noexcept;
   ErrorContext context() const;
+  /// Counts values and string bytes the state-model decoders are about to build
+  /// (LoadOptions::max_state_expansion, against the bytes read so far).
+  void charge_state(std::uint64_t values, std::uint64_t bytes = 0);
 
   // Top-level records.
   /// Moves to the next object record (consuming type definitions); false at the end marker.

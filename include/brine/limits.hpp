@@ -157,8 +157,9 @@ inline std::string state_bytes_message(const LoadOptions& options, std::uint64_t
                                        std::uint64_t needed) {
   return "state-model values need " + std::to_string(needed) +
          " bytes, more than LoadOptions::max_state_expansion (" +
-         std::to_string(options.max_state_expansion) + ") x the archive's " +
-         std::to_string(input_size) + " bytes + " + std::to_string(LoadOptions::kStateAllowance);
+         std::to_string(options.max_state_expansion) + ") x the " + std::to_string(input_size) +
+         " bytes of input + " + std::to_string(LoadOptions::kStateAllowance) +
+         " (a value costs about LoadOptions::kStateValueCost bytes)";
 }
 /// The message of the object-depth limit.
 inline std::string depth_message(const LoadOptions& options) {

@@ -21,8 +21,18 @@ constexpr std::size_t kBlockReadChunk = 64 * 1024;
 BinaryReader::BinaryReader(ByteSource& source, const Registry& registry, const LoadOptions& options)
     : source_(source), registry_(registry), options_(options), impl_(std::make_unique<Impl>()) {
   table_ = &impl_->table;
-  remaining_known_ = source_.remaining().has_value();
+  impl_->state = detail::StateBudget(options_);
+  impl_->input_size = source_.remaining();
+  remaining_known_ = impl_->input_size.has_value();
   read_header();
+}
+
+void BinaryReader::charge_state(std::uint64_t values, std::uint64_t bytes) {
+  // Counted against the input's size when the source knows it (memory, files), else against
+  // what a stream has given so far: a tree can only have grown from the bytes before it.
+  const std::uint64_t input = impl_->input_size.value_or(position());
+  if (!impl_->state.take(values, bytes, input))
+    fail(errc::limit_exceeded, impl_->state.message(input));
 }
 
 BinaryReader::~BinaryReader() = default;

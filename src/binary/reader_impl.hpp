@@ -5,12 +5,14 @@
 #pragma once
 
 #include <deque>
+#include <optional>
 #include <string>
 #include <typeindex>
 #include <unordered_map>
 
 #include "brine/binary.hpp"
 #include "brine/detail/stream_type.hpp"
+#include "state/budget.hpp"
 
 namespace brine {
 
@@ -24,6 +26,8 @@ struct BinaryReader::Impl {
   std::string record_descriptor;
   std::string text_scratch;  // read_text_view's copy of a text that spans blocks
   detail::SharedObjectTable table;
+  detail::StateBudget state;                // what decoding into the state model built, all values
+  std::optional<std::uint64_t> input_size;  // the source's size, when it knows it
 };
 
 namespace detail {

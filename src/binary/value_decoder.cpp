@@ -31,6 +31,7 @@ void ValueDecoder::enter() {
 void ValueDecoder::decode_fields(const StreamType& type, Object& o) {
   o.type = type.name;
   o.version = type.version;
+  r_.charge_state(type.fields.size());
   o.fields.reserve(type.fields.size());
   const char* saved = r_.field_;
   r_.field_ = nullptr;
@@ -163,6 +164,7 @@ Value ValueDecoder::decode_text(std::string_view d, std::size_t& pos, LayoutCode
   (void)pos;
   std::string s;
   r_.read_text(s);
+  r_.charge_state(0, s.size());
   if (code == LayoutCode::path) return Value(PathValue{std::move(s)});
   return Value(std::move(s));
 }
@@ -182,6 +184,7 @@ Value ValueDecoder::decode_bytes(std::string_view d, std::size_t& pos, LayoutCod
   (void)code;
   Bytes b;
   r_.read_bytes(b.data);
+  r_.charge_state(0, b.data.size());
   return Value(std::move(b));
 }
 
@@ -197,9 +200,13 @@ Value ValueDecoder::decode_list(std::string_view d, std::size_t& pos, LayoutCode
     return Value(std::move(b));
   }
   std::size_t n = r_.read_count(min);
+  // Counted whole before the reservation (LoadOptions::max_state_expansion), so the list is
+  // reserved once at its size: grown by doubling, it would hold three times its elements
+  // while it moves.
+  r_.charge_state(n);
   enter();
   Value::List list;
-  list.reserve(r_.reserve_limit(n, sizeof(Value)));
+  list.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     std::size_t p = element;
     util::construct_in(list.emplace_back(), [&] { return decode(d, p); });
@@ -224,9 +231,10 @@ Value ValueDecoder::decode_array(std::string_view d, std::size_t& pos, LayoutCod
   // The length is in the layout, not the data: elements that take no bytes are
   // paid for by nothing, like a count of them.
   if (min == 0) r_.charge_free_elements(n, "array");
+  r_.charge_state(n);
   enter();
   Value::List list;
-  list.reserve(r_.reserve_limit(static_cast<std::size_t>(n), sizeof(Value)));
+  list.reserve(static_cast<std::size_t>(n));
   for (std::uint64_t i = 0; i < n; ++i) {
     std::size_t p = element;
     util::construct_in(list.emplace_back(), [&] { return decode(d, p); });
@@ -255,6 +263,7 @@ Value ValueDecoder::decode_map(std::string_view d, std::size_t& pos, LayoutCode 
   min += descriptor_min_size(d, pos);
   bool text_keys = static_cast<LayoutCode>(d[key]) == LayoutCode::text;
   std::size_t n = r_.read_count(min);
+  r_.charge_state(text_keys ? n : 3 * static_cast<std::uint64_t>(n));
   enter();
   Value result = text_keys ? decode_text_map(d, value, n) : decode_entry_list(d, key, value, n);
   leave();
@@ -278,7 +287,7 @@ Value ValueDecoder::decode_entry_list(std::string_view d, std::size_t key, std::
                                       std::size_t n) {
   Value result{Value::List{}};
   Value::List& list = result.as_list();
-  list.reserve(r_.reserve_limit(n, sizeof(Value)));
+  list.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     std::size_t pk = key, pv = value;
     Value::List& entry = list.emplace_back(Value::List(2)).as_list();
@@ -293,6 +302,7 @@ Value ValueDecoder::decode_tuple(std::string_view d, std::size_t& pos, LayoutCod
   (void)pos;
   (void)code;
   std::uint64_t n = util::read_varint(d, pos);
+  r_.charge_state(n);
   enter();
   Value::List list;
   for (std::uint64_t i = 0; i < n; ++i)
@@ -307,6 +317,7 @@ Value ValueDecoder::decode_variant(std::string_view d, std::size_t& pos, LayoutC
   (void)code;
   std::uint64_t n = util::read_varint(d, pos);
   std::size_t index = r_.begin_variant(static_cast<std::size_t>(n));
+  r_.charge_state(2);
   Value::List pair;
   pair.push_back(Value(static_cast<std::uint64_t>(index)));
   enter();
@@ -326,6 +337,7 @@ Value ValueDecoder::decode_duration(std::string_view d, std::size_t& pos, Layout
   (void)code;
   std::uint64_t num = util::read_varint(d, pos);
   std::uint64_t den = util::read_varint(d, pos);
+  r_.charge_state(2);
   Value result = duration_map(num, den);
   // A level like any wrapper: a layout may nest durations of durations.
   enter();
@@ -418,9 +430,10 @@ BRINE_BINARY_OUT_OF_LINE Value BinaryReader::read_dynamic_string(ValueKind kind)
 
 BRINE_BINARY_OUT_OF_LINE Value BinaryReader::read_dynamic_list() {
   std::size_t n = read_count(1);
+  charge_state(n);
   Value v{Value::List{}};
   Value::List& list = v.as_list();
-  list.reserve(reserve_limit(n, sizeof(Value)));
+  list.reserve(n);
   for (std::size_t i = 0; i < n; ++i)
     util::construct_in(list.emplace_back(), [this] { return read_dynamic(); });
   return v;
@@ -428,6 +441,7 @@ BRINE_BINARY_OUT_OF_LINE Value BinaryReader::read_dynamic_list() {
 
 BRINE_BINARY_OUT_OF_LINE Value BinaryReader::read_dynamic_map() {
   std::size_t n = read_count(2);
+  charge_state(n);
   Value v{Value::Map{}};
   Value::Map& map = v.as_map();
   for (std::size_t i = 0; i < n; ++i) {
@@ -447,7 +461,8 @@ BRINE_BINARY_OUT_OF_LINE Value BinaryReader::read_dynamic_object() {
   o.version = static_cast<std::uint32_t>(version);
   if (read_bool()) o.shared_id = get_varint();
   std::size_t n = read_count(2);
-  o.fields.reserve(reserve_limit(n, sizeof(Field)));
+  charge_state(n);
+  o.fields.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     Field& f = o.fields.emplace_back();
     read_text(f.name);

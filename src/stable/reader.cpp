@@ -159,7 +159,7 @@ class Walker {
   /// Counts `values` values and `bytes` bytes of text about to be built for the item at `at`
   /// (LoadOptions::max_state_expansion), before anything is allocated for them.
   void charge(std::uint64_t values, std::uint64_t bytes, std::size_t at) {
-    if (!impl_.state.take(values, bytes)) fail_state(at);
+    if (!impl_.state.take(values, bytes, c_.size())) fail_state(at);
   }
 
   BRINE_STABLE_OUT_OF_LINE Value decode_string(const Head& h, std::size_t at) {
@@ -319,7 +319,7 @@ class Walker {
 
  private:
   [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail_state(std::size_t at) const {
-    c_.fail(errc::limit_exceeded, impl_.state.message(), at);
+    c_.fail(errc::limit_exceeded, impl_.state.message(c_.size()), at);
   }
   [[noreturn]] BRINE_STABLE_OUT_OF_LINE void fail_simple_value(unsigned info,
                                                                std::size_t at) const {
@@ -463,7 +463,7 @@ StableReader::StableReader(ByteSource& source, const Registry& registry, const L
     }
     impl_->bytes = impl_->owned.view();
   }
-  impl_->state = detail::StateBudget(options_, impl_->bytes.size());
+  impl_->state = detail::StateBudget(options_);
   cbor::Cursor c(impl_->bytes, options_, description_, impl_->strings);
   open_document(*impl_, c);
   impl_->direct.emplace(*impl_, impl_->bytes, registry_, options_, description_, impl_->strings);

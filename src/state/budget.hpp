@@ -17,29 +17,27 @@ namespace brine::detail {
 class StateBudget {
  public:
   StateBudget() = default;
-  StateBudget(const LoadOptions& options, std::uint64_t input_size)
-      : options_(&options), input_size_(input_size), limit_(options.max_state_bytes(input_size)) {}
+  explicit StateBudget(const LoadOptions& options) : options_(&options) {}
 
   /// Counts `values` values and `bytes` bytes of string content; false once the total is over
-  /// the bound (the caller raises the LimitError, with state_message(), where it stands).
-  bool take(std::uint64_t values, std::uint64_t bytes = 0) noexcept {
+  /// the bound for `input_size` bytes of input (the archive's size, or what a stream has
+  /// given so far). The caller raises the LimitError, with message(), where it stands.
+  bool take(std::uint64_t values, std::uint64_t bytes, std::uint64_t input_size) noexcept {
     constexpr std::uint64_t kMax = ~std::uint64_t{0};
     const std::uint64_t cost = values > (kMax - bytes) / LoadOptions::kStateValueCost
                                    ? kMax
                                    : values * LoadOptions::kStateValueCost + bytes;
     used_ = used_ > kMax - cost ? kMax : used_ + cost;
-    return used_ <= limit_;
+    return options_ == nullptr || used_ <= options_->max_state_bytes(input_size);
   }
 
   std::uint64_t used() const noexcept { return used_; }
-  std::string message() const {
-    return options_ ? state_bytes_message(*options_, input_size_, used_) : std::string();
+  std::string message(std::uint64_t input_size) const {
+    return options_ ? state_bytes_message(*options_, input_size, used_) : std::string();
   }
 
  private:
   const LoadOptions* options_ = nullptr;
-  std::uint64_t input_size_ = 0;
-  std::uint64_t limit_ = ~std::uint64_t{0};
   std::uint64_t used_ = 0;
 };
 

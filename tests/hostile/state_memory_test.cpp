@@ -92,6 +92,37 @@ TEST(StateMemory, StableArchiveOfNullsStopsAtTheBound) {
   EXPECT_LE(peak, bound) << "peak " << peak << " bytes, bound " << bound;
 }
 
+// The binary reader counts against the bytes it has read so far (a stream's size is unknown).
+TEST(StateMemory, BinaryArchiveOfNullsStopsAtTheBound) {
+  brine::Registry registry;
+  std::string bytes;
+  {
+    const brine::Value nulls{brine::Value::List(kNulls)};
+    brine::Buffer out;
+    brine::BufferSink sink(out);
+    brine::BinaryWriter writer(sink, registry);
+    writer.write_value(nulls);
+    writer.finish();
+    bytes.assign(out.view());
+  }
+  brine::LoadOptions options;
+  const std::uint64_t bound = options.max_state_bytes(bytes.size());
+  std::uint64_t peak = 0;
+  {
+    live::Peak recording;
+    brine::MemorySource source(bytes);
+    brine::BinaryReader reader(source, registry, options);
+    EXPECT_THROW_WITH(reader.read_value(), brine::LimitError, "LoadOptions::max_state_expansion");
+    peak = recording.bytes_at_peak();
+  }
+  EXPECT_LE(peak, bound) << "peak " << peak << " bytes, bound " << bound;
+
+  options.max_state_expansion = 200;
+  brine::MemorySource source(bytes);
+  brine::BinaryReader reader(source, registry, options);
+  EXPECT_EQ(reader.read_value().as_list().size(), kNulls);
+}
+
 // The rejection's sibling: the same archive loads with the limit raised, and an ordinary
 // archive loads with the default.
 TEST(StateMemory, StableArchiveOfNullsLoadsWithTheLimitRaised) {
