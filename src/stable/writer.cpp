@@ -294,6 +294,14 @@ bool StableWriter::end_value() {
       next_id_ = value_first_id_;
       for (std::uint64_t index : renumbered_)
         if (index != kUnmarked) ++next_id_;
+      if (skip_ > 0) {
+        // What the second walk wrote again is still at the front of out_, not yet flushed.
+        auto n = static_cast<std::size_t>(skip_);
+        std::memmove(out_->data(), out_->data() + n, out_->size() - n);
+        out_->resize(out_->size() - n);
+        position_ += n;
+        skip_ = 0;
+      }
       mode_ = Mode::streaming;
       break;
   }
