@@ -249,8 +249,13 @@ class StableWriter {
   void put_shareable();
   void put_reference(std::uint64_t id);
   void drop_unreferenced_shareables();
-  /// Numbers the value's shareables that were referred to (renumbered_); returns how many.
+  /// Counts the value's shareables referred to before each word of referred_ (kept_before_),
+  /// so that final_index answers; returns how many are referred to in all.
   std::uint64_t number_referred_shareables();
+  bool referred(std::uint64_t i) const noexcept { return (referred_[i / 64] >> (i % 64)) & 1; }
+  /// The index of value sharing of the value's shareable i (referred to): the shareables
+  /// before the value, and those of it before i that are referred to.
+  std::uint64_t final_index(std::uint64_t i) const noexcept;
   /// Gives up holding the value: writes its bytes before the first shareable, then only
   /// learns which shareables are referred to.
   void start_learning();
@@ -295,19 +300,20 @@ class StableWriter {
   std::vector<Open> open_;
   detail::PointerIdMap ids_;
   std::uint64_t next_id_ = 0;
-  // Within the current value, ids run from value_first_id_: whether anything refers to each
-  // id, and, while holding, each id's tag-28 offset in out_ and every reference's offset and
-  // id. renumbered_: each id's final index, or kUnmarked.
+  // Within the current value, ids run from value_first_id_: how many shareables the first
+  // walk met, whether anything refers to each (bit i of referred_[i / 64]), how many before
+  // each word are referred to (when the value ends), and, while holding, each id's tag-28
+  // offset in out_ and every reference's offset and id.
   std::uint64_t value_first_id_ = 0;
-  std::vector<bool> referred_to_;
+  std::uint64_t shareables_ = 0;
+  std::vector<std::uint64_t> referred_;
+  std::vector<std::uint64_t> kept_before_;
   std::vector<std::size_t> shareable_at_;
   struct ReferenceAt {
     std::size_t offset;
     std::uint64_t id;
   };
   std::vector<ReferenceAt> references_;
-  static constexpr std::uint64_t kUnmarked = ~std::uint64_t{0};
-  std::vector<std::uint64_t> renumbered_;
   bool finished_ = false;
 };
 

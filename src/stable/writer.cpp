@@ -253,7 +253,8 @@ void StableWriter::begin_value() {
   ids_.clear();
   value_first_id_ = next_id_;
   value_start_ = position();
-  referred_to_.clear();
+  shareables_ = 0;
+  referred_.clear();
   shareable_at_.clear();
   references_.clear();
   strings_->begin_value();
@@ -284,16 +285,14 @@ bool StableWriter::end_value() {
       limit_ = kChunk;
       return true;
     case Mode::replaying:
-      if (next_id_ - value_first_id_ != referred_to_.size())
+      if (next_id_ - value_first_id_ != shareables_)
         throw InternalError(errc::internal_error,
                             "the stable writer walked a value twice and met " +
                                 std::to_string(next_id_ - value_first_id_) +
                                 " objects through shared pointers the second time, " +
-                                std::to_string(referred_to_.size()) +
+                                std::to_string(shareables_) +
                                 " the first: getstate hooks must write the same every time");
-      next_id_ = value_first_id_;
-      for (std::uint64_t index : renumbered_)
-        if (index != kUnmarked) ++next_id_;
+      next_id_ = value_first_id_ + number_referred_shareables();
       if (skip_ > 0) {
         // What the second walk wrote again is still at the front of out_, not yet flushed.
         auto n = static_cast<std::size_t>(skip_);
@@ -320,26 +319,46 @@ void StableWriter::start_learning() {
   limit_ = 0;
 }
 
+namespace {
+
+int bits_set(std::uint64_t x) noexcept {
+  x = x - ((x >> 1) & 0x5555555555555555ull);
+  x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+  x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+  return static_cast<int>((x * 0x0101010101010101ull) >> 56);
+}
+
+}  // namespace
+
+// A bit and, per 64 shareables, a count, rather than an index per shareable: a value of
+// millions of shared objects would otherwise hold 8 bytes more for each.
 std::uint64_t StableWriter::number_referred_shareables() {
-  renumbered_.resize(referred_to_.size());
+  kept_before_.resize(referred_.size());
   std::uint64_t kept = 0;
-  for (std::size_t i = 0; i < referred_to_.size(); ++i)
-    renumbered_[i] = referred_to_[i] ? value_first_id_ + kept++ : kUnmarked;
+  for (std::size_t w = 0; w < referred_.size(); ++w) {
+    kept_before_[w] = kept;
+    kept += static_cast<std::uint64_t>(bits_set(referred_[w]));
+  }
   return kept;
+}
+
+std::uint64_t StableWriter::final_index(std::uint64_t i) const noexcept {
+  std::uint64_t below = referred_[i / 64] & ((std::uint64_t{1} << (i % 64)) - 1);
+  return value_first_id_ + kept_before_[i / 64] + static_cast<std::uint64_t>(bits_set(below));
 }
 
 void StableWriter::put_shareable() {
   if (mode_ == Mode::replaying) {
     std::uint64_t i = next_id_++ - value_first_id_;
-    if (i >= renumbered_.size() || (i == 0 && position() != first_shareable_))
+    if (i >= shareables_ || (i == 0 && position() != first_shareable_))
       throw InternalError(errc::internal_error,
                           "the stable writer walked a value twice and it came out different the "
                           "second time: getstate hooks must write the same every time");
-    if (renumbered_[i] != kUnmarked) put_head(6, cbor::kTagShareable);
+    if (referred(i)) put_head(6, cbor::kTagShareable);
     return;
   }
   ++next_id_;
-  referred_to_.push_back(false);
+  if (shareables_++ % 64 == 0) referred_.push_back(0);
   if (mode_ == Mode::streaming) {
     mode_ = Mode::holding;
     first_shareable_ = position();
@@ -355,14 +374,15 @@ void StableWriter::put_shareable() {
 void StableWriter::put_reference(std::uint64_t id) {
   std::uint8_t buf[11];
   if (mode_ == Mode::replaying) {
-    std::uint64_t index = renumbered_[id - value_first_id_];
-    if (index == kUnmarked)
+    std::uint64_t i = id - value_first_id_;
+    if (i >= shareables_ || !referred(i))
       throw InternalError(errc::internal_error,
                           "the stable writer walked a value twice and it came out different the "
                           "second time: getstate hooks must write the same every time");
-    return emit(buf, encode_reference(buf, index));
+    return emit(buf, encode_reference(buf, final_index(i)));
   }
-  referred_to_[id - value_first_id_] = true;
+  std::uint64_t i = id - value_first_id_;
+  referred_[i / 64] |= std::uint64_t{1} << (i % 64);
   if (mode_ == Mode::holding) references_.push_back({out_->size(), id});
   emit(buf, encode_reference(buf, id));
 }
@@ -396,7 +416,7 @@ void StableWriter::drop_unreferenced_shareables() {
         r == references_.size() || (s < shareables && shareable_at_[s] < references_[r].offset);
     if (shareable_next) {
       move_to(shareable_at_[s]);
-      if (!referred_to_[s]) read += kShareableTagSize;
+      if (!referred(s)) read += kShareableTagSize;
       ++s;
       continue;
     }
@@ -405,7 +425,7 @@ void StableWriter::drop_unreferenced_shareables() {
     read += encode_reference(old_reference, references_[r].id);
     // The old reference, [read - old size, read), is already consumed and the new one is no
     // longer, so it fits in the gap without touching unread bytes.
-    write += encode_reference(bytes + write, renumbered_[references_[r].id - value_first_id_]);
+    write += encode_reference(bytes + write, final_index(references_[r].id - value_first_id_));
     ++r;
   }
   move_to(out_->size());
