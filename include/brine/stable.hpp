@@ -259,6 +259,8 @@ class StableWriter {
   /// Gives up holding the value: writes its bytes before the first shareable, then only
   /// learns which shareables are referred to.
   void start_learning();
+  /// Counts `n` bytes kept on the side while holding against max_held_bytes.
+  void charge_held(std::size_t n);
   /// Hands out_ to the sink (skipping what a second walk must not write again).
   void flush_buffer();
   /// Hands `n` bytes to the sink, out_ being empty.

@@ -267,10 +267,8 @@ bool StableWriter::end_value() {
     case Mode::holding:
       drop_unreferenced_shareables();
       mode_ = Mode::streaming;
-      if (!direct_) {
-        if (out_->size() >= kChunk) flush_buffer();
-        limit_ = kChunk;
-      }
+      if (!direct_ && out_->size() >= kChunk) flush_buffer();
+      limit_ = direct_ ? kUnlimited : kChunk;
       break;
     case Mode::learning:
       // Second walk: from the value's start, with the string table and the ids as they were
@@ -313,8 +311,11 @@ void StableWriter::start_learning() {
   // walk skips it. The rest is dropped, and nothing more is kept until the value ends.
   out_->resize(shareable_at_.front());
   flush_buffer();
-  shareable_at_.clear();
-  references_.clear();
+  // Their memory too: the value is large, and the first walk's table of addresses may
+  // still grow.
+  own_ = Buffer();
+  std::vector<std::size_t>().swap(shareable_at_);
+  std::vector<ReferenceAt>().swap(references_);
   mode_ = Mode::learning;
   limit_ = 0;
 }
@@ -367,7 +368,10 @@ void StableWriter::put_shareable() {
       limit_ = out_->size() + (options_.max_held_bytes < room ? options_.max_held_bytes : room);
     }
   }
-  if (mode_ == Mode::holding) shareable_at_.push_back(out_->size());
+  if (mode_ == Mode::holding) {
+    shareable_at_.push_back(out_->size());
+    charge_held(sizeof(std::size_t));
+  }
   put_head(6, cbor::kTagShareable);
 }
 
@@ -383,8 +387,20 @@ void StableWriter::put_reference(std::uint64_t id) {
   }
   std::uint64_t i = id - value_first_id_;
   referred_[i / 64] |= std::uint64_t{1} << (i % 64);
-  if (mode_ == Mode::holding) references_.push_back({out_->size(), id});
+  if (mode_ == Mode::holding) {
+    references_.push_back({out_->size(), id});
+    charge_held(sizeof(ReferenceAt));
+  }
   emit(buf, encode_reference(buf, id));
+}
+
+// What holding keeps beside the bytes (an offset per tag and per reference) counts against
+// max_held_bytes too: a value of small shared objects holds about as much of it as bytes.
+void StableWriter::charge_held(std::size_t n) {
+  if (limit_ - out_->size() < n)
+    start_learning();
+  else
+    limit_ -= n;
 }
 
 // An object reached through a shared_ptr only once needs no tag 28: the tag costs two bytes
