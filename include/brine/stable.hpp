@@ -67,17 +67,19 @@ struct StableWriteOptions {
 /// Memory: the bytes stream into the sink in chunks of about 1 MiB, and strings and numeric
 /// vectors of 1 MiB or more are handed to the sink straight from the object, so a save
 /// holds about 1 MiB beside the object, whatever its size. The exception is sharing: tag 28
-/// goes only on objects referred to again, which is known at the end of the value, so from
-/// the value's first object reached through a shared_ptr on, its bytes are held until the
-/// value ends (then the tags nobody referred to are cut out). Past
-/// StableWriteOptions::max_held_bytes (16 MiB) the writer gives up holding: it writes what
-/// came before that first object, walks the rest of the value only to learn which objects
-/// are referred to again, then walks the value a second time and streams it with the tags
-/// decided. Such a value costs about twice the time, and getstate runs twice on each of its
-/// objects (it must write the same both times; a difference is an InternalError). What the
-/// writer keeps per object reached through a shared_ptr (its address and whether it is
-/// referred to, ~40 bytes) is not bounded. A sink with a direct buffer (BufferSink) holds
-/// the whole document anyway, so the writer writes into it in place and never walks twice.
+/// goes only on objects referred to again, which is known at the end of the top-level value
+/// (references never cross values), so from the value's first object reached through a
+/// shared_ptr on, its bytes are held until the value ends, when the tags nobody referred to
+/// are cut out. Past StableWriteOptions::max_held_bytes (16 MiB, the offsets kept per tag
+/// and reference included) the writer gives up holding: it writes what came before that
+/// first object, walks the rest of the value only to learn which objects are referred to
+/// again, then walks the value a second time and streams it with the tags decided. Such a
+/// value costs about twice the time, and getstate runs twice on each of its objects (it
+/// must write the same both times; a difference is an InternalError). Not bounded: what
+/// sharing needs in any writer, the table of addresses met through pointers (16-32 bytes
+/// each) and a bit per shared object. A sink with a direct buffer (BufferSink) holds the
+/// whole document anyway, so the writer writes into it in place and never walks twice.
+/// docs/format/stable-v1.md §2 (writer notes) has the figures.
 class StableWriter {
  public:
   static constexpr bool is_loading = false;
