@@ -17,17 +17,24 @@
 // same basis for every library, so MB/s ratios are time ratios. Counters: archive_bytes (the
 // library's archive size), items_per_second (records or nodes). The console prints
 // bytes_per_second in binary units (M/s is MiB/s); WORKLOADS.md's MB/s are 10^6 bytes/s, as
-// the JSON output's raw bytes_per_second gives them.
+// the JSON output's raw bytes_per_second gives them. Save rows also report peak_bytes: how
+// far the process's resident memory rose during one save (measure_save_peak).
 //
 // Usage: brine_bench [--quick] [Google Benchmark flags], e.g. --benchmark_filter=graph/
 //        BRINE_BENCH_QUICK=1 in the environment is the same as --quick.
 
 #include <benchmark/benchmark.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
+#include <fstream>
 #include <map>
 #include <string>
 #include <string_view>
@@ -194,6 +201,50 @@ void settle_allocator() {
   std::free(p);
 }
 
+// ---- Peak memory of a save.
+//
+// What a save holds beside the object and the archive it writes: the rise of the process's
+// resident set from just before the save to its highest point during it. Linux keeps that
+// highest point (VmHWM) and lets a process reset it to its current RSS (writing 5 to
+// /proc/self/clear_refs), so no sampling is needed. A counting allocator would miss what is
+// not allocated through malloc/new and would have to wrap every allocation of every row;
+// RSS is what the issue measured (/usr/bin/time's maximum resident set). The archive goes
+// into an OutBuf that an earlier save has grown and faulted in, so it is not counted, as a
+// file being written would not be. malloc_trim first returns the pages glibc keeps from
+// earlier rows' frees: without it, a save that reuses them would show no rise at all.
+
+long proc_status_kib(const char* key) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  const std::size_t n = std::strlen(key);
+  while (std::getline(status, line))
+    if (line.compare(0, n, key) == 0) return std::strtol(line.c_str() + n, nullptr, 10);
+  return -1;
+}
+
+/// Bytes the resident set rose by during `save()`, or -1 where Linux's peak reset is missing.
+template <class Save>
+double measure_save_peak(Save&& save) {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+  const long before = proc_status_kib("VmRSS:");
+  {
+    std::ofstream clear("/proc/self/clear_refs");
+    clear << "5";
+    clear.flush();
+    if (!clear || before < 0) return -1;
+  }
+  save();
+  const long peak = proc_status_kib("VmHWM:");
+  if (peak < 0) return -1;
+  return static_cast<double>(peak > before ? peak - before : 0) * 1024;
+}
+
+/// Each save row's peak_bytes, measured once per row and process: it is a property of the
+/// library and the data, not of the repetition, and a text row's save takes seconds.
+std::map<std::string, double> g_save_peaks;
+
 template <class W>
 void finish(benchmark::State& state, const std::string& row, const Prepared<W>& p,
             std::size_t archive_bytes, const std::string& error) {
@@ -222,6 +273,12 @@ void bench_save(benchmark::State& state) {
     // Untimed prime: grows `out` to its final capacity and faults its pages in, so the timed
     // saves write into mapped memory like any save after the first in a long-lived program.
     A::save(Subject::source(p), out);
+    auto peak = g_save_peaks.find(row);
+    if (peak == g_save_peaks.end()) {
+      out.clear();
+      double bytes = measure_save_peak([&] { A::save(Subject::source(p), out); });
+      peak = g_save_peaks.emplace(row, bytes).first;
+    }
     for (auto _ : state) {
       out.clear();
       A::save(Subject::source(p), out);
@@ -232,6 +289,7 @@ void bench_save(benchmark::State& state) {
     typename Subject::Data back{};
     A::load(out.view(), back);
     finish<W>(state, row, p, out.size(), Subject::verify(back, p));
+    if (peak->second >= 0) state.counters["peak_bytes"] = peak->second;
   } catch (const std::exception& e) {
     fail(state, row, std::string("exception: ") + e.what());
   }

@@ -49,17 +49,44 @@ constexpr std::uint64_t typed_array_tag() {
 }
 }  // namespace detail
 
+/// Options of a StableWriter.
+struct StableWriteOptions {
+  /// The most bytes of one top-level value held in memory while the writer cannot yet tell
+  /// which shared objects need tag 28: from a value's first object reached through a
+  /// shared_ptr to the end of that value. A value that needs more is walked twice, the
+  /// first walk only to learn which objects are referred to again (see StableWriter).
+  std::size_t max_held_bytes = std::size_t{16} << 20;
+};
+
 /// Writes objects as a stable archive: a CBOR document whose values are self-describing
 /// (every object is tag 27 [type name, version, {field: value}], shared objects use the
 /// value-sharing tags 28/29, numeric vectors the RFC 8746 typed arrays, repeated names the
 /// stringref tags 256/25). Several values may be written; finish() closes the document and
 /// appends its checksum.
+///
+/// Memory: the bytes stream into the sink in chunks of about 1 MiB, and strings and numeric
+/// vectors of 1 MiB or more are handed to the sink straight from the object, so a save
+/// holds about 1 MiB beside the object, whatever its size. The exception is sharing: tag 28
+/// goes only on objects referred to again, which is known at the end of the top-level value
+/// (references never cross values), so from the value's first object reached through a
+/// shared_ptr on, its bytes are held until the value ends, when the tags nobody referred to
+/// are cut out. Past StableWriteOptions::max_held_bytes (16 MiB, the offsets kept per tag
+/// and reference included) the writer gives up holding: it writes what came before that
+/// first object, walks the rest of the value only to learn which objects are referred to
+/// again, then walks the value a second time and streams it with the tags decided. Such a
+/// value costs about twice the time, and getstate runs twice on each of its objects (it
+/// must write the same both times; a difference is an InternalError). Not bounded: what
+/// sharing needs in any writer, the table of addresses met through pointers (16-32 bytes
+/// each) and a bit per shared object. A sink with a direct buffer (BufferSink) holds the
+/// whole document anyway, so the writer writes into it in place and never walks twice.
+/// docs/format/stable-v1.md §2 (writer notes) has the figures.
 class StableWriter {
  public:
   static constexpr bool is_loading = false;
 
   /// `sink` and `registry` must outlive the writer.
-  explicit StableWriter(ByteSink& sink, Registry& registry = default_registry());
+  explicit StableWriter(ByteSink& sink, Registry& registry = default_registry(),
+                        const StableWriteOptions& options = {});
   ~StableWriter();
   StableWriter(const StableWriter&) = delete;
   StableWriter& operator=(const StableWriter&) = delete;
@@ -72,13 +99,19 @@ class StableWriter {
     // document, so the numbering continues from one value to the next.
     begin_value();
     Codec<T>::save(*this, value);
-    end_value();
+    if (end_value()) {  // too large to hold: written again, its tags now decided
+      Codec<T>::save(*this, value);
+      end_value();
+    }
   }
   /// Writes a state-model tree as one top-level value (for tools: convert, migrate).
   void write_value(const Value& value) {
     begin_value();
     write_dynamic(value);
-    end_value();
+    if (end_value()) {
+      write_dynamic(value);
+      end_value();
+    }
   }
   /// Closes the document (values array, checksum) and flushes. Nothing may follow.
   void finish();
@@ -185,7 +218,14 @@ class StableWriter {
   }
 
  private:
-  void put_byte(std::uint8_t b) { out_.append(&b, 1); }
+  /// Every byte of the document goes through emit: out_ never grows past limit_, and what
+  /// happens there (a flush, giving up holding) is emit_slow's.
+  void emit(const void* bytes, std::size_t n) {
+    if (n > limit_ - out_->size()) return emit_slow(bytes, n);
+    out_->append(bytes, n);
+  }
+  void emit_slow(const void* bytes, std::size_t n);
+  void put_byte(std::uint8_t b) { emit(&b, 1); }
   void put_head(unsigned major, std::uint64_t argument);
   void put_float(float x);
   void put_float(double x);
@@ -201,22 +241,52 @@ class StableWriter {
   void end_object();
   void write_new_object(const void* most_derived, const std::type_info& dynamic_type,
                         const detail::TypeOps& static_ops);
-  /// Sharing is per top-level value; begin_value/end_value bracket one.
+  /// Sharing is per top-level value; begin_value/end_value bracket one. end_value returns
+  /// true when the value must be walked again (it outgrew max_held_bytes).
   void begin_value();
-  void end_value();
+  bool end_value();
   /// Tag 28 before the first occurrence of an object reached through a pointer. Whether
   /// anything refers to it is only known at the end of the value, which drops the tags of
   /// objects never referenced (end_value).
   void put_shareable();
   void put_reference(std::uint64_t id);
   void drop_unreferenced_shareables();
-  void maybe_flush();
+  /// Counts the value's shareables referred to before each word of referred_ (kept_before_),
+  /// so that final_index answers; returns how many are referred to in all.
+  std::uint64_t number_referred_shareables();
+  bool referred(std::uint64_t i) const noexcept { return (referred_[i / 64] >> (i % 64)) & 1; }
+  /// The index of value sharing of the value's shareable i (referred to): the shareables
+  /// before the value, and those of it before i that are referred to.
+  std::uint64_t final_index(std::uint64_t i) const noexcept;
+  /// Gives up holding the value: writes its bytes before the first shareable, then only
+  /// learns which shareables are referred to.
+  void start_learning();
+  /// Counts `n` bytes kept on the side while holding against max_held_bytes.
+  void charge_held(std::size_t n);
+  /// Hands out_ to the sink (skipping what a second walk must not write again).
   void flush_buffer();
+  /// Hands `n` bytes to the sink, out_ being empty.
+  void write_through(const void* bytes, std::size_t n);
+  std::uint64_t position() const noexcept { return position_ + out_->size(); }
   void start();
 
   ByteSink& sink_;
   Registry& registry_;
-  Buffer out_;
+  StableWriteOptions options_;
+  Buffer own_;
+  Buffer* out_;  // the sink's buffer when it has one (direct_), else own_
+  bool direct_;
+  std::size_t limit_;
+  /// streaming: no shareable yet in this value, bytes go out in chunks. holding: a
+  /// shareable was met, the value's bytes from it on stay in out_ until the value ends.
+  /// learning: the value outgrew max_held_bytes; nothing is written, only which shareables
+  /// are referred to is noted. replaying: the value's second walk, tags decided, streaming.
+  enum class Mode : std::uint8_t { streaming, holding, learning, replaying };
+  Mode mode_ = Mode::streaming;
+  std::uint64_t position_ = 0;         // document offset of out_'s first byte (own buffer)
+  std::uint64_t value_start_ = 0;      // document offset of the current value
+  std::uint64_t first_shareable_ = 0;  // document offset of its first tag 28 (holding)
+  std::uint64_t skip_ = 0;             // replaying: bytes already written by the first walk
   std::unique_ptr<detail::StableStrings> strings_;
   struct Hash;
   std::unique_ptr<Hash> hash_;
@@ -234,17 +304,20 @@ class StableWriter {
   std::vector<Open> open_;
   detail::PointerIdMap ids_;
   std::uint64_t next_id_ = 0;
-  // Within the current value, ids run from value_first_id_; each id's tag-28 offset in
-  // out_, whether anything refers to it, and every reference's offset and id.
+  // Within the current value, ids run from value_first_id_: how many shareables the first
+  // walk met, whether anything refers to each (bit i of referred_[i / 64]), how many before
+  // each word are referred to (when the value ends), and, while holding, each id's tag-28
+  // offset in out_ and every reference's offset and id.
   std::uint64_t value_first_id_ = 0;
+  std::uint64_t shareables_ = 0;
+  std::vector<std::uint64_t> referred_;
+  std::vector<std::uint64_t> kept_before_;
   std::vector<std::size_t> shareable_at_;
-  std::vector<bool> referred_to_;
   struct ReferenceAt {
     std::size_t offset;
     std::uint64_t id;
   };
   std::vector<ReferenceAt> references_;
-  bool started_ = false;
   bool finished_ = false;
 };
 

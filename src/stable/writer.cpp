@@ -23,6 +23,30 @@ class StableStrings {
   std::unordered_map<std::string, std::uint64_t> by_content;
   static constexpr std::uint64_t kLiteral = ~std::uint64_t{0};  // too short to reference
 
+  // What the current top-level value added, so that a second walk of it starts from the
+  // table the first one found.
+  std::uint64_t size_before_value = 0;
+  std::vector<const char*> pointers_added;
+  std::vector<std::string> contents_added;
+  void begin_value() {
+    size_before_value = size;
+    pointers_added.clear();
+    contents_added.clear();
+  }
+  void add_pointer(const char* name, std::uint64_t index) {
+    by_pointer.emplace(name, index);
+    pointers_added.push_back(name);
+  }
+  void add_content(std::string_view name, std::uint64_t index) {
+    contents_added.emplace_back(name);
+    by_content.emplace(contents_added.back(), index);
+  }
+  void undo_value() {
+    for (const char* p : pointers_added) by_pointer.erase(p);
+    for (const std::string& c : contents_added) by_content.erase(c);
+    size = size_before_value;
+  }
+
   struct Dynamic {
     const std::type_info* type;
     const TypeOps* ops;
@@ -39,9 +63,22 @@ struct StableWriter::Hash {
   ~Hash() { XXH3_freeState(state); }
 };
 
-StableWriter::StableWriter(ByteSink& sink, Registry& registry)
+namespace {
+
+// Bytes out_ gathers before they go to the sink, and the size from which a string or
+// numeric vector goes to the sink straight from the object rather than through out_.
+constexpr std::size_t kChunk = std::size_t{1} << 20;
+constexpr std::size_t kUnlimited = ~std::size_t{0};
+
+}  // namespace
+
+StableWriter::StableWriter(ByteSink& sink, Registry& registry, const StableWriteOptions& options)
     : sink_(sink),
       registry_(registry),
+      options_(options),
+      out_(sink.direct_buffer() != nullptr ? sink.direct_buffer() : &own_),
+      direct_(sink.direct_buffer() != nullptr),
+      limit_(direct_ ? kUnlimited : kChunk),
       strings_(std::make_unique<detail::StableStrings>()),
       hash_(std::make_unique<Hash>()) {
   start();
@@ -61,7 +98,7 @@ std::size_t encode_reference(std::uint8_t* buf, std::uint64_t id) {
 
 void StableWriter::put_head(unsigned major, std::uint64_t argument) {
   std::uint8_t buf[9];
-  out_.append(buf, cbor::encode_head(buf, major, argument));
+  emit(buf, cbor::encode_head(buf, major, argument));
 }
 
 void StableWriter::put_float(float x) {
@@ -69,7 +106,7 @@ void StableWriter::put_float(float x) {
   std::memcpy(&bits, &x, 4);
   std::uint8_t buf[5] = {0xFA};
   for (int i = 0; i < 4; ++i) buf[1 + i] = static_cast<std::uint8_t>(bits >> (8 * (3 - i)));
-  out_.append(buf, 5);
+  emit(buf, 5);
 }
 
 void StableWriter::put_float(double x) {
@@ -77,12 +114,12 @@ void StableWriter::put_float(double x) {
   std::memcpy(&bits, &x, 8);
   std::uint8_t buf[9] = {0xFB};
   for (int i = 0; i < 8; ++i) buf[1 + i] = static_cast<std::uint8_t>(bits >> (8 * (7 - i)));
-  out_.append(buf, 9);
+  emit(buf, 9);
 }
 
 void StableWriter::put_string(unsigned major, const void* bytes, std::size_t n) {
   put_head(major, n);
-  out_.append(bytes, n);
+  emit(bytes, n);
   // Every literal string long enough enters the decoder's table, whether or not we ever
   // refer to it, so the count must follow each one.
   if (n >= cbor::stringref_min_length(strings_->size)) ++strings_->size;
@@ -106,13 +143,13 @@ void StableWriter::put_name(std::string_view name) {
     } else {
       std::uint64_t before = s.size;
       put_string(3, name.data(), name.size());
-      if (s.size != before) s.by_content.emplace(std::string(name), before);
+      if (s.size != before) s.add_content(name, before);
       // A name too short to enter the table is written literally every time.
-      s.by_pointer.emplace(name.data(),
-                           s.size != before ? before : detail::StableStrings::kLiteral);
+      s.add_pointer(name.data(), s.size != before ? before : detail::StableStrings::kLiteral);
       return;
     }
-    by_pointer = s.by_pointer.emplace(name.data(), index).first;
+    s.add_pointer(name.data(), index);
+    by_pointer = s.by_pointer.find(name.data());
   }
   if (by_pointer->second == detail::StableStrings::kLiteral) {
     put_string(3, name.data(), name.size());
@@ -128,7 +165,7 @@ void StableWriter::put_name_by_content(std::string_view name) {
   if (it == s.by_content.end()) {
     std::uint64_t before = s.size;
     put_string(3, name.data(), name.size());
-    if (s.size != before) s.by_content.emplace(std::string(name), before);
+    if (s.size != before) s.add_content(name, before);
     return;
   }
   put_head(6, cbor::kTagStringRef);
@@ -144,33 +181,70 @@ void StableWriter::start() {
   put_name("format_version");
   put_head(0, stable_format_version);
   put_name("values");
-  hashed_from_ = out_.size();
+  hashed_from_ = out_->size();
   put_byte(0x9F);  // indefinite array: values are appended as they are written
-  started_ = true;
+}
+
+void StableWriter::emit_slow(const void* bytes, std::size_t n) {
+  switch (mode_) {
+    case Mode::streaming:
+    case Mode::replaying:
+      flush_buffer();
+      // A large string or vector goes to the sink from where it is, not copied into out_:
+      // out_ would otherwise grow to its size.
+      if (n >= kChunk) return write_through(bytes, n);
+      out_->append(bytes, n);
+      return;
+    case Mode::holding:
+      start_learning();
+      return;
+    case Mode::learning:
+      return;
+  }
 }
 
 void StableWriter::flush_buffer() {
-  if (out_.size() > hashed_from_)
-    XXH3_64bits_update(hash_->state, out_.data() + hashed_from_, out_.size() - hashed_from_);
-  sink_.write(out_.data(), out_.size());
-  out_.clear();
+  const std::uint8_t* p = out_->data();
+  std::size_t n = out_->size();
+  // A second walk rewrites the value from its start; what the first wrote is dropped here.
+  std::size_t skipped = skip_ < n ? static_cast<std::size_t>(skip_) : n;
+  skip_ -= skipped;
+  if (n > hashed_from_ + skipped) {
+    std::size_t from = hashed_from_ > skipped ? hashed_from_ : skipped;
+    XXH3_64bits_update(hash_->state, p + from, n - from);
+  }
+  if (n > skipped) sink_.write(p + skipped, n - skipped);
+  position_ += n;
+  out_->clear();
   hashed_from_ = 0;
 }
 
-void StableWriter::maybe_flush() {
-  if (out_.size() >= (std::size_t{1} << 20)) flush_buffer();
+void StableWriter::write_through(const void* bytes, std::size_t n) {
+  const auto* p = static_cast<const std::uint8_t*>(bytes);
+  std::size_t skipped = skip_ < n ? static_cast<std::size_t>(skip_) : n;
+  skip_ -= skipped;
+  if (n > skipped) {
+    XXH3_64bits_update(hash_->state, p + skipped, n - skipped);
+    sink_.write(p + skipped, n - skipped);
+  }
+  position_ += n;
 }
 
 void StableWriter::finish() {
   if (finished_) throw InternalError(errc::internal_error, "StableWriter::finish() called twice");
   put_byte(0xFF);
-  XXH3_64bits_update(hash_->state, out_.data() + hashed_from_, out_.size() - hashed_from_);
-  hashed_from_ = out_.size();
+  XXH3_64bits_update(hash_->state, out_->data() + hashed_from_, out_->size() - hashed_from_);
+  hashed_from_ = out_->size();
   std::uint64_t checksum = XXH3_64bits_digest(hash_->state);
   put_name("checksum");
   put_head(0, checksum);
-  sink_.write(out_.data(), out_.size());
-  out_.clear();
+  if (!direct_) {
+    // Not flush_buffer: the checksum's own bytes are not hashed (they would not change the
+    // digest taken above, but the state is left as the document describes it).
+    sink_.write(out_->data(), out_->size());
+    position_ += out_->size();
+    out_->clear();
+  }
   sink_.flush();
   finished_ = true;
 }
@@ -178,49 +252,172 @@ void StableWriter::finish() {
 void StableWriter::begin_value() {
   ids_.clear();
   value_first_id_ = next_id_;
+  value_start_ = position();
+  shareables_ = 0;
+  referred_.clear();
   shareable_at_.clear();
-  referred_to_.clear();
   references_.clear();
+  strings_->begin_value();
 }
 
-void StableWriter::end_value() {
-  drop_unreferenced_shareables();
+bool StableWriter::end_value() {
+  switch (mode_) {
+    case Mode::streaming:
+      break;
+    case Mode::holding:
+      drop_unreferenced_shareables();
+      mode_ = Mode::streaming;
+      if (!direct_ && out_->size() >= kChunk) flush_buffer();
+      limit_ = direct_ ? kUnlimited : kChunk;
+      break;
+    case Mode::learning:
+      // Second walk: from the value's start, with the string table and the ids as they were
+      // then; the bytes up to the first shareable, already written, are not written again.
+      number_referred_shareables();
+      ids_.clear();
+      strings_->undo_value();
+      next_id_ = value_first_id_;
+      skip_ = first_shareable_ - value_start_;
+      position_ = value_start_;
+      mode_ = Mode::replaying;
+      limit_ = kChunk;
+      return true;
+    case Mode::replaying:
+      if (next_id_ - value_first_id_ != shareables_)
+        throw InternalError(errc::internal_error,
+                            "the stable writer walked a value twice and met " +
+                                std::to_string(next_id_ - value_first_id_) +
+                                " objects through shared pointers the second time, " +
+                                std::to_string(shareables_) +
+                                " the first: getstate hooks must write the same every time");
+      next_id_ = value_first_id_ + number_referred_shareables();
+      if (skip_ > 0) {
+        // What the second walk wrote again is still at the front of out_, not yet flushed.
+        auto n = static_cast<std::size_t>(skip_);
+        std::memmove(out_->data(), out_->data() + n, out_->size() - n);
+        out_->resize(out_->size() - n);
+        position_ += n;
+        skip_ = 0;
+      }
+      mode_ = Mode::streaming;
+      break;
+  }
   ++objects_written_;
-  maybe_flush();
+  return false;
+}
+
+void StableWriter::start_learning() {
+  // What comes before the value's first tag 28 is final: it is written now, and the second
+  // walk skips it. The rest is dropped, and nothing more is kept until the value ends.
+  out_->resize(shareable_at_.front());
+  flush_buffer();
+  // Their memory too: the value is large, and the first walk's table of addresses may
+  // still grow.
+  own_ = Buffer();
+  std::vector<std::size_t>().swap(shareable_at_);
+  std::vector<ReferenceAt>().swap(references_);
+  mode_ = Mode::learning;
+  limit_ = 0;
+}
+
+namespace {
+
+int bits_set(std::uint64_t x) noexcept {
+  x = x - ((x >> 1) & 0x5555555555555555ull);
+  x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+  x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+  return static_cast<int>((x * 0x0101010101010101ull) >> 56);
+}
+
+}  // namespace
+
+// A bit and, per 64 shareables, a count, rather than an index per shareable: a value of
+// millions of shared objects would otherwise hold 8 bytes more for each.
+std::uint64_t StableWriter::number_referred_shareables() {
+  kept_before_.resize(referred_.size());
+  std::uint64_t kept = 0;
+  for (std::size_t w = 0; w < referred_.size(); ++w) {
+    kept_before_[w] = kept;
+    kept += static_cast<std::uint64_t>(bits_set(referred_[w]));
+  }
+  return kept;
+}
+
+std::uint64_t StableWriter::final_index(std::uint64_t i) const noexcept {
+  std::uint64_t below = referred_[i / 64] & ((std::uint64_t{1} << (i % 64)) - 1);
+  return value_first_id_ + kept_before_[i / 64] + static_cast<std::uint64_t>(bits_set(below));
 }
 
 void StableWriter::put_shareable() {
+  if (mode_ == Mode::replaying) {
+    std::uint64_t i = next_id_++ - value_first_id_;
+    if (i >= shareables_ || (i == 0 && position() != first_shareable_))
+      throw InternalError(errc::internal_error,
+                          "the stable writer walked a value twice and it came out different the "
+                          "second time: getstate hooks must write the same every time");
+    if (referred(i)) put_head(6, cbor::kTagShareable);
+    return;
+  }
   ++next_id_;
-  shareable_at_.push_back(out_.size());
-  referred_to_.push_back(false);
+  if (shareables_++ % 64 == 0) referred_.push_back(0);
+  if (mode_ == Mode::streaming) {
+    mode_ = Mode::holding;
+    first_shareable_ = position();
+    if (!direct_) {
+      std::size_t room = kUnlimited - out_->size();
+      limit_ = out_->size() + (options_.max_held_bytes < room ? options_.max_held_bytes : room);
+    }
+  }
+  if (mode_ == Mode::holding) {
+    shareable_at_.push_back(out_->size());
+    charge_held(sizeof(std::size_t));
+  }
   put_head(6, cbor::kTagShareable);
 }
 
 void StableWriter::put_reference(std::uint64_t id) {
-  referred_to_[id - value_first_id_] = true;
-  references_.push_back({out_.size(), id});
   std::uint8_t buf[11];
-  out_.append(buf, encode_reference(buf, id));
+  if (mode_ == Mode::replaying) {
+    std::uint64_t i = id - value_first_id_;
+    if (i >= shareables_ || !referred(i))
+      throw InternalError(errc::internal_error,
+                          "the stable writer walked a value twice and it came out different the "
+                          "second time: getstate hooks must write the same every time");
+    return emit(buf, encode_reference(buf, final_index(i)));
+  }
+  std::uint64_t i = id - value_first_id_;
+  referred_[i / 64] |= std::uint64_t{1} << (i % 64);
+  if (mode_ == Mode::holding) {
+    references_.push_back({out_->size(), id});
+    charge_held(sizeof(ReferenceAt));
+  }
+  emit(buf, encode_reference(buf, id));
+}
+
+// What holding keeps beside the bytes (an offset per tag and per reference) counts against
+// max_held_bytes too: a value of small shared objects holds about as much of it as bytes.
+void StableWriter::charge_held(std::size_t n) {
+  if (limit_ - out_->size() < n)
+    start_learning();
+  else
+    limit_ -= n;
 }
 
 // An object reached through a shared_ptr only once needs no tag 28: the tag costs two bytes
 // per object (6% of a pointer-heavy graph) and every reader that meets it must keep the
 // object in its table. The tags are written as objects are met, because whether a later
-// reference comes is not known then; here, with the whole value in out_ (values are never
-// flushed part-way), the tags nobody refers to are cut out and the references renumbered,
-// since value sharing numbers only the tag-28 items. New indices are never larger than the
-// old ones, so each reference's head is no longer than before and the bytes can be moved
-// down in one pass.
+// reference comes is not known then; here, with the value from its first tag on in out_
+// (holding), the tags nobody refers to are cut out and the references renumbered, since
+// value sharing numbers only the tag-28 items. New indices are never larger than the old
+// ones, so each reference's head is no longer than before and the bytes can be moved down
+// in one pass.
 void StableWriter::drop_unreferenced_shareables() {
   const std::size_t shareables = shareable_at_.size();
-  std::vector<std::uint64_t> renumbered(shareables);
-  std::uint64_t kept = 0;
-  for (std::size_t i = 0; i < shareables; ++i)
-    renumbered[i] = referred_to_[i] ? value_first_id_ + kept++ : 0;
+  const std::uint64_t kept = number_referred_shareables();
   next_id_ = value_first_id_ + kept;
   if (kept == shareables) return;
 
-  std::uint8_t* bytes = out_.data();
+  std::uint8_t* bytes = out_->data();
   std::size_t read = shareable_at_[0];  // nothing before the first tag moves
   std::size_t write = read;
   auto move_to = [&](std::size_t offset) {
@@ -235,7 +432,7 @@ void StableWriter::drop_unreferenced_shareables() {
         r == references_.size() || (s < shareables && shareable_at_[s] < references_[r].offset);
     if (shareable_next) {
       move_to(shareable_at_[s]);
-      if (!referred_to_[s]) read += kShareableTagSize;
+      if (!referred(s)) read += kShareableTagSize;
       ++s;
       continue;
     }
@@ -244,11 +441,11 @@ void StableWriter::drop_unreferenced_shareables() {
     read += encode_reference(old_reference, references_[r].id);
     // The old reference, [read - old size, read), is already consumed and the new one is no
     // longer, so it fits in the gap without touching unread bytes.
-    write += encode_reference(bytes + write, renumbered[references_[r].id - value_first_id_]);
+    write += encode_reference(bytes + write, final_index(references_[r].id - value_first_id_));
     ++r;
   }
-  move_to(out_.size());
-  out_.resize(write);
+  move_to(out_->size());
+  out_->resize(write);
 }
 
 void StableWriter::begin_object(const detail::TypeOps& ops, std::size_t field_count,
