@@ -49,8 +49,8 @@ struct ArchiveWriteOptions {
 /// checkpoints, stable for exports); each write<T>() compiles all three encoders for T.
 ///
 /// Memory: binary streams to the file one block (BinaryWriteOptions::block_size) at a time;
-/// JSON renders one value at a time; stable holds what StableWriter holds (the document, until
-/// commit).
+/// JSON renders one value at a time; stable streams too, holding at most
+/// StableWriteOptions::max_held_bytes of a value that holds shared objects.
 ///
 /// Example:
 ///   brine::ArchiveFileWriter out("run/state.brine", brine::Encoding::stable);
