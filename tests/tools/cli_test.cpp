@@ -710,31 +710,48 @@ TEST_F(CliTest, ConvertRefusesBinaryOutputOfTwoVersionsOfOneType) {
 TEST_F(CliTest, UsageErrorsExitTwo) {
   write_everything();
   std::string file = path("everything.brine").string();
-  std::vector<std::vector<std::string>> bad = {
-      {},
-      {"frobnicate", file},
-      {"inspect"},
-      {"inspect", file, "--yaml"},
-      {"verify"},
-      {"convert", file},
-      {"convert", file, path("out.xml").string()},
-      {"convert", file, path("out.brines").string(), "--to", "xml"},
-      {"migrate", file, path("out.brine").string()},
-      {"dump", file, "--indent", "many"},
+  // Each bad line, and what its one-line message must name.
+  struct Case {
+    std::vector<std::string> args;
+    std::string names;
   };
-  for (const auto& args : bad) {
+  std::vector<Case> bad = {
+      {{}, "no subcommand given"},
+      {{"frobnicate", file}, "unknown subcommand 'frobnicate'"},
+      {{"--frobnicate"}, "unknown option '--frobnicate'"},
+      {{"--frobnicate", "inspect", file}, "unknown option '--frobnicate'"},
+      {{"inspect"}, "inspect: FILE is required"},
+      {{"inspect", file, "--yaml"}, "unknown option '--yaml' for 'inspect'"},
+      {{"verify"}, "verify: FILE is required"},
+      {{"convert", file}, "convert: OUT is required"},
+      {{"convert", file, path("a.json").string(), "extra"}, "unexpected argument 'extra'"},
+      {{"convert", file, path("out.xml").string()}, "out.xml"},
+      {{"convert", file, path("out.brines").string(), "--to", "xml"}, "--to: xml"},
+      {{"migrate", file, path("out.brine").string()}, "--migrations is required"},
+      {{"dump", file, "--indent", "many"}, "--indent"},
+  };
+  for (const Case& c : bad) {
     std::string line;
-    for (const auto& a : args) line += a + " ";
+    for (const auto& a : c.args) line += a + " ";
     SCOPED_TRACE(line);
-    RunResult r = run_brine(args);
+    RunResult r = run_brine(c.args);
     EXPECT_EQ(r.exit_code, 2) << describe(r);
-    EXPECT_NE(r.err, "");
+    EXPECT_EQ(r.out, "");
+    ASSERT_EQ(lines_of(r.err).size(), 1u) << r.err;
+    EXPECT_EQ(r.err.rfind("brine: ", 0), 0u) << r.err;
+    EXPECT_NE(r.err.find(c.names), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("--help)"), std::string::npos) << r.err;
   }
   EXPECT_FALSE(fs::exists(path("out.xml")));
   RunResult help = run_brine({"--help"});
   EXPECT_EQ(help.exit_code, 0) << describe(help);
   for (const char* command : {"inspect", "dump", "verify", "convert", "migrate"})
     EXPECT_NE(help.out.find(command), std::string::npos) << command;
+  EXPECT_EQ(help.err, "");
+  RunResult convert_help = run_brine({"convert", "--help"});
+  EXPECT_EQ(convert_help.exit_code, 0) << describe(convert_help);
+  EXPECT_NE(convert_help.out.find("--to"), std::string::npos);
+  EXPECT_EQ(convert_help.err, "");
   RunResult version = run_brine({"--version"});
   EXPECT_EQ(version.exit_code, 0) << describe(version);
   EXPECT_NE(version.out.find(std::to_string(BRINE_VERSION_MAJOR) + "."), std::string::npos);
