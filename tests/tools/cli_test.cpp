@@ -443,6 +443,28 @@ TEST_F(CliTest, VerifySurvivesDamagedJsonDocuments) {
   expect_all_rejected(flipped, false);
 }
 
+// A JSON syntax error names the file, the line and column, in brine's words, not the JSON
+// library's ("[json.exception.parse_error.101] ... syntax error while parsing value").
+TEST_F(CliTest, JsonSyntaxErrorsNameTheFileInBrinesWords) {
+  fs::path file = path("broken.json");
+  write_bytes(file, "{\"format\": \"brine-json\", \"format_version\": 1,\n \"values\": [nul]}\n");
+  for (const char* command : {"inspect", "dump", "verify", "convert"}) {
+    SCOPED_TRACE(command);
+    std::vector<std::string> args{command, file.string()};
+    if (std::string(command) == "convert") args.push_back(path("out.brine").string());
+    RunResult r = run_brine(args);
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    ASSERT_EQ(lines_of(r.err).size(), 1u) << r.err;
+    EXPECT_EQ(r.err.rfind("brine: ", 0), 0u) << r.err;
+    EXPECT_NE(r.err.find("malformed JSON at line 2, column 16: invalid word"), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("in '" + file.string() + "'"), std::string::npos) << r.err;
+    for (const char* word : {"json.exception", "parse_error", "syntax error", "last read"})
+      EXPECT_EQ(r.err.find(word), std::string::npos) << word << " in: " << r.err;
+  }
+  EXPECT_FALSE(fs::exists(path("out.brine")));
+}
+
 TEST_F(CliTest, VerifyRejectsWhatIsNotOneArchive) {
   write_everything();
   std::string archive = brine::read_file(path("everything.brine"));

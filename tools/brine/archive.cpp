@@ -170,7 +170,16 @@ Archive read_archive(const std::filesystem::path& path, Progress* progress) {
       break;
     }
     case Format::json: {
-      archive.values = brine::json_document_values(bytes, options);
+      try {
+        archive.values = brine::json_document_values(bytes, options);
+      } catch (const brine::Error& e) {
+        // The JSON parser sees text, not a file: name the file, as the binary and stable
+        // readers do.
+        if (!e.context().source.empty()) throw;
+        brine::ErrorContext where = e.context();
+        where.source = source.description();
+        brine::detail::throw_error(e.code(), e.message(), where);
+      }
       archive.format_version = json_format_version_of(bytes);
       break;
     }
