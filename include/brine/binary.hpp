@@ -79,6 +79,11 @@ class BinaryWriter {
   /// optional. A program loading the result reads it through the state-model path. Throws
   /// SchemaError when values at one position cannot share a layout (text here, a list there).
   void write_value(const Value& value);
+  /// Writes several state-model trees as consecutive top-level values, with one layout per
+  /// type that fits all of them. write_value() fixes a type's layout from the first value
+  /// that holds it and refuses a later value that needs another (an optional field empty in
+  /// the first value and set in the second); this infers the layouts over every value first.
+  void write_values(const std::vector<Value>& values);
   /// Writes the end marker and flushes. Nothing may be written after it.
   void finish();
   std::uint64_t objects_written() const noexcept { return objects_written_; }

@@ -663,7 +663,15 @@ template <class T>
 T load_json(const std::filesystem::path& path, const Registry& registry = default_registry(),
             const LoadOptions& options = {}) {
   FileSource source(path);
-  return from_json_archive<T>(source.direct_view(), registry, options);
+  try {
+    return from_json_archive<T>(source.direct_view(), registry, options);
+  } catch (const FormatError& e) {
+    // The JSON parser sees text, not a file: name the file, as load_binary does.
+    if (!e.context().source.empty()) throw;
+    ErrorContext where = e.context();
+    where.source = source.description();
+    detail::throw_error(e.code(), e.message(), where);
+  }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -180,12 +180,16 @@ std::uint64_t digest(const sample::Mlp& model) {
   return h;
 }
 
+void print_usage(std::ostream& out) {
+  out << "usage: checkpoint_train --dir DIR [--steps N] [--every K] [--result FILE]\n"
+      << "  trains for N steps (default 2000), saving DIR/step-NNNNNN.brine every K steps\n"
+      << "  (default 100) and keeping the last " << kKeep
+      << "; resumes from the newest valid one\n";
+}
+
 [[noreturn]] void usage(const char* why) {
-  std::cerr << "checkpoint_train: " << why << "\n"
-            << "usage: checkpoint_train --dir DIR [--steps N] [--every K] [--result FILE]\n"
-            << "  trains for N steps (default 2000), saving DIR/step-NNNNNN.brine every K steps\n"
-            << "  (default 100) and keeping the last " << kKeep
-            << "; resumes from the newest valid one\n";
+  std::cerr << "checkpoint_train: " << why << "\n";
+  print_usage(std::cerr);
   std::exit(2);
 }
 
@@ -202,7 +206,12 @@ Options parse_options(int argc, char** argv) {
   Options options;
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h") usage("trains a small model with checkpoints");
+    if (flag == "--help" || flag == "-h") {
+      // Asked for, help is the output and no error.
+      std::cout << "checkpoint_train: trains a small model with checkpoints\n";
+      print_usage(std::cout);
+      std::exit(0);
+    }
     if (i + 1 == argc) usage(("missing value after " + flag).c_str());
     const char* value = argv[++i];
     if (flag == "--dir")

@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "binary/format.hpp"
@@ -149,6 +150,8 @@ class ValueEncoder {
         const Object& o = v.as_object();
         d.kind = o.shared_id ? Desc::shared : Desc::object;
         d.type = o.type;
+        if (o.shared_id && !definitions_.back().emplace(*o.shared_id, &o).second)
+          fail("shared object id " + std::to_string(*o.shared_id) + " defined twice");
         if (visited_.insert(&o).second) record_shape(o);
         return d;
       }
@@ -225,15 +228,23 @@ class ValueEncoder {
     }
   }
 
-  void write(const Value& root) {
-    Desc top = infer(root, "value");
+  // Writes `roots` as consecutive top-level values. Layouts are inferred over all of them
+  // first, so that each type gets one layout that fits every value (an optional empty in
+  // the first value and set in a later one): the format defines a type once per archive.
+  void write_all(const std::vector<const Value*>& roots) {
+    std::vector<Desc> tops;
+    tops.reserve(roots.size());
+    for (const Value* root : roots) {
+      definitions_.emplace_back();
+      tops.push_back(infer(*root, "value"));
+    }
     // Fields missing from some instances become optional.
     for (auto& [name, shape] : shapes_)
       for (std::size_t i = 0; i < shape.fields.size(); ++i)
         if (shape.present[i] < shape.instances) shape.fields[i].second.nullable = true;
-    std::string descriptor;
-    encode_desc(descriptor, top);
-    // Type definitions: reuse identical earlier ones, refuse conflicting ones.
+    plan(roots, tops);
+    // Type definitions: reuse identical earlier ones, refuse conflicting ones. All of them
+    // go before the first value: a layout may name a type first met in a later value.
     std::vector<std::pair<std::string, std::string>> batch;
     for (const std::string& name : order_) {
       const Shape& shape = shapes_[name];
@@ -257,23 +268,231 @@ class ValueEncoder {
       index_[name] = index;
       batch.emplace_back(name, std::move(layout));
     }
-    if (w_.cur_ == nullptr) w_.begin_block();
-    if (!batch.empty()) {
-      w_.put_byte(bf::kRecordTypes);
-      w_.put_varint(batch.size());
-      for (const auto& [name, layout] : batch) {
-        w_.write_text(name);
-        w_.put_varint(shapes_[name].version);
-        w_.write_text(layout);
+    for (std::size_t i = 0; i < roots.size(); ++i) {
+      w_.check_writable();
+      if (w_.cur_ == nullptr) w_.begin_block();
+      if (i == 0 && !batch.empty()) {
+        w_.put_byte(bf::kRecordTypes);
+        w_.put_varint(batch.size());
+        for (const auto& [name, layout] : batch) {
+          w_.write_text(name);
+          w_.put_varint(shapes_[name].version);
+          w_.write_text(layout);
+        }
       }
+      std::string descriptor;
+      encode_desc(descriptor, tops[i]);
+      w_.put_byte(bf::kRecordValue);
+      w_.write_text(descriptor);
+      ids_ = std::move(out_ids_[i]);
+      value(*roots[i], tops[i]);
+      w_.end_record();
     }
-    w_.put_byte(bf::kRecordValue);
-    w_.write_text(descriptor);
-    value(root, top);
+  }
+
+  // Where each shared object of a value lands, and the id it gets there. In a shared
+  // pointer field it is numbered as readers number pointers (binary-v1.md §6: each new
+  // object in write order takes the next id); inside a self-describing value (§7.3) it keeps
+  // an explicit id, which is chosen past the pointers' so that the two never collide. A
+  // pointer can only refer back to a pointer, so a reference in a pointer field whose object
+  // sits in a self-describing value makes that field self-describing too; that may move
+  // more objects, so the walk repeats until nothing changes.
+  void plan(const std::vector<const Value*>& roots, std::vector<Desc>& tops) {
+    for (;;) {
+      out_ids_.assign(roots.size(), {});
+      bool changed = false;
+      carriers_.clear();
+      as_reference_.clear();
+      for (std::size_t i = 0; i < roots.size() && !changed; ++i) {
+        Plan p;
+        p.definitions = &definitions_[i];
+        plan_value(*roots[i], tops[i], p);
+        if (p.changed) {
+          changed = true;
+          break;
+        }
+        if (!p.error.empty()) fail(p.error);
+        for (std::size_t k = 0; k < p.dynamic_objects.size(); ++k)
+          p.ids[p.dynamic_objects[k]].id = p.pointers + k;
+        for (const auto& [state_id, place] : p.ids) out_ids_[i][state_id] = place.id;
+      }
+      if (!changed) return;
+    }
+  }
+
+  struct Place {
+    bool dynamic = false;
+    std::uint64_t id = 0;
+  };
+  struct Plan {
+    std::unordered_map<std::uint64_t, Place> ids;  // state id -> where it was defined
+    std::uint64_t pointers = 0;                    // objects written as new pointers so far
+    std::vector<std::uint64_t> dynamic_objects;    // state ids, in write order
+    const std::unordered_map<std::uint64_t, const Object*>* definitions = nullptr;
+    bool changed = false;
+    std::string error;  // the first problem; only meaningful when nothing changed
+  };
+
+  // The object that `reference` names, which its first occurrence in write order carries
+  // (a reference may come first: another instance of a type may hold its fields in another
+  // order than the layout's), or null after recording the error.
+  const Object* definition_for(const Value& reference, Plan& p) {
+    const std::uint64_t id = reference.as_reference().id;
+    auto it = p.definitions->find(id);
+    if (it != p.definitions->end()) {
+      carriers_.emplace(&reference, it->second);
+      return it->second;
+    }
+    if (p.error.empty())
+      p.error =
+          "reference to shared object " + std::to_string(id) + ", which the value does not define";
+    return nullptr;
+  }
+
+  // Mirrors value(): the same positions in the same order.
+  void plan_value(const Value& v, Desc& d, Plan& p) {
+    if (p.changed || v.is_null()) return;
+    switch (d.kind) {
+      case Desc::dynamic:
+        return plan_dynamic(v, p);
+      case Desc::list:
+        for (const Value& e : v.as_list()) plan_value(e, d.children[0], p);
+        return;
+      case Desc::tuple:
+        for (std::size_t i = 0; i < d.children.size() && i < v.as_list().size(); ++i)
+          plan_value(v.as_list()[i], d.children[i], p);
+        return;
+      case Desc::map:
+        for (const auto& entry : v.as_map()) plan_value(entry.second, d.children[0], p);
+        return;
+      case Desc::object:
+        return plan_fields(v.as_object(), p);
+      case Desc::shared: {
+        const bool is_reference = v.kind() == ValueKind::reference;
+        const Object* object = is_reference ? nullptr : &v.as_object();
+        if (object != nullptr && !object->shared_id) {  // an unshared object behind a pointer
+          ++p.pointers;
+          return plan_fields(*object, p);
+        }
+        const std::uint64_t id = is_reference ? v.as_reference().id : *object->shared_id;
+        auto it = p.ids.find(id);
+        if (it != p.ids.end()) {  // met before: written as a back reference
+          if (it->second.dynamic) {
+            const bool nullable = d.nullable;
+            d = Desc();
+            d.kind = Desc::dynamic;
+            d.nullable = nullable;
+            p.changed = true;
+          } else if (object != nullptr) {
+            as_reference_.insert(object);
+          }
+          return;
+        }
+        const Object* target = object != nullptr ? object : definition_for(v, p);
+        if (target == nullptr) return;
+        p.ids.emplace(id, Place{false, p.pointers++});
+        return plan_fields(*target, p);
+      }
+      default:
+        return;
+    }
+  }
+
+  void plan_fields(const Object& o, Plan& p) {
+    Shape& shape = shapes_.at(o.type);
+    for (auto& [name, d] : shape.fields) {
+      const Value* f = o.find(name);
+      if (f != nullptr) plan_value(*f, d, p);
+    }
+  }
+
+  // A self-describing value is written in its own order (write_dynamic).
+  void plan_dynamic(const Value& v, Plan& p) {
+    switch (v.kind()) {
+      case ValueKind::list:
+        for (const Value& e : v.as_list()) plan_dynamic(e, p);
+        return;
+      case ValueKind::map:
+        for (const auto& entry : v.as_map()) plan_dynamic(entry.second, p);
+        return;
+      case ValueKind::object: {
+        const Object& o = v.as_object();
+        if (o.shared_id) {
+          if (p.ids.count(*o.shared_id) != 0) {  // carried earlier by a reference
+            as_reference_.insert(&o);
+            return;
+          }
+          p.ids.emplace(*o.shared_id, Place{true, 0});
+          p.dynamic_objects.push_back(*o.shared_id);
+        }
+        for (const Field& f : o.fields) plan_dynamic(f.value, p);
+        return;
+      }
+      case ValueKind::reference: {
+        const std::uint64_t id = v.as_reference().id;
+        if (p.ids.count(id) != 0) return;
+        const Object* target = definition_for(v, p);
+        if (target == nullptr) return;
+        p.ids.emplace(id, Place{true, 0});
+        p.dynamic_objects.push_back(id);
+        for (const Field& f : target->fields) plan_dynamic(f.value, p);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  // binary-v1.md §7.3, with the ids of shared objects and references as plan() chose them.
+  void write_dynamic(const Value& v) {
+    switch (v.kind()) {
+      case ValueKind::list:
+        w_.put_byte(static_cast<std::uint8_t>(v.kind()));
+        w_.put_varint(v.as_list().size());
+        for (const Value& e : v.as_list()) write_dynamic(e);
+        return;
+      case ValueKind::map:
+        w_.put_byte(static_cast<std::uint8_t>(v.kind()));
+        w_.put_varint(v.as_map().size());
+        for (const auto& [k, e] : v.as_map()) {
+          w_.write_text(k);
+          write_dynamic(e);
+        }
+        return;
+      case ValueKind::object: {
+        const Object& o = v.as_object();
+        if (as_reference_.count(&o) != 0) {
+          w_.put_byte(static_cast<std::uint8_t>(ValueKind::reference));
+          return w_.put_varint(ids_.at(*o.shared_id));
+        }
+        return write_dynamic_object(o);
+      }
+      case ValueKind::reference: {
+        auto carried = carriers_.find(&v);
+        if (carried != carriers_.end()) return write_dynamic_object(*carried->second);
+        w_.put_byte(static_cast<std::uint8_t>(v.kind()));
+        return w_.put_varint(ids_.at(v.as_reference().id));
+      }
+      default:
+        return w_.write_dynamic(v);  // scalars: nothing to renumber
+    }
+  }
+
+  void write_dynamic_object(const Object& o) {
+    w_.put_byte(static_cast<std::uint8_t>(ValueKind::object));
+    w_.write_text(o.type);
+    w_.put_varint(o.version);
+    w_.put_byte(o.shared_id ? 1 : 0);
+    if (o.shared_id) w_.put_varint(ids_.at(*o.shared_id));
+    w_.put_varint(o.fields.size());
+    for (const Field& f : o.fields) {
+      w_.write_text(f.name);
+      write_dynamic(f.value);
+    }
   }
 
   void value(const Value& v, const Desc& d) {
-    if (d.kind == Desc::dynamic && !d.nullable) return w_.write_dynamic(v);
+    if (d.kind == Desc::dynamic && !d.nullable) return write_dynamic(v);
     if (d.nullable) {
       w_.put_byte(v.is_null() ? 0 : 1);
       if (v.is_null()) return;
@@ -284,7 +503,7 @@ class ValueEncoder {
       case Desc::any:
         fail("a value of unknown layout");
       case Desc::dynamic:
-        return w_.write_dynamic(v);
+        return write_dynamic(v);
       case Desc::scalar:
         switch (d.code) {
           case LayoutCode::boolean:
@@ -325,16 +544,17 @@ class ValueEncoder {
       case Desc::object:
         return fields(v.as_object());
       case Desc::shared: {
+        // plan() has checked every reference and chosen every id.
+        const Object* carried = nullptr;
         if (v.kind() == ValueKind::reference) {
-          auto it = ids_.find(v.as_reference().id);
-          if (it == ids_.end())
-            fail("reference to shared object " + std::to_string(v.as_reference().id) +
-                 " before its definition");
-          return w_.put_varint(it->second + bf::kPointerFirstReference);
+          auto it = carriers_.find(&v);
+          if (it == carriers_.end())
+            return w_.put_varint(ids_.at(v.as_reference().id) + bf::kPointerFirstReference);
+          carried = it->second;
         }
-        const Object& o = v.as_object();
-        std::uint64_t id = next_id_++;
-        if (o.shared_id) ids_[*o.shared_id] = id;
+        const Object& o = carried != nullptr ? *carried : v.as_object();
+        if (carried == nullptr && as_reference_.count(&o) != 0)
+          return w_.put_varint(ids_.at(*o.shared_id) + bf::kPointerFirstReference);
         w_.put_varint(bf::kPointerNew);
         w_.put_varint(index_.at(o.type));
         return fields(o);
@@ -356,9 +576,16 @@ class ValueEncoder {
   std::map<std::string, Shape> shapes_;
   std::vector<std::string> order_;
   std::unordered_map<std::string, std::uint64_t> index_;
-  std::unordered_map<std::uint64_t, std::uint64_t> ids_;  // state shared_id -> binary id
-  std::uint64_t next_id_ = 0;
+  // State shared_id -> the id written, per value (out_ids_) and for the value being written.
+  std::vector<std::unordered_map<std::uint64_t, std::uint64_t>> out_ids_;
+  std::unordered_map<std::uint64_t, std::uint64_t> ids_;
   std::set<const Object*> visited_;
+  // Per value: state shared_id -> the object that defines it.
+  std::vector<std::unordered_map<std::uint64_t, const Object*>> definitions_;
+  // References that carry their object (the first occurrence in write order), and shared
+  // objects written as references to such a carrier.
+  std::unordered_map<const Value*, const Object*> carriers_;
+  std::unordered_set<const Object*> as_reference_;
 };
 
 }  // namespace detail
@@ -367,8 +594,17 @@ void BinaryWriter::write_value(const Value& value) {
   check_writable();
   ids_.clear();
   next_id_ = 0;
-  detail::ValueEncoder(*this).write(value);
-  end_record();
+  detail::ValueEncoder(*this).write_all({&value});
+}
+
+void BinaryWriter::write_values(const std::vector<Value>& values) {
+  check_writable();
+  ids_.clear();
+  next_id_ = 0;
+  std::vector<const Value*> roots;
+  roots.reserve(values.size());
+  for (const Value& v : values) roots.push_back(&v);
+  detail::ValueEncoder(*this).write_all(roots);
 }
 
 }  // namespace brine

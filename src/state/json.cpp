@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: MIT
 // state/json.cpp: the canonical JSON rendering of the state model, on nlohmann::json.
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -293,6 +294,126 @@ std::uint64_t unsigned_member(const Value& v, const char* key) {
   bad(std::string("'") + key + "' has the wrong type");
 }
 
+// nlohmann's name for a token, as its parse errors spell it ("number literal"), in words.
+std::string token_in_words(const std::string& token) {
+  if (token == "string literal") return "string";
+  if (token == "number literal") return "number";
+  if (token == "true literal") return "'true'";
+  if (token == "false literal") return "'false'";
+  if (token == "null literal") return "'null'";
+  if (token == "'[', '{', or a literal") return "a value";
+  return token;  // punctuation, already quoted: "']'"
+}
+
+// What nlohmann's parse error `what` (`[json.exception.parse_error.101] parse error at line
+// 1, column 9: syntax error while parsing object key - unexpected '}'; expected string
+// literal`) says was wrong, in brine's words: its exception ids, grammar terms and "last
+// read" echo are its own and mean nothing to someone fixing a document. A message this does
+// not recognise becomes "syntax error", never nlohmann's text. `token_length` is set to the
+// length of the token the error ends on, 1 for a bad byte, so the error can point at its start.
+std::string json_problem(const std::string& what, const std::string& last_token,
+                         std::size_t& token_length) {
+  token_length = 1;
+  const std::size_t dash = what.find(" - ");
+  if (dash == std::string::npos) return "syntax error";
+  // The parts after the dash: "unexpected X", "expected Y", "last read: '...'".
+  std::vector<std::string> parts;
+  for (std::size_t at = dash + 3; at <= what.size();) {
+    std::size_t end = what.find("; ", at);
+    if (end == std::string::npos) end = what.size();
+    parts.push_back(what.substr(at, end - at));
+    at = end + 2;
+  }
+  auto starts = [](const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; };
+  std::string unexpected, expected, invalid;
+  for (const std::string& part : parts) {
+    if (starts(part, "unexpected "))
+      unexpected = part.substr(11);
+    else if (starts(part, "expected "))
+      expected = part.substr(9);
+    else if (!starts(part, "last read") && invalid.empty())
+      invalid = part;
+  }
+  if (!invalid.empty()) {
+    if (invalid.find("missing closing quote") != std::string::npos) {
+      token_length = last_token.size();
+      return "a string is not closed";
+    }
+    if (invalid.find("control character") != std::string::npos)
+      return "a control character inside a string must be escaped (\\n, \\u0001)";
+    if (invalid.find("UTF-8") != std::string::npos) return "a string is not valid UTF-8";
+    if (invalid.find("surrogate") != std::string::npos)
+      return "a \\u escape is half of a UTF-16 surrogate pair";
+    if (invalid.find("after backslash") != std::string::npos)
+      return "a backslash in a string starts no valid escape";
+    if (invalid.find("4 hex digits") != std::string::npos)
+      return "\\u must be followed by 4 hex digits";
+    if (starts(invalid, "invalid number")) {
+      token_length = last_token.size();
+      return "invalid number";
+    }
+    if (starts(invalid, "invalid literal"))
+      return "invalid word (JSON's words are true, false and null; text needs quotes)";
+    return "syntax error";
+  }
+  if (unexpected.empty()) return "syntax error";
+  // nlohmann resets its token text at strings and numbers only: the text of a word or a
+  // punctuation mark may hold earlier bytes, so their length is known here instead.
+  if (unexpected == "string literal" || unexpected == "number literal")
+    token_length = last_token.size();
+  else if (unexpected == "true literal" || unexpected == "null literal")
+    token_length = 4;
+  else if (unexpected == "false literal")
+    token_length = 5;
+  if (expected == "end of input")
+    return token_in_words(unexpected) + " after the end of the document";
+  std::string out = unexpected == "end of input" ? std::string("the text ends early")
+                                                 : "unexpected " + token_in_words(unexpected);
+  if (expected == "string literal")
+    out += ", expected a key in double quotes";
+  else if (!expected.empty())
+    out += ", expected " + token_in_words(expected);
+  return out;
+}
+
+// Throws the FormatError for a document nlohmann refused: what was wrong, where (line and
+// column, 1-based, and the byte offset in the context).
+[[noreturn]] void throw_malformed(std::string_view text, std::size_t position,
+                                  const std::string& last_token, const Json::exception& e) {
+  std::string problem;
+  std::size_t offset;
+  if (e.id == 406) {
+    // A number beyond double's range: point at the number itself.
+    offset = last_token.size() <= position ? position - last_token.size() : position;
+    problem = "number out of range: " + last_token;
+  } else {
+    // An unexpected token is pointed at from its start; a bad byte inside a string or at
+    // the end of the text, itself (the last byte read).
+    std::size_t token_length = 1;
+    problem = json_problem(e.what(), last_token, token_length);
+    // At the end of the text nlohmann counts one byte more than there is.
+    const std::size_t read = token_length > 1 ? std::min(position, text.size()) : position;
+    if (token_length == 0) token_length = 1;
+    offset = token_length <= read ? read - token_length : 0;
+  }
+  if (offset > text.size()) offset = text.size();
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  ErrorContext where;
+  where.byte_offset = offset;
+  throw FormatError(errc::corrupt_data,
+                    "malformed JSON at line " + std::to_string(line) + ", column " +
+                        std::to_string(column) + ": " + problem,
+                    where);
+}
+
 // Builds the Value tree straight from nlohmann's SAX events, in one pass and without an
 // intermediate nlohmann DOM. (nlohmann's callback parser, used before, rescans the parent
 // container at every object close: a list of n objects cost O(n^2), minutes for a few MB
@@ -306,7 +427,7 @@ std::uint64_t unsigned_member(const Value& v, const char* key) {
 // after the fields.
 class ValueBuilder {
  public:
-  explicit ValueBuilder(std::size_t max_depth) : max_depth_(max_depth) {}
+  ValueBuilder(std::size_t max_depth, std::string_view text) : max_depth_(max_depth), text_(text) {}
 
   bool null() { return push(Value()); }
   bool boolean(bool b) { return push(Value(b)); }
@@ -376,14 +497,9 @@ class ValueBuilder {
   }
 
   // Called for syntax errors, invalid UTF-8 and, as out_of_range 406, for a number beyond
-  // double's range (1e400). `position` is the offset just past the token that failed.
+  // double's range (1e400). `position` counts the bytes read, the failing one included.
   bool parse_error(std::size_t position, const std::string& last_token, const Json::exception& e) {
-    ErrorContext where;
-    where.byte_offset = position;
-    // For an overflowing number, point at the number itself.
-    if (e.id == 406 && last_token.size() <= position)
-      where.byte_offset = position - last_token.size();
-    throw FormatError(errc::corrupt_data, std::string("malformed JSON: ") + e.what(), where);
+    throw_malformed(text_, position, last_token, e);
   }
 
   Value take() {
@@ -491,6 +607,7 @@ class ValueBuilder {
   }
 
   std::size_t max_depth_;
+  std::string_view text_;  // the whole input, for the line and column of an error
   std::vector<Frame> frames_;
   std::vector<Value> values_;
   std::vector<std::string> keys_;
@@ -512,7 +629,7 @@ std::string to_json(const Value& value, const JsonOptions& options) {
 }
 
 Value value_from_json(std::string_view json, std::size_t max_depth) {
-  ValueBuilder builder(max_depth);
+  ValueBuilder builder(max_depth, json);
   // The builder throws instead of returning false, so a false return is a bug.
   const bool parsed = Json::sax_parse(json.data(), json.data() + json.size(), &builder,
                                       Json::input_format_t::json, /*strict=*/true);

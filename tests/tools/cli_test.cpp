@@ -31,6 +31,22 @@ namespace fs = std::filesystem;
 using Json = nlohmann::json;
 using namespace brine_test;
 
+// A type whose inferred layout depends on the value: the optional is empty in one value and
+// set in another.
+struct Note {
+  BRINE_TYPE("rep.Note", 1);
+  std::optional<std::string> text;
+  int n = 0;
+  template <class A>
+  void getstate(A& ar) const {
+    ar("text", text)("n", n);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("text", text)("n", n);
+  }
+};
+
 // ---------------------------------------------------------------------------------------
 // Running the tool.
 
@@ -443,6 +459,28 @@ TEST_F(CliTest, VerifySurvivesDamagedJsonDocuments) {
   expect_all_rejected(flipped, false);
 }
 
+// A JSON syntax error names the file, the line and column, in brine's words, not the JSON
+// library's ("[json.exception.parse_error.101] ... syntax error while parsing value").
+TEST_F(CliTest, JsonSyntaxErrorsNameTheFileInBrinesWords) {
+  fs::path file = path("broken.json");
+  write_bytes(file, "{\"format\": \"brine-json\", \"format_version\": 1,\n \"values\": [nul]}\n");
+  for (const char* command : {"inspect", "dump", "verify", "convert"}) {
+    SCOPED_TRACE(command);
+    std::vector<std::string> args{command, file.string()};
+    if (std::string(command) == "convert") args.push_back(path("out.brine").string());
+    RunResult r = run_brine(args);
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    ASSERT_EQ(lines_of(r.err).size(), 1u) << r.err;
+    EXPECT_EQ(r.err.rfind("brine: ", 0), 0u) << r.err;
+    EXPECT_NE(r.err.find("malformed JSON at line 2, column 16: invalid word"), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("in '" + file.string() + "'"), std::string::npos) << r.err;
+    for (const char* word : {"json.exception", "parse_error", "syntax error", "last read"})
+      EXPECT_EQ(r.err.find(word), std::string::npos) << word << " in: " << r.err;
+  }
+  EXPECT_FALSE(fs::exists(path("out.brine")));
+}
+
 TEST_F(CliTest, VerifyRejectsWhatIsNotOneArchive) {
   write_everything();
   std::string archive = brine::read_file(path("everything.brine"));
@@ -704,37 +742,195 @@ TEST_F(CliTest, ConvertRefusesBinaryOutputOfTwoVersionsOfOneType) {
   EXPECT_EQ(library_values(path("mixed.brines")), library_values(path("mixed.json")));
 }
 
+// Several values of one type whose inferred layouts differ (an optional empty in the first,
+// set in the second): the tool writes one layout that fits both.
+TEST_F(CliTest, ConvertAndMigrateKeepSeveralValuesOfOneTypeWithDifferentShapes) {
+  Note empty, set;
+  set.text = "hello";
+  set.n = 2;
+  {
+    brine::AtomicFileSink sink(path("notes.brine"));
+    brine::BinaryWriter writer(sink, registry_);
+    writer.write(empty);
+    writer.write(set);
+    writer.finish();
+    sink.commit();
+  }
+  std::vector<brine::Value> original = library_values(path("notes.brine"));
+  ASSERT_EQ(original.size(), 2u);
+  const char* chain[] = {"notes.brine",  "notes1.brine", "notes.brines",
+                         "notes2.brine", "notes.json",   "notes3.brine"};
+  for (int i = 0; i + 1 < 6; ++i) {
+    RunResult r = run_brine({"convert", path(chain[i]).string(), path(chain[i + 1]).string()});
+    ASSERT_EQ(r.exit_code, 0) << chain[i + 1] << ": " << describe(r);
+    EXPECT_EQ(library_values(path(chain[i + 1])), original) << chain[i + 1];
+  }
+  for (const char* out : {"notes1.brine", "notes2.brine", "notes3.brine"}) {
+    std::string bytes = brine::read_file(path(out));
+    brine::MemorySource source(bytes);
+    brine::BinaryReader reader(source, registry_);
+    Note a = reader.read<Note>();
+    Note b = reader.read<Note>();
+    EXPECT_FALSE(a.text.has_value()) << out;
+    EXPECT_EQ(b.text, std::optional<std::string>("hello")) << out;
+    EXPECT_EQ(b.n, 2) << out;
+    EXPECT_TRUE(reader.at_end());
+  }
+  // migrate writes through the same path.
+  fs::create_directories(path("no-migrations"));
+  RunResult r = run_brine({"migrate", path("notes.brine").string(), path("migrated.brine").string(),
+                           "-m", path("no-migrations").string()});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(library_values(path("migrated.brine")), original);
+}
+
+// Documents built around one shared object that every format must take: `verify` accepts
+// exactly what `convert` can write.
+struct SharedCase {
+  const char* name;
+  const char* values;  // the "values" list of a brine JSON document
+};
+
+const SharedCase kSharedCases[] = {
+    // A field holding an object in one instance and a map in another is self-describing;
+    // the shared object inside it is referred to from a pointer field (issue 8).
+    {"dynamic-target",
+     R"([{"$type":"t.L","$version":1,"items":[{"$type":"t.A","$version":1,"b":{"$type":"t.B","$version":1,"$id":0,"n":1}},{"$type":"t.A","$version":1,"b":{"k":1}}],"g":{"$ref":0}}])"},
+    // References inside lists and maps, to objects in pointer fields and in
+    // self-describing ones, and a cycle.
+    {"lists-and-maps",
+     R"([{"$type":"t.L","$version":1,"m":{"a":{"$type":"t.B","$version":1,"$id":0,"n":1,"self":null},"b":{"$ref":0}},"items":[{"$ref":0},{"$type":"t.B","$version":1,"$id":1,"n":2,"self":{"$ref":1}},{"$ref":1}],"x":[{"$type":"t.A","$version":1,"b":{"$ref":1}},{"$type":"t.A","$version":1,"b":"text"}]}])"},
+    // A self-describing field (a list of a reference and a number) referring to an object
+    // in a pointer field.
+    {"dynamic-reference",
+     R"([{"$type":"t.L","$version":1,"p":{"$type":"t.B","$version":1,"$id":0,"n":1},"d":[{"$ref":0},1]}])"},
+};
+
+std::string json_doc(const char* values) {
+  return std::string(R"({"format":"brine-json","format_version":1,"values":)") + values + "}";
+}
+
+TEST_F(CliTest, SharedObjectsThatVerifyConvertToEveryFormat) {
+  for (const SharedCase& c : kSharedCases) {
+    SCOPED_TRACE(c.name);
+    fs::path in = path(std::string(c.name) + ".json");
+    brine::write_file_atomically(in, json_doc(c.values));
+    RunResult v = run_brine({"verify", in.string()});
+    ASSERT_EQ(v.exit_code, 0) << describe(v);
+    for (const char* format : kFormats) {
+      SCOPED_TRACE(format);
+      fs::path out = path(std::string(c.name) + "-out" + extension_of(format));
+      fs::path back = path(std::string(c.name) + "-back-" + format + ".json");
+      RunResult r = run_brine({"convert", in.string(), out.string()});
+      ASSERT_EQ(r.exit_code, 0) << describe(r);
+      EXPECT_EQ(run_brine({"verify", out.string()}).exit_code, 0);
+      r = run_brine({"convert", out.string(), back.string()});
+      ASSERT_EQ(r.exit_code, 0) << describe(r);
+      EXPECT_EQ(brine::json_document(library_values(back)),
+                brine::json_document(library_values(in)));
+    }
+  }
+}
+
+// Two instances of one type hold their fields in different orders, so that in the binary
+// layout's order a reference comes before the object it names: the reference carries the
+// object there, and the result reads back with the same sharing.
+TEST_F(CliTest, ConvertToBinaryTakesAReferenceBeforeItsObjectInLayoutOrder) {
+  fs::path in = path("reordered.json");
+  brine::write_file_atomically(
+      in,
+      json_doc(
+          R"([[{"$type":"t.X","$version":1,"p":{"$type":"t.B","$version":1,"$id":0,"n":1},"q":{"$ref":0}},{"$type":"t.X","$version":1,"q":{"$type":"t.B","$version":1,"$id":1,"n":2},"p":{"$ref":1}}]])"));
+  ASSERT_EQ(run_brine({"verify", in.string()}).exit_code, 0);
+  RunResult r = run_brine({"convert", in.string(), path("reordered.brine").string()});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(run_brine({"verify", path("reordered.brine").string()}).exit_code, 0);
+  // In layout order (p, q) the second instance now defines object 1 in p.
+  brine::Value expected = brine::value_from_json(
+      R"([{"$type":"t.X","$version":1,"p":{"$type":"t.B","$version":1,"$id":0,"n":1},"q":{"$ref":0}},{"$type":"t.X","$version":1,"p":{"$type":"t.B","$version":1,"$id":1,"n":2},"q":{"$ref":1}}])");
+  std::vector<brine::Value> got = library_values(path("reordered.brine"));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0], expected) << brine::to_json(got[0]);
+}
+
+// What no format can hold is refused by verify and by convert to every format, naming it.
+TEST_F(CliTest, VerifyRefusesSharedObjectsNoLoaderAccepts) {
+  const SharedCase bad[] = {
+      {"reference to shared object 0 before its definition",
+       R"([{"$type":"t.L","$version":1,"g":{"$ref":0},"h":{"$type":"t.B","$version":1,"$id":0,"n":1}}])"},
+      {"reference to shared object 5 before its definition",
+       R"([{"$type":"t.L","$version":1,"g":{"$ref":5}}])"},
+      {"shared object id 0 is defined twice",
+       R"([[{"$type":"t.B","$version":1,"$id":0,"n":1},{"$type":"t.B","$version":1,"$id":0,"n":2}]])"},
+      // Each value numbers its own objects: value 1 cannot refer to value 0's.
+      {"value 1: reference to shared object 0",
+       R"([{"$type":"t.B","$version":1,"$id":0,"n":1},{"$type":"t.L","$version":1,"g":{"$ref":0}}])"},
+  };
+  for (const SharedCase& c : bad) {
+    SCOPED_TRACE(c.name);
+    fs::path in = path("bad.json");
+    brine::write_file_atomically(in, json_doc(c.values));
+    RunResult r = run_brine({"verify", in.string()});
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_NE(r.err.find(c.name), std::string::npos) << r.err;
+    for (const char* format : kFormats) {
+      fs::path out = path(std::string("bad-out") + extension_of(format));
+      r = run_brine({"convert", in.string(), out.string()});
+      EXPECT_EQ(r.exit_code, 1) << format << ": " << describe(r);
+      EXPECT_NE(r.err.find(c.name), std::string::npos) << r.err;
+      EXPECT_FALSE(fs::exists(out));
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // usage
 
 TEST_F(CliTest, UsageErrorsExitTwo) {
   write_everything();
   std::string file = path("everything.brine").string();
-  std::vector<std::vector<std::string>> bad = {
-      {},
-      {"frobnicate", file},
-      {"inspect"},
-      {"inspect", file, "--yaml"},
-      {"verify"},
-      {"convert", file},
-      {"convert", file, path("out.xml").string()},
-      {"convert", file, path("out.brines").string(), "--to", "xml"},
-      {"migrate", file, path("out.brine").string()},
-      {"dump", file, "--indent", "many"},
+  // Each bad line, and what its one-line message must name.
+  struct Case {
+    std::vector<std::string> args;
+    std::string names;
   };
-  for (const auto& args : bad) {
+  std::vector<Case> bad = {
+      {{}, "no subcommand given"},
+      {{"frobnicate", file}, "unknown subcommand 'frobnicate'"},
+      {{"--frobnicate"}, "unknown option '--frobnicate'"},
+      {{"--frobnicate", "inspect", file}, "unknown option '--frobnicate'"},
+      {{"inspect"}, "inspect: FILE is required"},
+      {{"inspect", file, "--yaml"}, "unknown option '--yaml' for 'inspect'"},
+      {{"verify"}, "verify: FILE is required"},
+      {{"convert", file}, "convert: OUT is required"},
+      {{"convert", file, path("a.json").string(), "extra"}, "unexpected argument 'extra'"},
+      {{"convert", file, path("out.xml").string()}, "out.xml"},
+      {{"convert", file, path("out.brines").string(), "--to", "xml"}, "--to: xml"},
+      {{"migrate", file, path("out.brine").string()}, "--migrations is required"},
+      {{"dump", file, "--indent", "many"}, "--indent"},
+  };
+  for (const Case& c : bad) {
     std::string line;
-    for (const auto& a : args) line += a + " ";
+    for (const auto& a : c.args) line += a + " ";
     SCOPED_TRACE(line);
-    RunResult r = run_brine(args);
+    RunResult r = run_brine(c.args);
     EXPECT_EQ(r.exit_code, 2) << describe(r);
-    EXPECT_NE(r.err, "");
+    EXPECT_EQ(r.out, "");
+    ASSERT_EQ(lines_of(r.err).size(), 1u) << r.err;
+    EXPECT_EQ(r.err.rfind("brine: ", 0), 0u) << r.err;
+    EXPECT_NE(r.err.find(c.names), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("--help)"), std::string::npos) << r.err;
   }
   EXPECT_FALSE(fs::exists(path("out.xml")));
   RunResult help = run_brine({"--help"});
   EXPECT_EQ(help.exit_code, 0) << describe(help);
   for (const char* command : {"inspect", "dump", "verify", "convert", "migrate"})
     EXPECT_NE(help.out.find(command), std::string::npos) << command;
+  EXPECT_EQ(help.err, "");
+  RunResult convert_help = run_brine({"convert", "--help"});
+  EXPECT_EQ(convert_help.exit_code, 0) << describe(convert_help);
+  EXPECT_NE(convert_help.out.find("--to"), std::string::npos);
+  EXPECT_EQ(convert_help.err, "");
   RunResult version = run_brine({"--version"});
   EXPECT_EQ(version.exit_code, 0) << describe(version);
   EXPECT_NE(version.out.find(std::to_string(BRINE_VERSION_MAJOR) + "."), std::string::npos);

@@ -98,7 +98,8 @@ TEST(StateModel, MalformedJsonIsFormatErrorWithOffset) {
     FAIL();
   } catch (const brine::FormatError& e) {
     ASSERT_TRUE(e.context().byte_offset.has_value());
-    EXPECT_EQ(*e.context().byte_offset, 13u);
+    EXPECT_EQ(*e.context().byte_offset, 12u);  // the second ','
+    EXPECT_NE(std::string(e.what()).find("line 1, column 13"), std::string::npos) << e.what();
   }
   EXPECT_THROW_WITH(brine::value_from_json(std::string(5000, '[') + std::string(5000, ']'), 100),
                     brine::LimitError, "max_depth");

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <unordered_set>
 #include <utility>
 
 #include "cli.hpp"
@@ -70,6 +71,58 @@ std::uint32_t json_format_version_of(std::string_view text) {
                                " bytes after the archive's end marker: the file is damaged or "
                                "holds more than one archive",
                            where);
+}
+
+// The rule every loader applies to shared objects (docs/state-model.md): within one
+// top-level value, each id is defined once, and a reference names an object met before it,
+// depth first in document order (the object may still be open: a cycle). A JSON document,
+// or the self-describing values of a binary archive, can break it; the stable reader checks
+// it as it reads. Checked here for every format, so that what `verify` accepts, `convert`
+// can write and a program can load.
+void check_shared_objects(const std::vector<brine::Value>& values, const std::string& source) {
+  std::unordered_set<std::uint64_t> defined;
+  std::vector<const brine::Value*> stack;  // explicit: the tool keeps its own stack small
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    defined.clear();
+    stack.assign(1, &values[i]);
+    auto fail = [&](const std::string& what) {
+      brine::ErrorContext where;
+      where.source = source;
+      throw brine::FormatError(brine::errc::corrupt_data,
+                               "value " + std::to_string(i) + ": " + what, where);
+    };
+    while (!stack.empty()) {
+      const brine::Value* v = stack.back();
+      stack.pop_back();
+      switch (v->kind()) {
+        case brine::ValueKind::list: {
+          const brine::Value::List& list = v->as_list();
+          for (auto it = list.rbegin(); it != list.rend(); ++it) stack.push_back(&*it);
+          break;
+        }
+        case brine::ValueKind::map: {
+          const brine::Value::Map& map = v->as_map();
+          for (auto it = map.rbegin(); it != map.rend(); ++it) stack.push_back(&it->second);
+          break;
+        }
+        case brine::ValueKind::object: {
+          const brine::Object& o = v->as_object();
+          if (o.shared_id && !defined.insert(*o.shared_id).second)
+            fail("shared object id " + std::to_string(*o.shared_id) + " is defined twice");
+          for (auto it = o.fields.rbegin(); it != o.fields.rend(); ++it)
+            stack.push_back(&it->value);
+          break;
+        }
+        case brine::ValueKind::reference:
+          if (defined.count(v->as_reference().id) == 0)
+            fail("reference to shared object " + std::to_string(v->as_reference().id) +
+                 " before its definition (a reference must follow the shared object it names)");
+          break;
+        default:
+          break;
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -170,11 +223,21 @@ Archive read_archive(const std::filesystem::path& path, Progress* progress) {
       break;
     }
     case Format::json: {
-      archive.values = brine::json_document_values(bytes, options);
+      try {
+        archive.values = brine::json_document_values(bytes, options);
+      } catch (const brine::Error& e) {
+        // The JSON parser sees text, not a file: name the file, as the binary and stable
+        // readers do.
+        if (!e.context().source.empty()) throw;
+        brine::ErrorContext where = e.context();
+        where.source = source.description();
+        brine::detail::throw_error(e.code(), e.message(), where);
+      }
       archive.format_version = json_format_version_of(bytes);
       break;
     }
   }
+  check_shared_objects(archive.values, source.description());
   return archive;
 }
 
@@ -187,10 +250,9 @@ void write_archive(const std::filesystem::path& path, Format format,
     case Format::binary: {
       brine::AtomicFileSink sink(path);
       brine::BinaryWriter writer(sink, empty);
-      for (std::size_t i = 0; i < count; ++i) {
-        writer.write_value(values[i]);
-        if (progress) progress->update("writing", i + 1, count);
-      }
+      // All values at once: a type gets one layout that fits every value.
+      writer.write_values(values);
+      if (progress) progress->update("writing", count, count);
       writer.finish();
       sink.commit();
       break;
