@@ -499,6 +499,19 @@ class BinaryReader {
   /// Counts values and string bytes the state-model decoders are about to build
   /// (LoadOptions::max_state_expansion, against the bytes read so far).
   void charge_state(std::uint64_t values, std::uint64_t bytes = 0);
+  /// Counts the `n` elements (of `each` values) of a container about to be decoded and
+  /// returns how many to reserve. With the input's size known they are counted at once and
+  /// reserved whole (grown by doubling, a list holds three times its elements while it
+  /// moves); from a stream each is counted as it comes (charge_element), so that a count
+  /// beyond the stream's end is found truncated, and the reservation is reserve_limit's.
+  std::size_t charge_elements(std::size_t n, std::size_t element_size, std::uint64_t each = 1) {
+    if (!remaining_known_) return reserve_limit(n, element_size);
+    charge_state(static_cast<std::uint64_t>(n) * each);
+    return n;
+  }
+  void charge_element(std::uint64_t each = 1) {
+    if (!remaining_known_) charge_state(each);
+  }
 
   // Top-level records.
   /// Moves to the next object record (consuming type definitions); false at the end marker.

@@ -203,11 +203,11 @@ Value ValueDecoder::decode_list(std::string_view d, std::size_t& pos, LayoutCode
   // Counted whole before the reservation (LoadOptions::max_state_expansion), so the list is
   // reserved once at its size: grown by doubling, it would hold three times its elements
   // while it moves.
-  r_.charge_state(n);
   enter();
   Value::List list;
-  list.reserve(n);
+  list.reserve(r_.charge_elements(n, sizeof(Value)));
   for (std::size_t i = 0; i < n; ++i) {
+    r_.charge_element();
     std::size_t p = element;
     util::construct_in(list.emplace_back(), [&] { return decode(d, p); });
   }
@@ -231,11 +231,11 @@ Value ValueDecoder::decode_array(std::string_view d, std::size_t& pos, LayoutCod
   // The length is in the layout, not the data: elements that take no bytes are
   // paid for by nothing, like a count of them.
   if (min == 0) r_.charge_free_elements(n, "array");
-  r_.charge_state(n);
   enter();
   Value::List list;
-  list.reserve(static_cast<std::size_t>(n));
+  list.reserve(r_.charge_elements(static_cast<std::size_t>(n), sizeof(Value)));
   for (std::uint64_t i = 0; i < n; ++i) {
+    r_.charge_element();
     std::size_t p = element;
     util::construct_in(list.emplace_back(), [&] { return decode(d, p); });
   }
@@ -263,7 +263,6 @@ Value ValueDecoder::decode_map(std::string_view d, std::size_t& pos, LayoutCode 
   min += descriptor_min_size(d, pos);
   bool text_keys = static_cast<LayoutCode>(d[key]) == LayoutCode::text;
   std::size_t n = r_.read_count(min);
-  r_.charge_state(text_keys ? n : 3 * static_cast<std::uint64_t>(n));
   enter();
   Value result = text_keys ? decode_text_map(d, value, n) : decode_entry_list(d, key, value, n);
   leave();
@@ -273,7 +272,9 @@ Value ValueDecoder::decode_map(std::string_view d, std::size_t& pos, LayoutCode 
 Value ValueDecoder::decode_text_map(std::string_view d, std::size_t value, std::size_t n) {
   Value result{Value::Map{}};
   Value::Map& map = result.as_map();
+  r_.charge_elements(n, 0);
   for (std::size_t i = 0; i < n; ++i) {
+    r_.charge_element();
     // The key's descriptor is text: read as decode would, without a Value around it.
     auto [at, inserted] = map.try_emplace(std::string(r_.read_text_view()));
     if (!inserted) r_.fail(errc::corrupt_data, "duplicate map key");
@@ -287,8 +288,10 @@ Value ValueDecoder::decode_entry_list(std::string_view d, std::size_t key, std::
                                       std::size_t n) {
   Value result{Value::List{}};
   Value::List& list = result.as_list();
-  list.reserve(n);
+  // Each entry is a list of two values: three values counted per entry.
+  list.reserve(r_.charge_elements(n, sizeof(Value), 3));
   for (std::size_t i = 0; i < n; ++i) {
+    r_.charge_element(3);
     std::size_t pk = key, pv = value;
     Value::List& entry = list.emplace_back(Value::List(2)).as_list();
     util::construct_in(entry[0], [&] { return decode(d, pk); });
@@ -430,21 +433,23 @@ BRINE_BINARY_OUT_OF_LINE Value BinaryReader::read_dynamic_string(ValueKind kind)
 
 BRINE_BINARY_OUT_OF_LINE Value BinaryReader::read_dynamic_list() {
   std::size_t n = read_count(1);
-  charge_state(n);
   Value v{Value::List{}};
   Value::List& list = v.as_list();
-  list.reserve(n);
-  for (std::size_t i = 0; i < n; ++i)
+  list.reserve(charge_elements(n, sizeof(Value)));
+  for (std::size_t i = 0; i < n; ++i) {
+    charge_element();
     util::construct_in(list.emplace_back(), [this] { return read_dynamic(); });
+  }
   return v;
 }
 
 BRINE_BINARY_OUT_OF_LINE Value BinaryReader::read_dynamic_map() {
   std::size_t n = read_count(2);
-  charge_state(n);
+  charge_elements(n, 0);
   Value v{Value::Map{}};
   Value::Map& map = v.as_map();
   for (std::size_t i = 0; i < n; ++i) {
+    charge_element();
     auto [at, inserted] = map.try_emplace(std::string(read_text_view()));
     if (!inserted) fail(errc::corrupt_data, "duplicate map key");
     util::construct_in(at->second, [this] { return read_dynamic(); });
@@ -461,9 +466,9 @@ BRINE_BINARY_OUT_OF_LINE Value BinaryReader::read_dynamic_object() {
   o.version = static_cast<std::uint32_t>(version);
   if (read_bool()) o.shared_id = get_varint();
   std::size_t n = read_count(2);
-  charge_state(n);
-  o.fields.reserve(n);
+  o.fields.reserve(charge_elements(n, sizeof(Field)));
   for (std::size_t i = 0; i < n; ++i) {
+    charge_element();
     Field& f = o.fields.emplace_back();
     read_text(f.name);
     util::construct_in(f.value, [this] { return read_dynamic(); });
