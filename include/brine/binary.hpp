@@ -16,12 +16,12 @@
 #include <vector>
 
 #include "brine/codec.hpp"
+#include "brine/detail/registry_core.hpp"
 #include "brine/detail/shared_table.hpp"
 #include "brine/detail/stream_type.hpp"
 #include "brine/error.hpp"
 #include "brine/io.hpp"
 #include "brine/limits.hpp"
-#include "brine/registry.hpp"
 #include "brine/state.hpp"
 #include "brine/version.hpp"
 
@@ -768,5 +768,3 @@ void BinaryReader::read_unique(std::unique_ptr<T>& out) {
 }
 
 }  // namespace brine
-
-#include "brine/detail/type_ops_impl.hpp"

@@ -17,11 +17,11 @@
 #include <vector>
 
 #include "brine/codec.hpp"
+#include "brine/detail/registry_core.hpp"
 #include "brine/detail/shared_table.hpp"
 #include "brine/error.hpp"
 #include "brine/io.hpp"
 #include "brine/limits.hpp"
-#include "brine/registry.hpp"
 #include "brine/state.hpp"
 #include "brine/version.hpp"
 

@@ -14,10 +14,10 @@
 #include <vector>
 
 #include "brine/codec.hpp"
+#include "brine/detail/registry_core.hpp"
 #include "brine/detail/shared_table.hpp"
 #include "brine/error.hpp"
 #include "brine/limits.hpp"
-#include "brine/registry.hpp"
 #include "brine/value.hpp"
 
 namespace brine {
@@ -527,5 +527,3 @@ void StateReader::read_unique(std::unique_ptr<T>& out) {
 }
 
 }  // namespace brine
-
-#include "brine/detail/type_ops_impl.hpp"

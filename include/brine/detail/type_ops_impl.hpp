@@ -1,7 +1,8 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
-// detail/type_ops_impl.hpp: the definition of type_ops<T>(), which names every archive class
-// and is therefore included at the end of the archive headers.
+// detail/type_ops_impl.hpp: the operation table of a declared type (type_ops<T>()), which
+// names every archive class's field code. It includes every archive header and none of them
+// includes it: registry.hpp and brine.hpp do.
 #pragma once
 
 #include <memory>
@@ -17,8 +18,6 @@
 namespace brine {
 namespace detail {
 
-// The archive is a template parameter so that this header can be reached while an archive
-// class is still incomplete (each archive header includes this one at its end).
 template <class Writer, class T>
 void write_fields_thunk(Writer& w, const void* p) {
   w.write_fields(*static_cast<const T*>(p));
@@ -70,10 +69,12 @@ TypeOps make_type_ops() {
 }
 
 template <class T>
-const TypeOps& type_ops() noexcept {
-  static const TypeOps ops = make_type_ops<T>();
-  return ops;
-}
+struct TypeOpsOf {
+  static const TypeOps& table() noexcept {
+    static const TypeOps ops = make_type_ops<T>();
+    return ops;
+  }
+};
 
 }  // namespace detail
 
