@@ -8,6 +8,7 @@
 #include <memory>
 #include <type_traits>
 
+#include "brine/archive.hpp"
 #include "brine/binary.hpp"
 #include "brine/hooks.hpp"
 #include "brine/layout.hpp"
@@ -17,6 +18,14 @@
 
 namespace brine {
 namespace detail {
+
+// Every class a Codec is handed implements the archive concept (archive.hpp).
+static_assert(check_writer_archive<BinaryWriter>() && is_writer_archive_v<BinaryWriter>);
+static_assert(check_reader_archive<BinaryReader>() && is_reader_archive_v<BinaryReader>);
+static_assert(check_writer_archive<StableWriter>() && is_writer_archive_v<StableWriter>);
+static_assert(check_reader_archive<StableDecoder>() && is_reader_archive_v<StableDecoder>);
+static_assert(check_writer_archive<StateWriter>() && is_writer_archive_v<StateWriter>);
+static_assert(check_reader_archive<StateReader>() && is_reader_archive_v<StateReader>);
 
 template <class Writer, class T>
 void write_fields_thunk(Writer& w, const void* p) {
