@@ -16,6 +16,7 @@
 #include <typeinfo>
 #include <vector>
 
+#include "brine/detail/export.hpp"
 #include "brine/error.hpp"
 #include "brine/hooks.hpp"
 #include "brine/layout.hpp"
@@ -39,7 +40,7 @@ struct Migration {
 };
 
 /// A registered type. Entries live as long as their registry and never move.
-class TypeInfo {
+class BRINE_API TypeInfo {
  public:
   const std::string& name() const noexcept { return name_; }
   std::uint32_t version() const noexcept { return version_; }
@@ -84,7 +85,7 @@ class TypeRegistration;
 /// library (default_registry()), so types registered by several shared libraries meet there;
 /// tests and sandboxes can create private ones. Registration and lookup are thread-safe;
 /// register everything before loading concurrently.
-class Registry {
+class BRINE_API Registry {
  public:
   Registry();
   ~Registry();
@@ -175,7 +176,7 @@ class Registry {
 };
 
 /// The process-wide registry the BRINE_REGISTER macros fill and archives use by default.
-Registry& default_registry();
+BRINE_API Registry& default_registry();
 
 /// Returned by Registry::add<T>() to declare more about T.
 template <class T>
