@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "brine/binary.hpp"
+#include "brine/detail/export.hpp"
 #include "brine/error.hpp"
 #include "brine/io.hpp"
 #include "brine/limits.hpp"
@@ -29,7 +30,7 @@ enum class Encoding : std::uint8_t {
 };
 
 /// "binary", "stable" or "json".
-const char* to_string(Encoding encoding) noexcept;
+BRINE_API const char* to_string(Encoding encoding) noexcept;
 
 /// Options of an ArchiveFileWriter.
 struct ArchiveWriteOptions {
@@ -57,7 +58,7 @@ struct ArchiveWriteOptions {
 ///   out.write(model);
 ///   out.write(optimizer);
 ///   out.commit();  // without it, run/state.brine is untouched
-class ArchiveFileWriter {
+class BRINE_API ArchiveFileWriter {
  public:
   /// Creates the temporary file. `registry` must outlive the writer. Throws IoError.
   ArchiveFileWriter(const std::filesystem::path& path, Encoding encoding,
@@ -128,7 +129,7 @@ class ArchiveFileWriter {
 ///   Model model = in.next<Model>();
 ///   in.skip();  // the optimizer, not needed here
 ///   while (!in.at_end()) history.push_back(in.next<Record>());
-class ArchiveFileReader {
+class BRINE_API ArchiveFileReader {
  public:
   /// Opens the file (memory-mapped) and reads its header; a stable archive is validated
   /// whole, a JSON document parsed whole. `registry` must outlive the reader. Throws IoError,

@@ -16,12 +16,13 @@
 #include <vector>
 
 #include "brine/codec.hpp"
+#include "brine/detail/export.hpp"
+#include "brine/detail/registry_core.hpp"
 #include "brine/detail/shared_table.hpp"
 #include "brine/detail/stream_type.hpp"
 #include "brine/error.hpp"
 #include "brine/io.hpp"
 #include "brine/limits.hpp"
-#include "brine/registry.hpp"
 #include "brine/state.hpp"
 #include "brine/version.hpp"
 
@@ -57,7 +58,7 @@ class WriterTypeTable;
 ///   writer.write(model);
 ///   writer.write(optimizer_state);
 ///   writer.finish();
-class BinaryWriter {
+class BRINE_API BinaryWriter {
  public:
   static constexpr bool is_loading = false;
 
@@ -237,7 +238,7 @@ class BinaryWriter {
 /// Reads what a BinaryWriter wrote. Values of types whose version and layout match this
 /// build are read straight into objects; older versions are decoded through the layout the
 /// archive recorded, migrated, and handed to setstate.
-class BinaryReader {
+class BRINE_API BinaryReader {
  public:
   static constexpr bool is_loading = true;
 
@@ -781,5 +782,3 @@ void BinaryReader::read_unique(std::unique_ptr<T>& out) {
 }
 
 }  // namespace brine
-
-#include "brine/detail/type_ops_impl.hpp"

@@ -4,6 +4,7 @@
 // standard library family.
 #pragma once
 
+#include "brine/archive.hpp"
 #include "brine/archive_file.hpp"
 #include "brine/binary.hpp"
 #include "brine/codec.hpp"

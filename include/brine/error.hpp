@@ -9,6 +9,8 @@
 #include <string>
 #include <system_error>
 
+#include "brine/detail/export.hpp"
+
 namespace brine {
 
 /// Error codes. The numbers never change: docs/errors.md tabulates them and the CLI prints them.
@@ -29,8 +31,8 @@ enum class errc {
 };
 
 /// The std::error_category of brine::errc, so codes interoperate with std::error_code.
-const std::error_category& error_category() noexcept;
-std::error_code make_error_code(errc code) noexcept;
+BRINE_API const std::error_category& error_category() noexcept;
+BRINE_API std::error_code make_error_code(errc code) noexcept;
 
 /// Where a failure happened; empty members are left out of the message.
 struct ErrorContext {
@@ -44,7 +46,7 @@ struct ErrorContext {
 /// Root of all brine exceptions: `catch (const brine::Error&)` catches every brine failure.
 /// what() is the message followed by the context, e.g.
 /// `truncated input: ... (type 'nn.Linear' v3, field 'weight', byte 88012 in 'a.brine')`.
-class Error : public std::runtime_error {
+class BRINE_API Error : public std::runtime_error {
  public:
   Error(errc code, const std::string& message, ErrorContext context = {});
   errc code() const noexcept { return code_; }
@@ -59,37 +61,37 @@ class Error : public std::runtime_error {
 };
 
 /// The bytes are not a valid archive: truncated, corrupt, or failing their checksum.
-class FormatError : public Error {
+class BRINE_API FormatError : public Error {
  public:
   using Error::Error;
 };
 
 /// The input is valid so far but exceeds a LoadOptions limit; the message names the option.
-class LimitError : public FormatError {
+class BRINE_API LimitError : public FormatError {
  public:
   using FormatError::FormatError;
 };
 
 /// The archive, or a class in it, is newer than this build understands.
-class VersionError : public Error {
+class BRINE_API VersionError : public Error {
  public:
   using Error::Error;
 };
 
 /// Unknown or duplicate type, type mismatch, unregistered function, missing field.
-class SchemaError : public Error {
+class BRINE_API SchemaError : public Error {
  public:
   using Error::Error;
 };
 
 /// No migration path from the archived version to the current one, or a step threw.
-class MigrationError : public SchemaError {
+class BRINE_API MigrationError : public SchemaError {
  public:
   using SchemaError::SchemaError;
 };
 
 /// The operating system refused an operation; keeps the OS error and names the path.
-class IoError : public Error {
+class BRINE_API IoError : public Error {
  public:
   IoError(const std::string& message, std::error_code os_error, ErrorContext context = {});
   std::error_code os_error() const noexcept { return os_error_; }
@@ -99,7 +101,7 @@ class IoError : public Error {
 };
 
 /// A broken invariant inside brine (a bug): raised by BRINE_ASSERT instead of aborting.
-class InternalError : public Error {
+class BRINE_API InternalError : public Error {
  public:
   using Error::Error;
 };
@@ -107,9 +109,10 @@ class InternalError : public Error {
 namespace detail {
 /// Throws the exception class that `code` belongs to (FormatError for corrupt input,
 /// LimitError, VersionError, SchemaError, MigrationError, IoError, InternalError).
-[[noreturn]] void throw_error(errc code, const std::string& message, ErrorContext context);
-[[noreturn]] void assertion_failed(const char* condition, const char* message, const char* file,
-                                   int line);
+[[noreturn]] BRINE_API void throw_error(errc code, const std::string& message,
+                                        ErrorContext context);
+[[noreturn]] BRINE_API void assertion_failed(const char* condition, const char* message,
+                                             const char* file, int line);
 }  // namespace detail
 
 }  // namespace brine

@@ -166,6 +166,7 @@ void base(Archive& ar, Derived& self) {
 ///   template <class W> static void save(W&, const T&);
 ///   template <class R> static void load(R&, T&);
 ///   static constexpr std::size_t min_binary_size; // lower bound of the binary encoding
+/// What save and load may call on W and R is the archive concept of brine/archive.hpp.
 template <class T, class Enable = void>
 struct Codec {
   static_assert(sizeof(T) == 0,

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "brine/detail/export.hpp"
 #include "brine/registry.hpp"
 #include "brine/state.hpp"
 #include "brine/value.hpp"
@@ -17,7 +18,8 @@ namespace brine {
 /// fields a type excludes (TypeRegistration::exclude_from_identifier) are left out. Equal
 /// across runs, machines, and the order fields are written in code.
 /// See docs/format/stable-v1.md §9 "Identifiers".
-std::string identifier_of(const Value& state, const Registry& registry = default_registry());
+BRINE_API std::string identifier_of(const Value& state,
+                                    const Registry& registry = default_registry());
 
 /// The identifier of `object` (identifier_of(to_state(object))).
 template <class T>

@@ -14,11 +14,13 @@
 #include <string_view>
 #include <vector>
 
+#include "brine/detail/export.hpp"
+
 namespace brine {
 
 /// A growable byte buffer that keeps its capacity across clear() and never zero-fills, so
 /// repeated saves into one Buffer touch already-mapped memory.
-class Buffer {
+class BRINE_API Buffer {
  public:
   Buffer() noexcept = default;
   Buffer(const Buffer& other);
@@ -56,7 +58,7 @@ class Buffer {
 };
 
 /// Where a writer's bytes go. Implementations throw IoError on failure.
-class ByteSink {
+class BRINE_API ByteSink {
  public:
   virtual ~ByteSink() = default;
   virtual void write(const void* bytes, std::size_t n) = 0;
@@ -70,7 +72,7 @@ class ByteSink {
 };
 
 /// Where a reader's bytes come from. Implementations throw IoError on failure.
-class ByteSource {
+class BRINE_API ByteSource {
  public:
   virtual ~ByteSource() = default;
   /// Reads up to `n` bytes; returns fewer only at the end of the input.
@@ -88,7 +90,7 @@ class ByteSource {
 };
 
 /// Appends to a Buffer. `buffer` must outlive the sink.
-class BufferSink final : public ByteSink {
+class BRINE_API BufferSink final : public ByteSink {
  public:
   explicit BufferSink(Buffer& buffer) noexcept : buffer_(buffer) {}
   void write(const void* bytes, std::size_t n) override { buffer_.append(bytes, n); }
@@ -100,7 +102,7 @@ class BufferSink final : public ByteSink {
 };
 
 /// Reads a byte range in place. The bytes must outlive the source.
-class MemorySource final : public ByteSource {
+class BRINE_API MemorySource final : public ByteSource {
  public:
   MemorySource(const void* bytes, std::size_t n) noexcept
       : begin_(static_cast<const char*>(bytes)), size_(n) {}
@@ -124,7 +126,7 @@ class MemorySource final : public ByteSource {
 };
 
 /// Writes to a std::ostream. The stream must outlive the sink; failures throw IoError.
-class StreamSink final : public ByteSink {
+class BRINE_API StreamSink final : public ByteSink {
  public:
   explicit StreamSink(std::ostream& stream, std::string description = "output stream")
       : stream_(stream), description_(std::move(description)) {}
@@ -138,7 +140,7 @@ class StreamSink final : public ByteSink {
 };
 
 /// Reads from a std::istream. The stream must outlive the source.
-class StreamSource final : public ByteSource {
+class BRINE_API StreamSource final : public ByteSource {
  public:
   explicit StreamSource(std::istream& stream, std::string description = "input stream")
       : stream_(stream), description_(std::move(description)) {}
@@ -153,7 +155,7 @@ class StreamSource final : public ByteSource {
 };
 
 /// Reads from a file descriptor (a socket, a pipe); does not close it.
-class FdSource final : public ByteSource {
+class BRINE_API FdSource final : public ByteSource {
  public:
   explicit FdSource(int fd, std::string description = "file descriptor")
       : fd_(fd), description_(std::move(description)) {}
@@ -168,7 +170,7 @@ class FdSource final : public ByteSource {
 };
 
 /// Writes to a file descriptor (a socket, a pipe); does not close it.
-class FdSink final : public ByteSink {
+class BRINE_API FdSink final : public ByteSink {
  public:
   explicit FdSink(int fd, std::string description = "file descriptor")
       : fd_(fd), description_(std::move(description)) {}
@@ -182,7 +184,7 @@ class FdSink final : public ByteSink {
 
 /// Reads a whole file through a read-only memory map (no copy), falling back to reading it
 /// into memory where mapping fails. Throws IoError naming the path.
-class FileSource final : public ByteSource {
+class BRINE_API FileSource final : public ByteSource {
  public:
   explicit FileSource(const std::filesystem::path& path);
   ~FileSource() override;
@@ -221,7 +223,7 @@ class FileSource final : public ByteSource {
 /// closed or the process dies, even by SIGKILL. A process killed during a save leaves its
 /// temporary file behind, no longer locked: remove_stale_temp_files() removes those, and only
 /// those.
-class AtomicFileSink final : public ByteSink {
+class BRINE_API AtomicFileSink final : public ByteSink {
  public:
   /// Creates and locks the temporary file. Throws IoError naming `path`.
   explicit AtomicFileSink(const std::filesystem::path& path);
@@ -248,11 +250,11 @@ class AtomicFileSink final : public ByteSink {
 };
 
 /// Replaces `path` with `bytes` atomically (see AtomicFileSink). Throws IoError.
-void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
+BRINE_API void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
 
 /// Whether `file_name` (a name, not a path) is the name of an AtomicFileSink temporary file:
 /// `.<name>.brine-tmp.<pid>.<16 hex digits>`.
-bool is_temp_file_name(std::string_view file_name) noexcept;
+BRINE_API bool is_temp_file_name(std::string_view file_name) noexcept;
 
 /// What remove_stale_temp_files() removed.
 struct RemovedTempFiles {
@@ -280,9 +282,9 @@ struct RemovedTempFiles {
 ///   brine::RemovedTempFiles removed = brine::remove_stale_temp_files(checkpoint_dir);
 ///   if (removed.count() != 0)
 ///     std::cerr << "removed " << removed.count() << " interrupted saves\n";
-RemovedTempFiles remove_stale_temp_files(const std::filesystem::path& path_or_directory);
+BRINE_API RemovedTempFiles remove_stale_temp_files(const std::filesystem::path& path_or_directory);
 
 /// Reads a whole file. Throws IoError naming the path.
-std::string read_file(const std::filesystem::path& path);
+BRINE_API std::string read_file(const std::filesystem::path& path);
 
 }  // namespace brine

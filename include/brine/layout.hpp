@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "brine/detail/core.hpp"
+#include "brine/detail/export.hpp"
 
 namespace brine {
 
@@ -60,7 +61,7 @@ struct Layout {
 
 /// Builds a Layout by running a type's getstate hook on a default-constructed instance: the
 /// hook's field calls record names and descriptors; values are never read.
-class LayoutBuilder {
+class BRINE_API LayoutBuilder {
  public:
   static constexpr bool is_loading = false;
 
@@ -98,7 +99,7 @@ class LayoutBuilder {
 
 namespace detail {
 /// Number of fields the hooks of `ops`'s type write (0 for abstract types).
-std::size_t field_count_of(const TypeOps& ops);
+BRINE_API std::size_t field_count_of(const TypeOps& ops);
 /// Minimum bytes one value of `descriptor` takes in the binary encoding; advances `pos`.
 /// Throws FormatError on a malformed descriptor.
 std::size_t descriptor_min_size(std::string_view descriptor, std::size_t& pos, int depth = 0);

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "brine/detail/export.hpp"
 #include "brine/limits.hpp"
 #include "brine/value.hpp"
 
@@ -21,23 +22,23 @@ namespace migrate {
 using Step = std::function<void(Object&)>;
 
 /// Renames field `from` to `to`. Throws MigrationError when `from` is absent or `to` exists.
-Step rename_field(std::string from, std::string to);
+BRINE_API Step rename_field(std::string from, std::string to);
 /// Adds field `name` with `default_value`. Throws MigrationError when it already exists.
-Step add_field(std::string name, Value default_value);
+BRINE_API Step add_field(std::string name, Value default_value);
 /// Removes field `name` (absent is fine: the step is idempotent).
-Step remove_field(std::string name);
+BRINE_API Step remove_field(std::string name);
 /// Replaces the value of field `name` by `convert(old value)`; absent fields are left alone.
-Step convert_field(std::string name, std::function<Value(const Value&)> convert);
+BRINE_API Step convert_field(std::string name, std::function<Value(const Value&)> convert);
 /// Runs several steps in order as one.
-Step sequence(std::vector<Step> steps);
+BRINE_API Step sequence(std::vector<Step> steps);
 
 /// Moves `fields` of the object into its nested object field `into` (created as an object
 /// of `type` version `version` when absent).
-Step move_into(std::vector<std::string> fields, std::string into, std::string type,
-               std::uint32_t version);
+BRINE_API Step move_into(std::vector<std::string> fields, std::string into, std::string type,
+                         std::uint32_t version);
 /// Moves `fields` (all when empty) out of the nested object field `from` into the object;
 /// removes `from` when it ends up empty.
-Step move_out_of(std::string from, std::vector<std::string> fields);
+BRINE_API Step move_out_of(std::string from, std::vector<std::string> fields);
 
 }  // namespace migrate
 
@@ -56,7 +57,7 @@ struct TypeMigrations {
 /// Migrations loaded from files (migrations/*.json, see docs/migrations.md). They upgrade
 /// state trees without any C++ type (the command-line tool does that), and install into a
 /// Registry so the program's own loads use the same steps.
-class MigrationSet {
+class BRINE_API MigrationSet {
  public:
   /// Adds one type's migrations. Throws SchemaError when its name or an alias is taken.
   void add(TypeMigrations type);
@@ -74,8 +75,9 @@ class MigrationSet {
 
 /// Parses one migration file (JSON). `source` names it in errors. Throws FormatError for
 /// malformed files, naming the file and what is wrong.
-MigrationSet parse_migrations(std::string_view json, const std::string& source = "migrations");
+BRINE_API MigrationSet parse_migrations(std::string_view json,
+                                        const std::string& source = "migrations");
 /// Loads a migration file, or every *.json file of a directory (sorted by name).
-MigrationSet load_migrations(const std::filesystem::path& file_or_directory);
+BRINE_API MigrationSet load_migrations(const std::filesystem::path& file_or_directory);
 
 }  // namespace brine

@@ -17,11 +17,12 @@
 #include <vector>
 
 #include "brine/codec.hpp"
+#include "brine/detail/export.hpp"
+#include "brine/detail/registry_core.hpp"
 #include "brine/detail/shared_table.hpp"
 #include "brine/error.hpp"
 #include "brine/io.hpp"
 #include "brine/limits.hpp"
-#include "brine/registry.hpp"
 #include "brine/state.hpp"
 #include "brine/version.hpp"
 
@@ -80,7 +81,7 @@ struct StableWriteOptions {
 /// each) and a bit per shared object. A sink with a direct buffer (BufferSink) holds the
 /// whole document anyway, so the writer writes into it in place and never walks twice.
 /// docs/format/stable-v1.md §2 (writer notes) has the figures.
-class StableWriter {
+class BRINE_API StableWriter {
  public:
   static constexpr bool is_loading = false;
 
@@ -326,7 +327,7 @@ class StableWriter {
 /// value that today's program could have written is then decoded straight into objects
 /// (StableDecoder); any other is decoded into the state model, upgraded by the registry's
 /// migrations, and handed to setstate.
-class StableReader {
+class BRINE_API StableReader {
  public:
   /// Reads and validates the whole input (kept in memory; files are memory-mapped).
   /// Throws FormatError, LimitError, VersionError (a newer format).
@@ -392,7 +393,7 @@ class StableReader {
 /// the state model, which runs setstate again on new objects. A setstate should therefore
 /// set its object's state and nothing else. A value that is read directly from start to
 /// end runs each setstate once.
-class StableDecoder {
+class BRINE_API StableDecoder {
  public:
   static constexpr bool is_loading = true;
 
@@ -581,7 +582,8 @@ void StableReader::read(T& out) {
 
 /// Decodes a CBOR document written by any brine version into the state model, without a
 /// registry (for tools). Throws like StableReader.
-std::vector<Value> read_stable_values(std::string_view bytes, const LoadOptions& options = {});
+BRINE_API std::vector<Value> read_stable_values(std::string_view bytes,
+                                                const LoadOptions& options = {});
 
 /// Saves `value` as a stable archive at `path`, atomically.
 template <class T>
@@ -632,9 +634,11 @@ T from_stable(std::string_view bytes, const Registry& registry = default_registr
 inline constexpr unsigned json_format_version = 1;
 
 /// A JSON document holding `values` (each a state-model tree).
-std::string json_document(const std::vector<Value>& values, const JsonOptions& options = {});
+BRINE_API std::string json_document(const std::vector<Value>& values,
+                                    const JsonOptions& options = {});
 /// The values of a JSON document. Throws FormatError, LimitError, VersionError.
-std::vector<Value> json_document_values(std::string_view json, const LoadOptions& options = {});
+BRINE_API std::vector<Value> json_document_values(std::string_view json,
+                                                  const LoadOptions& options = {});
 
 /// `value` as a JSON document.
 template <class T>

@@ -14,17 +14,18 @@
 #include <vector>
 
 #include "brine/codec.hpp"
+#include "brine/detail/export.hpp"
+#include "brine/detail/registry_core.hpp"
 #include "brine/detail/shared_table.hpp"
 #include "brine/error.hpp"
 #include "brine/limits.hpp"
-#include "brine/registry.hpp"
 #include "brine/value.hpp"
 
 namespace brine {
 
 /// Builds the state-model tree of objects by running their getstate hooks. Shared objects
 /// get a shared_id on first occurrence and are References after.
-class StateWriter {
+class BRINE_API StateWriter {
  public:
   static constexpr bool is_loading = false;
 
@@ -140,7 +141,7 @@ class StateWriter {
 
 /// Reads objects back from a state-model tree through their setstate hooks. The tree must
 /// already be upgraded (Registry::upgrade), as from_state() does.
-class StateReader {
+class BRINE_API StateReader {
  public:
   static constexpr bool is_loading = true;
 
@@ -527,5 +528,3 @@ void StateReader::read_unique(std::unique_ptr<T>& out) {
 }
 
 }  // namespace brine
-
-#include "brine/detail/type_ops_impl.hpp"

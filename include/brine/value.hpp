@@ -14,6 +14,8 @@
 #include <variant>
 #include <vector>
 
+#include "brine/detail/export.hpp"
+
 namespace brine {
 
 class Value;
@@ -37,7 +39,7 @@ enum class ValueKind : std::uint8_t {
 };
 
 /// Name of a kind as written in messages ("text", "unsigned_integer").
-const char* kind_name(ValueKind kind) noexcept;
+BRINE_API const char* kind_name(ValueKind kind) noexcept;
 
 /// Opaque bytes.
 struct Bytes {
@@ -67,7 +69,7 @@ struct PathValue {
 struct Field;
 
 /// A typed object. Fields keep the order getstate wrote them in.
-struct Object {
+struct BRINE_API Object {
   std::string type;
   std::uint32_t version = 0;
   std::vector<Field> fields;
@@ -86,7 +88,7 @@ struct Object {
 };
 
 /// A node of the state model. A Value owns its children; copies are deep.
-class Value {
+class BRINE_API Value {
  public:
   using List = std::vector<Value>;
   using Map = std::map<std::string, Value, std::less<>>;
@@ -159,6 +161,9 @@ class Value {
   Variant data_;
 };
 
+/// Declared again at namespace scope to export it (a friend declaration cannot).
+BRINE_API bool operator==(const Value& a, const Value& b);
+
 struct Field {
   std::string name;
   Value value;
@@ -190,10 +195,10 @@ struct JsonOptions {
 /// {"$float": "nan" | "inf" | "-inf"}; map keys beginning with '$' are written as "$$...".
 /// Throws FormatError (corrupt_data) naming the field path when a text, name, key, path or
 /// function name is not valid UTF-8, unless options.replace_invalid_utf8 is set.
-std::string to_json(const Value& value, const JsonOptions& options = {});
+BRINE_API std::string to_json(const Value& value, const JsonOptions& options = {});
 
 /// Parses the JSON rendering back into a value. Throws FormatError on malformed JSON (with
 /// the byte offset) and LimitError when nesting exceeds `max_depth`.
-Value value_from_json(std::string_view json, std::size_t max_depth = 1000);
+BRINE_API Value value_from_json(std::string_view json, std::size_t max_depth = 1000);
 
 }  // namespace brine

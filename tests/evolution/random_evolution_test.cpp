@@ -174,11 +174,11 @@ enum class ChangeKind { add, remove, rename, retype, nest, rename_type, add_base
 
 struct Change {
   ChangeKind kind;
-  std::string field;              // add, remove, rename (from), retype, add_base (unused)
-  std::string new_name;           // rename (to), nest (the inner field)
-  Kind from_kind = Kind::integer;  // retype
-  Kind to_kind = Kind::integer;    // add, retype
-  Cell default_value;             // add
+  std::string field;                // add, remove, rename (from), retype, add_base (unused)
+  std::string new_name;             // rename (to), nest (the inner field)
+  Kind from_kind = Kind::integer;   // retype
+  Kind to_kind = Kind::integer;     // add, retype
+  Cell default_value;               // add
   std::vector<std::string> nested;  // nest: the fields moved in
 };
 
@@ -396,8 +396,8 @@ std::string json_of(const Cell& c) {
 std::string file_ops(const Change& c) {
   switch (c.kind) {
     case ChangeKind::add:
-      return R"({"op": "add_field", "name": )" + json_quote(c.field) +
-             R"(, "default": )" + json_of(c.default_value) + "}";
+      return R"({"op": "add_field", "name": )" + json_quote(c.field) + R"(, "default": )" +
+             json_of(c.default_value) + "}";
     case ChangeKind::remove:
       return R"({"op": "remove_field", "name": )" + json_quote(c.field) + "}";
     case ChangeKind::rename:
@@ -538,9 +538,8 @@ class Drawer {
   Cell cell(Kind kind) {
     switch (kind) {
       case Kind::integer:
-        return static_cast<std::int64_t>(
-            std::uniform_int_distribution<std::int64_t>(-1'000'000'000'000, 1'000'000'000'000)(
-                rng_));
+        return static_cast<std::int64_t>(std::uniform_int_distribution<std::int64_t>(
+            -1'000'000'000'000, 1'000'000'000'000)(rng_));
       case Kind::real:
         // Quarters: exact in binary, so every encoding and every conversion to text agree
         // on one spelling.
@@ -738,8 +737,8 @@ bool typed_round_trip(const Schema& last, const Instance& v, brine::Registry& re
                .instance());
   bool ok = from_binary == show(v) && from_stable == show(v);
   if (!ok)
-    std::fprintf(stderr, "saved %s\nbinary %s\nstable %s\n", show(v).c_str(),
-                 from_binary.c_str(), from_stable.c_str());
+    std::fprintf(stderr, "saved %s\nbinary %s\nstable %s\n", show(v).c_str(), from_binary.c_str(),
+                 from_stable.c_str());
   return ok;
 }
 

@@ -8,6 +8,7 @@
 // users already have: fix the change, never the file.
 
 #include <brine/brine.hpp>
+#include <brine/types/boost_path.hpp>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>

@@ -8,6 +8,7 @@
 // files that are missing and refuses to touch the ones that exist (tests/golden/README.md).
 
 #include <brine/brine.hpp>
+#include <brine/types/boost_path.hpp>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <brine/brine.hpp>
+#include <brine/types/boost_path.hpp>
 
 namespace brine_test {
 

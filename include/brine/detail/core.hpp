@@ -52,10 +52,19 @@ struct TypeOps {
   const void* (*most_derived)(const void*);
 };
 
-/// The operation table of T. Defined in detail/type_ops_impl.hpp, which every archive header
-/// includes at its end, so the table can name every archive class.
+/// Holds the operation table of T. Defined in detail/type_ops_impl.hpp, which includes every
+/// archive because the table names each archive's field code; the archive headers do not
+/// include it (that would make them include one another).
 template <class T>
-const TypeOps& type_ops() noexcept;
+struct TypeOpsOf;
+
+/// The operation table of T. A file that saves, loads or registers a declared type must
+/// include brine/brine.hpp or brine/registry.hpp: including only an archive header fails
+/// here with "incomplete type TypeOpsOf<T>" rather than at link time.
+template <class T>
+const TypeOps& type_ops() noexcept {
+  return TypeOpsOf<T>::table();
+}
 
 }  // namespace detail
 }  // namespace brine

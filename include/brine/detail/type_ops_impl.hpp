@@ -1,12 +1,14 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
-// detail/type_ops_impl.hpp: the definition of type_ops<T>(), which names every archive class
-// and is therefore included at the end of the archive headers.
+// detail/type_ops_impl.hpp: the operation table of a declared type (type_ops<T>()), which
+// names every archive class's field code. It includes every archive header and none of them
+// includes it: registry.hpp and brine.hpp do.
 #pragma once
 
 #include <memory>
 #include <type_traits>
 
+#include "brine/archive.hpp"
 #include "brine/binary.hpp"
 #include "brine/hooks.hpp"
 #include "brine/layout.hpp"
@@ -17,8 +19,14 @@
 namespace brine {
 namespace detail {
 
-// The archive is a template parameter so that this header can be reached while an archive
-// class is still incomplete (each archive header includes this one at its end).
+// Every class a Codec is handed implements the archive concept (archive.hpp).
+static_assert(check_writer_archive<BinaryWriter>() && is_writer_archive_v<BinaryWriter>);
+static_assert(check_reader_archive<BinaryReader>() && is_reader_archive_v<BinaryReader>);
+static_assert(check_writer_archive<StableWriter>() && is_writer_archive_v<StableWriter>);
+static_assert(check_reader_archive<StableDecoder>() && is_reader_archive_v<StableDecoder>);
+static_assert(check_writer_archive<StateWriter>() && is_writer_archive_v<StateWriter>);
+static_assert(check_reader_archive<StateReader>() && is_reader_archive_v<StateReader>);
+
 template <class Writer, class T>
 void write_fields_thunk(Writer& w, const void* p) {
   w.write_fields(*static_cast<const T*>(p));
@@ -70,10 +78,12 @@ TypeOps make_type_ops() {
 }
 
 template <class T>
-const TypeOps& type_ops() noexcept {
-  static const TypeOps ops = make_type_ops<T>();
-  return ops;
-}
+struct TypeOpsOf {
+  static const TypeOps& table() noexcept {
+    static const TypeOps ops = make_type_ops<T>();
+    return ops;
+  }
+};
 
 }  // namespace detail
 

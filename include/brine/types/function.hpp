@@ -11,7 +11,7 @@
 #include <utility>
 
 #include "brine/codec.hpp"
-#include "brine/registry.hpp"
+#include "brine/detail/registry_core.hpp"
 
 namespace brine {
 

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "brine/codec.hpp"
+#include "brine/error.hpp"
 
 namespace brine {
 namespace detail {

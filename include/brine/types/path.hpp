@@ -1,9 +1,9 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
-// types/path.hpp: std::filesystem::path and boost::filesystem::path, in generic form.
+// types/path.hpp: std::filesystem::path, in generic form. boost::filesystem::path is in
+// types/boost_path.hpp, so that brine's headers never need Boost.
 #pragma once
 
-#include <boost/filesystem/path.hpp>
 #include <cstddef>
 #include <filesystem>
 #include <string>
@@ -25,20 +25,6 @@ struct Codec<std::filesystem::path> {
   template <class R>
   static void load(R& r, std::filesystem::path& p) {
     p = std::filesystem::path(r.read_path());
-  }
-};
-
-template <>
-struct Codec<boost::filesystem::path> {
-  static constexpr std::size_t min_binary_size = 1;
-  static void describe(LayoutBuilder& b) { b.code(LayoutCode::path); }
-  template <class W>
-  static void save(W& w, const boost::filesystem::path& p) {
-    w.write_path(p.generic_string());
-  }
-  template <class R>
-  static void load(R& r, boost::filesystem::path& p) {
-    p = boost::filesystem::path(r.read_path());
   }
 };
 
