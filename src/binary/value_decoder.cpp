@@ -35,9 +35,11 @@ void ValueDecoder::decode_fields(const StreamType& type, Object& o) {
   o.fields.reserve(type.fields.size());
   const char* saved = r_.field_;
   r_.field_ = nullptr;
-  for (const auto& [name, descriptor] : type.fields) {
+  for (const auto& field : type.fields) {
     Field& f = o.fields.emplace_back();
-    f.name.assign(name);
+    f.name.assign(field.first);
+    // Not a structured binding: a lambda may not capture one before C++20 (clang refuses).
+    std::string_view descriptor = field.second;
     std::size_t pos = 0;
     util::construct_in(f.value, [&] { return decode(descriptor, pos); });
   }
