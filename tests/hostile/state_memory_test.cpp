@@ -10,6 +10,7 @@
 #include <brine/brine.hpp>
 #include <cstdlib>
 #include <new>
+#include <sstream>
 #include <string>
 
 #include "test_util.hpp"
@@ -121,6 +122,24 @@ TEST(StateMemory, BinaryArchiveOfNullsStopsAtTheBound) {
   brine::MemorySource source(bytes);
   brine::BinaryReader reader(source, registry, options);
   EXPECT_EQ(reader.read_value().as_list().size(), kNulls);
+}
+
+// From a stream, whose size is unknown, each element is counted as it comes, against the
+// bytes read so far: the same archive is refused all the same.
+TEST(StateMemory, BinaryArchiveOfNullsFromAStreamStopsAtTheBound) {
+  brine::Registry registry;
+  brine::Buffer out;
+  {
+    const brine::Value nulls{brine::Value::List(kNulls)};
+    brine::BufferSink sink(out);
+    brine::BinaryWriter writer(sink, registry);
+    writer.write_value(nulls);
+    writer.finish();
+  }
+  std::istringstream stream(std::string(out.view()));
+  brine::StreamSource source(stream);
+  brine::BinaryReader reader(source, registry);
+  EXPECT_THROW_WITH(reader.read_value(), brine::LimitError, "LoadOptions::max_state_expansion");
 }
 
 // The rejection's sibling: the same archive loads with the limit raised, and an ordinary
