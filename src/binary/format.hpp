@@ -7,9 +7,33 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "brine/layout.hpp"
 #include "util/xxhash.hpp"
 
 namespace brine::binary_format {
+
+/// The encoded size of a boolean or a number (§5, fixed little-endian); 0 for any other code.
+inline std::size_t number_size(LayoutCode code) noexcept {
+  switch (code) {
+    case LayoutCode::boolean:
+    case LayoutCode::i8:
+    case LayoutCode::u8:
+      return 1;
+    case LayoutCode::i16:
+    case LayoutCode::u16:
+      return 2;
+    case LayoutCode::i32:
+    case LayoutCode::u32:
+    case LayoutCode::f32:
+      return 4;
+    case LayoutCode::i64:
+    case LayoutCode::u64:
+    case LayoutCode::f64:
+      return 8;
+    default:
+      return 0;
+  }
+}
 
 // §2 File header: magic, archive kind, format version.
 inline constexpr unsigned char kMagic[8] = {0x89, 'B', 'R', 'I', 'N', 'E', '\r', '\n'};

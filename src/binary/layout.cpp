@@ -5,6 +5,7 @@
 
 #include "brine/layout.hpp"
 
+#include "binary/format.hpp"
 #include "brine/error.hpp"
 #include "util/varint.hpp"
 #include "util/xxhash.hpp"
@@ -97,18 +98,15 @@ std::size_t descriptor_min_size(std::string_view d, std::size_t& pos, int depth)
     case LayoutCode::boolean:
     case LayoutCode::i8:
     case LayoutCode::u8:
-      return 1;
     case LayoutCode::i16:
     case LayoutCode::u16:
-      return 2;
     case LayoutCode::i32:
     case LayoutCode::u32:
     case LayoutCode::f32:
-      return 4;
     case LayoutCode::i64:
     case LayoutCode::u64:
     case LayoutCode::f64:
-      return 8;
+      return binary_format::number_size(code);
     case LayoutCode::text:
     case LayoutCode::path:
     case LayoutCode::function:

@@ -24,22 +24,9 @@ namespace bf = binary_format;
 /// nesting limit (§4), checked when the descriptor was read.
 std::uint64_t fixed_width(std::string_view d) {
   std::size_t pos = 0;
-  switch (static_cast<LayoutCode>(static_cast<std::uint8_t>(d[pos++]))) {
-    case LayoutCode::boolean:
-    case LayoutCode::i8:
-    case LayoutCode::u8:
-      return 1;
-    case LayoutCode::i16:
-    case LayoutCode::u16:
-      return 2;
-    case LayoutCode::i32:
-    case LayoutCode::u32:
-    case LayoutCode::f32:
-      return 4;
-    case LayoutCode::i64:
-    case LayoutCode::u64:
-    case LayoutCode::f64:
-      return 8;
+  const auto code = static_cast<LayoutCode>(static_cast<std::uint8_t>(d[pos++]));
+  if (std::size_t n = bf::number_size(code)) return n;
+  switch (code) {
     case LayoutCode::array: {
       std::uint64_t n = util::read_varint(d, pos);
       std::uint64_t each = fixed_width(d.substr(pos));
