@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
 # fuzz/run.sh BUILD_DIR SECONDS
 # Runs every fuzzer built in BUILD_DIR/fuzz for SECONDS on its seed corpus (written by its
-# fuzz_<name>_corpus generator) and on the inputs earlier runs kept. Exits non-zero when a
-# fuzzer finds a crash, a leak, undefined behaviour, a timeout or an out-of-memory; the
-# reproducer is in BUILD_DIR/fuzz/work/artifacts/.
+# fuzz_<name>_corpus generator) and on the inputs earlier runs kept, then prints one summary
+# line per fuzzer: executions, coverage (libFuzzer's cov: edges and ft: features) and corpus
+# size. Exits non-zero when a fuzzer finds a crash, a leak, undefined behaviour, a timeout or
+# an out-of-memory; the reproducer is in BUILD_DIR/fuzz/work/artifacts/.
+#   BRINE_FUZZ_CORPUS=DIR  keep the growing corpus in DIR/<reader>/ instead of
+#                          BUILD_DIR/fuzz/work/corpus/, so that long runs build on each other
+#                          across build trees; fuzz/corpus/ is the place for it (git ignores
+#                          it). A long run: BRINE_FUZZ_CORPUS=fuzz/corpus fuzz/run.sh build/fuzz 900
+#                          fuzzes the four readers 15 minutes each, one hour in all.
+#   BRINE_FUZZ_TARGETS="binary_reader json_reader"  run only these readers
 #   BRINE_FUZZ_JOBS=N      run N fuzzing processes per fuzzer (default 1)
 #   BRINE_FUZZ_ARGS="..."  more libFuzzer options, e.g. -detect_leaks=0
 #   BRINE_FUZZ_STACK_KB=N  the fuzzers' stack in KiB (default 8192)
@@ -12,6 +19,7 @@
 # limits crashes here as it would in a program. libFuzzer runs each input on the main
 # thread, whose stack is the soft RLIMIT_STACK when the process starts, so `ulimit -s` sets
 # it; a runner with an unlimited or larger limit would otherwise hide an overflow.
+# A finding becomes a regression input in tests/hostile/fuzz_regression_test.cpp.
 set -euo pipefail
 
 if [ $# -ne 2 ]; then
@@ -22,17 +30,28 @@ build=$(cd "$1" && pwd)
 seconds=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 work="$build/fuzz/work"
-mkdir -p "$work/artifacts"
+corpus_root="$work/corpus"
+if [ -n "${BRINE_FUZZ_CORPUS:-}" ]; then
+  mkdir -p "$BRINE_FUZZ_CORPUS"
+  corpus_root=$(cd "$BRINE_FUZZ_CORPUS" && pwd)
+fi
+mkdir -p "$work/artifacts" "$work/logs"
 
 found=0
+failed=0
+summary=()
 for fuzzer in "$build"/fuzz/fuzz_*; do
   name=$(basename "$fuzzer")
   case "$name" in *_corpus) continue ;; esac
   [ -x "$fuzzer" ] || continue
-  found=1
   reader=${name#fuzz_}
+  if [ -n "${BRINE_FUZZ_TARGETS:-}" ] && [[ " $BRINE_FUZZ_TARGETS " != *" $reader "* ]]; then
+    continue
+  fi
+  found=1
   seeds="$work/seeds/$reader"
-  corpus="$work/corpus/$reader"
+  corpus="$corpus_root/$reader"
+  log="$work/logs/$name.log"
   rm -rf "$seeds"
   mkdir -p "$seeds" "$corpus"
   "$build/fuzz/${name}_corpus" "$seeds"
@@ -42,15 +61,34 @@ for fuzzer in "$build"/fuzz/fuzz_*; do
   if [ "$jobs" -gt 1 ]; then extra+=("-jobs=$jobs" "-workers=$jobs"); fi
   # shellcheck disable=SC2206  # word splitting is the point
   if [ -n "${BRINE_FUZZ_ARGS:-}" ]; then extra+=(${BRINE_FUZZ_ARGS}); fi
-  echo "=== $name: ${seconds}s, stack ${BRINE_FUZZ_STACK_KB:-8192} KiB, seeds $(ls "$seeds" | wc -l), corpus $(ls "$corpus" | wc -l)"
+  before=$(find "$corpus" -type f | wc -l)
+  echo "=== $name: ${seconds}s, stack ${BRINE_FUZZ_STACK_KB:-8192} KiB, seeds $(ls "$seeds" | wc -l), corpus $before"
   # The first directory receives new inputs; the seeds are read only.
   # With -jobs, libFuzzer writes one log per job into the current directory.
+  status=0
   (ulimit -s "${BRINE_FUZZ_STACK_KB:-8192}" && cd "$work" && "$fuzzer" "$corpus" "$seeds" "${extra[@]}" \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
-    -print_final_stats=1 -artifact_prefix="$work/artifacts/$name-")
+    -print_final_stats=1 -artifact_prefix="$work/artifacts/$name-") 2>&1 | tee "$log" || status=$?
+  # The last status line libFuzzer printed carries the coverage it reached.
+  last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
+  ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
+  after=$(find "$corpus" -type f | wc -l)
+  verdict=ok
+  if [ "$status" -ne 0 ]; then
+    verdict="FOUND (exit $status, see $log)"
+    failed=1
+  fi
+  summary+=("$(printf '%-22s %6ss  execs %-10s cov %-6s ft %-7s corpus %s -> %s  %s' \
+    "$name" "$seconds" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$before" "$after" "$verdict")")
 done
 
 if [ "$found" = 0 ]; then
   echo "no fuzzers in $build/fuzz (configure with CXX=clang++ -DBRINE_BUILD_FUZZERS=ON)" >&2
   exit 1
 fi
+echo
+echo "=== fuzz summary (corpus in $corpus_root)"
+printf '%s\n' "${summary[@]}"
+exit "$failed"
