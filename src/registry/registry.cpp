@@ -75,7 +75,7 @@ std::string suggestion(const std::vector<std::string>& near) {
 }  // namespace
 
 const Migration* TypeInfo::migration_from(std::uint32_t from_version) const noexcept {
-  for (const Migration& m : migrations_)
+  for (const Migration& m : migrations_.get())
     if (m.from_version == from_version) return &m;
   return nullptr;
 }
@@ -196,8 +196,15 @@ void Registry::add_alias(std::string_view type_name, std::string alias) {
                                                         "' is already the name of '" +
                                                         existing->name_ + "'");
   }
-  info->aliases_.push_back(alias);
+  std::vector<std::string> aliases = info->aliases_.get();
+  aliases.push_back(alias);
   impl_->by_name[alias] = info;
+  try {
+    info->aliases_.publish(std::move(aliases));
+  } catch (...) {
+    impl_->by_name.erase(alias);
+    throw;
+  }
 }
 
 void Registry::add_base(const detail::TypeOps& derived, const detail::TypeOps& base,
@@ -236,22 +243,23 @@ void Registry::add_bases(const detail::TypeOps& derived,
 
   std::size_t inserted = 0;
   TypeInfo* info = nullptr;
-  std::size_t bases_before = 0;
+  const std::vector<BaseClass>* bases_before = nullptr;
   try {
     for (const detail::TypeOps* ops : to_register) {
       impl_->insert(*ops);
       ++inserted;
     }
     info = impl_->by_type.at(std::type_index(*derived.cpp_type));
-    bases_before = info->bases_.size();
+    bases_before = &info->bases_.get();
+    std::vector<BaseClass> all = *bases_before;
     for (const BaseDeclaration& b : bases) {
       bool known = false;
-      for (const BaseClass& existing : info->bases_)
-        known = known || *existing.type == *b.base->cpp_type;
-      if (!known) info->bases_.push_back(BaseClass{b.base->cpp_type, b.upcast});
+      for (const BaseClass& existing : all) known = known || *existing.type == *b.base->cpp_type;
+      if (!known) all.push_back(BaseClass{b.base->cpp_type, b.upcast});
     }
+    info->bases_.publish(std::move(all));
   } catch (...) {
-    if (info != nullptr) info->bases_.resize(bases_before, BaseClass{nullptr, nullptr});
+    if (bases_before != nullptr) info->bases_.restore(*bases_before);
     while (inserted > 0) impl_->remove_last(*to_register[--inserted]);
     throw;
   }
@@ -263,9 +271,11 @@ void Registry::exclude_from_identifier(std::string_view type_name, std::string f
   if (info == nullptr)
     throw SchemaError(errc::unknown_type, "cannot exclude a field of unregistered type '" +
                                               std::string(type_name) + "'");
-  for (const std::string& f : info->identifier_excludes_)
+  std::vector<std::string> excludes = info->identifier_excludes_.get();
+  for (const std::string& f : excludes)
     if (f == field) return;
-  info->identifier_excludes_.push_back(std::move(field));
+  excludes.push_back(std::move(field));
+  info->identifier_excludes_.publish(std::move(excludes));
 }
 
 void Registry::add_migration(std::string_view type_name, Migration step) {
@@ -285,7 +295,9 @@ void Registry::add_migration(std::string_view type_name, Migration step) {
                           info->name_ + "' is already registered");
   if (!step.apply)
     throw SchemaError(errc::migration_failed, "empty migration step for '" + info->name_ + "'");
-  info->migrations_.push_back(std::move(step));
+  std::vector<Migration> steps = info->migrations_.get();
+  steps.push_back(std::move(step));
+  info->migrations_.publish(std::move(steps));
 }
 
 void Registry::add_function_info(FunctionInfo info) {
@@ -450,31 +462,36 @@ void Registry::add_migrations(const MigrationSet& migrations) {
   // Install. Only allocation can fail here; what was added is then taken out again.
   struct Undo {
     Impl& impl;
-    std::vector<std::pair<TypeInfo*, std::size_t>> aliases_before, migrations_before;
+    std::vector<std::pair<TypeInfo*, const std::vector<std::string>*>> aliases_before;
+    std::vector<std::pair<TypeInfo*, const std::vector<Migration>*>> migrations_before;
     std::vector<std::string> names_added;
     bool done = false;
     ~Undo() {
       if (done) return;
       for (const std::string& name : names_added) impl.by_name.erase(name);
-      for (auto& [info, n] : aliases_before) info->aliases_.resize(n);
-      for (auto& [info, n] : migrations_before) info->migrations_.resize(n);
+      for (auto& [info, before] : aliases_before) info->aliases_.restore(*before);
+      for (auto& [info, before] : migrations_before) info->migrations_.restore(*before);
     }
   } undo{*impl_, {}, {}, {}};
   for (Planned& p : plan) {
-    undo.aliases_before.emplace_back(p.info, p.info->aliases_.size());
-    undo.migrations_before.emplace_back(p.info, p.info->migrations_.size());
+    undo.aliases_before.emplace_back(p.info, &p.info->aliases_.get());
+    undo.migrations_before.emplace_back(p.info, &p.info->migrations_.get());
   }
   for (Planned& p : plan) {
+    std::vector<std::string> aliases = p.info->aliases_.get();
     for (std::string& alias : p.aliases) {
       undo.names_added.push_back(alias);
       impl_->by_name.emplace(alias, p.info);
-      p.info->aliases_.push_back(std::move(alias));
+      aliases.push_back(std::move(alias));
     }
+    p.info->aliases_.publish(std::move(aliases));
     const TypeMigrations& t = *p.file;
+    std::vector<Migration> steps = p.info->migrations_.get();
     for (std::size_t i = 0; i < t.steps.size(); ++i) {
       std::string description = i < t.step_descriptions.size() ? t.step_descriptions[i].second : "";
-      p.info->migrations_.push_back(Migration{t.steps[i].first, description, t.steps[i].second});
+      steps.push_back(Migration{t.steps[i].first, description, t.steps[i].second});
     }
+    p.info->migrations_.publish(std::move(steps));
   }
   undo.done = true;
 }

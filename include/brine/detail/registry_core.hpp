@@ -6,6 +6,7 @@
 // brine/registry.hpp, which adds the registration macros and every archive's per-type code.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -39,33 +40,72 @@ struct Migration {
   std::function<void(Object&)> apply;
 };
 
-/// A registered type. Entries live as long as their registry and never move.
+namespace detail {
+
+/// A list that registration extends while other threads load: readers see a complete
+/// snapshot without taking a lock. A change publishes a new snapshot and keeps the old ones
+/// until the registry is destroyed, because a reader may still hold a reference or pointer
+/// into them. Changes come from the registry under its lock and are rare (start-up, migration
+/// files), so the copies cost little.
+template <class T>
+class SnapshotList {
+ public:
+  SnapshotList() {
+    snapshots_.push_back(std::make_unique<const std::vector<T>>());
+    current_.store(snapshots_.back().get(), std::memory_order_release);
+  }
+  SnapshotList(const SnapshotList&) = delete;
+  SnapshotList& operator=(const SnapshotList&) = delete;
+
+  const std::vector<T>& get() const noexcept { return *current_.load(std::memory_order_acquire); }
+  /// Makes `next` what readers see; unchanged if it throws.
+  void publish(std::vector<T> next) {
+    auto snapshot = std::make_unique<const std::vector<T>>(std::move(next));
+    snapshots_.reserve(snapshots_.size() + 1);
+    snapshots_.push_back(std::move(snapshot));
+    current_.store(snapshots_.back().get(), std::memory_order_release);
+  }
+  /// Returns to a snapshot get() returned earlier (a registration that failed half-way).
+  void restore(const std::vector<T>& earlier) noexcept {
+    current_.store(&earlier, std::memory_order_release);
+  }
+
+ private:
+  std::vector<std::unique_ptr<const std::vector<T>>> snapshots_;
+  std::atomic<const std::vector<T>*> current_{nullptr};
+};
+
+}  // namespace detail
+
+/// A registered type. Entries live as long as their registry and never move. Its lists
+/// (aliases, bases, migrations) may grow while other threads load: what a reader gets is a
+/// consistent snapshot that stays valid as long as the registry.
 class BRINE_API TypeInfo {
  public:
   const std::string& name() const noexcept { return name_; }
   std::uint32_t version() const noexcept { return version_; }
-  const std::vector<std::string>& aliases() const noexcept { return aliases_; }
+  const std::vector<std::string>& aliases() const noexcept { return aliases_.get(); }
   const detail::TypeOps& ops() const noexcept { return *ops_; }
   const std::type_info& cpp_type() const noexcept { return *ops_->cpp_type; }
-  const std::vector<BaseClass>& bases() const noexcept { return bases_; }
+  const std::vector<BaseClass>& bases() const noexcept { return bases_.get(); }
   /// The step from `from_version`, or nullptr.
   const Migration* migration_from(std::uint32_t from_version) const noexcept;
   /// The field layout of the current version, computed once.
   const Layout& layout() const;
   /// Fields left out of identifier() (caches, data paths: not the object's identity).
   const std::vector<std::string>& identifier_excludes() const noexcept {
-    return identifier_excludes_;
+    return identifier_excludes_.get();
   }
 
  private:
   friend class Registry;
   std::string name_;
   std::uint32_t version_ = 0;
-  std::vector<std::string> aliases_;
+  detail::SnapshotList<std::string> aliases_;
   const detail::TypeOps* ops_ = nullptr;
-  std::vector<BaseClass> bases_;
-  std::vector<Migration> migrations_;
-  std::vector<std::string> identifier_excludes_;
+  detail::SnapshotList<BaseClass> bases_;
+  detail::SnapshotList<Migration> migrations_;
+  detail::SnapshotList<std::string> identifier_excludes_;
   mutable std::once_flag layout_once_;
   mutable std::unique_ptr<Layout> layout_;
 };
@@ -83,8 +123,9 @@ class TypeRegistration;
 
 /// Maps stable names to types and functions. One process-wide instance lives in the compiled
 /// library (default_registry()), so types registered by several shared libraries meet there;
-/// tests and sandboxes can create private ones. Registration and lookup are thread-safe;
-/// register everything before loading concurrently.
+/// tests and sandboxes can create private ones. Registration and lookup are thread-safe, also
+/// while other threads load: a load sees each type's aliases, bases and migrations as they
+/// were at one moment, so register a type's migrations before loading archives that need them.
 class BRINE_API Registry {
  public:
   Registry();
