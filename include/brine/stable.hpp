@@ -639,6 +639,13 @@ BRINE_API std::string json_document(const std::vector<Value>& values,
 /// The values of a JSON document. Throws FormatError, LimitError, VersionError.
 BRINE_API std::vector<Value> json_document_values(std::string_view json,
                                                   const LoadOptions& options = {});
+/// The values of the JSON document that `source` holds, to its end. A source with a direct
+/// view (memory, a file) is parsed in place, and advanced as the parser moves through it, so
+/// that its position() follows the parse; a stream is read whole first, within
+/// LoadOptions::max_input_bytes. Errors name the source. Throws FormatError, LimitError,
+/// VersionError, IoError.
+BRINE_API std::vector<Value> json_document_values(ByteSource& source,
+                                                  const LoadOptions& options = {});
 
 /// `value` as a JSON document.
 template <class T>

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "brine/stable.hpp"
+#include "state/json_source.hpp"
 
 namespace brine {
 
@@ -17,15 +18,10 @@ std::string json_document(const std::vector<Value>& values, const JsonOptions& o
   return to_json(Value(std::move(doc)), options);
 }
 
-std::vector<Value> json_document_values(std::string_view json, const LoadOptions& options) {
-  // The document's raw nesting gets the budget of max_nesting(); object depth proper is
-  // checked when the values are loaded, as for the other encodings.
-  Value doc;
-  try {
-    doc = value_from_json(json, options.max_nesting());
-  } catch (const LimitError&) {
-    throw LimitError(errc::limit_exceeded, "JSON " + detail::nesting_message(options));
-  }
+namespace {
+
+// The values of a parsed document, once its wrapper is checked.
+std::vector<Value> document_values(Value doc) {
   auto bad = [](const std::string& m) {
     throw FormatError(errc::corrupt_data, "not a brine JSON document: " + m);
   };
@@ -48,6 +44,61 @@ std::vector<Value> json_document_values(std::string_view json, const LoadOptions
   if (values == map.end() || values->second.kind() != ValueKind::list)
     bad("\"values\" is not a list");
   return std::move(values->second.as_list());
+}
+
+// The document in `source`, which has a direct view, parsed in place.
+Value parse(ByteSource& source, const LoadOptions& options) {
+  try {
+    return detail::value_from_json(source, options.max_nesting());
+  } catch (const LimitError&) {
+    throw LimitError(errc::limit_exceeded, "JSON " + detail::nesting_message(options));
+  }
+}
+
+}  // namespace
+
+std::vector<Value> json_document_values(std::string_view json, const LoadOptions& options) {
+  // The document's raw nesting gets the budget of max_nesting(); object depth proper is
+  // checked when the values are loaded, as for the other encodings.
+  Value doc;
+  try {
+    doc = value_from_json(json, options.max_nesting());
+  } catch (const LimitError&) {
+    throw LimitError(errc::limit_exceeded, "JSON " + detail::nesting_message(options));
+  }
+  return document_values(std::move(doc));
+}
+
+std::vector<Value> json_document_values(ByteSource& source, const LoadOptions& options) {
+  try {
+    if (source.has_direct_view()) return document_values(parse(source, options));
+    // The parser needs the text it has read for the line and column of an error: a stream
+    // is read whole first, within max_input_bytes, and parsed from memory.
+    Buffer text;
+    char chunk[65536];
+    for (;;) {
+      const std::size_t n = source.read(chunk, sizeof chunk);
+      if (n > options.max_input_bytes - text.size()) {
+        ErrorContext where;
+        where.byte_offset = text.size();
+        throw LimitError(errc::limit_exceeded,
+                         "input exceeds LoadOptions::max_input_bytes (" +
+                             std::to_string(options.max_input_bytes) +
+                             "): a JSON document read from a stream is held whole in memory",
+                         where);
+      }
+      text.append(chunk, n);
+      if (n < sizeof chunk) break;
+    }
+    MemorySource memory(text);
+    return document_values(parse(memory, options));
+  } catch (const Error& e) {
+    // The parser sees text, not a source: name it, as the binary and stable readers do.
+    if (!e.context().source.empty()) throw;
+    ErrorContext where = e.context();
+    where.source = source.description();
+    detail::throw_error(e.code(), e.message(), where);
+  }
 }
 
 }  // namespace brine

@@ -19,6 +19,7 @@
 
 #include "brine/error.hpp"
 #include "brine/value.hpp"
+#include "state/json_source.hpp"
 
 namespace brine {
 namespace {
@@ -632,6 +633,75 @@ Value value_from_json(std::string_view json, std::size_t max_depth) {
   ValueBuilder builder(max_depth, json);
   // The builder throws instead of returning false, so a false return is a bug.
   const bool parsed = Json::sax_parse(json.data(), json.data() + json.size(), &builder,
+                                      Json::input_format_t::json, /*strict=*/true);
+  BRINE_ASSERT(parsed, "the JSON parser stopped without an error");
+  return builder.take();
+}
+
+namespace {
+
+// Large enough that advancing the source costs nothing next to parsing the chunk, small
+// enough that its position moves many times through a document of a few megabytes.
+constexpr std::size_t kJsonChunk = 64 * 1024;
+
+// The direct view of a source, handed out a chunk at a time; the source is advanced past a
+// chunk when the next one is asked for, that is once the parser has read all of it.
+class SourceChunks {
+ public:
+  explicit SourceChunks(ByteSource& source) noexcept : source_(source) {}
+
+  bool next(const char*& begin, const char*& end) {
+    source_.skip(taken_);
+    const std::string_view view = source_.direct_view();
+    taken_ = view.size() < kJsonChunk ? view.size() : kJsonChunk;
+    begin = view.data();
+    end = begin + taken_;
+    return taken_ != 0;
+  }
+
+ private:
+  ByteSource& source_;
+  std::size_t taken_ = 0;
+};
+
+// nlohmann's iterator input: the parser only dereferences, increments and asks whether the
+// iterator is still short of the end one, and that question is where a spent chunk is
+// replaced by the next. Per character this costs what a pointer pair costs.
+class ChunkIterator {
+ public:
+  using iterator_category = std::input_iterator_tag;
+  using value_type = char;
+  using difference_type = std::ptrdiff_t;
+  using pointer = const char*;
+  using reference = const char&;
+
+  ChunkIterator() noexcept = default;  // the end
+  explicit ChunkIterator(SourceChunks& chunks) noexcept : chunks_(&chunks) {}
+
+  reference operator*() const noexcept { return *cur_; }
+  ChunkIterator& operator++() noexcept {
+    ++cur_;
+    return *this;
+  }
+  bool operator!=(const ChunkIterator& /*end*/) {
+    return cur_ != end_ || (chunks_ != nullptr && chunks_->next(cur_, end_));
+  }
+  bool operator==(const ChunkIterator& end) { return !(*this != end); }
+
+ private:
+  SourceChunks* chunks_ = nullptr;
+  const char* cur_ = nullptr;
+  const char* end_ = nullptr;
+};
+
+}  // namespace
+
+Value detail::value_from_json(ByteSource& source, std::size_t max_depth) {
+  BRINE_ASSERT(source.has_direct_view(), "JSON parsed in chunks from a source without a view");
+  // The whole view stays valid while the source lives: errors find their line in it.
+  ValueBuilder builder(max_depth, source.direct_view());
+  SourceChunks chunks(source);
+  const bool parsed = Json::sax_parse(ChunkIterator(chunks), ChunkIterator(), &builder,
                                       Json::input_format_t::json, /*strict=*/true);
   BRINE_ASSERT(parsed, "the JSON parser stopped without an error");
   return builder.take();
