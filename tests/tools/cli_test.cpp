@@ -11,11 +11,13 @@
 
 #include <algorithm>
 #include <brine/brine.hpp>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -66,7 +68,9 @@ std::string describe(const RunResult& r) {
 
 // Runs the built tool with `args`, capturing stdout and stderr through pipes. Both pipes are
 // drained together, so a tool that fills one while we wait on the other cannot deadlock.
-RunResult run_brine(const std::vector<std::string>& args) {
+// The tool gets this process's environment without BRINE_PROGRESS, plus `env` ("NAME=value").
+RunResult run_brine(const std::vector<std::string>& args,
+                    const std::vector<std::string>& env = {}) {
   int out_pipe[2], err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0)
     throw std::runtime_error("pipe2 failed");
@@ -79,8 +83,15 @@ RunResult run_brine(const std::vector<std::string>& args) {
   std::vector<char*> argv;
   for (std::string& a : all) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e)
+    if (std::strncmp(*e, "BRINE_PROGRESS=", 15) != 0) env_strings.push_back(*e);
+  env_strings.insert(env_strings.end(), env.begin(), env.end());
+  std::vector<char*> envp;
+  for (std::string& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
   pid_t pid = 0;
-  int rc = posix_spawn(&pid, BRINE_CLI_PATH, &actions, nullptr, argv.data(), environ);
+  int rc = posix_spawn(&pid, BRINE_CLI_PATH, &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   close(out_pipe[1]);
   close(err_pipe[1]);
@@ -124,6 +135,52 @@ std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// What a run with BRINE_PROGRESS=force printed: "brine: progress reading R of T bytes",
+// "brine: progress writing W bytes", and last "brine: progress done, read R bytes, wrote W
+// bytes".
+struct ProgressReport {
+  std::vector<std::uint64_t> read;     // R of each reading line
+  std::vector<std::uint64_t> total;    // T of each reading line
+  std::vector<std::uint64_t> written;  // W of each writing line
+  bool done_last = false;              // the done line came last, and only once
+  std::uint64_t done_read = 0, done_written = 0;
+  std::size_t other_lines = 0;  // lines of no known shape
+};
+
+ProgressReport progress_report(const std::string& err) {
+  ProgressReport report;
+  const std::vector<std::string> lines = lines_of(err);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    unsigned long long a = 0, b = 0;
+    char tail = 0;
+    const char* line = lines[i].c_str();
+    if (std::sscanf(line, "brine: progress reading %llu of %llu bytes%c", &a, &b, &tail) == 2) {
+      report.read.push_back(a);
+      report.total.push_back(b);
+    } else if (std::sscanf(line, "brine: progress writing %llu bytes%c", &a, &tail) == 1) {
+      report.written.push_back(a);
+    } else if (std::sscanf(line, "brine: progress done, read %llu bytes, wrote %llu bytes%c", &a,
+                           &b, &tail) == 2 &&
+               i + 1 == lines.size()) {
+      report.done_last = true;
+      report.done_read = a;
+      report.done_written = b;
+    } else if (lines[i] != "brine: progress migrating") {
+      ++report.other_lines;
+    }
+  }
+  return report;
+}
+
+// The distinct figures strictly between 0 and `total`.
+std::set<std::uint64_t> intermediate(const std::vector<std::uint64_t>& figures,
+                                     std::uint64_t total) {
+  std::set<std::uint64_t> out;
+  for (std::uint64_t f : figures)
+    if (f > 0 && f < total) out.insert(f);
   return out;
 }
 
@@ -550,6 +607,82 @@ TEST_F(CliTest, ConvertKeepsSharingPolymorphismAndSeveralValues) {
   expect_scene(reader.read<Scene>());
   expect_everything(reader.read<Everything>());
   EXPECT_TRUE(reader.at_end());
+}
+
+// docs/cli.md "Progress": bytes read and written, within one large value too. Forced
+// reports come every MiB of progress, so a document of a few MiB shows several before the
+// final line. Fails before the progress line counted bytes (it counted values, and had no
+// forced mode).
+TEST_F(CliTest, ProgressCountsBytesWithinOneLargeValue) {
+  // One list of 400,000 short texts, and one text of 5 MB: single values of several MiB.
+  brine::Value::List items;
+  for (int i = 0; i < 400000; ++i) items.emplace_back("item " + std::to_string(i));
+  const std::vector<brine::Value> documents[] = {{brine::Value(std::move(items))},
+                                                 {brine::Value(std::string(5000000, 'x'))}};
+  for (const std::vector<brine::Value>& values : documents) {
+    SCOPED_TRACE(values.front().kind() == brine::ValueKind::list ? "list" : "text");
+    write_bytes(path("big.json"), brine::json_document(values) + "\n");
+    const std::uint64_t json_size = fs::file_size(path("big.json"));
+    ASSERT_GT(json_size, 3u << 20);
+
+    // JSON in, binary out.
+    RunResult r = run_brine({"convert", path("big.json").string(), path("big.brine").string()},
+                            {"BRINE_PROGRESS=force"});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(r.out, "");
+    ProgressReport p = progress_report(r.err);
+    EXPECT_EQ(p.other_lines, 0u) << r.err;
+    ASSERT_TRUE(p.done_last) << r.err;
+    EXPECT_EQ(p.done_read, json_size);
+    const std::uint64_t binary_size = fs::file_size(path("big.brine"));
+    EXPECT_EQ(p.done_written, binary_size);
+    for (std::uint64_t t : p.total) EXPECT_EQ(t, json_size);
+    EXPECT_GE(intermediate(p.read, json_size).size(), 2u) << r.err;
+    EXPECT_GE(intermediate(p.written, binary_size).size(), 2u) << r.err;
+    EXPECT_EQ(library_values(path("big.brine")), values);
+
+    // Binary in, stable out.
+    r = run_brine({"convert", path("big.brine").string(), path("big.brines").string()},
+                  {"BRINE_PROGRESS=force"});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    p = progress_report(r.err);
+    EXPECT_EQ(p.other_lines, 0u) << r.err;
+    ASSERT_TRUE(p.done_last) << r.err;
+    EXPECT_EQ(p.done_read, binary_size);
+    EXPECT_EQ(p.done_written, fs::file_size(path("big.brines")));
+    EXPECT_GE(intermediate(p.read, binary_size).size(), 2u) << r.err;
+    // The stable writer hands a long text to the sink in one write: only the list is written
+    // in pieces.
+    if (values.front().kind() == brine::ValueKind::list) {
+      EXPECT_GE(intermediate(p.written, p.done_written).size(), 2u) << r.err;
+    }
+    EXPECT_EQ(library_values(path("big.brines")), values);
+
+    // Without a terminal and without the override, and with BRINE_PROGRESS=off: nothing.
+    for (const std::vector<std::string>& env :
+         {std::vector<std::string>{}, std::vector<std::string>{"BRINE_PROGRESS=off"}}) {
+      r = run_brine({"convert", path("big.json").string(), path("quiet.brine").string()}, env);
+      ASSERT_EQ(r.exit_code, 0) << describe(r);
+      EXPECT_EQ(r.err, "");
+      r = run_brine({"verify", "-q", path("big.brine").string()}, env);
+      ASSERT_EQ(r.exit_code, 0) << describe(r);
+      EXPECT_EQ(r.err, "");
+    }
+  }
+}
+
+// A failed run under the forced mode ends with its error, not a done line.
+TEST_F(CliTest, ProgressEndsWithTheErrorWhenARunFails) {
+  write_bytes(path("bad.json"),
+              "{\"format\": \"brine-json\", \"format_version\": 1, \"values\": [tru]}");
+  RunResult r = run_brine({"convert", path("bad.json").string(), path("out.brine").string()},
+                          {"BRINE_PROGRESS=force"});
+  EXPECT_EQ(r.exit_code, 1) << describe(r);
+  const std::vector<std::string> lines = lines_of(r.err);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.back().rfind("brine: malformed JSON", 0), 0u) << r.err;
+  EXPECT_NE(lines.back().find("bad.json"), std::string::npos) << r.err;
+  EXPECT_FALSE(progress_report(r.err).done_last) << r.err;
 }
 
 TEST_F(CliTest, ConvertToOverridesTheExtension) {

@@ -1,9 +1,7 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
 // tools/brine/archive.cpp: format detection, reading and writing archives without C++ types,
-// and the progress line, shared by the subcommands.
-
-#include <unistd.h>
+// shared by the subcommands.
 
 #include <algorithm>
 #include <brine/binary.hpp>
@@ -180,12 +178,16 @@ Format detect_format(std::string_view bytes, const std::string& source) {
                            where);
 }
 
-Archive read_archive(const std::filesystem::path& path, Progress* progress) {
-  brine::FileSource source(path);
-  const std::string_view bytes = source.direct_view();  // the mapping lives as long as source
+Archive read_archive(const std::filesystem::path& path, Progress& progress) {
+  brine::FileSource file(path);
+  const std::string_view bytes = file.direct_view();  // the mapping lives as long as file
   Archive archive;
   archive.bytes = bytes.size();
-  archive.format = detect_format(bytes, source.description());
+  archive.format = detect_format(bytes, file.description());
+  progress.start_reading(bytes.size());
+  // The readers advance the source as they decode (the binary reader block by block, the
+  // JSON parser chunk by chunk), so its position is the progress through the file.
+  CountingSource source(file, progress);
   // The tool has no C++ types: an empty registry makes every reader decode into the state
   // model and refuse nothing for being unknown, so archives of any program can be read.
   const brine::Registry empty;
@@ -197,10 +199,7 @@ Archive read_archive(const std::filesystem::path& path, Progress* progress) {
       archive.format_version = static_cast<std::uint32_t>(
           static_cast<unsigned char>(bytes[kBinaryVersionOffset]) |
           static_cast<unsigned char>(bytes[kBinaryVersionOffset + 1]) << 8);
-      while (!reader.at_end()) {
-        archive.values.push_back(reader.read_value());
-        if (progress) progress->update("reading", source.position(), bytes.size());
-      }
+      while (!reader.at_end()) archive.values.push_back(reader.read_value());
       // The format lets a stream carry other data after the end block (binary-v1.md §3.2);
       // a file that does is not one whole archive.
       if (source.position() != bytes.size())
@@ -211,28 +210,19 @@ Archive read_archive(const std::filesystem::path& path, Progress* progress) {
     }
     case Format::stable: {
       // The constructor validates the whole document (structure, limits, checksum, no
-      // trailing bytes) before any value is decoded.
+      // trailing bytes) before any value is decoded: it has read every byte once it returns,
+      // in place, so only then can the count move.
       brine::StableReader reader(source, empty, options);
+      progress.read(bytes.size());
       archive.format_version = reader.format_version();
       const std::size_t count = reader.value_count();
       archive.values.reserve(count);
-      for (std::size_t i = 0; i < count; ++i) {
-        archive.values.push_back(reader.read_value());
-        if (progress) progress->update("reading", i + 1, count);
-      }
+      for (std::size_t i = 0; i < count; ++i) archive.values.push_back(reader.read_value());
       break;
     }
     case Format::json: {
-      try {
-        archive.values = brine::json_document_values(bytes, options);
-      } catch (const brine::Error& e) {
-        // The JSON parser sees text, not a file: name the file, as the binary and stable
-        // readers do.
-        if (!e.context().source.empty()) throw;
-        brine::ErrorContext where = e.context();
-        where.source = source.description();
-        brine::detail::throw_error(e.code(), e.message(), where);
-      }
+      // Errors name the file: the library names the source.
+      archive.values = brine::json_document_values(source, options);
       archive.format_version = json_format_version_of(bytes);
       break;
     }
@@ -242,36 +232,38 @@ Archive read_archive(const std::filesystem::path& path, Progress* progress) {
 }
 
 void write_archive(const std::filesystem::path& path, Format format,
-                   const std::vector<brine::Value>& values, Progress* progress) {
+                   const std::vector<brine::Value>& values, Progress& progress) {
   // Writers register types they meet; write_value meets none, so this stays empty.
   brine::Registry empty;
-  const std::size_t count = values.size();
+  brine::AtomicFileSink file(path);
+  CountingSink sink(file, progress);
+  progress.start_writing();
   switch (format) {
     case Format::binary: {
-      brine::AtomicFileSink sink(path);
       brine::BinaryWriter writer(sink, empty);
       // All values at once: a type gets one layout that fits every value.
       writer.write_values(values);
-      if (progress) progress->update("writing", count, count);
       writer.finish();
-      sink.commit();
       break;
     }
     case Format::stable: {
-      brine::AtomicFileSink sink(path);
       brine::StableWriter writer(sink, empty);
-      for (std::size_t i = 0; i < count; ++i) {
-        writer.write_value(values[i]);
-        if (progress) progress->update("writing", i + 1, count);
-      }
+      for (const brine::Value& value : values) writer.write_value(value);
       writer.finish();
-      sink.commit();
       break;
     }
-    case Format::json:
-      brine::write_file_atomically(path, brine::json_document(values) + "\n");
+    case Format::json: {
+      // The document is rendered whole, then written in pieces so that the count moves.
+      const std::string text = brine::json_document(values);
+      constexpr std::size_t kPiece = std::size_t{1} << 20;
+      for (std::size_t at = 0; at < text.size(); at += kPiece)
+        sink.write(text.data() + at, text.size() - at < kPiece ? text.size() - at : kPiece);
+      sink.write("\n", 1);
+      sink.flush();
       break;
+    }
   }
+  file.commit();
 }
 
 std::vector<TypeVersion> collect_types(const Archive& archive) {
@@ -327,34 +319,6 @@ std::string one_line(std::string_view text) {
     }
   }
   return out;
-}
-
-Progress::Progress()
-    : enabled_(isatty(STDERR_FILENO) == 1),
-      start_(std::chrono::steady_clock::now()),
-      last_(start_) {}
-
-Progress::~Progress() { clear(); }
-
-void Progress::update(const char* label, std::uint64_t done, std::uint64_t total) {
-  if (!enabled_ || total == 0) return;
-  auto now = std::chrono::steady_clock::now();
-  // Quick runs print nothing; long ones redraw a few times a second, not per value.
-  if (now - start_ < std::chrono::seconds(1)) return;
-  if (shown_ && now - last_ < std::chrono::milliseconds(100) && done < total) return;
-  last_ = now;
-  shown_ = true;
-  unsigned percent = static_cast<unsigned>(done >= total ? 100 : done * 100 / total);
-  std::fprintf(stderr, "\rbrine: %s %3u%%", label, percent);
-  std::fflush(stderr);
-}
-
-void Progress::clear() {
-  if (!shown_) return;
-  // Blank the line so that a message printed next starts clean.
-  std::fprintf(stderr, "\r%40s\r", "");
-  std::fflush(stderr);
-  shown_ = false;
 }
 
 }  // namespace brine_cli

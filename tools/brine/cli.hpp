@@ -4,7 +4,6 @@
 #pragma once
 
 #include <brine/value.hpp>
-#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -12,6 +11,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "progress.hpp"
 
 namespace CLI {
 class App;
@@ -54,27 +55,6 @@ Format output_format(const std::filesystem::path& out, const std::string& to);
 /// are none of the three.
 Format detect_format(std::string_view bytes, const std::string& source);
 
-/// A percentage on stderr for long runs. Silent unless stderr is a terminal and the run has
-/// lasted a second: pipes, logs and tests never see it.
-class Progress {
- public:
-  Progress();
-  ~Progress();
-  Progress(const Progress&) = delete;
-  Progress& operator=(const Progress&) = delete;
-
-  /// Reports `done` out of `total` for the phase called `label` ("reading").
-  void update(const char* label, std::uint64_t done, std::uint64_t total);
-
- private:
-  void clear();
-
-  bool enabled_;
-  bool shown_ = false;
-  std::chrono::steady_clock::time_point start_;
-  std::chrono::steady_clock::time_point last_;
-};
-
 /// A type found in an archive.
 struct TypeVersion {
   std::string name;
@@ -95,13 +75,15 @@ struct Archive {
 /// Reads every value of the archive at `path`, whatever its format, with an empty registry
 /// (no migration, no C++ type). A file with bytes after the end of its archive is refused:
 /// for a file, those bytes mean it was damaged or two archives were glued together.
-/// Throws brine::Error (IoError, FormatError, LimitError, VersionError).
-Archive read_archive(const std::filesystem::path& path, Progress* progress);
+/// `progress` counts the bytes the readers consume. Throws brine::Error (IoError, FormatError,
+/// LimitError, VersionError).
+Archive read_archive(const std::filesystem::path& path, Progress& progress);
 
-/// Replaces `path` atomically with an archive of `values` in `format`.
-/// Throws brine::Error (IoError, SchemaError when a tree cannot take a binary layout).
+/// Replaces `path` atomically with an archive of `values` in `format`; `progress` counts the
+/// bytes written. Throws brine::Error (IoError, SchemaError when a tree cannot take a binary
+/// layout).
 void write_archive(const std::filesystem::path& path, Format format,
-                   const std::vector<brine::Value>& values, Progress* progress);
+                   const std::vector<brine::Value>& values, Progress& progress);
 
 /// Every (type, version) the archive records: its type table, and the objects of its values
 /// wherever they sit. Sorted by name, then version; no duplicates.

@@ -24,8 +24,9 @@ int convert(const ConvertOptions& options) {
   // not cost a read of a large input first.
   Format format = output_format(options.out, options.to);
   Progress progress;
-  Archive archive = read_archive(options.in, &progress);
-  write_archive(options.out, format, archive.values, &progress);
+  Archive archive = read_archive(options.in, progress);
+  write_archive(options.out, format, archive.values, progress);
+  progress.finish();
   return exit_ok;
 }
 

@@ -24,7 +24,8 @@ int dump(const DumpOptions& options) {
   Archive archive;
   {
     Progress progress;
-    archive = read_archive(options.file, &progress);
+    archive = read_archive(options.file, progress);
+    progress.finish();
   }
   // TODO(#4): when the library has a Tensor type, summarize tensors by dtype, shape and hash
   // unless options.full; until then every value is rendered whole and --full changes nothing.

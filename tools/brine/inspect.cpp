@@ -23,7 +23,8 @@ int inspect(const InspectOptions& options) {
   Archive archive;
   {
     Progress progress;
-    archive = read_archive(options.file, &progress);
+    archive = read_archive(options.file, progress);
+    progress.finish();
   }
   const std::vector<TypeVersion> types = collect_types(archive);
 

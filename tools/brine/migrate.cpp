@@ -24,15 +24,14 @@ int migrate(const MigrateOptions& options) {
   // The migration files first: a typo in one should not cost a read of a large archive.
   const brine::MigrationSet migrations = brine::load_migrations(options.migrations);
   Progress progress;
-  Archive archive = read_archive(options.in, &progress);
+  Archive archive = read_archive(options.in, progress);
+  progress.start_phase("migrating");
   // Objects of types the files do not mention are left as they are: an archive mixes the
   // types of many modules, and only some of them have changed.
-  for (std::size_t i = 0; i < archive.values.size(); ++i) {
-    migrations.upgrade(archive.values[i]);
-    progress.update("migrating", i + 1, archive.values.size());
-  }
+  for (brine::Value& value : archive.values) migrations.upgrade(value);
   Format format = options.to.empty() ? archive.format : format_from_option(options.to);
-  write_archive(options.out, format, archive.values, &progress);
+  write_archive(options.out, format, archive.values, progress);
+  progress.finish();
   return exit_ok;
 }
 

@@ -30,7 +30,8 @@ std::string problem_with(const std::string& file, bool quiet) {
     Archive archive;
     {
       Progress progress;
-      archive = read_archive(file, &progress);
+      archive = read_archive(file, progress);
+      progress.finish();
     }
     if (!quiet)
       std::cout << one_line(file) << ": ok (" << format_name(archive.format) << " v"
