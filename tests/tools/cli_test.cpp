@@ -290,6 +290,24 @@ TEST_F(CliTest, InspectJsonReportsFormatTypesAndObjectCount) {
   }
 }
 
+// The JSON format version is found wherever the document puts it: after "values" (whose
+// maps may hold keys of the same name), or written as 1.0.
+TEST_F(CliTest, InspectFindsTheJsonFormatVersionInAnyKeyOrder) {
+  const char* const documents[] = {
+      R"({"values": [{"format_version": 7, "x": [{"format_version": 8}]}], "format": "brine-json",
+          "format_version": 1})",
+      R"({"format": "brine-json", "values": [], "format_version": 1.0})",
+      R"({"format_version": 1, "format": "brine-json", "values": [{"format_version": 3}]})",
+  };
+  for (const char* document : documents) {
+    SCOPED_TRACE(document);
+    write_bytes(path("order.json"), document);
+    RunResult r = run_brine({"inspect", "--json", path("order.json").string()});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(Json::parse(r.out).at("format_version"), 1);
+  }
+}
+
 TEST_F(CliTest, InspectCountsEveryTopLevelValueAndEveryType) {
   for (const char* format : kFormats) {
     SCOPED_TRACE(format);

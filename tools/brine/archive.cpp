@@ -47,17 +47,65 @@ std::string hex_prefix(std::string_view bytes) {
 }
 
 // The JSON document's format version. json_document_values() has already validated the
-// document and checked the version is one this build reads, but does not return it; parse
-// again, dropping "values" as it goes so the second pass keeps almost nothing in memory.
+// document and checked the version is one this build reads, but does not return it. Parse
+// again, only until "format_version" has been read: canonical documents (sorted keys) have it
+// before "values", so this costs nothing next to the first parse.
 std::uint32_t json_format_version_of(std::string_view text) {
   using Json = nlohmann::json;
-  Json::parser_callback_t drop_values = [](int depth, Json::parse_event_t event, Json& parsed) {
-    return !(depth == 1 && event == Json::parse_event_t::key && parsed == "values");
-  };
-  Json head = Json::parse(text.begin(), text.end(), drop_values, /*allow_exceptions=*/false);
-  auto it = head.is_object() ? head.find("format_version") : head.end();
-  if (it == head.end() || !it->is_number()) return 0;
-  return static_cast<std::uint32_t>(it->get<double>());
+  struct Seeker : nlohmann::json_sax<Json> {
+    int depth = 0;
+    bool at_version = false;  // the last key read at the top level was "format_version"
+    std::uint32_t version = 0;
+    bool value(std::uint64_t v) {
+      if (depth == 1 && at_version) {
+        version = static_cast<std::uint32_t>(v);
+        return false;  // found: stop the parse
+      }
+      return true;
+    }
+    bool other() {
+      if (depth == 1 && at_version) return false;  // not a count: json_document_values said 0
+      return true;
+    }
+    bool null() override { return other(); }
+    bool boolean(bool) override { return other(); }
+    bool number_integer(number_integer_t v) override {
+      return v >= 0 ? value(static_cast<std::uint64_t>(v)) : other();
+    }
+    bool number_unsigned(number_unsigned_t v) override { return value(v); }
+    bool number_float(number_float_t v, const string_t&) override {
+      return v >= 0 && v < 4294967296.0 ? value(static_cast<std::uint64_t>(v)) : other();
+    }
+    bool string(string_t&) override { return other(); }
+    bool binary(binary_t&) override { return other(); }
+    bool start_object(std::size_t) override {
+      at_version = false;
+      ++depth;
+      return true;
+    }
+    bool key(string_t& k) override {
+      at_version = depth == 1 && k == "format_version";
+      return true;
+    }
+    bool end_object() override {
+      --depth;
+      return true;
+    }
+    bool start_array(std::size_t) override {
+      at_version = false;
+      ++depth;
+      return true;
+    }
+    bool end_array() override {
+      --depth;
+      return true;
+    }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+      return false;
+    }
+  } seeker;
+  Json::sax_parse(text.begin(), text.end(), &seeker, Json::input_format_t::json, false);
+  return seeker.version;
 }
 
 [[noreturn]] void fail_trailing(const std::string& source, std::uint64_t end, std::uint64_t size) {
