@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "util/varint.hpp"
+
 namespace brine {
 namespace {
 
@@ -122,5 +124,16 @@ void assertion_failed(const char* condition, const char* message, const char* fi
                                                 std::to_string(line) + ")");
 }
 }  // namespace detail
+
+namespace util {
+void fail_varint(detail::VarintStatus status, std::size_t offset) {
+  ErrorContext context;
+  context.byte_offset = offset;
+  if (status == detail::VarintStatus::truncated)
+    detail::throw_error(errc::truncated_input, "varint runs past the end of its data",
+                        std::move(context));
+  detail::throw_error(errc::corrupt_data, "varint longer than 64 bits", std::move(context));
+}
+}  // namespace util
 
 }  // namespace brine
