@@ -8,6 +8,7 @@
 
 #include "binary/format.hpp"
 #include "binary/reader_impl.hpp"
+#include "registry/functions.hpp"
 #include "state/pointers.hpp"
 #include "util/varint.hpp"
 
@@ -575,25 +576,14 @@ detail::PointerTarget BinaryReader::read_pointer(const detail::TypeOps& static_o
 const FunctionInfo& BinaryReader::read_function_info(const std::type_info& signature) {
   std::string name;
   read_text(name);
-  const FunctionInfo* info = registry_.find_function(name);
-  if (info == nullptr) {
-    try {
-      registry_.function_at(name);
-    } catch (const Error& e) {
-      fail(errc::unknown_type, e.message());
-    }
-  }
-  if (*info->signature != signature)
-    fail(errc::type_mismatch, "function '" + name + "' has signature '" +
-                                  detail::demangle(*info->signature) + "', the field needs '" +
-                                  detail::demangle(signature) + "'");
-  return *info;
+  detail::FunctionLookup found = detail::lookup_function(registry_, name, signature);
+  if (found.info == nullptr) fail(found.code, found.message);
+  return *found.info;
 }
 
 void (*BinaryReader::read_function(const std::type_info& signature))() {
   const FunctionInfo& info = read_function_info(signature);
-  if (info.pointer == nullptr)
-    fail(errc::type_mismatch, "'" + info.name + "' is a registered callable, not a plain function");
+  if (info.pointer == nullptr) fail(errc::type_mismatch, detail::not_a_plain_function(info));
   return info.pointer;
 }
 

@@ -11,6 +11,7 @@
 #include "binary/format.hpp"
 #include "binary/writer_types.hpp"
 #include "brine/binary.hpp"
+#include "registry/functions.hpp"
 #include "state/pointers.hpp"
 
 namespace brine {
@@ -183,13 +184,7 @@ void BinaryWriter::write_new_object(const void* most_derived, const std::type_in
 }
 
 void BinaryWriter::write_function(void (*pointer)(), const std::type_info& signature) {
-  const FunctionInfo* info = registry_.find_function(pointer);
-  if (info == nullptr)
-    throw SchemaError(errc::unknown_type,
-                      "cannot save a pointer to an unregistered function of type '" +
-                          detail::demangle(signature) +
-                          "': register it with Registry::add_function or BRINE_REGISTER_FUNCTION");
-  write_text(info->name);
+  write_text(detail::function_name_to_save(registry_, pointer, signature));
 }
 
 }  // namespace brine

@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "migration/upgrade.hpp"
+#include "registry/functions.hpp"
 
 namespace brine {
 
@@ -70,6 +71,12 @@ std::string suggestion(const std::vector<std::string>& near) {
     s += "'" + near[i] + "'";
   }
   return s + "?";
+}
+
+// Registry::function_at's message, and a reader's for a function name it cannot find.
+std::string unknown_function(const Registry& registry, std::string_view name) {
+  return "unknown function '" + std::string(name) + "': not registered in this program" +
+         suggestion(registry.near_function_names(name));
 }
 
 }  // namespace
@@ -329,10 +336,45 @@ const FunctionInfo* Registry::find_function(void (*pointer)()) const {
 
 const FunctionInfo& Registry::function_at(std::string_view name) const {
   if (const FunctionInfo* info = find_function(name)) return *info;
-  throw SchemaError(errc::unknown_type, "unknown function '" + std::string(name) +
-                                            "': not registered in this program" +
-                                            suggestion(near_function_names(name)));
+  throw SchemaError(errc::unknown_type, unknown_function(*this, name));
 }
+
+namespace detail {
+
+const std::string& function_name_to_save(const Registry& registry, void (*pointer)(),
+                                         const std::type_info& signature) {
+  const FunctionInfo* info = registry.find_function(pointer);
+  if (info == nullptr)
+    throw_error(errc::unknown_type,
+                "cannot save a pointer to an unregistered function of type '" +
+                    demangle(signature) +
+                    "': register it with Registry::add_function or BRINE_REGISTER_FUNCTION",
+                {});
+  return info->name;
+}
+
+FunctionLookup lookup_function(const Registry& registry, std::string_view name,
+                               const std::type_info& signature) {
+  FunctionLookup found;
+  const FunctionInfo* info = registry.find_function(name);
+  if (info == nullptr) {
+    found.code = errc::unknown_type;
+    found.message = unknown_function(registry, name);
+  } else if (*info->signature != signature) {
+    found.code = errc::type_mismatch;
+    found.message = "function '" + info->name + "' has signature '" + demangle(*info->signature) +
+                    "', the field needs '" + demangle(signature) + "'";
+  } else {
+    found.info = info;
+  }
+  return found;
+}
+
+std::string not_a_plain_function(const FunctionInfo& info) {
+  return "'" + info.name + "' is a registered callable, not a plain function";
+}
+
+}  // namespace detail
 
 void* Registry::upcast(const TypeInfo& from, const std::type_info& to, void* object) const {
   if (from.cpp_type() == to) return object;

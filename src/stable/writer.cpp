@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "brine/stable.hpp"
+#include "registry/functions.hpp"
 #include "stable/cbor.hpp"
 #include "state/pointers.hpp"
 #include "util/xxhash.hpp"
@@ -593,13 +594,7 @@ void StableWriter::write_function_name(const std::string& name) {
 }
 
 void StableWriter::write_function(void (*pointer)(), const std::type_info& signature) {
-  const FunctionInfo* info = registry_.find_function(pointer);
-  if (info == nullptr)
-    throw SchemaError(errc::unknown_type,
-                      "cannot save a pointer to an unregistered function of type '" +
-                          detail::demangle(signature) +
-                          "': register it with Registry::add_function or BRINE_REGISTER_FUNCTION");
-  write_function_name(info->name);
+  write_function_name(detail::function_name_to_save(registry_, pointer, signature));
 }
 
 }  // namespace brine
