@@ -677,11 +677,7 @@ void BinaryWriter::write_shared(const T* object, bool /*weak*/) {
     put_byte(0);
     return;
   }
-  const void* most_derived;
-  if constexpr (std::is_polymorphic_v<T>)
-    most_derived = dynamic_cast<const void*>(object);
-  else
-    most_derived = object;
+  const void* most_derived = detail::most_derived(object);
   bool inserted;
   std::uint64_t id = ids_.find_or_insert(most_derived, next_id_, inserted);
   if (!inserted) {
@@ -699,11 +695,7 @@ void BinaryWriter::write_unique(const T* object) {
     put_byte(0);
     return;
   }
-  const void* most_derived;
-  if constexpr (std::is_polymorphic_v<T>)
-    most_derived = dynamic_cast<const void*>(object);
-  else
-    most_derived = object;
+  const void* most_derived = detail::most_derived(object);
   put_byte(1);
   write_new_object(most_derived, typeid(*object), detail::type_ops<T>());
 }

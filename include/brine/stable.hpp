@@ -687,11 +687,7 @@ void StableWriter::write_shared(const T* object, bool) {
     put_byte(0xF6);
     return;
   }
-  const void* most_derived;
-  if constexpr (std::is_polymorphic_v<T>)
-    most_derived = dynamic_cast<const void*>(object);
-  else
-    most_derived = object;
+  const void* most_derived = detail::most_derived(object);
   bool inserted;
   std::uint64_t id = ids_.find_or_insert(most_derived, next_id_, inserted);
   if (!inserted) return put_reference(id);
@@ -705,11 +701,7 @@ void StableWriter::write_unique(const T* object) {
     put_byte(0xF6);
     return;
   }
-  const void* most_derived;
-  if constexpr (std::is_polymorphic_v<T>)
-    most_derived = dynamic_cast<const void*>(object);
-  else
-    most_derived = object;
+  const void* most_derived = detail::most_derived(object);
   write_new_object(most_derived, typeid(*object), detail::type_ops<T>());
 }
 
