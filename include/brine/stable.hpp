@@ -651,7 +651,7 @@ template <class T>
 T from_json_archive(std::string_view json, const Registry& registry = default_registry(),
                     const LoadOptions& options = {}) {
   std::vector<Value> values = json_document_values(json, options);
-  if (values.empty()) throw FormatError(errc::truncated_input, "JSON document holds no values");
+  if (values.empty()) detail::throw_error(errc::truncated_input, "JSON document holds no values");
   return from_state<T>(std::move(values.front()), registry, options);
 }
 

@@ -426,18 +426,18 @@ void BinaryReader::parse_type_definitions() {
       std::size_t pos = 0;
       std::uint64_t fields = util::read_varint(v, pos);
       if (fields > v.size())
-        throw FormatError(errc::corrupt_data, "field count exceeds the layout's size");
+        detail::throw_error(errc::corrupt_data, "field count exceeds the layout's size");
       for (std::uint64_t f = 0; f < fields; ++f) {
         std::uint64_t len = util::read_varint(v, pos);
         if (len > v.size() - pos)
-          throw FormatError(errc::corrupt_data, "field name runs past the layout");
+          detail::throw_error(errc::corrupt_data, "field name runs past the layout");
         std::string_view name = v.substr(pos, len);
         pos += len;
         std::size_t start = pos;
         detail::descriptor_min_size(v, pos);
         t.fields.emplace_back(name, v.substr(start, pos - start));
       }
-      if (pos != v.size()) throw FormatError(errc::corrupt_data, "layout has trailing bytes");
+      if (pos != v.size()) detail::throw_error(errc::corrupt_data, "layout has trailing bytes");
     } catch (const FormatError& e) {
       fail_in_table_text(errc::corrupt_data,
                          "invalid layout of type '" + t.name + "': " + e.message(), t.layout.size(),

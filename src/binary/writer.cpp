@@ -23,12 +23,12 @@ namespace bf = binary_format;
 void BinaryWriter::refuse_unknown_fields(std::string_view type_name) {
   ErrorContext where;
   where.type_name = std::string(type_name);
-  throw SchemaError(errc::type_mismatch,
-                    "object of type '" + std::string(type_name) +
-                        "' holds fields this build does not know (UnknownFields, kept from a "
-                        "newer version): the binary archive cannot carry them; save it as a "
-                        "stable archive, or clear them",
-                    where);
+  detail::throw_error(errc::type_mismatch,
+                      "object of type '" + std::string(type_name) +
+                          "' holds fields this build does not know (UnknownFields, kept from a "
+                          "newer version): the binary archive cannot carry them; save it as a "
+                          "stable archive, or clear them",
+                      where);
 }
 
 BinaryWriter::BinaryWriter(ByteSink& sink, Registry& registry, const BinaryWriteOptions& options)
@@ -38,14 +38,14 @@ BinaryWriter::BinaryWriter(ByteSink& sink, Registry& registry, const BinaryWrite
       out_(sink.direct_buffer() ? sink.direct_buffer() : &own_),
       types_(std::make_unique<detail::WriterTypeTable>()) {
   if (options_.block_size < 64 || options_.block_size > bf::kMaxBlockPayload)
-    throw InternalError(errc::internal_error,
+    detail::throw_error(errc::internal_error,
                         "BinaryWriteOptions::block_size must be between 64 and 16 MiB - 1");
 }
 
 BinaryWriter::~BinaryWriter() = default;
 
 void BinaryWriter::check_writable() const {
-  if (finished_) throw InternalError(errc::internal_error, "BinaryWriter used after finish()");
+  if (finished_) detail::throw_error(errc::internal_error, "BinaryWriter used after finish()");
 }
 
 void BinaryWriter::begin_block() {

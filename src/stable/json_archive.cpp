@@ -24,10 +24,10 @@ std::vector<Value> json_document_values(std::string_view json, const LoadOptions
   try {
     doc = value_from_json(json, options.max_nesting());
   } catch (const LimitError&) {
-    throw LimitError(errc::limit_exceeded, "JSON " + detail::nesting_message(options));
+    detail::throw_error(errc::limit_exceeded, "JSON " + detail::nesting_message(options));
   }
   auto bad = [](const std::string& m) {
-    throw FormatError(errc::corrupt_data, "not a brine JSON document: " + m);
+    detail::throw_error(errc::corrupt_data, "not a brine JSON document: " + m);
   };
   if (doc.kind() != ValueKind::map) bad("the top level is not an object");
   Value::Map& map = doc.as_map();
@@ -40,10 +40,10 @@ std::vector<Value> json_document_values(std::string_view json, const LoadOptions
   std::uint64_t v = version->second.as_uint64();
   if (v == 0) bad("format_version 0");
   if (v > json_format_version)
-    throw VersionError(errc::newer_format_version,
-                       "document written in JSON format version " + std::to_string(v) +
-                           ", this build of brine reads up to version " +
-                           std::to_string(json_format_version) + ": upgrade brine");
+    detail::throw_error(errc::newer_format_version,
+                        "document written in JSON format version " + std::to_string(v) +
+                            ", this build of brine reads up to version " +
+                            std::to_string(json_format_version) + ": upgrade brine");
   auto values = map.find("values");
   if (values == map.end() || values->second.kind() != ValueKind::list)
     bad("\"values\" is not a list");

@@ -111,17 +111,20 @@ void throw_error(errc code, const std::string& message, ErrorContext context) {
     case errc::migration_failed:
       throw MigrationError(code, message, std::move(context));
     case errc::io_failure:
-      throw IoError(message, {}, std::move(context));
+      throw_io_error(message, {}, std::move(context));
     case errc::internal_error:
       break;
   }
   throw InternalError(errc::internal_error, message, std::move(context));
 }
 
+void throw_io_error(const std::string& message, std::error_code os_error, ErrorContext context) {
+  throw IoError(message, os_error, std::move(context));
+}
+
 void assertion_failed(const char* condition, const char* message, const char* file, int line) {
-  throw InternalError(errc::internal_error, std::string("internal error: ") + message + " (" +
-                                                condition + " failed at " + file + ":" +
-                                                std::to_string(line) + ")");
+  throw_error(errc::internal_error, std::string("internal error: ") + message + " (" + condition +
+                                        " failed at " + file + ":" + std::to_string(line) + ")");
 }
 }  // namespace detail
 
