@@ -20,6 +20,7 @@
 #include "brine/detail/registry_core.hpp"
 #include "brine/detail/shared_table.hpp"
 #include "brine/detail/stream_type.hpp"
+#include "brine/detail/varint.hpp"
 #include "brine/error.hpp"
 #include "brine/io.hpp"
 #include "brine/limits.hpp"
@@ -439,18 +440,16 @@ class BRINE_API BinaryReader {
   std::uint64_t get_varint() {
     // Most varints are counts and lengths below 128: one byte.
     if (cur_ != end_ && *cur_ < 0x80) return *cur_++;
-    if (static_cast<std::size_t>(end_ - cur_) >= 10) {
-      std::uint64_t x = 0;
-      for (int shift = 0; shift < 64; shift += 7) {
-        std::uint8_t b = *cur_++;
-        x |= static_cast<std::uint64_t>(b & 0x7F) << shift;
-        if (b < 0x80) {
-          if (shift == 63 && b > 1) break;
-          return x;
-        }
-      }
-      fail_varint();
+    std::uint64_t x;
+    switch (detail::decode_varint_long(cur_, end_, x)) {
+      case detail::VarintStatus::ok:
+        return x;
+      case detail::VarintStatus::overlong:
+        fail_varint();
+      case detail::VarintStatus::truncated:
+        break;
     }
+    // It runs past the block (into the next one, or past the input's end).
     return get_varint_slow();
   }
   void get_raw(void* bytes, std::size_t n) {
@@ -546,6 +545,10 @@ class BRINE_API BinaryReader {
   // the frames of the recursive decoders that call them.
   [[noreturn]] void fail_bool(std::uint8_t b) const;
   [[noreturn]] void fail_varint() const;
+  // fail() for an error `inner` found in the layout or descriptor of `size` bytes just read:
+  // at the archive offset of the byte `inner` names.
+  [[noreturn]] void fail_in_table_text(errc code, const std::string& message, std::size_t size,
+                                       const ErrorContext& inner) const;
   [[noreturn]] void fail_dynamic_kind(std::uint8_t kind) const;
   [[noreturn]] void fail_variant_index(std::uint64_t index, std::size_t alternatives) const;
   [[noreturn]] void fail_depth() const;
@@ -674,11 +677,7 @@ void BinaryWriter::write_shared(const T* object, bool /*weak*/) {
     put_byte(0);
     return;
   }
-  const void* most_derived;
-  if constexpr (std::is_polymorphic_v<T>)
-    most_derived = dynamic_cast<const void*>(object);
-  else
-    most_derived = object;
+  const void* most_derived = detail::most_derived(object);
   bool inserted;
   std::uint64_t id = ids_.find_or_insert(most_derived, next_id_, inserted);
   if (!inserted) {
@@ -696,11 +695,7 @@ void BinaryWriter::write_unique(const T* object) {
     put_byte(0);
     return;
   }
-  const void* most_derived;
-  if constexpr (std::is_polymorphic_v<T>)
-    most_derived = dynamic_cast<const void*>(object);
-  else
-    most_derived = object;
+  const void* most_derived = detail::most_derived(object);
   put_byte(1);
   write_new_object(most_derived, typeid(*object), detail::type_ops<T>());
 }

@@ -108,9 +108,14 @@ class BRINE_API InternalError : public Error {
 
 namespace detail {
 /// Throws the exception class that `code` belongs to (FormatError for corrupt input,
-/// LimitError, VersionError, SchemaError, MigrationError, IoError, InternalError).
+/// LimitError, VersionError, SchemaError, MigrationError, IoError, InternalError), as
+/// docs/errors.md lists them: every brine error is raised through here, so that a code always
+/// arrives as the same class.
 [[noreturn]] BRINE_API void throw_error(errc code, const std::string& message,
-                                        ErrorContext context);
+                                        ErrorContext context = {});
+/// throw_error for errc::io_failure with the operating system's error, which IoError keeps.
+[[noreturn]] BRINE_API void throw_io_error(const std::string& message, std::error_code os_error,
+                                           ErrorContext context = {});
 [[noreturn]] BRINE_API void assertion_failed(const char* condition, const char* message,
                                              const char* file, int line);
 }  // namespace detail

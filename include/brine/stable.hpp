@@ -658,7 +658,7 @@ template <class T>
 T from_json_archive(std::string_view json, const Registry& registry = default_registry(),
                     const LoadOptions& options = {}) {
   std::vector<Value> values = json_document_values(json, options);
-  if (values.empty()) throw FormatError(errc::truncated_input, "JSON document holds no values");
+  if (values.empty()) detail::throw_error(errc::truncated_input, "JSON document holds no values");
   return from_state<T>(std::move(values.front()), registry, options);
 }
 
@@ -694,11 +694,7 @@ void StableWriter::write_shared(const T* object, bool) {
     put_byte(0xF6);
     return;
   }
-  const void* most_derived;
-  if constexpr (std::is_polymorphic_v<T>)
-    most_derived = dynamic_cast<const void*>(object);
-  else
-    most_derived = object;
+  const void* most_derived = detail::most_derived(object);
   bool inserted;
   std::uint64_t id = ids_.find_or_insert(most_derived, next_id_, inserted);
   if (!inserted) return put_reference(id);
@@ -712,11 +708,7 @@ void StableWriter::write_unique(const T* object) {
     put_byte(0xF6);
     return;
   }
-  const void* most_derived;
-  if constexpr (std::is_polymorphic_v<T>)
-    most_derived = dynamic_cast<const void*>(object);
-  else
-    most_derived = object;
+  const void* most_derived = detail::most_derived(object);
   write_new_object(most_derived, typeid(*object), detail::type_ops<T>());
 }
 

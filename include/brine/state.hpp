@@ -378,7 +378,7 @@ void StateWriter::write_shared(const T* object, bool weak) {
     return;
   }
   const detail::TypeOps& ops = detail::type_ops<T>();
-  write_pointer(ops.most_derived(object), typeid(*object), ops, true, weak);
+  write_pointer(detail::most_derived(object), typeid(*object), ops, true, weak);
 }
 
 template <class T>
@@ -388,7 +388,7 @@ void StateWriter::write_unique(const T* object) {
     return;
   }
   const detail::TypeOps& ops = detail::type_ops<T>();
-  write_pointer(ops.most_derived(object), typeid(*object), ops, false, false);
+  write_pointer(detail::most_derived(object), typeid(*object), ops, false, false);
 }
 
 template <class T>

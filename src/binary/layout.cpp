@@ -85,13 +85,13 @@ std::size_t field_count_of(const TypeOps& ops) {
 std::size_t descriptor_min_size(std::string_view d, std::size_t& pos, int depth) {
   // Descriptors come from archives, so they are hostile input too: bound the recursion.
   if (depth > 64)
-    throw FormatError(errc::corrupt_data, "layout descriptor nested deeper than 64 levels");
-  if (pos >= d.size()) throw FormatError(errc::corrupt_data, "layout descriptor ends early");
+    detail::throw_error(errc::corrupt_data, "layout descriptor nested deeper than 64 levels");
+  if (pos >= d.size()) detail::throw_error(errc::corrupt_data, "layout descriptor ends early");
   auto code = static_cast<LayoutCode>(static_cast<std::uint8_t>(d[pos++]));
   auto name = [&] {
     std::uint64_t len = util::read_varint(d, pos);
     if (len > d.size() - pos)
-      throw FormatError(errc::corrupt_data, "type name in layout descriptor ends early");
+      detail::throw_error(errc::corrupt_data, "type name in layout descriptor ends early");
     pos += len;
   };
   switch (code) {
@@ -131,8 +131,8 @@ std::size_t descriptor_min_size(std::string_view d, std::size_t& pos, int depth)
     case LayoutCode::tuple: {
       std::uint64_t n = util::read_varint(d, pos);
       if (n > 4096)
-        throw FormatError(errc::corrupt_data,
-                          "tuple of " + std::to_string(n) + " elements in layout descriptor");
+        detail::throw_error(errc::corrupt_data,
+                            "tuple of " + std::to_string(n) + " elements in layout descriptor");
       std::size_t sum = 0;
       for (std::uint64_t i = 0; i < n; ++i) sum += descriptor_min_size(d, pos, depth + 1);
       return sum;
@@ -140,8 +140,8 @@ std::size_t descriptor_min_size(std::string_view d, std::size_t& pos, int depth)
     case LayoutCode::variant: {
       std::uint64_t n = util::read_varint(d, pos);
       if (n == 0 || n > 4096)
-        throw FormatError(errc::corrupt_data,
-                          "variant of " + std::to_string(n) + " alternatives in layout descriptor");
+        detail::throw_error(errc::corrupt_data, "variant of " + std::to_string(n) +
+                                                    " alternatives in layout descriptor");
       for (std::uint64_t i = 0; i < n; ++i) descriptor_min_size(d, pos, depth + 1);
       return 1;
     }
@@ -159,8 +159,8 @@ std::size_t descriptor_min_size(std::string_view d, std::size_t& pos, int depth)
       name();
       return 1;
   }
-  throw FormatError(errc::corrupt_data,
-                    "unknown layout code " + std::to_string(static_cast<int>(code)));
+  detail::throw_error(errc::corrupt_data,
+                      "unknown layout code " + std::to_string(static_cast<int>(code)));
 }
 
 }  // namespace detail

@@ -8,6 +8,7 @@
 
 #include "binary/format.hpp"
 #include "binary/reader_impl.hpp"
+#include "registry/functions.hpp"
 #include "state/pointers.hpp"
 #include "util/varint.hpp"
 
@@ -63,6 +64,17 @@ ErrorContext BinaryReader::context() const {
 
 void BinaryReader::fail(errc code, const std::string& message) const {
   detail::throw_error(code, message, context());
+}
+
+void BinaryReader::fail_in_table_text(errc code, const std::string& message, std::size_t size,
+                                      const ErrorContext& inner) const {
+  ErrorContext c = context();
+  // `inner` is an offset in the type-table string just read, which ends at the cursor. When
+  // the string lies in the current block, the archive offset of that byte follows.
+  if (inner.byte_offset && *inner.byte_offset <= size &&
+      static_cast<std::size_t>(cur_ - block_begin_) >= size)
+    c.byte_offset = position() - size + *inner.byte_offset;
+  detail::throw_error(code, message, std::move(c));
 }
 
 void BinaryReader::read_header() {
@@ -178,16 +190,17 @@ void BinaryReader::get_raw_slow(void* bytes, std::size_t n) {
 }
 
 std::uint64_t BinaryReader::get_varint_slow() {
+  // Gathers the varint's bytes across blocks (get_byte loads the next one, or fails at the
+  // input's end), then decodes them like any other.
+  std::uint8_t bytes[detail::kMaxVarintBytes];
+  std::size_t n = 0;
+  do bytes[n] = get_byte();
+  while (bytes[n++] >= 0x80 && n < detail::kMaxVarintBytes);
+  const std::uint8_t* p = bytes;
   std::uint64_t x = 0;
-  for (int shift = 0; shift < 64; shift += 7) {
-    std::uint8_t b = get_byte();
-    x |= static_cast<std::uint64_t>(b & 0x7F) << shift;
-    if (b < 0x80) {
-      if (shift == 63 && b > 1) break;
-      return x;
-    }
-  }
-  fail_varint();
+  // Ten bytes without an end are overlong, not truncated: the decoder stops after ten.
+  if (detail::decode_varint(p, bytes + n, x) != detail::VarintStatus::ok) fail_varint();
+  return x;
 }
 
 std::size_t BinaryReader::check_count(std::uint64_t n, std::uint64_t each) {
@@ -305,7 +318,8 @@ bool BinaryReader::next_object_record() {
       detail::descriptor_min_size(impl_->record_descriptor, pos);
     } catch (const FormatError& e) {
       // The descriptor's own checks know nothing of where it sits in the archive.
-      fail(e.code(), "invalid value descriptor: " + e.message());
+      fail_in_table_text(e.code(), "invalid value descriptor: " + e.message(),
+                         impl_->record_descriptor.size(), e.context());
     }
     if (pos != impl_->record_descriptor.size())
       fail(errc::corrupt_data, "value descriptor has trailing bytes");
@@ -412,20 +426,22 @@ void BinaryReader::parse_type_definitions() {
       std::size_t pos = 0;
       std::uint64_t fields = util::read_varint(v, pos);
       if (fields > v.size())
-        throw FormatError(errc::corrupt_data, "field count exceeds the layout's size");
+        detail::throw_error(errc::corrupt_data, "field count exceeds the layout's size");
       for (std::uint64_t f = 0; f < fields; ++f) {
         std::uint64_t len = util::read_varint(v, pos);
         if (len > v.size() - pos)
-          throw FormatError(errc::corrupt_data, "field name runs past the layout");
+          detail::throw_error(errc::corrupt_data, "field name runs past the layout");
         std::string_view name = v.substr(pos, len);
         pos += len;
         std::size_t start = pos;
         detail::descriptor_min_size(v, pos);
         t.fields.emplace_back(name, v.substr(start, pos - start));
       }
-      if (pos != v.size()) throw FormatError(errc::corrupt_data, "layout has trailing bytes");
+      if (pos != v.size()) detail::throw_error(errc::corrupt_data, "layout has trailing bytes");
     } catch (const FormatError& e) {
-      fail(errc::corrupt_data, "invalid layout of type '" + t.name + "': " + e.message());
+      fail_in_table_text(errc::corrupt_data,
+                         "invalid layout of type '" + t.name + "': " + e.message(), t.layout.size(),
+                         e.context());
     }
     if (impl_->by_name.count(t.name))
       fail(errc::corrupt_data, "type '" + t.name + "' defined twice");
@@ -560,25 +576,14 @@ detail::PointerTarget BinaryReader::read_pointer(const detail::TypeOps& static_o
 const FunctionInfo& BinaryReader::read_function_info(const std::type_info& signature) {
   std::string name;
   read_text(name);
-  const FunctionInfo* info = registry_.find_function(name);
-  if (info == nullptr) {
-    try {
-      registry_.function_at(name);
-    } catch (const Error& e) {
-      fail(errc::unknown_type, e.message());
-    }
-  }
-  if (*info->signature != signature)
-    fail(errc::type_mismatch, "function '" + name + "' has signature '" +
-                                  detail::demangle(*info->signature) + "', the field needs '" +
-                                  detail::demangle(signature) + "'");
-  return *info;
+  detail::FunctionLookup found = detail::lookup_function(registry_, name, signature);
+  if (found.info == nullptr) fail(found.code, found.message);
+  return *found.info;
 }
 
 void (*BinaryReader::read_function(const std::type_info& signature))() {
   const FunctionInfo& info = read_function_info(signature);
-  if (info.pointer == nullptr)
-    fail(errc::type_mismatch, "'" + info.name + "' is a registered callable, not a plain function");
+  if (info.pointer == nullptr) fail(errc::type_mismatch, detail::not_a_plain_function(info));
   return info.pointer;
 }
 

@@ -41,8 +41,8 @@ class ValueEncoder {
   ValueEncoder(BinaryWriter& w) : w_(w) {}
 
   [[noreturn]] void fail(const std::string& m) const {
-    throw SchemaError(errc::type_mismatch,
-                      "cannot write this state tree as a binary archive: " + m);
+    detail::throw_error(errc::type_mismatch,
+                        "cannot write this state tree as a binary archive: " + m);
   }
 
   void unify(Desc& a, const Desc& b, const std::string& where) {

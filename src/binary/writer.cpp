@@ -11,6 +11,7 @@
 #include "binary/format.hpp"
 #include "binary/writer_types.hpp"
 #include "brine/binary.hpp"
+#include "registry/functions.hpp"
 #include "state/pointers.hpp"
 
 namespace brine {
@@ -22,12 +23,12 @@ namespace bf = binary_format;
 void BinaryWriter::refuse_unknown_fields(std::string_view type_name) {
   ErrorContext where;
   where.type_name = std::string(type_name);
-  throw SchemaError(errc::type_mismatch,
-                    "object of type '" + std::string(type_name) +
-                        "' holds fields this build does not know (UnknownFields, kept from a "
-                        "newer version): the binary archive cannot carry them; save it as a "
-                        "stable archive, or clear them",
-                    where);
+  detail::throw_error(errc::type_mismatch,
+                      "object of type '" + std::string(type_name) +
+                          "' holds fields this build does not know (UnknownFields, kept from a "
+                          "newer version): the binary archive cannot carry them; save it as a "
+                          "stable archive, or clear them",
+                      where);
 }
 
 BinaryWriter::BinaryWriter(ByteSink& sink, Registry& registry, const BinaryWriteOptions& options)
@@ -37,14 +38,14 @@ BinaryWriter::BinaryWriter(ByteSink& sink, Registry& registry, const BinaryWrite
       out_(sink.direct_buffer() ? sink.direct_buffer() : &own_),
       types_(std::make_unique<detail::WriterTypeTable>()) {
   if (options_.block_size < 64 || options_.block_size > bf::kMaxBlockPayload)
-    throw InternalError(errc::internal_error,
+    detail::throw_error(errc::internal_error,
                         "BinaryWriteOptions::block_size must be between 64 and 16 MiB - 1");
 }
 
 BinaryWriter::~BinaryWriter() = default;
 
 void BinaryWriter::check_writable() const {
-  if (finished_) throw InternalError(errc::internal_error, "BinaryWriter used after finish()");
+  if (finished_) detail::throw_error(errc::internal_error, "BinaryWriter used after finish()");
 }
 
 void BinaryWriter::begin_block() {
@@ -183,13 +184,7 @@ void BinaryWriter::write_new_object(const void* most_derived, const std::type_in
 }
 
 void BinaryWriter::write_function(void (*pointer)(), const std::type_info& signature) {
-  const FunctionInfo* info = registry_.find_function(pointer);
-  if (info == nullptr)
-    throw SchemaError(errc::unknown_type,
-                      "cannot save a pointer to an unregistered function of type '" +
-                          detail::demangle(signature) +
-                          "': register it with Registry::add_function or BRINE_REGISTER_FUNCTION");
-  write_text(info->name);
+  write_text(detail::function_name_to_save(registry_, pointer, signature));
 }
 
 }  // namespace brine

@@ -36,21 +36,21 @@ Encoding detect_encoding(std::string_view bytes, const std::string& source) {
   where.source = source;
   where.byte_offset = 0;
   if (bytes.empty())
-    throw FormatError(errc::truncated_input, "empty file: not a brine archive", where);
+    detail::throw_error(errc::truncated_input, "empty file: not a brine archive", where);
   if (starts_with(kBinaryMagic, bytes) || starts_with(kStableMagic, bytes))
-    throw FormatError(
+    detail::throw_error(
         errc::truncated_input,
         "file of " + std::to_string(bytes.size()) + " bytes ends inside an archive header", where);
-  throw FormatError(errc::corrupt_data,
-                    "not a brine archive (expected the binary magic, a stable archive's CBOR "
-                    "self-describe tag or a brine JSON document)",
-                    where);
+  detail::throw_error(errc::corrupt_data,
+                      "not a brine archive (expected the binary magic, a stable archive's CBOR "
+                      "self-describe tag or a brine JSON document)",
+                      where);
 }
 
 [[noreturn]] void misuse(const std::filesystem::path& path, const char* what) {
   ErrorContext where;
   where.source = path.string();
-  throw IoError(what, std::make_error_code(std::errc::bad_file_descriptor), where);
+  detail::throw_io_error(what, std::make_error_code(std::errc::bad_file_descriptor), where);
 }
 
 }  // namespace
@@ -296,7 +296,7 @@ void ArchiveFileReader::rethrow_naming_file() const {
     ErrorContext where = e.context();
     where.source = impl_->path.string();
     if (const auto* io = dynamic_cast<const IoError*>(&e))
-      throw IoError(io->message(), io->os_error(), where);
+      detail::throw_io_error(io->message(), io->os_error(), where);
     detail::throw_error(e.code(), e.message(), where);
   }
 }
@@ -317,11 +317,11 @@ bool ArchiveFileReader::at_end() {
         ErrorContext where;
         where.source = impl_->path.string();
         where.byte_offset = impl_->source.position();
-        throw FormatError(errc::corrupt_data,
-                          std::to_string(*impl_->source.remaining()) +
-                              " bytes after the archive's end marker: the file is damaged or "
-                              "holds more than one archive",
-                          where);
+        detail::throw_error(errc::corrupt_data,
+                            std::to_string(*impl_->source.remaining()) +
+                                " bytes after the archive's end marker: the file is damaged or "
+                                "holds more than one archive",
+                            where);
       }
       return end;
     }
@@ -337,11 +337,11 @@ void ArchiveFileReader::expect_value() {
   if (!at_end()) return;
   ErrorContext where;
   where.source = impl_->path.string();
-  throw FormatError(errc::truncated_input,
-                    "no value left to read: all " + std::to_string(values_read_) + " value" +
-                        (values_read_ == 1 ? "" : "s") + " of the " + to_string(encoding_) +
-                        " archive have been read",
-                    where);
+  detail::throw_error(errc::truncated_input,
+                      "no value left to read: all " + std::to_string(values_read_) + " value" +
+                          (values_read_ == 1 ? "" : "s") + " of the " + to_string(encoding_) +
+                          " archive have been read",
+                      where);
 }
 
 Value ArchiveFileReader::take_json_value() {

@@ -29,7 +29,7 @@ namespace {
 [[noreturn]] void io_fail(const std::string& what, const std::string& path, int err = errno) {
   ErrorContext where;
   where.source = path;
-  throw IoError(what, std::error_code(err, std::generic_category()), where);
+  detail::throw_io_error(what, std::error_code(err, std::generic_category()), where);
 }
 
 struct Fd {

@@ -72,7 +72,7 @@ void StreamSink::write(const void* bytes, std::size_t n) {
   if (!stream_) {
     ErrorContext where;
     where.source = description_;
-    throw IoError("cannot write " + std::to_string(n) + " bytes to the stream", {}, where);
+    detail::throw_io_error("cannot write " + std::to_string(n) + " bytes to the stream", {}, where);
   }
 }
 
@@ -81,7 +81,7 @@ void StreamSink::flush() {
   if (!stream_) {
     ErrorContext where;
     where.source = description_;
-    throw IoError("cannot flush the stream", {}, where);
+    detail::throw_io_error("cannot flush the stream", {}, where);
   }
 }
 
@@ -93,7 +93,7 @@ std::size_t StreamSource::read(void* bytes, std::size_t n) {
     ErrorContext where;
     where.source = description_;
     where.byte_offset = pos_;
-    throw IoError("cannot read from the stream", {}, where);
+    detail::throw_io_error("cannot read from the stream", {}, where);
   }
   return got;
 }
@@ -108,7 +108,7 @@ std::size_t FdSource::read(void* bytes, std::size_t n) {
       ErrorContext where;
       where.source = description_;
       where.byte_offset = pos_ + done;
-      throw IoError("read failed", std::error_code(errno, std::generic_category()), where);
+      detail::throw_io_error("read failed", std::error_code(errno, std::generic_category()), where);
     }
     done += static_cast<std::size_t>(r);
   }
@@ -124,7 +124,8 @@ void FdSink::write(const void* bytes, std::size_t n) {
       if (errno == EINTR) continue;
       ErrorContext where;
       where.source = description_;
-      throw IoError("write failed", std::error_code(errno, std::generic_category()), where);
+      detail::throw_io_error("write failed", std::error_code(errno, std::generic_category()),
+                             where);
     }
     done += static_cast<std::size_t>(r);
   }

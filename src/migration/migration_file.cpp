@@ -54,7 +54,7 @@ class FileParser {
     ErrorContext c;
     c.source = source_;
     c.field_path = where;
-    throw FormatError(errc::corrupt_data, "invalid migration file: " + what, c);
+    detail::throw_error(errc::corrupt_data, "invalid migration file: " + what, c);
   }
 
   const Json& member(const Json& j, const char* key, const std::string& where) const {
@@ -131,7 +131,7 @@ class FileParser {
   migrate::Step convert(const std::string& field, const std::string& to, const Json& j,
                         const std::string& where) const {
     auto fail = [field](const std::string& what) -> Value {
-      throw MigrationError(errc::migration_failed, "field '" + field + "': " + what);
+      detail::throw_error(errc::migration_failed, "field '" + field + "': " + what);
     };
     if (to == "float")
       return migrate::convert_field(field, [fail](const Value& v) {
@@ -214,15 +214,15 @@ class FileParser {
       ErrorContext c;
       c.source = source_;
       c.byte_offset = e.byte;
-      throw FormatError(errc::corrupt_data, std::string("malformed migration file: ") + e.what(),
-                        c);
+      detail::throw_error(errc::corrupt_data, std::string("malformed migration file: ") + e.what(),
+                          c);
     } catch (const Json::out_of_range& e) {
       // nlohmann reports a number beyond double's range (1e400) as out_of_range, not as a
       // parse error, and without a position; its message quotes the number.
       ErrorContext c;
       c.source = source_;
-      throw FormatError(errc::corrupt_data, std::string("malformed migration file: ") + e.what(),
-                        c);
+      detail::throw_error(errc::corrupt_data, std::string("malformed migration file: ") + e.what(),
+                          c);
     }
     if (!doc.is_object()) bad("", "the top level must be an object");
     const Json& format = member(doc, "brine_migrations", "");

@@ -61,13 +61,13 @@ void MigrationBudget::charge(std::uint64_t values, const std::string& field) {
   }
   added_ = values > ~std::uint64_t{0} - added_ ? ~std::uint64_t{0} : added_ + values;
   if (added_ <= options_.max_migration_values(held_)) return;
-  throw LimitError(errc::limit_exceeded,
-                   "field '" + field + "' brings the values migrations added to " +
-                       std::to_string(added_) + ", more than LoadOptions::max_migration_growth (" +
-                       std::to_string(options_.max_migration_growth) + ") x " +
-                       std::to_string(held_) + " values before the upgrade + " +
-                       std::to_string(LoadOptions::kMigrationAllowance) +
-                       " (do the objects it adds gain objects in turn?)");
+  detail::throw_error(
+      errc::limit_exceeded,
+      "field '" + field + "' brings the values migrations added to " + std::to_string(added_) +
+          ", more than LoadOptions::max_migration_growth (" +
+          std::to_string(options_.max_migration_growth) + ") x " + std::to_string(held_) +
+          " values before the upgrade + " + std::to_string(LoadOptions::kMigrationAllowance) +
+          " (do the objects it adds gain objects in turn?)");
 }
 
 }  // namespace brine::detail
@@ -78,10 +78,10 @@ Step rename_field(std::string from, std::string to) {
   return [from, to](Object& o) {
     Value* v = o.find(from);
     if (v == nullptr)
-      throw MigrationError(errc::migration_failed, "field '" + from + "' to rename is missing");
+      detail::throw_error(errc::migration_failed, "field '" + from + "' to rename is missing");
     if (o.find(to) != nullptr)
-      throw MigrationError(errc::migration_failed,
-                           "cannot rename field '" + from + "' to '" + to + "': it exists");
+      detail::throw_error(errc::migration_failed,
+                          "cannot rename field '" + from + "' to '" + to + "': it exists");
     for (Field& f : o.fields)
       if (f.name == from) f.name = to;
   };
@@ -91,7 +91,7 @@ Step add_field(std::string name, Value default_value) {
   const std::uint64_t size = detail::count_values(default_value);
   return [name, default_value, size](Object& o) {
     if (o.find(name) != nullptr)
-      throw MigrationError(errc::migration_failed, "field '" + name + "' to add already exists");
+      detail::throw_error(errc::migration_failed, "field '" + name + "' to add already exists");
     if (auto* budget = detail::MigrationBudget::current()) budget->charge(size, name);
     o.fields.push_back(Field{name, default_value});
   };
@@ -129,20 +129,20 @@ Step move_into(std::vector<std::string> fields, std::string into, std::string ty
       o.fields.push_back(Field{into, Value(std::move(nested))});
       target = &o.fields.back().value;
     } else if (target->kind() != ValueKind::object) {
-      throw MigrationError(errc::migration_failed,
-                           "field '" + into + "' to move into is not an object");
+      detail::throw_error(errc::migration_failed,
+                          "field '" + into + "' to move into is not an object");
     }
     for (const std::string& name : fields) {
       Value* v = o.find(name);
       if (v == nullptr)
-        throw MigrationError(errc::migration_failed, "field '" + name + "' to move is missing");
+        detail::throw_error(errc::migration_failed, "field '" + name + "' to move is missing");
       Value moved = std::move(*v);
       o.erase(name);
       // `target` may have moved when fields were erased before it: find it again.
       target = o.find(into);
       if (target->as_object().find(name) != nullptr)
-        throw MigrationError(errc::migration_failed,
-                             "field '" + name + "' already exists in '" + into + "'");
+        detail::throw_error(errc::migration_failed,
+                            "field '" + name + "' already exists in '" + into + "'");
       target->as_object().fields.push_back(Field{name, std::move(moved)});
     }
   };
@@ -152,11 +152,10 @@ Step move_out_of(std::string from, std::vector<std::string> fields) {
   return [from, fields](Object& o) {
     Value* source = o.find(from);
     if (source == nullptr)
-      throw MigrationError(errc::migration_failed,
-                           "field '" + from + "' to move out of is missing");
+      detail::throw_error(errc::migration_failed, "field '" + from + "' to move out of is missing");
     if (source->kind() != ValueKind::object)
-      throw MigrationError(errc::migration_failed,
-                           "field '" + from + "' to move out of is not an object");
+      detail::throw_error(errc::migration_failed,
+                          "field '" + from + "' to move out of is not an object");
     std::vector<std::string> names = fields;
     if (names.empty())
       for (const Field& f : source->as_object().fields) names.push_back(f.name);
@@ -164,10 +163,10 @@ Step move_out_of(std::string from, std::vector<std::string> fields) {
       Object& nested = o.find(from)->as_object();
       Value* v = nested.find(name);
       if (v == nullptr)
-        throw MigrationError(errc::migration_failed,
-                             "field '" + from + "." + name + "' to move is missing");
+        detail::throw_error(errc::migration_failed,
+                            "field '" + from + "." + name + "' to move is missing");
       if (o.find(name) != nullptr)
-        throw MigrationError(errc::migration_failed, "field '" + name + "' already exists");
+        detail::throw_error(errc::migration_failed, "field '" + name + "' already exists");
       Value moved = std::move(*v);
       nested.erase(name);
       o.fields.push_back(Field{name, std::move(moved)});
@@ -183,12 +182,12 @@ namespace brine {
 void MigrationSet::add(TypeMigrations type) {
   auto taken = [this](const std::string& name) { return find(name) != nullptr; };
   if (taken(type.name))
-    throw SchemaError(errc::duplicate_registration,
-                      "migrations for type '" + type.name + "' declared twice");
+    detail::throw_error(errc::duplicate_registration,
+                        "migrations for type '" + type.name + "' declared twice");
   for (const std::string& alias : type.aliases)
     if (taken(alias) || alias == type.name)
-      throw SchemaError(errc::duplicate_registration,
-                        "name '" + alias + "' is declared by two migration files");
+      detail::throw_error(errc::duplicate_registration,
+                          "name '" + alias + "' is declared by two migration files");
   types_.push_back(std::move(type));
 }
 

@@ -45,7 +45,7 @@ class MigrationBudget {
 };
 
 [[noreturn]] inline void throw_nesting_error(const LoadOptions& options) {
-  throw LimitError(errc::limit_exceeded, nesting_message(options));
+  detail::throw_error(errc::limit_exceeded, nesting_message(options));
 }
 
 /// What the runner needs to know of a type: its canonical name, its current version, and
@@ -59,7 +59,7 @@ struct UpgradeTarget {
   ErrorContext where;
   where.type_name = object.type;
   where.version = object.version;
-  throw LimitError(errc::limit_exceeded, depth_message(options), where);
+  detail::throw_error(errc::limit_exceeded, depth_message(options), where);
 }
 
 /// Brings one object to its type's current version (the fields are not visited). Kept out
@@ -76,12 +76,12 @@ void upgrade_object(Object& object, const Lookup& lookup, const StepOf& step_of,
     ErrorContext where;
     where.type_name = object.type;
     where.version = object.version;
-    throw VersionError(errc::newer_class_version,
-                       "archive written by class version " + std::to_string(object.version) +
-                           " of '" + object.type + "', this build knows up to " +
-                           std::to_string(target.version) +
-                           ": load it with a newer build of the program",
-                       where);
+    detail::throw_error(errc::newer_class_version,
+                        "archive written by class version " + std::to_string(object.version) +
+                            " of '" + object.type + "', this build knows up to " +
+                            std::to_string(target.version) +
+                            ": load it with a newer build of the program",
+                        where);
   }
   while (object.version < target.version) {
     std::string description;
@@ -102,9 +102,9 @@ void upgrade_object(Object& object, const Lookup& lookup, const StepOf& step_of,
       (*step)(object);
     } catch (const LimitError& e) {
       // A limit stays a LimitError, whose message names the option that raises it.
-      throw LimitError(errc::limit_exceeded, which() + ": " + e.message(), where());
+      detail::throw_error(errc::limit_exceeded, which() + ": " + e.message(), where());
     } catch (const std::exception& e) {
-      throw MigrationError(errc::migration_failed, which() + " failed: " + e.what(), where());
+      detail::throw_error(errc::migration_failed, which() + " failed: " + e.what(), where());
     }
     ++object.version;
   }

@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "migration/upgrade.hpp"
+#include "registry/functions.hpp"
 
 namespace brine {
 
@@ -72,6 +73,12 @@ std::string suggestion(const std::vector<std::string>& near) {
   return s + "?";
 }
 
+// Registry::function_at's message, and a reader's for a function name it cannot find.
+std::string unknown_function(const Registry& registry, std::string_view name) {
+  return "unknown function '" + std::string(name) + "': not registered in this program" +
+         suggestion(registry.near_function_names(name));
+}
+
 }  // namespace
 
 const Migration* TypeInfo::migration_from(std::uint32_t from_version) const noexcept {
@@ -123,14 +130,14 @@ TypeInfo* Registry::Impl::registered_or_check(const detail::TypeOps& ops) const 
   auto by_type_it = by_type.find(std::type_index(*ops.cpp_type));
   if (by_type_it != by_type.end()) return by_type_it->second;
   if (TypeInfo* existing = find_locked(ops.name)) {
-    throw SchemaError(errc::duplicate_registration, "type name '" + std::string(ops.name) +
-                                                        "' is already registered for C++ type '" +
-                                                        detail::demangle(existing->cpp_type()) +
-                                                        "', cannot register it for '" +
-                                                        detail::demangle(*ops.cpp_type) + "'");
+    detail::throw_error(errc::duplicate_registration, "type name '" + std::string(ops.name) +
+                                                          "' is already registered for C++ type '" +
+                                                          detail::demangle(existing->cpp_type()) +
+                                                          "', cannot register it for '" +
+                                                          detail::demangle(*ops.cpp_type) + "'");
   }
   if (ops.name.empty())
-    throw SchemaError(
+    detail::throw_error(
         errc::duplicate_registration,
         "cannot register C++ type '" + detail::demangle(*ops.cpp_type) + "' with an empty name");
   return nullptr;
@@ -178,23 +185,23 @@ const TypeInfo* Registry::find(const std::type_info& type) const {
 
 const TypeInfo& Registry::at(std::string_view name) const {
   if (const TypeInfo* info = find(name)) return *info;
-  throw SchemaError(errc::unknown_type, "unknown type '" + std::string(name) +
-                                            "': not registered in this program" +
-                                            suggestion(near_type_names(name)));
+  detail::throw_error(errc::unknown_type, "unknown type '" + std::string(name) +
+                                              "': not registered in this program" +
+                                              suggestion(near_type_names(name)));
 }
 
 void Registry::add_alias(std::string_view type_name, std::string alias) {
   std::unique_lock lock(impl_->mutex);
   TypeInfo* info = impl_->find_locked(type_name);
   if (info == nullptr)
-    throw SchemaError(
+    detail::throw_error(
         errc::unknown_type,
         "cannot add alias '" + alias + "' to unregistered type '" + std::string(type_name) + "'");
   if (TypeInfo* existing = impl_->find_locked(alias)) {
     if (existing == info) return;
-    throw SchemaError(errc::duplicate_registration, "alias '" + alias + "' of '" + info->name_ +
-                                                        "' is already the name of '" +
-                                                        existing->name_ + "'");
+    detail::throw_error(errc::duplicate_registration, "alias '" + alias + "' of '" + info->name_ +
+                                                          "' is already the name of '" +
+                                                          existing->name_ + "'");
   }
   std::vector<std::string> aliases = info->aliases_.get();
   aliases.push_back(alias);
@@ -225,19 +232,19 @@ void Registry::add_bases(const detail::TypeOps& derived,
     if (added) {
       to_register.push_back(&ops);
     } else if (*it->second->cpp_type != *ops.cpp_type) {
-      throw SchemaError(errc::duplicate_registration,
-                        "type name '" + std::string(ops.name) + "' is declared by C++ types '" +
-                            detail::demangle(*it->second->cpp_type) + "' and '" +
-                            detail::demangle(*ops.cpp_type) + "'");
+      detail::throw_error(errc::duplicate_registration,
+                          "type name '" + std::string(ops.name) + "' is declared by C++ types '" +
+                              detail::demangle(*it->second->cpp_type) + "' and '" +
+                              detail::demangle(*ops.cpp_type) + "'");
     }
   };
   check(derived);
   for (const BaseDeclaration& b : bases) {
     if (b.base == nullptr || b.upcast == nullptr)
-      throw SchemaError(errc::internal_error, "base class declaration without a type or upcast");
+      detail::throw_error(errc::internal_error, "base class declaration without a type or upcast");
     if (*b.base->cpp_type == *derived.cpp_type)
-      throw SchemaError(errc::duplicate_registration,
-                        "type '" + std::string(derived.name) + "' cannot be its own base class");
+      detail::throw_error(errc::duplicate_registration,
+                          "type '" + std::string(derived.name) + "' cannot be its own base class");
     check(*b.base);
   }
 
@@ -269,8 +276,8 @@ void Registry::exclude_from_identifier(std::string_view type_name, std::string f
   std::unique_lock lock(impl_->mutex);
   TypeInfo* info = impl_->find_locked(type_name);
   if (info == nullptr)
-    throw SchemaError(errc::unknown_type, "cannot exclude a field of unregistered type '" +
-                                              std::string(type_name) + "'");
+    detail::throw_error(errc::unknown_type, "cannot exclude a field of unregistered type '" +
+                                                std::string(type_name) + "'");
   std::vector<std::string> excludes = info->identifier_excludes_.get();
   for (const std::string& f : excludes)
     if (f == field) return;
@@ -282,19 +289,19 @@ void Registry::add_migration(std::string_view type_name, Migration step) {
   std::unique_lock lock(impl_->mutex);
   TypeInfo* info = impl_->find_locked(type_name);
   if (info == nullptr)
-    throw SchemaError(errc::unknown_type, "cannot add a migration to unregistered type '" +
-                                              std::string(type_name) + "'");
+    detail::throw_error(errc::unknown_type, "cannot add a migration to unregistered type '" +
+                                                std::string(type_name) + "'");
   if (step.from_version >= info->version_)
-    throw SchemaError(errc::migration_failed,
-                      "migration from v" + std::to_string(step.from_version) + " of '" +
-                          info->name_ + "' is not older than its current version v" +
-                          std::to_string(info->version_));
+    detail::throw_error(errc::migration_failed,
+                        "migration from v" + std::to_string(step.from_version) + " of '" +
+                            info->name_ + "' is not older than its current version v" +
+                            std::to_string(info->version_));
   if (info->migration_from(step.from_version) != nullptr)
-    throw SchemaError(errc::duplicate_registration,
-                      "a migration from v" + std::to_string(step.from_version) + " of '" +
-                          info->name_ + "' is already registered");
+    detail::throw_error(errc::duplicate_registration,
+                        "a migration from v" + std::to_string(step.from_version) + " of '" +
+                            info->name_ + "' is already registered");
   if (!step.apply)
-    throw SchemaError(errc::migration_failed, "empty migration step for '" + info->name_ + "'");
+    detail::throw_error(errc::migration_failed, "empty migration step for '" + info->name_ + "'");
   std::vector<Migration> steps = info->migrations_.get();
   steps.push_back(std::move(step));
   info->migrations_.publish(std::move(steps));
@@ -307,8 +314,8 @@ void Registry::add_function_info(FunctionInfo info) {
     if (info.pointer != nullptr && it->second->pointer == info.pointer &&
         *it->second->signature == *info.signature)
       return;
-    throw SchemaError(errc::duplicate_registration,
-                      "function name '" + info.name + "' is already registered");
+    detail::throw_error(errc::duplicate_registration,
+                        "function name '" + info.name + "' is already registered");
   }
   FunctionInfo& stored = impl_->functions.emplace_back(std::move(info));
   impl_->functions_by_name[stored.name] = &stored;
@@ -329,10 +336,45 @@ const FunctionInfo* Registry::find_function(void (*pointer)()) const {
 
 const FunctionInfo& Registry::function_at(std::string_view name) const {
   if (const FunctionInfo* info = find_function(name)) return *info;
-  throw SchemaError(errc::unknown_type, "unknown function '" + std::string(name) +
-                                            "': not registered in this program" +
-                                            suggestion(near_function_names(name)));
+  detail::throw_error(errc::unknown_type, unknown_function(*this, name));
 }
+
+namespace detail {
+
+const std::string& function_name_to_save(const Registry& registry, void (*pointer)(),
+                                         const std::type_info& signature) {
+  const FunctionInfo* info = registry.find_function(pointer);
+  if (info == nullptr)
+    throw_error(errc::unknown_type,
+                "cannot save a pointer to an unregistered function of type '" +
+                    demangle(signature) +
+                    "': register it with Registry::add_function or BRINE_REGISTER_FUNCTION",
+                {});
+  return info->name;
+}
+
+FunctionLookup lookup_function(const Registry& registry, std::string_view name,
+                               const std::type_info& signature) {
+  FunctionLookup found;
+  const FunctionInfo* info = registry.find_function(name);
+  if (info == nullptr) {
+    found.code = errc::unknown_type;
+    found.message = unknown_function(registry, name);
+  } else if (*info->signature != signature) {
+    found.code = errc::type_mismatch;
+    found.message = "function '" + info->name + "' has signature '" + demangle(*info->signature) +
+                    "', the field needs '" + demangle(signature) + "'";
+  } else {
+    found.info = info;
+  }
+  return found;
+}
+
+std::string not_a_plain_function(const FunctionInfo& info) {
+  return "'" + info.name + "' is a registered callable, not a plain function";
+}
+
+}  // namespace detail
 
 void* Registry::upcast(const TypeInfo& from, const std::type_info& to, void* object) const {
   if (from.cpp_type() == to) return object;
@@ -404,7 +446,7 @@ void Registry::add_migrations(const MigrationSet& migrations) {
     ErrorContext where;
     where.source = file.source;
     where.type_name = file.name;
-    throw SchemaError(code, message + " (no migration file was installed)", where);
+    detail::throw_error(code, message + " (no migration file was installed)", where);
   };
   struct Planned {
     TypeInfo* info;

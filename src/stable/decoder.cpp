@@ -8,6 +8,7 @@
 #include <string>
 
 #include "brine/stable.hpp"
+#include "registry/functions.hpp"
 #include "stable/cbor.hpp"
 #include "stable/cursor.hpp"
 #include "stable/reader_impl.hpp"
@@ -322,9 +323,10 @@ std::string StableDecoder::read_path() {
 const FunctionInfo& StableDecoder::read_function_info(const std::type_info& signature) {
   std::string_view type;
   if (object_head(d_.c) != 2 || !d_.c.text(type) || type != cbor::kFunctionType) stop();
-  const FunctionInfo* info = registry_.find_function(read_text_view());
-  if (info == nullptr || *info->signature != signature) stop();
-  return *info;
+  // Any failure is the state path's to report, with its message and context.
+  detail::FunctionLookup found = detail::lookup_function(registry_, read_text_view(), signature);
+  if (found.info == nullptr) stop();
+  return *found.info;
 }
 
 void (*StableDecoder::read_function(const std::type_info& signature))() {

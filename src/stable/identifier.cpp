@@ -105,9 +105,9 @@ class Deterministic {
       case ValueKind::reference: {
         auto it = shared_.find(v.as_reference().id);
         if (it == shared_.end())
-          throw FormatError(errc::corrupt_data, "reference to shared object " +
-                                                    std::to_string(v.as_reference().id) +
-                                                    ", which is not in the state");
+          detail::throw_error(errc::corrupt_data, "reference to shared object " +
+                                                      std::to_string(v.as_reference().id) +
+                                                      ", which is not in the state");
         return object(*it->second);
       }
       case ValueKind::function:
@@ -199,7 +199,7 @@ std::string identifier_of(const Value& state, const Registry& registry) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1)
-    throw InternalError(errc::internal_error, "SHA-256 failed");
+    detail::throw_error(errc::internal_error, "SHA-256 failed");
   static const char hex[] = "0123456789abcdef";
   std::string out;
   for (unsigned int i = 0; i < length; ++i) {

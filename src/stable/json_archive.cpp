@@ -23,7 +23,7 @@ namespace {
 // The values of a parsed document, once its wrapper is checked.
 std::vector<Value> document_values(Value doc) {
   auto bad = [](const std::string& m) {
-    throw FormatError(errc::corrupt_data, "not a brine JSON document: " + m);
+    detail::throw_error(errc::corrupt_data, "not a brine JSON document: " + m);
   };
   if (doc.kind() != ValueKind::map) bad("the top level is not an object");
   Value::Map& map = doc.as_map();
@@ -36,10 +36,10 @@ std::vector<Value> document_values(Value doc) {
   std::uint64_t v = version->second.as_uint64();
   if (v == 0) bad("format_version 0");
   if (v > json_format_version)
-    throw VersionError(errc::newer_format_version,
-                       "document written in JSON format version " + std::to_string(v) +
-                           ", this build of brine reads up to version " +
-                           std::to_string(json_format_version) + ": upgrade brine");
+    detail::throw_error(errc::newer_format_version,
+                        "document written in JSON format version " + std::to_string(v) +
+                            ", this build of brine reads up to version " +
+                            std::to_string(json_format_version) + ": upgrade brine");
   auto values = map.find("values");
   if (values == map.end() || values->second.kind() != ValueKind::list)
     bad("\"values\" is not a list");
@@ -51,7 +51,7 @@ Value parse(ByteSource& source, const LoadOptions& options) {
   try {
     return detail::value_from_json(source, options.max_nesting());
   } catch (const LimitError&) {
-    throw LimitError(errc::limit_exceeded, "JSON " + detail::nesting_message(options));
+    detail::throw_error(errc::limit_exceeded, "JSON " + detail::nesting_message(options));
   }
 }
 
@@ -64,7 +64,7 @@ std::vector<Value> json_document_values(std::string_view json, const LoadOptions
   try {
     doc = value_from_json(json, options.max_nesting());
   } catch (const LimitError&) {
-    throw LimitError(errc::limit_exceeded, "JSON " + detail::nesting_message(options));
+    detail::throw_error(errc::limit_exceeded, "JSON " + detail::nesting_message(options));
   }
   return document_values(std::move(doc));
 }
@@ -81,11 +81,11 @@ std::vector<Value> json_document_values(ByteSource& source, const LoadOptions& o
       if (n > options.max_input_bytes - text.size()) {
         ErrorContext where;
         where.byte_offset = text.size();
-        throw LimitError(errc::limit_exceeded,
-                         "input exceeds LoadOptions::max_input_bytes (" +
-                             std::to_string(options.max_input_bytes) +
-                             "): a JSON document read from a stream is held whole in memory",
-                         where);
+        detail::throw_error(errc::limit_exceeded,
+                            "input exceeds LoadOptions::max_input_bytes (" +
+                                std::to_string(options.max_input_bytes) +
+                                "): a JSON document read from a stream is held whole in memory",
+                            where);
       }
       text.append(chunk, n);
       if (n < sizeof chunk) break;

@@ -473,11 +473,11 @@ void StableReader::fail_input_bytes() const {
   ErrorContext where;
   where.source = description_;
   where.byte_offset = impl_->owned.size();
-  throw LimitError(errc::limit_exceeded,
-                   "input exceeds LoadOptions::max_input_bytes (" +
-                       std::to_string(options_.max_input_bytes) +
-                       "): a stable archive read from a stream is held whole in memory",
-                   where);
+  detail::throw_error(errc::limit_exceeded,
+                      "input exceeds LoadOptions::max_input_bytes (" +
+                          std::to_string(options_.max_input_bytes) +
+                          "): a stable archive read from a stream is held whole in memory",
+                      where);
 }
 
 StableReader::~StableReader() = default;
@@ -486,7 +486,7 @@ Value StableReader::read_value() {
   if (impl_->next >= impl_->values.size()) {
     ErrorContext where;
     where.source = description_;
-    throw FormatError(errc::truncated_input, "no more values in the stable archive", where);
+    detail::throw_error(errc::truncated_input, "no more values in the stable archive", where);
   }
   cbor::Cursor c(impl_->bytes, options_, description_, impl_->strings);
   c.pos = impl_->values[impl_->next++];

@@ -19,7 +19,7 @@ void StableReader::skip() {
   if (impl.next >= impl.values.size()) {
     ErrorContext where;
     where.source = description_;
-    throw FormatError(errc::truncated_input, "no more values in the stable archive", where);
+    detail::throw_error(errc::truncated_input, "no more values in the stable archive", where);
   }
   // The constructor validated the whole document (structure, limits, checksum), so this walk
   // checks nothing. What it must keep up is what later values are decoded against: the

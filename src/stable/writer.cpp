@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "brine/stable.hpp"
+#include "registry/functions.hpp"
 #include "stable/cbor.hpp"
 #include "state/pointers.hpp"
 #include "util/xxhash.hpp"
@@ -231,7 +232,7 @@ void StableWriter::write_through(const void* bytes, std::size_t n) {
 }
 
 void StableWriter::finish() {
-  if (finished_) throw InternalError(errc::internal_error, "StableWriter::finish() called twice");
+  if (finished_) detail::throw_error(errc::internal_error, "StableWriter::finish() called twice");
   put_byte(0xFF);
   XXH3_64bits_update(hash_->state, out_->data() + hashed_from_, out_->size() - hashed_from_);
   hashed_from_ = out_->size();
@@ -284,7 +285,7 @@ bool StableWriter::end_value() {
       return true;
     case Mode::replaying:
       if (next_id_ - value_first_id_ != shareables_)
-        throw InternalError(errc::internal_error,
+        detail::throw_error(errc::internal_error,
                             "the stable writer walked a value twice and met " +
                                 std::to_string(next_id_ - value_first_id_) +
                                 " objects through shared pointers the second time, " +
@@ -352,7 +353,7 @@ void StableWriter::put_shareable() {
   if (mode_ == Mode::replaying) {
     std::uint64_t i = next_id_++ - value_first_id_;
     if (i >= shareables_ || (i == 0 && position() != first_shareable_))
-      throw InternalError(errc::internal_error,
+      detail::throw_error(errc::internal_error,
                           "the stable writer walked a value twice and it came out different the "
                           "second time: getstate hooks must write the same every time");
     if (referred(i)) put_head(6, cbor::kTagShareable);
@@ -380,7 +381,7 @@ void StableWriter::put_reference(std::uint64_t id) {
   if (mode_ == Mode::replaying) {
     std::uint64_t i = id - value_first_id_;
     if (i >= shareables_ || !referred(i))
-      throw InternalError(errc::internal_error,
+      detail::throw_error(errc::internal_error,
                           "the stable writer walked a value twice and it came out different the "
                           "second time: getstate hooks must write the same every time");
     return emit(buf, encode_reference(buf, final_index(i)));
@@ -479,7 +480,7 @@ void StableWriter::end_object() {
     fields_written_ = known;
   }
   if (fields_written_ != o.expected_fields)
-    throw InternalError(errc::internal_error,
+    detail::throw_error(errc::internal_error,
                         "getstate of '" + std::string(o.ops->name) + "' wrote " +
                             std::to_string(fields_written_) + " fields, its layout has " +
                             std::to_string(o.expected_fields) +
@@ -577,9 +578,9 @@ void StableWriter::write_dynamic(const Value& v) {
           reinterpret_cast<const void*>(static_cast<std::uintptr_t>(v.as_reference().id + 1)), 0,
           inserted);
       if (inserted)
-        throw SchemaError(errc::corrupt_data, "reference to shared object " +
-                                                  std::to_string(v.as_reference().id) +
-                                                  " before its definition");
+        detail::throw_error(errc::corrupt_data, "reference to shared object " +
+                                                    std::to_string(v.as_reference().id) +
+                                                    " before its definition");
       return put_reference(id);
     }
   }
@@ -593,13 +594,7 @@ void StableWriter::write_function_name(const std::string& name) {
 }
 
 void StableWriter::write_function(void (*pointer)(), const std::type_info& signature) {
-  const FunctionInfo* info = registry_.find_function(pointer);
-  if (info == nullptr)
-    throw SchemaError(errc::unknown_type,
-                      "cannot save a pointer to an unregistered function of type '" +
-                          detail::demangle(signature) +
-                          "': register it with Registry::add_function or BRINE_REGISTER_FUNCTION");
-  write_function_name(info->name);
+  write_function_name(detail::function_name_to_save(registry_, pointer, signature));
 }
 
 }  // namespace brine

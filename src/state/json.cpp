@@ -64,8 +64,8 @@ std::vector<std::uint8_t> base64_decode(const std::string& in) {
     return -1;
   };
   if (in.size() % 4 != 0)
-    throw FormatError(errc::corrupt_data, "base64 text length " + std::to_string(in.size()) +
-                                              " is not a multiple of 4");
+    detail::throw_error(errc::corrupt_data, "base64 text length " + std::to_string(in.size()) +
+                                                " is not a multiple of 4");
   std::vector<std::uint8_t> out;
   out.reserve(in.size() / 4 * 3);
   for (std::size_t i = 0; i < in.size(); i += 4) {
@@ -79,8 +79,8 @@ std::vector<std::uint8_t> base64_decode(const std::string& in) {
       } else {
         d[k] = pad ? -1 : digit(c);
         if (d[k] < 0)
-          throw FormatError(errc::corrupt_data,
-                            "invalid base64 character at offset " + std::to_string(i + k));
+          detail::throw_error(errc::corrupt_data,
+                              "invalid base64 character at offset " + std::to_string(i + k));
       }
     }
     std::uint32_t v = (d[0] << 18) | (d[1] << 12) | (d[2] << 6) | d[3];
@@ -250,7 +250,7 @@ bool find_invalid_utf8(const Value& v, std::string& path, const Object* object,
   Utf8Problem problem;
   std::string path;
   if (!find_invalid_utf8(value, path, nullptr, problem))
-    throw InternalError(errc::internal_error,
+    detail::throw_error(errc::internal_error,
                         std::string("JSON rendering refused text brine found valid: ") + e.what());
   ErrorContext where;
   where.field_path = problem.path;
@@ -261,17 +261,17 @@ bool find_invalid_utf8(const Value& v, std::string& path, const Object* object,
   }
   char byte[8];
   std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(problem.text[problem.at]));
-  throw FormatError(errc::corrupt_data,
-                    std::string(problem.what) + " is not valid UTF-8 (byte " + byte + " at index " +
-                        std::to_string(problem.at) +
-                        "): JSON holds UTF-8 text only; keep binary data as bytes "
-                        "(std::vector<std::uint8_t>), or render it for reading with "
-                        "JsonOptions::replace_invalid_utf8",
-                    where);
+  detail::throw_error(errc::corrupt_data,
+                      std::string(problem.what) + " is not valid UTF-8 (byte " + byte +
+                          " at index " + std::to_string(problem.at) +
+                          "): JSON holds UTF-8 text only; keep binary data as bytes "
+                          "(std::vector<std::uint8_t>), or render it for reading with "
+                          "JsonOptions::replace_invalid_utf8",
+                      where);
 }
 
 [[noreturn]] void bad(const std::string& message) {
-  throw FormatError(errc::corrupt_data, "invalid brine JSON: " + message);
+  detail::throw_error(errc::corrupt_data, "invalid brine JSON: " + message);
 }
 
 // Keys that begin with '$' are the rendering's own; a map key that begins with '$' is
@@ -409,10 +409,10 @@ std::string json_problem(const std::string& what, const std::string& last_token,
   }
   ErrorContext where;
   where.byte_offset = offset;
-  throw FormatError(errc::corrupt_data,
-                    "malformed JSON at line " + std::to_string(line) + ", column " +
-                        std::to_string(column) + ": " + problem,
-                    where);
+  detail::throw_error(errc::corrupt_data,
+                      "malformed JSON at line " + std::to_string(line) + ", column " +
+                          std::to_string(column) + ": " + problem,
+                      where);
 }
 
 // Builds the Value tree straight from nlohmann's SAX events, in one pass and without an
@@ -530,8 +530,9 @@ class ValueBuilder {
   // containers, the rule the callback parser used to apply.
   void check_depth() const {
     if (frames_.size() > max_depth_)
-      throw LimitError(errc::limit_exceeded, "JSON nesting depth exceeds LoadOptions::max_depth (" +
-                                                 std::to_string(max_depth_) + ")");
+      detail::throw_error(
+          errc::limit_exceeded,
+          "JSON nesting depth exceeds LoadOptions::max_depth (" + std::to_string(max_depth_) + ")");
   }
 
   bool push(Value v) {
@@ -625,7 +626,7 @@ std::string to_json(const Value& value, const JsonOptions& options) {
   } catch (const Json::type_error& e) {
     // 316 is the only error dump() raises; anything else would be a bug here.
     if (e.id == 316) throw_invalid_utf8(value, e);
-    throw InternalError(errc::internal_error, std::string("JSON rendering failed: ") + e.what());
+    detail::throw_error(errc::internal_error, std::string("JSON rendering failed: ") + e.what());
   }
 }
 

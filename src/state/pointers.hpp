@@ -25,11 +25,11 @@ inline const TypeOps& dynamic_type_ops(const Registry& registry, const std::type
   if (dynamic == *static_ops.cpp_type) return static_ops;
   const TypeInfo* info = registry.find(dynamic);
   if (info == nullptr)
-    throw SchemaError(errc::unknown_type,
-                      "cannot save an object of unregistered dynamic type '" + demangle(dynamic) +
-                          "' through a pointer to '" + std::string(static_ops.name) +
-                          "': register it with BRINE_REGISTER_POLYMORPHIC(" + demangle(dynamic) +
-                          ", " + demangle(*static_ops.cpp_type) + ")");
+    detail::throw_error(errc::unknown_type,
+                        "cannot save an object of unregistered dynamic type '" + demangle(dynamic) +
+                            "' through a pointer to '" + std::string(static_ops.name) +
+                            "': register it with BRINE_REGISTER_POLYMORPHIC(" + demangle(dynamic) +
+                            ", " + demangle(*static_ops.cpp_type) + ")");
   return info->ops();
 }
 

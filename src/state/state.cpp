@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "registry/functions.hpp"
 #include "state/pointers.hpp"
 
 namespace brine {
@@ -15,10 +16,6 @@ namespace {
 // intended under -Wpedantic.
 __extension__ typedef __int128 Int128;
 }  // namespace
-
-namespace detail {
-std::string demangle(const std::type_info& type);
-}
 
 // ------------------------------------------------------------------------------ StateWriter
 
@@ -74,13 +71,7 @@ void StateWriter::write_duration_value(Value count, std::intmax_t num, std::intm
 }
 
 void StateWriter::write_function(void (*pointer)(), const std::type_info& signature) {
-  const FunctionInfo* info = registry_.find_function(pointer);
-  if (info == nullptr)
-    throw SchemaError(errc::unknown_type,
-                      "cannot save a pointer to an unregistered function of type '" +
-                          detail::demangle(signature) +
-                          "': register it with Registry::add_function or BRINE_REGISTER_FUNCTION");
-  emit(Value(FunctionRef{info->name}));
+  emit(Value(FunctionRef{detail::function_name_to_save(registry_, pointer, signature)}));
 }
 
 Object& StateWriter::begin_object(std::string_view type_name, std::uint32_t version) {
@@ -389,25 +380,15 @@ std::string StateReader::read_path() {
 const FunctionInfo& StateReader::read_function_info(const std::type_info& signature) {
   const Value& v = take();
   if (v.kind() != ValueKind::function) fail_kind("function", v);
-  const FunctionInfo* info = registry_.find_function(v.as_function().name);
-  if (info == nullptr) {
-    try {
-      registry_.function_at(v.as_function().name);
-    } catch (const Error& e) {
-      fail(errc::unknown_type, e.message());
-    }
-  }
-  if (*info->signature != signature)
-    fail(errc::type_mismatch, "function '" + info->name + "' has signature '" +
-                                  detail::demangle(*info->signature) + "', the field needs '" +
-                                  detail::demangle(signature) + "'");
-  return *info;
+  detail::FunctionLookup found =
+      detail::lookup_function(registry_, v.as_function().name, signature);
+  if (found.info == nullptr) fail(found.code, found.message);
+  return *found.info;
 }
 
 void (*StateReader::read_function(const std::type_info& signature))() {
   const FunctionInfo& info = read_function_info(signature);
-  if (info.pointer == nullptr)
-    fail(errc::type_mismatch, "'" + info.name + "' is a registered callable, not a plain function");
+  if (info.pointer == nullptr) fail(errc::type_mismatch, detail::not_a_plain_function(info));
   return info.pointer;
 }
 

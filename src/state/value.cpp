@@ -46,11 +46,11 @@ const char* kind_name(ValueKind kind) noexcept {
 
 namespace {
 [[noreturn]] void mismatch(const char* expected, ValueKind found) {
-  throw SchemaError(errc::type_mismatch,
-                    std::string("expected ") + expected + ", found " + kind_name(found));
+  detail::throw_error(errc::type_mismatch,
+                      std::string("expected ") + expected + ", found " + kind_name(found));
 }
 [[noreturn]] void out_of_range(const std::string& what, const char* target) {
-  throw SchemaError(errc::type_mismatch, what + " does not fit " + target);
+  detail::throw_error(errc::type_mismatch, what + " does not fit " + target);
 }
 }  // namespace
 

@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "util/varint.hpp"
+
 namespace brine {
 namespace {
 
@@ -109,18 +111,32 @@ void throw_error(errc code, const std::string& message, ErrorContext context) {
     case errc::migration_failed:
       throw MigrationError(code, message, std::move(context));
     case errc::io_failure:
-      throw IoError(message, {}, std::move(context));
+      throw_io_error(message, {}, std::move(context));
     case errc::internal_error:
       break;
   }
   throw InternalError(errc::internal_error, message, std::move(context));
 }
 
+void throw_io_error(const std::string& message, std::error_code os_error, ErrorContext context) {
+  throw IoError(message, os_error, std::move(context));
+}
+
 void assertion_failed(const char* condition, const char* message, const char* file, int line) {
-  throw InternalError(errc::internal_error, std::string("internal error: ") + message + " (" +
-                                                condition + " failed at " + file + ":" +
-                                                std::to_string(line) + ")");
+  throw_error(errc::internal_error, std::string("internal error: ") + message + " (" + condition +
+                                        " failed at " + file + ":" + std::to_string(line) + ")");
 }
 }  // namespace detail
+
+namespace util {
+void fail_varint(detail::VarintStatus status, std::size_t offset) {
+  ErrorContext context;
+  context.byte_offset = offset;
+  if (status == detail::VarintStatus::truncated)
+    detail::throw_error(errc::truncated_input, "varint runs past the end of its data",
+                        std::move(context));
+  detail::throw_error(errc::corrupt_data, "varint longer than 64 bits", std::move(context));
+}
+}  // namespace util
 
 }  // namespace brine

@@ -1,12 +1,14 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
-// util/varint.hpp: LEB128 varints over strings (private; the hot paths have their own).
+// util/varint.hpp: LEB128 varints over strings (private): layouts and descriptors. The decoding
+// itself is detail::decode_varint, which the binary reader's inline reads use too.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "brine/detail/varint.hpp"
 #include "brine/error.hpp"
 
 namespace brine::util {
@@ -19,20 +21,18 @@ inline void append_varint(std::string& out, std::uint64_t x) {
   out.push_back(static_cast<char>(x));
 }
 
-/// Reads a varint at `pos` of `in`; throws FormatError when it runs past the end or over 64 bits.
+[[noreturn]] void fail_varint(detail::VarintStatus status, std::size_t offset);
+
+/// Reads a varint at `pos` of `in`; throws FormatError (truncated_input when it runs past the
+/// end, corrupt_data over 64 bits) whose byte offset is the varint's `pos` in `in`.
 inline std::uint64_t read_varint(std::string_view in, std::size_t& pos) {
+  const auto* begin = reinterpret_cast<const std::uint8_t*>(in.data());
+  const std::uint8_t* p = begin + pos;
   std::uint64_t x = 0;
-  for (int shift = 0; shift < 64; shift += 7) {
-    if (pos >= in.size())
-      throw FormatError(errc::truncated_input, "varint runs past the end of its data");
-    auto b = static_cast<std::uint8_t>(in[pos++]);
-    x |= static_cast<std::uint64_t>(b & 0x7F) << shift;
-    if (b < 0x80) {
-      if (shift == 63 && b > 1) break;
-      return x;
-    }
-  }
-  throw FormatError(errc::corrupt_data, "varint longer than 64 bits");
+  detail::VarintStatus status = detail::decode_varint(p, begin + in.size(), x);
+  if (status != detail::VarintStatus::ok) fail_varint(status, pos);
+  pos = static_cast<std::size_t>(p - begin);
+  return x;
 }
 
 }  // namespace brine::util

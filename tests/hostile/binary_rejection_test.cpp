@@ -529,6 +529,93 @@ TEST(BinaryReaderRejects, OverlongVarint) {
   hostile::expect_error<brine::FormatError>([&] { load_doc(wide); }, "varint longer than 64 bits");
 }
 
+// The title's length as eleven continuation bytes, split over two data blocks: the reader
+// gathers a varint that runs past its block (the slow path) and refuses it all the same.
+TEST(BinaryReaderRejects, OverlongVarintAcrossBlocks) {
+  std::string bytes = doc_archive();
+  std::string overlong =
+      hostile::edit_at(bytes, hostile::kTitleMarker, -1, 1, std::string(11, '\x80') + "\x01");
+  hostile::Archive a = hostile::parse_archive(overlong);
+  hostile::Location at = hostile::locate(a, hostile::kTitleMarker);
+  hostile::Block second;
+  second.payload = a.blocks[at.block].payload.substr(at.offset - 6);
+  a.blocks[at.block].payload.resize(at.offset - 6);
+  a.blocks.insert(a.blocks.begin() + static_cast<std::ptrdiff_t>(at.block) + 1, second);
+  std::string split = hostile::serialize(a);
+  // The same bytes in one block and in two: the split alone is harmless.
+  hostile::Archive whole = hostile::parse_archive(bytes);
+  hostile::Location title = hostile::locate(whole, hostile::kTitleMarker);
+  hostile::Block rest;
+  rest.payload = whole.blocks[title.block].payload.substr(title.offset - 1);
+  whole.blocks[title.block].payload.resize(title.offset - 1);
+  whole.blocks.insert(whole.blocks.begin() + static_cast<std::ptrdiff_t>(title.block) + 1, rest);
+  EXPECT_EQ(load_doc(hostile::serialize(whole)), hostile::make_doc());
+
+  auto e = hostile::expect_error<brine::FormatError>([&] { load_doc(split); },
+                                                     "varint longer than 64 bits");
+  EXPECT_EQ(e.code(), brine::errc::corrupt_data);
+  EXPECT_TRUE(e.context().byte_offset.has_value());
+  hostile::expect_error<brine::FormatError>([&] { load_value(split); },
+                                            "varint longer than 64 bits");
+  std::istringstream in(split);
+  brine::StreamSource source(in);
+  brine::Registry registry;
+  brine::BinaryReader reader(source, registry);
+  hostile::expect_error<brine::FormatError>([&] { reader.read<Doc>(); },
+                                            "varint longer than 64 bits");
+}
+
+// A varint whose bytes stop at the end of the last data block is truncated input.
+TEST(BinaryReaderRejects, VarintCutAtTheEndOfTheData) {
+  std::string bytes = doc_archive();
+  hostile::Archive a = hostile::parse_archive(bytes);
+  hostile::Location at = hostile::locate(a, hostile::kTitleMarker);
+  a.blocks[at.block].payload.resize(at.offset - 1);
+  a.blocks[at.block].payload += "\x80\x80";
+  auto e = hostile::expect_error<brine::FormatError>([&] { load_doc(hostile::serialize(a)); },
+                                                     "archive data ends inside a value");
+  EXPECT_EQ(e.code(), brine::errc::truncated_input);
+  EXPECT_TRUE(e.context().byte_offset.has_value());
+}
+
+// The layout of a type, read from the type table, counts its fields with a varint: an
+// overlong one is refused, at its own offset in the archive (the layout's reader knows its
+// offset in the layout only; the binary reader places it).
+TEST(BinaryReaderRejects, OverlongVarintInLayout) {
+  std::string bytes = doc_archive();
+  const std::string definition = std::string("\x0Bhostile.Doc\x01");
+  hostile::Archive a = hostile::parse_archive(bytes);
+  hostile::Location at = hostile::locate(a, definition);
+  std::string& payload = a.blocks[at.block].payload;
+  std::size_t length_at = at.offset + definition.size();
+  // The layout's length (a varint), then its field count (one byte for Doc).
+  std::uint64_t length = 0;
+  std::size_t pos = length_at;
+  for (int shift = 0;; shift += 7) {
+    auto b = static_cast<unsigned char>(payload[pos++]);
+    length |= static_cast<std::uint64_t>(b & 0x7F) << shift;
+    if (b < 0x80) break;
+  }
+  ASSERT_LT(static_cast<unsigned char>(payload[pos]), 0x80);
+  // Ten bytes whose last carries bits above 2^64, in place of the one-byte count.
+  std::string wide = std::string(9, '\xFF') + "\x02";
+  std::string new_length = hostile::varint(length + wide.size() - 1);
+  payload.replace(pos, 1, wide);
+  payload.replace(length_at, pos - length_at, new_length);
+  std::string edited = hostile::serialize(a);
+  const std::uint64_t count_offset =
+      a.blocks[at.block].offset + hostile::kBlockHeaderSize + length_at + new_length.size();
+
+  auto e = hostile::expect_error<brine::FormatError>([&] { load_doc(edited); },
+                                                     "varint longer than 64 bits");
+  EXPECT_EQ(e.code(), brine::errc::corrupt_data);
+  EXPECT_NE(std::string(e.what()).find("invalid layout of type 'hostile.Doc'"), std::string::npos);
+  EXPECT_EQ(e.context().byte_offset, count_offset);
+  auto v = hostile::expect_error<brine::FormatError>([&] { load_value(edited); },
+                                                     "varint longer than 64 bits");
+  EXPECT_EQ(v.context().byte_offset, count_offset);
+}
+
 TEST(BinaryReaderRejects, WrongTopLevelType) {
   std::string bytes = doc_archive();
   EXPECT_EQ(load_doc(bytes), hostile::make_doc());

@@ -19,8 +19,8 @@ if(NOT result EQUAL 0)
 endif()
 
 # brine::detail functions that public headers call from inline code (BRINE_ASSERT, the stable
-# writer's field count): exported on purpose.
-set(detail_api "throw_error|assertion_failed|field_count_of")
+# writer's field count), and throw_io_error, throw_error's IoError half: exported on purpose.
+set(detail_api "throw_error|throw_io_error|assertion_failed|field_count_of")
 
 string(REPLACE "\n" ";" lines "${listing}")
 set(count 0)

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <type_traits>
 #include <typeinfo>
 
 namespace brine {
@@ -48,8 +49,6 @@ struct TypeOps {
   void (*read_stable)(StableDecoder&, void*);
   /// The UnknownFields of the object at `p`; nullptr when the type does not keep them.
   UnknownFields* (*unknown_fields)(void*);
-  /// The address of the most-derived object of `p` (dynamic_cast<void*> for polymorphic types).
-  const void* (*most_derived)(const void*);
 };
 
 /// Holds the operation table of T. Defined in detail/type_ops_impl.hpp, which includes every
@@ -57,6 +56,16 @@ struct TypeOps {
 /// include it (that would make them include one another).
 template <class T>
 struct TypeOpsOf;
+
+/// The address of the most-derived object `object` belongs to: one shared object saved
+/// through pointers to different bases must get one id.
+template <class T>
+const void* most_derived(const T* object) noexcept {
+  if constexpr (std::is_polymorphic_v<T>)
+    return dynamic_cast<const void*>(object);
+  else
+    return object;
+}
 
 /// The operation table of T. A file that saves, loads or registers a declared type must
 /// include brine/brine.hpp or brine/registry.hpp: including only an archive header fails

@@ -68,12 +68,6 @@ TypeOps make_type_ops() {
     ops.unknown_fields = [](void* p) -> UnknownFields* {
       return &Access::unknown_fields(*static_cast<T*>(p));
     };
-  ops.most_derived = [](const void* p) -> const void* {
-    if constexpr (std::is_polymorphic_v<T>)
-      return dynamic_cast<const void*>(static_cast<const T*>(p));
-    else
-      return p;
-  };
   return ops;
 }
 

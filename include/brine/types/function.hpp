@@ -42,8 +42,8 @@ class Function<R(Args...)> {
   /// Binds to a registered function; throws SchemaError on a signature mismatch.
   void bind(const FunctionInfo& info) {
     if (*info.signature != typeid(R(Args...)))
-      throw SchemaError(errc::type_mismatch,
-                        "function '" + info.name + "' is registered with a different signature");
+      detail::throw_error(errc::type_mismatch,
+                          "function '" + info.name + "' is registered with a different signature");
     name_ = info.name;
     callable_ = std::static_pointer_cast<const std::function<R(Args...)>>(info.callable);
   }
