@@ -6,6 +6,7 @@
 #include <string>
 
 #include "brine/stable.hpp"
+#include "state/json.hpp"
 
 namespace brine {
 
@@ -19,13 +20,9 @@ std::string json_document(const std::vector<Value>& values, const JsonOptions& o
 
 std::vector<Value> json_document_values(std::string_view json, const LoadOptions& options) {
   // The document's raw nesting gets the budget of max_nesting(); object depth proper is
-  // checked when the values are loaded, as for the other encodings.
-  Value doc;
-  try {
-    doc = value_from_json(json, options.max_nesting());
-  } catch (const LimitError&) {
-    throw LimitError(errc::limit_exceeded, "JSON " + detail::nesting_message(options));
-  }
+  // checked when the values are loaded, as for the other encodings. The tree it builds is
+  // counted against max_state_expansion, as the binary and stable readers count theirs.
+  Value doc = detail::value_from_json_counted(json, options.max_nesting(), options);
   auto bad = [](const std::string& m) {
     throw FormatError(errc::corrupt_data, "not a brine JSON document: " + m);
   };
