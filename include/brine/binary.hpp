@@ -231,7 +231,6 @@ class BRINE_API BinaryWriter {
   bool header_written_ = false;
   bool finished_ = false;
   detail::PointerIdMap ids_;
-  std::uint64_t next_id_ = 0;
   std::unique_ptr<detail::WriterTypeTable> types_;
 };
 
@@ -679,13 +678,13 @@ void BinaryWriter::write_shared(const T* object, bool /*weak*/) {
     most_derived = dynamic_cast<const void*>(object);
   else
     most_derived = object;
+  // A value numbers its shared objects from 0 in the order they are met, as the table does.
   bool inserted;
-  std::uint64_t id = ids_.find_or_insert(most_derived, next_id_, inserted);
+  std::uint64_t id = ids_.find_or_insert(most_derived, inserted);
   if (!inserted) {
     put_varint(id + 2);
     return;
   }
-  ++next_id_;
   put_byte(1);
   write_new_object(most_derived, typeid(*object), detail::type_ops<T>());
 }

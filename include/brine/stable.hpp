@@ -77,10 +77,10 @@ struct StableWriteOptions {
 /// again, then walks the value a second time and streams it with the tags decided. Such a
 /// value costs about twice the time, and getstate runs twice on each of its objects (it
 /// must write the same both times; a difference is an InternalError). Not bounded: what
-/// sharing needs in any writer, the table of addresses met through pointers (16-32 bytes
-/// each) and a bit per shared object. A sink with a direct buffer (BufferSink) holds the
-/// whole document anyway, so the writer writes into it in place and never walks twice.
-/// docs/format/stable-v1.md §2 (writer notes) has the figures.
+/// sharing needs in any writer, the table of addresses met through pointers (about 13 bytes
+/// each, detail::PointerIdMap) and a bit per shared object. A sink with a direct buffer
+/// (BufferSink) holds the whole document anyway, so the writer writes into it in place and never
+/// walks twice. docs/format/stable-v1.md §2 (writer notes) has the figures.
 class BRINE_API StableWriter {
  public:
   static constexpr bool is_loading = false;
@@ -692,9 +692,11 @@ void StableWriter::write_shared(const T* object, bool) {
     most_derived = dynamic_cast<const void*>(object);
   else
     most_derived = object;
+  // The value's shared objects are numbered in the order they are met, from
+  // value_first_id_, as the table numbers its entries from 0 (put_shareable counts them).
   bool inserted;
-  std::uint64_t id = ids_.find_or_insert(most_derived, next_id_, inserted);
-  if (!inserted) return put_reference(id);
+  std::uint64_t index = ids_.find_or_insert(most_derived, inserted);
+  if (!inserted) return put_reference(value_first_id_ + index);
   put_shareable();
   write_new_object(most_derived, typeid(*object), detail::type_ops<T>());
 }

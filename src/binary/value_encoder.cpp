@@ -593,14 +593,12 @@ class ValueEncoder {
 void BinaryWriter::write_value(const Value& value) {
   check_writable();
   ids_.clear();
-  next_id_ = 0;
   detail::ValueEncoder(*this).write_all({&value});
 }
 
 void BinaryWriter::write_values(const std::vector<Value>& values) {
   check_writable();
   ids_.clear();
-  next_id_ = 0;
   std::vector<const Value*> roots;
   roots.reserve(values.size());
   for (const Value& v : values) roots.push_back(&v);

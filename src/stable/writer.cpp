@@ -554,10 +554,13 @@ void StableWriter::write_dynamic(const Value& v) {
       const Object& o = v.as_object();
       if (o.shared_id) {
         // State ids are renumbered in document order, as CBOR's shared references count.
+        // Numbered in the order met, from value_first_id_, as the table numbers its entries.
         bool inserted;
         ids_.find_or_insert(
-            reinterpret_cast<const void*>(static_cast<std::uintptr_t>(*o.shared_id + 1)), next_id_,
-            inserted);
+            reinterpret_cast<const void*>(static_cast<std::uintptr_t>(*o.shared_id + 1)), inserted);
+        if (!inserted)
+          throw SchemaError(errc::corrupt_data,
+                            "shared object " + std::to_string(*o.shared_id) + " defined twice");
         put_shareable();
       }
       put_head(6, 27);
@@ -572,15 +575,13 @@ void StableWriter::write_dynamic(const Value& v) {
       return;
     }
     case ValueKind::reference: {
-      bool inserted;
-      std::uint64_t id = ids_.find_or_insert(
-          reinterpret_cast<const void*>(static_cast<std::uintptr_t>(v.as_reference().id + 1)), 0,
-          inserted);
-      if (inserted)
+      const std::uint64_t index = ids_.find(
+          reinterpret_cast<const void*>(static_cast<std::uintptr_t>(v.as_reference().id + 1)));
+      if (index == detail::PointerIdMap::npos)
         throw SchemaError(errc::corrupt_data, "reference to shared object " +
                                                   std::to_string(v.as_reference().id) +
                                                   " before its definition");
-      return put_reference(id);
+      return put_reference(value_first_id_ + index);
     }
   }
 }
