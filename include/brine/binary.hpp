@@ -36,6 +36,11 @@ struct BinaryWriteOptions {
   /// Payload bytes per checksummed block, at most 16 MiB - 1. Smaller blocks let a streaming
   /// reader hold less in memory; larger ones cost fewer headers.
   std::size_t block_size = std::size_t{1} << 20;
+  /// The LoadOptions::max_depth of the readers the archive is for. write_value and
+  /// write_values refuse (LimitError) a state tree nested deeper than such a reader accepts:
+  /// objects inside objects beyond max_depth, or levels beyond max_nesting(), counted as the
+  /// reader counts them. Raise both together.
+  std::size_t max_depth = LoadOptions{}.max_depth;
 };
 
 namespace detail {

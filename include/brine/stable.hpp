@@ -57,6 +57,10 @@ struct StableWriteOptions {
   /// shared_ptr to the end of that value. A value that needs more is walked twice, the
   /// first walk only to learn which objects are referred to again (see StableWriter).
   std::size_t max_held_bytes = std::size_t{16} << 20;
+  /// The LoadOptions::max_depth of the readers the archive is for. write_value refuses
+  /// (LimitError) a state tree nested deeper than such a reader's max_nesting() accepts,
+  /// counted as the reader counts levels. Raise both together.
+  std::size_t max_depth = LoadOptions{}.max_depth;
 };
 
 /// Writes objects as a stable archive: a CBOR document whose values are self-describing
@@ -106,7 +110,10 @@ class BRINE_API StableWriter {
     }
   }
   /// Writes a state-model tree as one top-level value (for tools: convert, migrate).
+  /// Throws LimitError, writing nothing, when the tree nests deeper than a reader with
+  /// StableWriteOptions::max_depth accepts.
   void write_value(const Value& value) {
+    check_nesting(value);
     begin_value();
     write_dynamic(value);
     if (end_value()) {
@@ -195,6 +202,8 @@ class BRINE_API StableWriter {
   void write_path(const std::string& generic);
   /// A state-model value, encoded as the typed values it stands for.
   void write_dynamic(const Value& value);
+  /// Refuses a value that its reader would refuse as nested too deep.
+  void check_nesting(const Value& value) const;
   void write_function(void (*pointer)(), const std::type_info& signature);
   void write_function_name(const std::string& name);
   template <class T>

@@ -8,6 +8,7 @@
 
 #include "brine/stable.hpp"
 #include "stable/cbor.hpp"
+#include "state/nesting.hpp"
 #include "state/pointers.hpp"
 #include "util/xxhash.hpp"
 
@@ -517,6 +518,16 @@ void StableWriter::write_path(const std::string& generic) {
   put_head(4, 2);
   put_name(cbor::kPathType);
   write_text(generic);
+}
+
+// The document's array of values is the first level.
+void StableWriter::check_nesting(const Value& value) const {
+  LoadOptions reader;
+  reader.max_depth = options_.max_depth;
+  detail::check_nesting(
+      value, 1, reader.max_nesting(), detail::kStableNesting,
+      detail::writer_nesting_message("a stable archive", "StableWriteOptions::max_depth",
+                                     options_.max_depth));
 }
 
 void StableWriter::write_dynamic(const Value& v) {
