@@ -633,7 +633,8 @@ T load_binary(const std::filesystem::path& path, const Registry& registry = defa
   return value;
 }
 
-/// Appends a binary archive of `value` to `out`.
+/// Appends a binary archive of `value` to `out`. Registers the types it writes on first use
+/// (see BinaryWriter).
 template <class T>
 void to_binary(Buffer& out, const T& value, Registry& registry = default_registry()) {
   BufferSink sink(out);

@@ -89,7 +89,10 @@ class BRINE_API StableWriter {
  public:
   static constexpr bool is_loading = false;
 
-  /// `sink` and `registry` must outlive the writer.
+  /// `sink` and `registry` must outlive the writer. Types reached while saving that are not
+  /// registered yet are registered in `registry` on first use (their field count lives in
+  /// the registry entry): that is why the registry is not const here, while the readers,
+  /// to_state and to_json_archive, which only look types up, take a const one.
   explicit StableWriter(ByteSink& sink, Registry& registry = default_registry(),
                         const StableWriteOptions& options = {});
   ~StableWriter();
@@ -594,7 +597,8 @@ void StableReader::read(T& out) {
 BRINE_API std::vector<Value> read_stable_values(std::string_view bytes,
                                                 const LoadOptions& options = {});
 
-/// Saves `value` as a stable archive at `path`, atomically.
+/// Saves `value` as a stable archive at `path`, atomically. Registers the types it writes
+/// on first use (see StableWriter).
 template <class T>
 void save_stable(const std::filesystem::path& path, const T& value,
                  Registry& registry = default_registry()) {
@@ -614,7 +618,8 @@ T load_stable(const std::filesystem::path& path, const Registry& registry = defa
   return reader.read<T>();
 }
 
-/// A stable archive of `value` in memory.
+/// A stable archive of `value` in memory. Registers the types it writes on first use (see
+/// StableWriter), so it takes the registry mutable, unlike to_json_archive.
 template <class T>
 Buffer to_stable(const T& value, Registry& registry = default_registry()) {
   Buffer out;
@@ -649,7 +654,8 @@ BRINE_API std::string json_document(const std::vector<Value>& values,
 BRINE_API std::vector<Value> json_document_values(std::string_view json,
                                                   const LoadOptions& options = {});
 
-/// `value` as a JSON document.
+/// `value` as a JSON document. Through to_state, which only looks types up: the registry is
+/// const, where to_stable and to_binary register the types they write on first use.
 template <class T>
 std::string to_json_archive(const T& value, const Registry& registry = default_registry()) {
   return json_document({to_state(value, registry)});
