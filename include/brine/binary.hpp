@@ -37,6 +37,11 @@ struct BinaryWriteOptions {
   /// Payload bytes per checksummed block, at most 16 MiB - 1. Smaller blocks let a streaming
   /// reader hold less in memory; larger ones cost fewer headers.
   std::size_t block_size = std::size_t{1} << 20;
+  /// The LoadOptions::max_depth of the readers the archive is for. write_value and
+  /// write_values refuse (LimitError) a state tree nested deeper than such a reader accepts:
+  /// objects inside objects beyond max_depth, or levels beyond max_nesting(), counted as the
+  /// reader counts them. Raise both together.
+  std::size_t max_depth = LoadOptions{}.max_depth;
 };
 
 namespace detail {
@@ -232,7 +237,6 @@ class BRINE_API BinaryWriter {
   bool header_written_ = false;
   bool finished_ = false;
   detail::PointerIdMap ids_;
-  std::uint64_t next_id_ = 0;
   std::unique_ptr<detail::WriterTypeTable> types_;
 };
 
@@ -632,7 +636,8 @@ T load_binary(const std::filesystem::path& path, const Registry& registry = defa
   return value;
 }
 
-/// Appends a binary archive of `value` to `out`.
+/// Appends a binary archive of `value` to `out`. Registers the types it writes on first use
+/// (see BinaryWriter).
 template <class T>
 void to_binary(Buffer& out, const T& value, Registry& registry = default_registry()) {
   BufferSink sink(out);
@@ -678,13 +683,13 @@ void BinaryWriter::write_shared(const T* object, bool /*weak*/) {
     return;
   }
   const void* most_derived = detail::most_derived(object);
+  // A value numbers its shared objects from 0 in the order they are met, as the table does.
   bool inserted;
-  std::uint64_t id = ids_.find_or_insert(most_derived, next_id_, inserted);
+  std::uint64_t id = ids_.find_or_insert(most_derived, inserted);
   if (!inserted) {
     put_varint(id + 2);
     return;
   }
-  ++next_id_;
   put_byte(1);
   write_new_object(most_derived, typeid(*object), detail::type_ops<T>());
 }

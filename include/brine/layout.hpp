@@ -97,6 +97,13 @@ class BRINE_API LayoutBuilder {
   std::vector<const detail::TypeOps*> dependencies_;
 };
 
+/// How deep a binary layout descriptor may nest: a code (list, optional, map, tuple element,
+/// ...) may sit inside at most this many others, so a list of lists nests 64 deep around its
+/// innermost element. Descriptors come from archives, so readers refuse deeper ones before
+/// recursing into them; BinaryWriter::write_value refuses to write a state tree whose inferred
+/// layout would be deeper (LimitError naming this constant).
+inline constexpr int kMaxLayoutDepth = 64;
+
 namespace detail {
 /// Number of fields the hooks of `ops`'s type write (0 for abstract types).
 BRINE_API std::size_t field_count_of(const TypeOps& ops);

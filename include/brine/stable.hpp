@@ -57,6 +57,10 @@ struct StableWriteOptions {
   /// shared_ptr to the end of that value. A value that needs more is walked twice, the
   /// first walk only to learn which objects are referred to again (see StableWriter).
   std::size_t max_held_bytes = std::size_t{16} << 20;
+  /// The LoadOptions::max_depth of the readers the archive is for. write_value refuses
+  /// (LimitError) a state tree nested deeper than such a reader's max_nesting() accepts,
+  /// counted as the reader counts levels. Raise both together.
+  std::size_t max_depth = LoadOptions{}.max_depth;
 };
 
 /// Writes objects as a stable archive: a CBOR document whose values are self-describing
@@ -77,15 +81,18 @@ struct StableWriteOptions {
 /// again, then walks the value a second time and streams it with the tags decided. Such a
 /// value costs about twice the time, and getstate runs twice on each of its objects (it
 /// must write the same both times; a difference is an InternalError). Not bounded: what
-/// sharing needs in any writer, the table of addresses met through pointers (16-32 bytes
-/// each) and a bit per shared object. A sink with a direct buffer (BufferSink) holds the
-/// whole document anyway, so the writer writes into it in place and never walks twice.
-/// docs/format/stable-v1.md §2 (writer notes) has the figures.
+/// sharing needs in any writer, the table of addresses met through pointers (about 13 bytes
+/// each, detail::PointerIdMap) and a bit per shared object. A sink with a direct buffer
+/// (BufferSink) holds the whole document anyway, so the writer writes into it in place and never
+/// walks twice. docs/format/stable-v1.md §2 (writer notes) has the figures.
 class BRINE_API StableWriter {
  public:
   static constexpr bool is_loading = false;
 
-  /// `sink` and `registry` must outlive the writer.
+  /// `sink` and `registry` must outlive the writer. Types reached while saving that are not
+  /// registered yet are registered in `registry` on first use (their field count lives in
+  /// the registry entry): that is why the registry is not const here, while the readers,
+  /// to_state and to_json_archive, which only look types up, take a const one.
   explicit StableWriter(ByteSink& sink, Registry& registry = default_registry(),
                         const StableWriteOptions& options = {});
   ~StableWriter();
@@ -106,7 +113,10 @@ class BRINE_API StableWriter {
     }
   }
   /// Writes a state-model tree as one top-level value (for tools: convert, migrate).
+  /// Throws LimitError, writing nothing, when the tree nests deeper than a reader with
+  /// StableWriteOptions::max_depth accepts.
   void write_value(const Value& value) {
+    check_nesting(value);
     begin_value();
     write_dynamic(value);
     if (end_value()) {
@@ -195,6 +205,8 @@ class BRINE_API StableWriter {
   void write_path(const std::string& generic);
   /// A state-model value, encoded as the typed values it stands for.
   void write_dynamic(const Value& value);
+  /// Refuses a value that its reader would refuse as nested too deep.
+  void check_nesting(const Value& value) const;
   void write_function(void (*pointer)(), const std::type_info& signature);
   void write_function_name(const std::string& name);
   template <class T>
@@ -585,7 +597,8 @@ void StableReader::read(T& out) {
 BRINE_API std::vector<Value> read_stable_values(std::string_view bytes,
                                                 const LoadOptions& options = {});
 
-/// Saves `value` as a stable archive at `path`, atomically.
+/// Saves `value` as a stable archive at `path`, atomically. Registers the types it writes
+/// on first use (see StableWriter).
 template <class T>
 void save_stable(const std::filesystem::path& path, const T& value,
                  Registry& registry = default_registry()) {
@@ -605,7 +618,8 @@ T load_stable(const std::filesystem::path& path, const Registry& registry = defa
   return reader.read<T>();
 }
 
-/// A stable archive of `value` in memory.
+/// A stable archive of `value` in memory. Registers the types it writes on first use (see
+/// StableWriter), so it takes the registry mutable, unlike to_json_archive.
 template <class T>
 Buffer to_stable(const T& value, Registry& registry = default_registry()) {
   Buffer out;
@@ -647,7 +661,8 @@ BRINE_API std::vector<Value> json_document_values(std::string_view json,
 BRINE_API std::vector<Value> json_document_values(ByteSource& source,
                                                   const LoadOptions& options = {});
 
-/// `value` as a JSON document.
+/// `value` as a JSON document. Through to_state, which only looks types up: the registry is
+/// const, where to_stable and to_binary register the types they write on first use.
 template <class T>
 std::string to_json_archive(const T& value, const Registry& registry = default_registry()) {
   return json_document({to_state(value, registry)});
@@ -695,9 +710,11 @@ void StableWriter::write_shared(const T* object, bool) {
     return;
   }
   const void* most_derived = detail::most_derived(object);
+  // The value's shared objects are numbered in the order they are met, from
+  // value_first_id_, as the table numbers its entries from 0 (put_shareable counts them).
   bool inserted;
-  std::uint64_t id = ids_.find_or_insert(most_derived, next_id_, inserted);
-  if (!inserted) return put_reference(id);
+  std::uint64_t index = ids_.find_or_insert(most_derived, inserted);
+  if (!inserted) return put_reference(value_first_id_ + index);
   put_shareable();
   write_new_object(most_derived, typeid(*object), detail::type_ops<T>());
 }

@@ -136,7 +136,6 @@ class BRINE_API StateWriter {
   Value root_;
   std::vector<Frame> frames_;
   detail::PointerIdMap ids_;
-  std::uint64_t next_id_ = 0;
 };
 
 /// Reads objects back from a state-model tree through their setstate hooks. The tree must
@@ -322,7 +321,6 @@ Value StateWriter::write(const T& value) {
   root_ = Value();
   frames_.clear();
   ids_.clear();
-  next_id_ = 0;
   frames_.push_back({&root_, nullptr, {}, 0});
   Codec<T>::save(*this, value);
   frames_.clear();

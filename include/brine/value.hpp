@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "brine/detail/export.hpp"
+#include "brine/limits.hpp"
 
 namespace brine {
 
@@ -186,6 +187,10 @@ struct JsonOptions {
   /// written that would load back as other data. On, each invalid byte sequence is written
   /// as U+FFFD instead: lossy, for output meant to be read by people (`brine dump`).
   bool replace_invalid_utf8 = false;
+  /// json_document refuses (LimitError) a value nested deeper than json_document_values
+  /// accepts with this LoadOptions::max_depth: 4 x max_depth levels of JSON arrays and
+  /// objects, the document's own two included. to_json itself renders any depth.
+  std::size_t max_depth = LoadOptions{}.max_depth;
 };
 
 /// Renders a value as JSON. The rendering is canonical (maps sorted, numbers shortest

@@ -84,8 +84,10 @@ std::size_t field_count_of(const TypeOps& ops) {
 
 std::size_t descriptor_min_size(std::string_view d, std::size_t& pos, int depth) {
   // Descriptors come from archives, so they are hostile input too: bound the recursion.
-  if (depth > 64)
-    detail::throw_error(errc::corrupt_data, "layout descriptor nested deeper than 64 levels");
+  if (depth > kMaxLayoutDepth)
+    detail::throw_error(errc::corrupt_data, "layout descriptor nested deeper than " +
+                                                std::to_string(kMaxLayoutDepth) +
+                                                " levels (brine::kMaxLayoutDepth)");
   if (pos >= d.size()) detail::throw_error(errc::corrupt_data, "layout descriptor ends early");
   auto code = static_cast<LayoutCode>(static_cast<std::uint8_t>(d[pos++]));
   auto name = [&] {

@@ -38,7 +38,11 @@ struct Shape {
 
 class ValueEncoder {
  public:
-  ValueEncoder(BinaryWriter& w) : w_(w) {}
+  ValueEncoder(BinaryWriter& w) : w_(w) {
+    LoadOptions reader;
+    reader.max_depth = w.options_.max_depth;
+    max_nesting_ = reader.max_nesting();
+  }
 
   [[noreturn]] void fail(const std::string& m) const {
     detail::throw_error(errc::type_mismatch,
@@ -185,6 +189,15 @@ class ValueEncoder {
     }
   }
 
+  static void check_layout_depth(int depth) {
+    if (depth > kMaxLayoutDepth)
+      detail::throw_error(
+          errc::limit_exceeded,
+          "cannot write this state tree as a binary archive: its lists, maps and "
+          "optionals nest deeper than a binary layout may (brine::kMaxLayoutDepth = " +
+              std::to_string(kMaxLayoutDepth) + "), which the reader would refuse");
+  }
+
   static Desc scalar(LayoutCode c) {
     Desc d;
     d.kind = Desc::scalar;
@@ -192,8 +205,15 @@ class ValueEncoder {
     return d;
   }
 
-  void encode_desc(std::string& out, const Desc& d) {
-    if (d.nullable) out.push_back(static_cast<char>(LayoutCode::optional));
+  // `depth` counts codes as descriptor_min_size() does when it reads them back: the writer
+  // refuses what its reader would.
+  void encode_desc(std::string& out, const Desc& d, int depth = 0) {
+    if (d.nullable) {
+      check_layout_depth(depth);
+      out.push_back(static_cast<char>(LayoutCode::optional));
+      ++depth;
+    }
+    check_layout_depth(depth);
     switch (d.kind) {
       case Desc::any:
         out.push_back(static_cast<char>(LayoutCode::i64));
@@ -206,15 +226,15 @@ class ValueEncoder {
         return;
       case Desc::list:
         out.push_back(static_cast<char>(LayoutCode::list));
-        return encode_desc(out, d.children[0]);
+        return encode_desc(out, d.children[0], depth + 1);
       case Desc::map:
         out.push_back(static_cast<char>(LayoutCode::map));
         out.push_back(static_cast<char>(LayoutCode::text));
-        return encode_desc(out, d.children[0]);
+        return encode_desc(out, d.children[0], depth + 1);
       case Desc::tuple:
         out.push_back(static_cast<char>(LayoutCode::tuple));
         util::append_varint(out, d.children.size());
-        for (const Desc& c : d.children) encode_desc(out, c);
+        for (const Desc& c : d.children) encode_desc(out, c, depth + 1);
         return;
       case Desc::object:
       case Desc::shared: {
@@ -243,6 +263,7 @@ class ValueEncoder {
       for (std::size_t i = 0; i < shape.fields.size(); ++i)
         if (shape.present[i] < shape.instances) shape.fields[i].second.nullable = true;
     plan(roots, tops);
+    for (std::size_t i = 0; i < roots.size(); ++i) check_nesting(*roots[i], tops[i], 1, 0);
     // Type definitions: reuse identical earlier ones, refuse conflicting ones. All of them
     // go before the first value: a layout may name a type first met in a later value.
     std::vector<std::pair<std::string, std::string>> batch;
@@ -562,6 +583,98 @@ class ValueEncoder {
     }
   }
 
+  // The reader's limits, checked before anything of the values is written: levels as
+  // value() writes them (an element one below its list, map or tuple, a field one below its
+  // object, a present optional one below its wrapper; self-describing values alike) against
+  // max_nesting(), and objects inside objects outside self-describing values against
+  // max_depth. `depth` is the level of `v`, `objects` the objects around it.
+  void check_nesting(const Value& v, const Desc& d, std::size_t depth, std::size_t objects) {
+    if (depth > max_nesting_) fail_nesting();
+    if (v.is_null() || (d.kind == Desc::dynamic && !d.nullable))
+      return d.kind == Desc::dynamic ? check_dynamic_nesting(v, depth) : void();
+    if (d.nullable && ++depth > max_nesting_) fail_nesting();
+    switch (d.kind) {
+      case Desc::dynamic:
+        return check_dynamic_nesting(v, depth);
+      case Desc::list:
+        for (const Value& e : v.as_list()) check_nesting(e, d.children[0], depth + 1, objects);
+        return;
+      case Desc::tuple:
+        for (std::size_t i = 0; i < d.children.size(); ++i)
+          check_nesting(v.as_list()[i], d.children[i], depth + 1, objects);
+        return;
+      case Desc::map:
+        for (const auto& entry : v.as_map())
+          check_nesting(entry.second, d.children[0], depth + 1, objects);
+        return;
+      case Desc::object:
+      case Desc::shared: {
+        const Object* o = nullptr;
+        if (v.kind() == ValueKind::reference) {
+          auto it = carriers_.find(&v);
+          if (it != carriers_.end()) o = it->second;
+        } else if (as_reference_.count(&v.as_object()) == 0) {
+          o = &v.as_object();
+        }
+        if (o == nullptr) return;  // written as a reference: no fields here
+        if (objects + 1 > w_.options_.max_depth) fail_depth();
+        for (const auto& [name, fd] : shapes_.at(o->type).fields) {
+          static const Value null_value;
+          const Value* f = o->find(name);
+          check_nesting(f ? *f : null_value, fd, depth + 1, objects + 1);
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  void check_dynamic_nesting(const Value& v, std::size_t depth) {
+    if (depth > max_nesting_) fail_nesting();
+    const Object* o = nullptr;
+    switch (v.kind()) {
+      case ValueKind::list:
+        for (const Value& e : v.as_list()) check_dynamic_nesting(e, depth + 1);
+        return;
+      case ValueKind::map:
+        for (const auto& entry : v.as_map()) check_dynamic_nesting(entry.second, depth + 1);
+        return;
+      case ValueKind::object:
+        if (as_reference_.count(&v.as_object()) == 0) o = &v.as_object();
+        break;
+      case ValueKind::reference: {
+        auto it = carriers_.find(&v);
+        if (it != carriers_.end()) o = it->second;
+        break;
+      }
+      default:
+        return;
+    }
+    if (o != nullptr)
+      for (const Field& f : o->fields) check_dynamic_nesting(f.value, depth + 1);
+  }
+
+  [[noreturn]] void fail_nesting() const {
+    LoadOptions reader;
+    reader.max_depth = w_.options_.max_depth;
+    detail::throw_error(
+        errc::limit_exceeded,
+        "cannot write this state tree as a binary archive: it nests deeper than its "
+        "reader accepts, " +
+            detail::nesting_message(reader) +
+            " (raise BinaryWriteOptions::max_depth with the reader's)");
+  }
+  [[noreturn]] void fail_depth() const {
+    LoadOptions reader;
+    reader.max_depth = w_.options_.max_depth;
+    detail::throw_error(errc::limit_exceeded,
+                        "cannot write this state tree as a binary archive: its objects nest deeper "
+                        "than its reader accepts, " +
+                            detail::depth_message(reader) +
+                            " (raise BinaryWriteOptions::max_depth with the reader's)");
+  }
+
   void fields(const Object& o) {
     const Shape& shape = shapes_.at(o.type);
     for (const auto& [name, d] : shape.fields) {
@@ -573,6 +686,7 @@ class ValueEncoder {
 
  private:
   BinaryWriter& w_;
+  std::size_t max_nesting_ = 0;
   std::map<std::string, Shape> shapes_;
   std::vector<std::string> order_;
   std::unordered_map<std::string, std::uint64_t> index_;
@@ -593,14 +707,12 @@ class ValueEncoder {
 void BinaryWriter::write_value(const Value& value) {
   check_writable();
   ids_.clear();
-  next_id_ = 0;
   detail::ValueEncoder(*this).write_all({&value});
 }
 
 void BinaryWriter::write_values(const std::vector<Value>& values) {
   check_writable();
   ids_.clear();
-  next_id_ = 0;
   std::vector<const Value*> roots;
   roots.reserve(values.size());
   for (const Value& v : values) roots.push_back(&v);

@@ -133,7 +133,6 @@ void BinaryWriter::begin_record(const std::type_info& type, void (*describe)(Lay
   put_byte(bf::kRecordValue);
   write_text(it->second.descriptor);
   ids_.clear();
-  next_id_ = 0;
 }
 
 void BinaryWriter::end_record() {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "brine/stable.hpp"
+#include "state/json.hpp"
 #include "state/json_source.hpp"
 
 namespace brine {
@@ -46,27 +47,19 @@ std::vector<Value> document_values(Value doc) {
   return std::move(values->second.as_list());
 }
 
-// The document in `source`, which has a direct view, parsed in place.
+// The document in `source`, which has a direct view, parsed in place and counted against
+// max_state_expansion, as the binary and stable readers count theirs.
 Value parse(ByteSource& source, const LoadOptions& options) {
-  try {
-    return detail::value_from_json(source, options.max_nesting());
-  } catch (const LimitError&) {
-    detail::throw_error(errc::limit_exceeded, "JSON " + detail::nesting_message(options));
-  }
+  return detail::value_from_json(source, options.max_nesting(), &options);
 }
 
 }  // namespace
 
 std::vector<Value> json_document_values(std::string_view json, const LoadOptions& options) {
   // The document's raw nesting gets the budget of max_nesting(); object depth proper is
-  // checked when the values are loaded, as for the other encodings.
-  Value doc;
-  try {
-    doc = value_from_json(json, options.max_nesting());
-  } catch (const LimitError&) {
-    detail::throw_error(errc::limit_exceeded, "JSON " + detail::nesting_message(options));
-  }
-  return document_values(std::move(doc));
+  // checked when the values are loaded, as for the other encodings. The tree it builds is
+  // counted against max_state_expansion, as the binary and stable readers count theirs.
+  return document_values(detail::value_from_json_counted(json, options.max_nesting(), options));
 }
 
 std::vector<Value> json_document_values(ByteSource& source, const LoadOptions& options) {

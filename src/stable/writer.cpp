@@ -9,6 +9,7 @@
 #include "brine/stable.hpp"
 #include "registry/functions.hpp"
 #include "stable/cbor.hpp"
+#include "state/nesting.hpp"
 #include "state/pointers.hpp"
 #include "util/xxhash.hpp"
 
@@ -520,6 +521,16 @@ void StableWriter::write_path(const std::string& generic) {
   write_text(generic);
 }
 
+// The document's array of values is the first level.
+void StableWriter::check_nesting(const Value& value) const {
+  LoadOptions reader;
+  reader.max_depth = options_.max_depth;
+  detail::check_nesting(
+      value, 1, reader.max_nesting(), detail::kStableNesting,
+      detail::writer_nesting_message("a stable archive", "StableWriteOptions::max_depth",
+                                     options_.max_depth));
+}
+
 void StableWriter::write_dynamic(const Value& v) {
   switch (v.kind()) {
     case ValueKind::null:
@@ -555,10 +566,13 @@ void StableWriter::write_dynamic(const Value& v) {
       const Object& o = v.as_object();
       if (o.shared_id) {
         // State ids are renumbered in document order, as CBOR's shared references count.
+        // Numbered in the order met, from value_first_id_, as the table numbers its entries.
         bool inserted;
         ids_.find_or_insert(
-            reinterpret_cast<const void*>(static_cast<std::uintptr_t>(*o.shared_id + 1)), next_id_,
-            inserted);
+            reinterpret_cast<const void*>(static_cast<std::uintptr_t>(*o.shared_id + 1)), inserted);
+        if (!inserted)
+          detail::throw_error(errc::corrupt_data,
+                              "shared object " + std::to_string(*o.shared_id) + " defined twice");
         put_shareable();
       }
       put_head(6, 27);
@@ -573,15 +587,13 @@ void StableWriter::write_dynamic(const Value& v) {
       return;
     }
     case ValueKind::reference: {
-      bool inserted;
-      std::uint64_t id = ids_.find_or_insert(
-          reinterpret_cast<const void*>(static_cast<std::uintptr_t>(v.as_reference().id + 1)), 0,
-          inserted);
-      if (inserted)
+      const std::uint64_t index = ids_.find(
+          reinterpret_cast<const void*>(static_cast<std::uintptr_t>(v.as_reference().id + 1)));
+      if (index == detail::PointerIdMap::npos)
         detail::throw_error(errc::corrupt_data, "reference to shared object " +
                                                     std::to_string(v.as_reference().id) +
                                                     " before its definition");
-      return put_reference(id);
+      return put_reference(value_first_id_ + index);
     }
   }
 }

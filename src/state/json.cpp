@@ -2,6 +2,8 @@
 // SPDX-License-Identifier: MIT
 // state/json.cpp: the canonical JSON rendering of the state model, on nlohmann::json.
 
+#include "state/json.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -11,6 +13,7 @@
 #include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -19,6 +22,7 @@
 
 #include "brine/error.hpp"
 #include "brine/value.hpp"
+#include "state/budget.hpp"
 #include "state/json_source.hpp"
 
 namespace brine {
@@ -426,18 +430,34 @@ std::string json_problem(const std::string& what, const std::string& last_token,
 // Object, so every element is moved a constant number of times. An object's meaning
 // ($type object, tagged form or map) is decided at its close, since "$type" may come
 // after the fields.
+//
+// With a budget (LoadOptions::max_state_expansion), every value is counted when it is read,
+// as the other readers count theirs: kStateValueCost, and the heap bytes of its string, for
+// the tree it will be part of. The stacks come on top of the tree: a list's elements wait on
+// values_ until the list closes and only then move into it, and JSON gives no count that
+// could size the list first. So the stacks' allocated size is checked too, against the same
+// bound, before either grows, counting the old and the new block that growing holds at once.
 class ValueBuilder {
  public:
-  ValueBuilder(std::size_t max_depth, std::string_view text) : max_depth_(max_depth), text_(text) {}
-
-  bool null() { return push(Value()); }
-  bool boolean(bool b) { return push(Value(b)); }
-  bool number_integer(Json::number_integer_t x) { return push(Value(std::int64_t{x})); }
-  bool number_unsigned(Json::number_unsigned_t x) { return push(Value(std::uint64_t{x})); }
-  bool number_float(Json::number_float_t x, const Json::string_t& /*text*/) {
-    return push(Value(double{x}));
+  ValueBuilder(std::size_t max_depth, std::string_view text, const LoadOptions* options)
+      : max_depth_(max_depth), text_(text) {
+    if (options != nullptr) {
+      budget_.emplace(*options);
+      options_ = options;
+    }
   }
-  bool string(Json::string_t& s) { return push(Value(std::move(s))); }
+
+  bool null() { return push(Value(), 0); }
+  bool boolean(bool b) { return push(Value(b), 0); }
+  bool number_integer(Json::number_integer_t x) { return push(Value(std::int64_t{x}), 0); }
+  bool number_unsigned(Json::number_unsigned_t x) { return push(Value(std::uint64_t{x}), 0); }
+  bool number_float(Json::number_float_t x, const Json::string_t& /*text*/) {
+    return push(Value(double{x}), 0);
+  }
+  bool string(Json::string_t& s) {
+    const std::size_t bytes = heap_bytes(s);
+    return push(Value(std::move(s)), bytes);
+  }
   bool binary(Json::binary_t& /*b*/) {
     BRINE_ASSERT(false, "the JSON parser reported a binary value");
     return false;
@@ -445,12 +465,17 @@ class ValueBuilder {
 
   bool start_object(std::size_t /*elements: unknown in JSON text*/) {
     check_depth();
+    charge(1, 0);
     frames_.push_back(Frame{values_.size(), keys_.size(), nullptr});
     return true;
   }
 
   bool key(Json::string_t& k) {
     check_depth();
+    // A key's own heap bytes, its entry in the duplicate index, and what a map node or a
+    // field costs beyond the value it holds.
+    charge(0, kKeyCost + heap_bytes(k));
+    if (keys_.size() == keys_.capacity()) grow(keys_);
     Frame& frame = frames_.back();
     keys_.push_back(std::move(k));
     // Duplicate names make a document ambiguous (RFC 8259 §4); they are refused as soon as
@@ -478,12 +503,13 @@ class ValueBuilder {
     values_.erase(values_.begin() + static_cast<std::ptrdiff_t>(frame.first_value), values_.end());
     keys_.erase(keys_.begin() + static_cast<std::ptrdiff_t>(frame.first_key), keys_.end());
     frames_.pop_back();
-    values_.push_back(std::move(object));
+    values_.push_back(std::move(object));  // where its first element was: no growth
     return true;
   }
 
   bool start_array(std::size_t /*elements: unknown in JSON text*/) {
     check_depth();
+    charge(1, 0);
     frames_.push_back(Frame{values_.size(), keys_.size(), nullptr});
     return true;
   }
@@ -493,6 +519,7 @@ class ValueBuilder {
     Value::List list(std::make_move_iterator(first), std::make_move_iterator(values_.end()));
     values_.erase(first, values_.end());
     frames_.pop_back();
+    if (values_.size() == values_.capacity()) grow(values_);  // an empty list
     values_.push_back(Value(std::move(list)));
     return true;
   }
@@ -518,6 +545,7 @@ class ValueBuilder {
   };
   using KeyIndex = std::unordered_set<std::size_t, KeyRef, KeyRef>;
   static constexpr std::size_t kIndexFrom = 16;
+  static constexpr std::uint64_t kKeyCost = LoadOptions::kStateValueCost / 2;
 
   struct Frame {
     std::size_t first_value;          // index in values_ of the container's first element
@@ -529,16 +557,48 @@ class ValueBuilder {
   // is built. An element (key, value or container) may sit inside at most max_depth
   // containers, the rule the callback parser used to apply.
   void check_depth() const {
+    if (frames_.size() > max_depth_ && options_ != nullptr)
+      detail::throw_error(errc::limit_exceeded, "JSON " + detail::nesting_message(*options_));
     if (frames_.size() > max_depth_)
       detail::throw_error(
           errc::limit_exceeded,
           "JSON nesting depth exceeds LoadOptions::max_depth (" + std::to_string(max_depth_) + ")");
   }
 
-  bool push(Value v) {
+  bool push(Value v, std::size_t bytes) {
     check_depth();
+    charge(1, bytes);
+    if (values_.size() == values_.capacity()) grow(values_);
     values_.push_back(std::move(v));
     return true;
+  }
+
+  static std::size_t heap_bytes(const std::string& s) noexcept {
+    return s.capacity() > std::string().capacity() ? s.capacity() : 0;
+  }
+
+  void charge(std::uint64_t values, std::uint64_t bytes) {
+    if (budget_ && !budget_->take(values, bytes, text_.size())) over(budget_->used());
+  }
+
+  // Doubles a stack's capacity, after checking that the tree counted so far, the other
+  // stack and both blocks of this one fit the bound.
+  template <class Stack>
+  void grow(Stack& stack) {
+    const std::size_t capacity = stack.capacity() < 16 ? 16 : 2 * stack.capacity();
+    if (budget_) {
+      const std::uint64_t stacks = values_.capacity() * sizeof(Value) +
+                                   keys_.capacity() * sizeof(std::string) +
+                                   capacity * sizeof(typename Stack::value_type);
+      if (budget_->used() + stacks > options_->max_state_bytes(text_.size()))
+        over(budget_->used() + stacks);
+    }
+    stack.reserve(capacity);
+  }
+
+  [[noreturn]] void over(std::uint64_t needed) const {
+    detail::throw_error(errc::limit_exceeded,
+                        "JSON " + detail::state_bytes_message(*options_, text_.size(), needed));
   }
 
   [[noreturn]] static void duplicate(const std::string& key) { bad("duplicate key '" + key + "'"); }
@@ -583,7 +643,11 @@ class ValueBuilder {
     if (special && n == 1) {
       const std::string& key = keys_[key0];
       const Value& v = values_[value0];
-      if (key == "$bytes") return Value(Bytes{base64_decode(text_member(v, "$bytes"))});
+      if (key == "$bytes") {
+        std::vector<std::uint8_t> bytes = base64_decode(text_member(v, "$bytes"));
+        charge(0, bytes.capacity());
+        return Value(Bytes{std::move(bytes)});
+      }
       if (key == "$ref") return Value(Reference{unsigned_member(v, "$ref")});
       if (key == "$function") return Value(FunctionRef{text_member(v, "$function")});
       if (key == "$path") return Value(PathValue{text_member(v, "$path")});
@@ -610,6 +674,8 @@ class ValueBuilder {
 
   std::size_t max_depth_;
   std::string_view text_;  // the whole input, for the line and column of an error
+  std::optional<detail::StateBudget> budget_;
+  const LoadOptions* options_ = nullptr;
   std::vector<Frame> frames_;
   std::vector<Value> values_;
   std::vector<std::string> keys_;
@@ -630,13 +696,26 @@ std::string to_json(const Value& value, const JsonOptions& options) {
   }
 }
 
-Value value_from_json(std::string_view json, std::size_t max_depth) {
-  ValueBuilder builder(max_depth, json);
+namespace {
+
+Value parse_json(std::string_view json, std::size_t max_depth, const LoadOptions* options) {
+  ValueBuilder builder(max_depth, json, options);
   // The builder throws instead of returning false, so a false return is a bug.
   const bool parsed = Json::sax_parse(json.data(), json.data() + json.size(), &builder,
                                       Json::input_format_t::json, /*strict=*/true);
   BRINE_ASSERT(parsed, "the JSON parser stopped without an error");
   return builder.take();
+}
+
+}  // namespace
+
+Value value_from_json(std::string_view json, std::size_t max_depth) {
+  return parse_json(json, max_depth, nullptr);
+}
+
+Value detail::value_from_json_counted(std::string_view json, std::size_t max_depth,
+                                      const LoadOptions& options) {
+  return parse_json(json, max_depth, &options);
 }
 
 namespace {
@@ -697,10 +776,11 @@ class ChunkIterator {
 
 }  // namespace
 
-Value detail::value_from_json(ByteSource& source, std::size_t max_depth) {
+Value detail::value_from_json(ByteSource& source, std::size_t max_depth,
+                              const LoadOptions* options) {
   BRINE_ASSERT(source.has_direct_view(), "JSON parsed in chunks from a source without a view");
   // The whole view stays valid while the source lives: errors find their line in it.
-  ValueBuilder builder(max_depth, source.direct_view());
+  ValueBuilder builder(max_depth, source.direct_view(), options);
   SourceChunks chunks(source);
   const bool parsed = Json::sax_parse(ChunkIterator(chunks), ChunkIterator(), &builder,
                                       Json::input_format_t::json, /*strict=*/true);

@@ -93,12 +93,12 @@ void StateWriter::write_pointer(const void* most_derived, const std::type_info& 
   std::uint64_t id = 0;
   if (shared) {
     bool inserted;
-    id = ids_.find_or_insert(most_derived, next_id_, inserted);
+    // Ids count the shared objects of the value in the order they are met, as the table does.
+    id = ids_.find_or_insert(most_derived, inserted);
     if (!inserted) {
       emit(Value(Reference{id}));
       return;
     }
-    ++next_id_;
   }
   const detail::TypeOps& ops = detail::dynamic_type_ops(registry_, dynamic_type, static_ops);
   Object& o = begin_object(ops.name, ops.version);

@@ -54,7 +54,9 @@ TEST(NestingLimits, StableArchiveAtTheLimitLoadsAndOneMoreIsRefused) {
     brine::Buffer out;
     brine::BufferSink sink(out);
     brine::Registry empty;
-    brine::StableWriter writer(sink, empty);
+    brine::StableWriteOptions deeper;  // the writer refuses what the reader would
+    deeper.max_depth = 2 * brine::LoadOptions{}.max_depth;
+    brine::StableWriter writer(sink, empty, deeper);
     writer.write_value(v);
     writer.finish();
     return std::string(out.view());
@@ -133,6 +135,151 @@ TEST(NestingLimits, TreeAtMaxDepthLoadsFromEveryEncoding) {
   EXPECT_THROW(
       brine::from_json_archive<nesting::Tree>(brine::to_json_archive(deeper, registry), registry),
       brine::LimitError);
+}
+
+}  // namespace
+
+// The writers of state trees refuse what their readers, with the limits the writer is told
+// (the defaults unless raised), would refuse: before, each wrote one level more than its own
+// reader reads back.
+namespace {
+
+brine::Value lists_around(brine::Value v, std::size_t levels) {
+  for (std::size_t i = 0; i < levels; ++i) {
+    brine::Value::List wrap;
+    wrap.push_back(std::move(v));
+    v = brine::Value(std::move(wrap));
+  }
+  return v;
+}
+
+std::string binary_of(const brine::Value& v, const brine::BinaryWriteOptions& options = {}) {
+  brine::Buffer out;
+  brine::BufferSink sink(out);
+  brine::Registry empty;
+  brine::BinaryWriter writer(sink, empty, options);
+  writer.write_value(v);
+  writer.finish();
+  return std::string(out.view());
+}
+
+brine::Value binary_read(const std::string& bytes, const brine::LoadOptions& options = {}) {
+  brine::MemorySource source(bytes);
+  brine::Registry empty;
+  brine::BinaryReader reader(source, empty, options);
+  return reader.read_value();
+}
+
+std::string stable_of(const brine::Value& v, const brine::StableWriteOptions& options = {}) {
+  brine::Buffer out;
+  brine::BufferSink sink(out);
+  brine::Registry empty;
+  brine::StableWriter writer(sink, empty, options);
+  writer.write_value(v);
+  writer.finish();
+  return std::string(out.view());
+}
+
+// Lists of lists: the inferred layout nests one code per list, and layouts nest at most
+// kMaxLayoutDepth codes below their top (the innermost list's element is an i64 code).
+TEST(NestingLimits, BinaryWriterRefusesALayoutItsReaderWouldRefuse) {
+  const auto deepest = static_cast<std::size_t>(brine::kMaxLayoutDepth);
+  brine::Value v = lists_around(brine::Value(brine::Value::List{}), deepest - 1);
+  EXPECT_EQ(binary_read(binary_of(v)), v);
+  v = lists_around(std::move(v), 1);
+  hostile::expect_error<brine::LimitError>([&] { binary_of(v); }, "brine::kMaxLayoutDepth = 64");
+}
+
+// [[deep], [1]]: the inner lists' elements differ, so `deep` is a self-describing value two
+// levels down, which the reader bounds by max_nesting().
+TEST(NestingLimits, BinaryWriterRefusesADynamicValueItsReaderWouldRefuse) {
+  auto archive_value = [](std::size_t levels) {
+    brine::Value::List deep, one, root;
+    deep.push_back(lists_around(brine::Value(), levels));
+    one.push_back(brine::Value(std::int64_t{1}));
+    root.push_back(brine::Value(std::move(deep)));
+    root.push_back(brine::Value(std::move(one)));
+    return brine::Value(std::move(root));
+  };
+  const std::size_t limit = brine::LoadOptions{}.max_nesting();
+  const brine::Value deepest = archive_value(limit - 3);
+  EXPECT_EQ(binary_read(binary_of(deepest)), deepest);
+  const brine::Value beyond = archive_value(limit - 2);
+  hostile::expect_error<brine::LimitError>(
+      [&] { binary_of(beyond); },
+      "4 x LoadOptions::max_depth (1000) (raise BinaryWriteOptions::max_depth");
+  // Written for a reader whose limit is raised as well, it loads there.
+  brine::BinaryWriteOptions deeper;
+  deeper.max_depth = 1001;
+  brine::LoadOptions raised;
+  raised.max_depth = 1001;
+  EXPECT_EQ(binary_read(binary_of(beyond, deeper), raised), beyond);
+}
+
+TEST(NestingLimits, BinaryWriterRefusesObjectsDeeperThanMaxDepth) {
+  auto chain = [](std::size_t objects) {
+    brine::Value v;
+    for (std::size_t i = 0; i < objects; ++i) {
+      brine::Object o;
+      o.type = "nesting.Link";
+      o.version = 1;
+      o.fields.push_back(brine::Field{"next", std::move(v)});
+      v = brine::Value(std::move(o));
+    }
+    return v;
+  };
+  const std::size_t limit = brine::LoadOptions{}.max_depth;
+  EXPECT_NO_THROW(binary_read(binary_of(chain(limit))));
+  hostile::expect_error<brine::LimitError>([&] { binary_of(chain(limit + 1)); },
+                                           "max_depth (1000)");
+}
+
+TEST(NestingLimits, StableWriterRefusesWhatItsReaderWouldRefuse) {
+  const std::size_t limit = brine::LoadOptions{}.max_nesting();
+  // The document's array of values is the first level.
+  const brine::Value deepest = lists_around(brine::Value(std::int64_t{1}), limit - 1);
+  EXPECT_EQ(brine::read_stable_values(stable_of(deepest)).at(0), deepest);
+  const brine::Value beyond = lists_around(brine::Value(std::int64_t{1}), limit);
+  hostile::expect_error<brine::LimitError>(
+      [&] { stable_of(beyond); },
+      "4 x LoadOptions::max_depth (1000) (raise StableWriteOptions::max_depth");
+  // An object's fields sit two levels below it (tag 27's array, then its map).
+  brine::Object o;
+  o.type = "nesting.Box";
+  o.version = 1;
+  o.fields.push_back(brine::Field{"x", brine::Value(std::int64_t{1})});
+  hostile::expect_error<brine::LimitError>(
+      [&] { stable_of(lists_around(brine::Value(o), limit - 2)); },
+      "StableWriteOptions::max_depth");
+  EXPECT_NO_THROW(brine::read_stable_values(stable_of(lists_around(brine::Value(o), limit - 3))));
+
+  brine::StableWriteOptions deeper;
+  deeper.max_depth = 1001;
+  brine::LoadOptions raised;
+  raised.max_depth = 1001;
+  EXPECT_EQ(brine::read_stable_values(stable_of(beyond, deeper), raised).at(0), beyond);
+}
+
+TEST(NestingLimits, JsonDocumentRefusesWhatItsReaderWouldRefuse) {
+  const std::size_t limit = brine::LoadOptions{}.max_nesting();
+  // The document's object and its "values" array are two levels.
+  const brine::Value deepest = lists_around(brine::Value(std::int64_t{1}), limit - 2);
+  EXPECT_EQ(brine::json_document_values(brine::json_document({deepest})).at(0), deepest);
+  const brine::Value beyond = lists_around(brine::Value(std::int64_t{1}), limit - 1);
+  hostile::expect_error<brine::LimitError>(
+      [&] { brine::json_document({beyond}); },
+      "4 x LoadOptions::max_depth (1000) (raise JsonOptions::max_depth");
+  // A reference is {"$ref": id}: its id one level below it.
+  hostile::expect_error<brine::LimitError>(
+      [&] { brine::json_document({lists_around(brine::Value(brine::Reference{0}), limit - 2)}); },
+      "JsonOptions::max_depth");
+
+  brine::JsonOptions deeper;
+  deeper.max_depth = 1001;
+  brine::LoadOptions raised;
+  raised.max_depth = 1001;
+  EXPECT_EQ(brine::json_document_values(brine::json_document({beyond}, deeper), raised).at(0),
+            beyond);
 }
 
 }  // namespace

@@ -272,11 +272,15 @@ brine::Value nested_lists(std::size_t levels) {
   return v;
 }
 
+// The writers refuse what their readers with the default limits would; these inputs go one
+// level beyond, for a reader with the default limits to refuse.
 std::string binary_value(const brine::Value& v) {
   brine::Buffer out;
   brine::BufferSink sink(out);
   brine::Registry empty;
-  brine::BinaryWriter writer(sink, empty);
+  brine::BinaryWriteOptions deeper;
+  deeper.max_depth = 2 * brine::LoadOptions{}.max_depth;
+  brine::BinaryWriter writer(sink, empty, deeper);
   writer.write_value(v);
   writer.finish();
   return std::string(out.view());
@@ -286,7 +290,9 @@ std::string stable_value(const brine::Value& v) {
   brine::Buffer out;
   brine::BufferSink sink(out);
   brine::Registry empty;
-  brine::StableWriter writer(sink, empty);
+  brine::StableWriteOptions deeper;
+  deeper.max_depth = 2 * brine::LoadOptions{}.max_depth;
+  brine::StableWriter writer(sink, empty, deeper);
   writer.write_value(v);
   writer.finish();
   return std::string(out.view());

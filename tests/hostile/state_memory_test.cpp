@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <brine/brine.hpp>
+#include <cstdio>
 #include <cstdlib>
 #include <new>
 #include <sstream>
@@ -159,6 +160,66 @@ TEST(StateMemory, StableArchiveOfNullsLoadsWithTheLimitRaised) {
                                w.write_value(brine::Value(numbers));
                              }).view());
   EXPECT_EQ(brine::read_stable_values(ordinary).at(0).as_list().size(), numbers.size());
+}
+
+// 2.4 million empty lists: a 7 MB JSON document whose tree is counted as 307 MB, and whose
+// elements wait on the reader's stack (4.2 million slots once it has doubled past two
+// million) before they move into their list.
+constexpr std::size_t kEmptyLists = 2'400'000;
+
+std::string json_empty_lists() {
+  std::string json = R"({"format":"brine-json","format_version":1,"values":[[)";
+  json.reserve(json.size() + 3 * kEmptyLists + 3);
+  for (std::size_t i = 0; i < kEmptyLists; ++i) json += i == 0 ? "[]" : ",[]";
+  json += "]]}";
+  return json;
+}
+
+// Regression: the JSON reader counted nothing against max_state_expansion (issue #8): this
+// document took 589 MB at its peak, more than its 499 MB bound; now it is refused at 281 MB.
+TEST(StateMemory, JsonDocumentOfEmptyListsStopsAtTheBound) {
+  const std::string json = json_empty_lists();
+  brine::LoadOptions options;
+  const std::uint64_t bound = options.max_state_bytes(json.size());
+  std::uint64_t peak = 0;
+  {
+    live::Peak recording;
+    EXPECT_THROW_WITH(brine::json_document_values(json, options), brine::LimitError,
+                      "LoadOptions::max_state_expansion");
+    peak = recording.bytes_at_peak();
+  }
+  std::printf(
+      "[memory] JSON of %zu empty lists (%zu bytes): refused at a peak of %llu bytes, "
+      "bound %llu\n",
+      kEmptyLists, json.size(), static_cast<unsigned long long>(peak),
+      static_cast<unsigned long long>(bound));
+  EXPECT_LE(peak, bound) << "peak " << peak << " bytes, bound " << bound;
+}
+
+TEST(StateMemory, JsonDocumentOfEmptyListsLoadsWithTheLimitRaised) {
+  const std::string json = json_empty_lists();
+  brine::LoadOptions options;
+  options.max_state_expansion = 200;
+  const std::uint64_t bound = options.max_state_bytes(json.size());
+  std::uint64_t peak = 0;
+  {
+    live::Peak recording;
+    std::vector<brine::Value> values = brine::json_document_values(json, options);
+    peak = recording.bytes_at_peak();
+    ASSERT_EQ(values.size(), 1u);
+    EXPECT_EQ(values[0].as_list().size(), kEmptyLists);
+  }
+  std::printf(
+      "[memory] JSON of %zu empty lists (%zu bytes), max_state_expansion 200: loaded at "
+      "a peak of %llu bytes\n",
+      kEmptyLists, json.size(), static_cast<unsigned long long>(peak));
+  EXPECT_LE(peak, bound) << "peak " << peak << " bytes, bound " << bound;
+
+  // An ordinary document loads with the default.
+  brine::Value::List numbers;
+  for (int i = 0; i < 100'000; ++i) numbers.emplace_back(std::int64_t{i} * 1'000'003);
+  const std::string ordinary = brine::json_document({brine::Value(numbers)});
+  EXPECT_EQ(brine::json_document_values(ordinary).at(0).as_list().size(), numbers.size());
 }
 
 }  // namespace

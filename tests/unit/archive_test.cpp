@@ -350,4 +350,30 @@ TEST(StableArchive, SharedObjectInSeveralValuesLoadsInEach) {
   }
 }
 
+// The writers' address table numbers addresses in the order they are first inserted, which
+// is the id every writer gives a shared object, through every growth of the table.
+TEST(PointerIdMap, NumbersAddressesInInsertionOrderThroughGrowth) {
+  std::vector<std::uint64_t> objects(100'000);
+  brine::detail::PointerIdMap ids;
+  for (int round = 0; round < 2; ++round) {  // clear() keeps the memory for the next value
+    for (std::size_t i = 0; i < objects.size(); ++i) {
+      bool inserted = false;
+      ASSERT_EQ(ids.find_or_insert(&objects[i], inserted), i);
+      ASSERT_TRUE(inserted);
+    }
+    for (std::size_t i = objects.size(); i-- > 0;) {
+      bool inserted = true;
+      ASSERT_EQ(ids.find_or_insert(&objects[i], inserted), i);
+      ASSERT_FALSE(inserted);
+      ASSERT_EQ(ids.find(&objects[i]), i);
+    }
+    std::uint64_t elsewhere = 0;
+    EXPECT_EQ(ids.find(&elsewhere), brine::detail::PointerIdMap::npos);
+    EXPECT_EQ(ids.size(), objects.size());
+    ids.clear();
+    EXPECT_EQ(ids.size(), 0u);
+    EXPECT_EQ(ids.find(&objects[0]), brine::detail::PointerIdMap::npos);
+  }
+}
+
 }  // namespace
