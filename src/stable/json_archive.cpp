@@ -6,6 +6,7 @@
 #include <string>
 
 #include "brine/stable.hpp"
+#include "state/json_document.hpp"
 
 namespace brine {
 
@@ -22,9 +23,9 @@ std::vector<Value> json_document_values(std::string_view json, const LoadOptions
   // checked when the values are loaded, as for the other encodings.
   Value doc;
   try {
-    doc = value_from_json(json, options.max_nesting());
-  } catch (const LimitError&) {
-    throw LimitError(errc::limit_exceeded, "JSON " + detail::nesting_message(options));
+    doc = detail::value_from_json_document(json, options.max_nesting());
+  } catch (const LimitError& e) {
+    throw LimitError(errc::limit_exceeded, "JSON " + detail::nesting_message(options), e.context());
   }
   auto bad = [](const std::string& m) {
     throw FormatError(errc::corrupt_data, "not a brine JSON document: " + m);

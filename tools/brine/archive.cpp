@@ -180,8 +180,9 @@ Format detect_format(std::string_view bytes, const std::string& source) {
                            where);
 }
 
-Archive read_archive(const std::filesystem::path& path, Progress* progress) {
-  brine::FileSource source(path);
+namespace {
+
+Archive read_file_archive(brine::FileSource& source, Progress* progress) {
   const std::string_view bytes = source.direct_view();  // the mapping lives as long as source
   Archive archive;
   archive.bytes = bytes.size();
@@ -223,22 +224,26 @@ Archive read_archive(const std::filesystem::path& path, Progress* progress) {
       break;
     }
     case Format::json: {
-      try {
-        archive.values = brine::json_document_values(bytes, options);
-      } catch (const brine::Error& e) {
-        // The JSON parser sees text, not a file: name the file, as the binary and stable
-        // readers do.
-        if (!e.context().source.empty()) throw;
-        brine::ErrorContext where = e.context();
-        where.source = source.description();
-        brine::detail::throw_error(e.code(), e.message(), where);
-      }
+      archive.values = brine::json_document_values(bytes, options);
       archive.format_version = json_format_version_of(bytes);
       break;
     }
   }
   check_shared_objects(archive.values, source.description());
   return archive;
+}
+
+}  // namespace
+
+Archive read_archive(const std::filesystem::path& path, Progress* progress) {
+  brine::FileSource source(path);
+  try {
+    return read_file_archive(source, progress);
+  } catch (brine::Error& e) {
+    // The JSON parser and the state model see values, not a file: name the file for them.
+    brine::detail::note_error_source(e, source.description());
+    throw;
+  }
 }
 
 void write_archive(const std::filesystem::path& path, Format format,

@@ -4,6 +4,7 @@
 // every object to the newest version the migration files describe, without the C++ types.
 
 #include <CLI/CLI.hpp>
+#include <brine/error.hpp>
 #include <brine/migration.hpp>
 #include <memory>
 #include <string>
@@ -28,7 +29,12 @@ int migrate(const MigrateOptions& options) {
   // Objects of types the files do not mention are left as they are: an archive mixes the
   // types of many modules, and only some of them have changed.
   for (std::size_t i = 0; i < archive.values.size(); ++i) {
-    migrations.upgrade(archive.values[i]);
+    try {
+      migrations.upgrade(archive.values[i]);
+    } catch (brine::Error& e) {
+      brine::detail::note_error_source(e, options.in);
+      throw;
+    }
     progress.update("migrating", i + 1, archive.values.size());
   }
   Format format = options.to.empty() ? archive.format : format_from_option(options.to);
