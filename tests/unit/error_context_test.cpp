@@ -331,6 +331,22 @@ std::vector<Case> cases() {
                  register_all,
                  depth(2)});
 
+  // A JSON nesting bomb goes over the default limits, which the tool reads with too: the
+  // parser refuses it with the path of the open lists.
+  {
+    const std::size_t levels = brine::LoadOptions{}.max_nesting() + 10;
+    std::string path;
+    for (std::size_t i = 0; i + 1 < brine::LoadOptions{}.max_nesting(); ++i) path += "[0]";
+    all.push_back({"json nesting bomb",
+                   Encoding::json,
+                   [levels] {
+                     return R"({"format":"brine-json","format_version":1,"values":[)" +
+                            std::string(levels, '[') + std::string(levels, ']') + "]}";
+                   },
+                   {&limit_error, errc::limit_exceeded, "", path, false},
+                   Cli::reports});
+  }
+
   for (Encoding e : {Encoding::binary, Encoding::stable, Encoding::json}) {
     const bool binary = e == Encoding::binary;
     std::string n = name_of(e);
