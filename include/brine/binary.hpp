@@ -298,7 +298,14 @@ class BRINE_API BinaryReader {
   template <class T>
   BinaryReader& operator()(const char* name, T& value) {
     field_ = name;
-    Codec<T>::load(*this, value);
+    try {
+      Codec<T>::load(*this, value);
+    } catch (Error& e) {
+      // The field path is built as a failure unwinds, field by field and index by index
+      // (the containers' codecs add those): reading that succeeds tracks nothing.
+      detail::prepend_error_field(e, name);
+      throw;
+    }
     return *this;
   }
   /// The version of the object being read (on this path always the current version: older
@@ -630,10 +637,15 @@ template <class T>
 T load_binary(const std::filesystem::path& path, const Registry& registry = default_registry(),
               const LoadOptions& options = {}) {
   FileSource source(path);
-  BinaryReader reader(source, registry, options);
-  T value = reader.read<T>();
-  reader.skip_to_end();
-  return value;
+  try {
+    BinaryReader reader(source, registry, options);
+    T value = reader.read<T>();
+    reader.skip_to_end();
+    return value;
+  } catch (Error& e) {
+    detail::note_error_source(e, source.description());
+    throw;
+  }
 }
 
 /// Appends a binary archive of `value` to `out`. Registers the types it writes on first use
@@ -720,6 +732,11 @@ void BinaryReader::read(T& out) {
       }
       end_record();
     }
+  } catch (Error& e) {
+    abandon_record();
+    // The state model and the migrations know no source: name it for them.
+    detail::note_error_source(e, source_.description());
+    throw;
   } catch (...) {
     abandon_record();
     throw;

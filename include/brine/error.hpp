@@ -3,6 +3,7 @@
 // error.hpp: the exception hierarchy every brine failure is reported with.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -34,6 +35,27 @@ enum class errc {
 BRINE_API const std::error_category& error_category() noexcept;
 BRINE_API std::error_code make_error_code(errc code) noexcept;
 
+class Error;
+
+namespace detail {
+// Filling in the context of an exception already in flight, so that the layers a failure
+// unwinds through (a container, a field, a file-level entry point) add what they know
+// without catching and re-throwing a new exception (which would lose its dynamic class).
+// Each rebuilds what(). For brine's own code and codecs only; no stability promise.
+
+/// Sets the context's source to `source` when it has none.
+BRINE_API void note_error_source(Error& error, const std::string& source);
+/// Prepends field `name` to the context's field path: `name.rest`, `name[3].rest`.
+BRINE_API void prepend_error_field(Error& error, const char* name);
+/// Prepends the key of a text-keyed map entry (written like a field, as to_json does).
+BRINE_API void prepend_error_key(Error& error, const std::string& key);
+/// Prepends the index of a list, array or set element: `[index]rest`.
+BRINE_API void prepend_error_index(Error& error, std::size_t index);
+/// Sets the type and version of the context when it names no type.
+BRINE_API void note_error_type(Error& error, const std::string& type_name,
+                               std::optional<std::uint32_t> version);
+}  // namespace detail
+
 /// Where a failure happened; empty members are left out of the message.
 struct ErrorContext {
   std::string source;                    ///< file name or stream description, e.g. "ckpt/a.brine"
@@ -55,6 +77,13 @@ class BRINE_API Error : public std::runtime_error {
   const std::string& message() const noexcept { return message_; }
 
  private:
+  friend void detail::note_error_source(Error&, const std::string&);
+  friend void detail::prepend_error_field(Error&, const char*);
+  friend void detail::prepend_error_key(Error&, const std::string&);
+  friend void detail::prepend_error_index(Error&, std::size_t);
+  friend void detail::note_error_type(Error&, const std::string&, std::optional<std::uint32_t>);
+  void set_context(ErrorContext context);
+
   errc code_;
   std::string message_;
   ErrorContext context_;

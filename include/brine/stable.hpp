@@ -434,7 +434,13 @@ class BRINE_API StableDecoder {
   template <class T>
   StableDecoder& operator()(const char* name, T& value) {
     expect_field(name);
-    Codec<T>::load(*this, value);
+    try {
+      Codec<T>::load(*this, value);
+    } catch (Error& e) {
+      // The path is built as a failure unwinds, as BinaryReader does.
+      detail::prepend_error_field(e, name);
+      throw;
+    }
     return *this;
   }
   template <class T>
@@ -578,18 +584,24 @@ class BRINE_API StableDecoder {
 
 template <class T>
 void StableReader::read(T& out) {
-  if (!at_end()) {
-    T value{};
-    if (StableDecoder(*this).read(value)) {
-      out = std::move(value);
-      return;
+  try {
+    if (!at_end()) {
+      T value{};
+      if (StableDecoder(*this).read(value)) {
+        out = std::move(value);
+        return;
+      }
     }
+    Value state = read_value();
+    registry_.upgrade(state, options_);
+    T value{};
+    StateReader(state, registry_, options_, nullptr, description_).read(value);
+    out = std::move(value);
+  } catch (Error& e) {
+    // The migrations know no source: name it for them.
+    detail::note_error_source(e, description_);
+    throw;
   }
-  Value state = read_value();
-  registry_.upgrade(state, options_);
-  T value{};
-  StateReader(state, registry_, options_, nullptr, description_).read(value);
-  out = std::move(value);
 }
 
 /// Decodes a CBOR document written by any brine version into the state model, without a
@@ -614,8 +626,13 @@ template <class T>
 T load_stable(const std::filesystem::path& path, const Registry& registry = default_registry(),
               const LoadOptions& options = {}) {
   FileSource source(path);
-  StableReader reader(source, registry, options);
-  return reader.read<T>();
+  try {
+    StableReader reader(source, registry, options);
+    return reader.read<T>();
+  } catch (Error& e) {
+    detail::note_error_source(e, source.description());
+    throw;
+  }
 }
 
 /// A stable archive of `value` in memory. Registers the types it writes on first use (see
@@ -691,12 +708,10 @@ T load_json(const std::filesystem::path& path, const Registry& registry = defaul
   FileSource source(path);
   try {
     return from_json_archive<T>(source.direct_view(), registry, options);
-  } catch (const FormatError& e) {
+  } catch (Error& e) {
     // The JSON parser sees text, not a file: name the file, as load_binary does.
-    if (!e.context().source.empty()) throw;
-    ErrorContext where = e.context();
-    where.source = source.description();
-    detail::throw_error(e.code(), e.message(), where);
+    detail::note_error_source(e, source.description());
+    throw;
   }
 }
 

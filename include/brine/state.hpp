@@ -165,8 +165,14 @@ class BRINE_API StateReader {
   /// type, its versions and the field when the archived state lacks it.
   template <class T>
   StateReader& operator()(const char* name, T& value) {
-    enter_field(name);
-    Codec<T>::load(*this, value);
+    try {
+      enter_field(name);
+      Codec<T>::load(*this, value);
+    } catch (Error& e) {
+      // The path is built as a failure unwinds, as BinaryReader does.
+      detail::prepend_error_field(e, name);
+      throw;
+    }
     leave();
     return *this;
   }

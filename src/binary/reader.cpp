@@ -50,15 +50,7 @@ ErrorContext BinaryReader::context() const {
     c.type_name = frames_.back().type->name;
     c.version = frames_.back().type->version;
   }
-  for (std::size_t i = 1; i < frames_.size(); ++i) {
-    if (frames_[i].field == nullptr) continue;
-    if (!c.field_path.empty()) c.field_path += '.';
-    c.field_path += frames_[i].field;
-  }
-  if (field_ != nullptr && !frames_.empty()) {
-    if (!c.field_path.empty()) c.field_path += '.';
-    c.field_path += field_;
-  }
+  // No field path: operator() and the containers' codecs add it while the failure unwinds.
   return c;
 }
 

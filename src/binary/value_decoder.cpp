@@ -41,7 +41,13 @@ void ValueDecoder::decode_fields(const StreamType& type, Object& o) {
     // Not a structured binding: a lambda may not capture one before C++20 (clang refuses).
     std::string_view descriptor = field.second;
     std::size_t pos = 0;
-    util::construct_in(f.value, [&] { return decode(descriptor, pos); });
+    try {
+      util::construct_in(f.value, [&] { return decode(descriptor, pos); });
+    } catch (Error& e) {
+      // The field path is built as a failure unwinds (see BinaryReader::operator()).
+      prepend_error_key(e, f.name);
+      throw;
+    }
   }
   r_.field_ = saved;
 }
@@ -211,7 +217,12 @@ Value ValueDecoder::decode_list(std::string_view d, std::size_t& pos, LayoutCode
   for (std::size_t i = 0; i < n; ++i) {
     r_.charge_element();
     std::size_t p = element;
-    util::construct_in(list.emplace_back(), [&] { return decode(d, p); });
+    try {
+      util::construct_in(list.emplace_back(), [&] { return decode(d, p); });
+    } catch (Error& e) {
+      prepend_error_index(e, static_cast<std::size_t>(i));
+      throw;
+    }
   }
   leave();
   return Value(std::move(list));
@@ -239,7 +250,12 @@ Value ValueDecoder::decode_array(std::string_view d, std::size_t& pos, LayoutCod
   for (std::uint64_t i = 0; i < n; ++i) {
     r_.charge_element();
     std::size_t p = element;
-    util::construct_in(list.emplace_back(), [&] { return decode(d, p); });
+    try {
+      util::construct_in(list.emplace_back(), [&] { return decode(d, p); });
+    } catch (Error& e) {
+      prepend_error_index(e, static_cast<std::size_t>(i));
+      throw;
+    }
   }
   leave();
   return Value(std::move(list));
@@ -281,7 +297,12 @@ Value ValueDecoder::decode_text_map(std::string_view d, std::size_t value, std::
     auto [at, inserted] = map.try_emplace(std::string(r_.read_text_view()));
     if (!inserted) r_.fail(errc::corrupt_data, "duplicate map key");
     std::size_t pv = value;
-    util::construct_in(at->second, [&] { return decode(d, pv); });
+    try {
+      util::construct_in(at->second, [&] { return decode(d, pv); });
+    } catch (Error& e) {
+      prepend_error_key(e, at->first);
+      throw;
+    }
   }
   return result;
 }
@@ -296,8 +317,14 @@ Value ValueDecoder::decode_entry_list(std::string_view d, std::size_t key, std::
     r_.charge_element(3);
     std::size_t pk = key, pv = value;
     Value::List& entry = list.emplace_back(Value::List(2)).as_list();
-    util::construct_in(entry[0], [&] { return decode(d, pk); });
-    util::construct_in(entry[1], [&] { return decode(d, pv); });
+    try {
+      util::construct_in(entry[0], [&] { return decode(d, pk); });
+      util::construct_in(entry[1], [&] { return decode(d, pv); });
+    } catch (Error& e) {
+      // An entry of a map that is not text-keyed: its index, as MapCodec names it.
+      prepend_error_index(e, i);
+      throw;
+    }
   }
   return result;
 }
@@ -440,7 +467,12 @@ BRINE_BINARY_OUT_OF_LINE Value BinaryReader::read_dynamic_list() {
   list.reserve(charge_elements(n, sizeof(Value)));
   for (std::size_t i = 0; i < n; ++i) {
     charge_element();
-    util::construct_in(list.emplace_back(), [this] { return read_dynamic(); });
+    try {
+      util::construct_in(list.emplace_back(), [this] { return read_dynamic(); });
+    } catch (Error& e) {
+      detail::prepend_error_index(e, i);
+      throw;
+    }
   }
   return v;
 }
@@ -454,7 +486,12 @@ BRINE_BINARY_OUT_OF_LINE Value BinaryReader::read_dynamic_map() {
     charge_element();
     auto [at, inserted] = map.try_emplace(std::string(read_text_view()));
     if (!inserted) fail(errc::corrupt_data, "duplicate map key");
-    util::construct_in(at->second, [this] { return read_dynamic(); });
+    try {
+      util::construct_in(at->second, [this] { return read_dynamic(); });
+    } catch (Error& e) {
+      detail::prepend_error_key(e, at->first);
+      throw;
+    }
   }
   return v;
 }
@@ -473,7 +510,12 @@ BRINE_BINARY_OUT_OF_LINE Value BinaryReader::read_dynamic_object() {
     charge_element();
     Field& f = o.fields.emplace_back();
     read_text(f.name);
-    util::construct_in(f.value, [this] { return read_dynamic(); });
+    try {
+      util::construct_in(f.value, [this] { return read_dynamic(); });
+    } catch (Error& e) {
+      detail::prepend_error_key(e, f.name);
+      throw;
+    }
   }
   return v;
 }

@@ -299,13 +299,10 @@ const std::filesystem::path& ArchiveFileReader::path() const noexcept {
 void ArchiveFileReader::rethrow_naming_file() const {
   try {
     throw;
-  } catch (const Error& e) {
-    if (!e.context().source.empty() || !impl_) throw;
-    ErrorContext where = e.context();
-    where.source = impl_->path.string();
-    if (const auto* io = dynamic_cast<const IoError*>(&e))
-      detail::throw_io_error(io->message(), io->os_error(), where);
-    detail::throw_error(e.code(), e.message(), where);
+  } catch (Error& e) {
+    // Named in place: a new exception would lose the dynamic class of this one.
+    if (impl_) detail::note_error_source(e, impl_->path.string());
+    throw;
   }
 }
 

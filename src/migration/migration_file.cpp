@@ -312,7 +312,12 @@ class FileParser {
 
 MigrationSet parse_migrations(std::string_view json, const std::string& source) {
   MigrationSet set;
-  set.add(FileParser(source).parse(json));
+  try {
+    set.add(FileParser(source).parse(json));
+  } catch (Error& e) {
+    detail::note_error_source(e, source);
+    throw;
+  }
   return set;
 }
 
@@ -327,7 +332,15 @@ MigrationSet load_migrations(const std::filesystem::path& file_or_directory) {
   } else {
     files.push_back(file_or_directory);
   }
-  for (const auto& f : files) set.add(FileParser(f.string()).parse(read_file(f)));
+  for (const auto& f : files) {
+    try {
+      set.add(FileParser(f.string()).parse(read_file(f)));
+    } catch (Error& e) {
+      // MigrationSet::add (two files for one type) knows no file: name the second one.
+      detail::note_error_source(e, f.string());
+      throw;
+    }
+  }
   return set;
 }
 

@@ -119,16 +119,38 @@ void upgrade_walk(Value& value, const Lookup& lookup, const StepOf& step_of,
   ValueKind kind = value.kind();
   if (kind != ValueKind::list && kind != ValueKind::map && kind != ValueKind::object) return;
   if (++levels > options.max_nesting()) throw_nesting_error(options);
+  // The field path of a failure is built as it unwinds, as the readers build theirs.
   if (kind == ValueKind::list) {
-    for (Value& e : value.as_list()) upgrade_walk(e, lookup, step_of, options, objects, levels);
+    Value::List& list = value.as_list();
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      try {
+        upgrade_walk(list[i], lookup, step_of, options, objects, levels);
+      } catch (Error& e) {
+        prepend_error_index(e, i);
+        throw;
+      }
+    }
   } else if (kind == ValueKind::map) {
-    for (auto& entry : value.as_map())
-      upgrade_walk(entry.second, lookup, step_of, options, objects, levels);
+    for (auto& entry : value.as_map()) {
+      try {
+        upgrade_walk(entry.second, lookup, step_of, options, objects, levels);
+      } catch (Error& e) {
+        prepend_error_key(e, entry.first);
+        throw;
+      }
+    }
   } else {
     Object& object = value.as_object();
     if (++objects > options.max_depth) throw_depth_error(object, options);
     upgrade_object(object, lookup, step_of, options);
-    for (Field& f : object.fields) upgrade_walk(f.value, lookup, step_of, options, objects, levels);
+    for (Field& f : object.fields) {
+      try {
+        upgrade_walk(f.value, lookup, step_of, options, objects, levels);
+      } catch (Error& e) {
+        prepend_error_key(e, f.name);
+        throw;
+      }
+    }
   }
 }
 

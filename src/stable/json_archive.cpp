@@ -6,8 +6,7 @@
 #include <string>
 
 #include "brine/stable.hpp"
-#include "state/json.hpp"
-#include "state/json_source.hpp"
+#include "state/json_document.hpp"
 
 namespace brine {
 
@@ -50,7 +49,7 @@ std::vector<Value> document_values(Value doc) {
 // The document in `source`, which has a direct view, parsed in place and counted against
 // max_state_expansion, as the binary and stable readers count theirs.
 Value parse(ByteSource& source, const LoadOptions& options) {
-  return detail::value_from_json(source, options.max_nesting(), &options);
+  return detail::value_from_json_document(source, options.max_nesting(), options);
 }
 
 }  // namespace
@@ -59,7 +58,7 @@ std::vector<Value> json_document_values(std::string_view json, const LoadOptions
   // The document's raw nesting gets the budget of max_nesting(); object depth proper is
   // checked when the values are loaded, as for the other encodings. The tree it builds is
   // counted against max_state_expansion, as the binary and stable readers count theirs.
-  return document_values(detail::value_from_json_counted(json, options.max_nesting(), options));
+  return document_values(detail::value_from_json_document(json, options.max_nesting(), options));
 }
 
 std::vector<Value> json_document_values(ByteSource& source, const LoadOptions& options) {
@@ -85,12 +84,11 @@ std::vector<Value> json_document_values(ByteSource& source, const LoadOptions& o
     }
     MemorySource memory(text);
     return document_values(parse(memory, options));
-  } catch (const Error& e) {
-    // The parser sees text, not a source: name it, as the binary and stable readers do.
-    if (!e.context().source.empty()) throw;
-    ErrorContext where = e.context();
-    where.source = source.description();
-    detail::throw_error(e.code(), e.message(), where);
+  } catch (Error& e) {
+    // The parser sees text, not a source: name it, as the binary and stable readers do, on
+    // the error in flight so that its class is kept.
+    detail::note_error_source(e, source.description());
+    throw;
   }
 }
 

@@ -181,7 +181,13 @@ class Walker {
     list.reserve(n);
     while (indefinite ? c_.peek() != 0xFF : list.size() < n) {
       if (indefinite) charge(1, 0, c_.pos);
-      util::construct_in(list.emplace_back(), [&] { return decode(depth + 1); });
+      try {
+        util::construct_in(list.emplace_back(), [&] { return decode(depth + 1); });
+      } catch (Error& e) {
+        // The field path is built as a failure unwinds, as the binary reader builds it.
+        detail::prepend_error_index(e, list.size() - 1);
+        throw;
+      }
     }
     if (indefinite) ++c_.pos;
     return Value(std::move(list));
@@ -196,7 +202,12 @@ class Walker {
       charge(1, 0, key_at);
       auto [at, inserted] = map.try_emplace(text_or_ref());
       if (!inserted) c_.fail(errc::corrupt_data, "duplicate map key", key_at);
-      util::construct_in(at->second, [&] { return decode(depth + 1); });
+      try {
+        util::construct_in(at->second, [&] { return decode(depth + 1); });
+      } catch (Error& e) {
+        detail::prepend_error_key(e, at->first);
+        throw;
+      }
     }
     if (indefinite) ++c_.pos;
     return Value(std::move(map));
@@ -312,7 +323,12 @@ class Walker {
       if (o.find(name) != nullptr) fail_named("duplicate field '", name, "'", key_at);
       Field& f = o.fields.emplace_back();
       f.name = std::move(name);
-      util::construct_in(f.value, [&] { return decode(depth + 1); });
+      try {
+        util::construct_in(f.value, [&] { return decode(depth + 1); });
+      } catch (Error& e) {
+        detail::prepend_error_key(e, f.name);
+        throw;
+      }
     }
     return Value(std::move(o));
   }

@@ -2,8 +2,6 @@
 // SPDX-License-Identifier: MIT
 // state/json.cpp: the canonical JSON rendering of the state model, on nlohmann::json.
 
-#include "state/json.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -23,7 +21,7 @@
 #include "brine/error.hpp"
 #include "brine/value.hpp"
 #include "state/budget.hpp"
-#include "state/json_source.hpp"
+#include "state/json_document.hpp"
 
 namespace brine {
 namespace {
@@ -439,8 +437,11 @@ std::string json_problem(const std::string& what, const std::string& last_token,
 // bound, before either grows, counting the old and the new block that growing holds at once.
 class ValueBuilder {
  public:
-  ValueBuilder(std::size_t max_depth, std::string_view text, const LoadOptions* options)
-      : max_depth_(max_depth), text_(text) {
+  /// `root_level`: how many outer containers are the document's wrapper, left out of the
+  /// field paths of errors (2 for a brine JSON document's {"values": [...]}).
+  ValueBuilder(std::size_t max_depth, std::string_view text, const LoadOptions* options,
+               std::size_t root_level)
+      : max_depth_(max_depth), text_(text), root_level_(root_level) {
     if (options != nullptr) {
       budget_.emplace(*options);
       options_ = options;
@@ -466,7 +467,7 @@ class ValueBuilder {
   bool start_object(std::size_t /*elements: unknown in JSON text*/) {
     check_depth();
     charge(1, 0);
-    frames_.push_back(Frame{values_.size(), keys_.size(), nullptr});
+    frames_.push_back(Frame{values_.size(), keys_.size(), nullptr, true});
     return true;
   }
 
@@ -499,7 +500,9 @@ class ValueBuilder {
 
   bool end_object() {
     const Frame& frame = frames_.back();
+    closing_ = true;
     Value object = make_object(frame.first_key, frame.first_value);
+    closing_ = false;
     values_.erase(values_.begin() + static_cast<std::ptrdiff_t>(frame.first_value), values_.end());
     keys_.erase(keys_.begin() + static_cast<std::ptrdiff_t>(frame.first_key), keys_.end());
     frames_.pop_back();
@@ -510,7 +513,7 @@ class ValueBuilder {
   bool start_array(std::size_t /*elements: unknown in JSON text*/) {
     check_depth();
     charge(1, 0);
-    frames_.push_back(Frame{values_.size(), keys_.size(), nullptr});
+    frames_.push_back(Frame{values_.size(), keys_.size(), nullptr, false});
     return true;
   }
 
@@ -528,6 +531,26 @@ class ValueBuilder {
   // double's range (1e400). `position` counts the bytes read, the failing one included.
   bool parse_error(std::size_t position, const std::string& last_token, const Json::exception& e) {
     throw_malformed(text_, position, last_token, e);
+  }
+
+  /// Gives `error`, raised while building, the field path of the element being built: the
+  /// frames are as the failure left them.
+  void note_path(Error& error) const {
+    if (!error.context().field_path.empty()) return;
+    // The innermost frame's element: the object being closed is itself the element.
+    std::size_t n = frames_.size();
+    if (closing_ && n > 0) --n;
+    for (std::size_t i = n; i-- > root_level_;) {
+      const Frame& f = frames_[i];
+      const bool innermost = i + 1 == frames_.size();
+      if (f.object) {
+        std::size_t key = innermost ? keys_.size() : frames_[i + 1].first_key;
+        if (key > f.first_key) detail::prepend_error_key(error, keys_[key - 1]);
+      } else {
+        std::size_t end = innermost ? values_.size() : frames_[i + 1].first_value;
+        detail::prepend_error_index(error, end - f.first_value);
+      }
+    }
   }
 
   Value take() {
@@ -551,6 +574,7 @@ class ValueBuilder {
     std::size_t first_value;          // index in values_ of the container's first element
     std::size_t first_key;            // objects: index in keys_ of the first key
     std::unique_ptr<KeyIndex> index;  // objects of kIndexFrom keys or more
+    bool object;                      // an object, else an array
   };
 
   // Checked before a container or element is added, so a nesting bomb is refused before it
@@ -674,6 +698,8 @@ class ValueBuilder {
 
   std::size_t max_depth_;
   std::string_view text_;  // the whole input, for the line and column of an error
+  std::size_t root_level_;
+  bool closing_ = false;  // make_object is at work on the innermost frame
   std::optional<detail::StateBudget> budget_;
   const LoadOptions* options_ = nullptr;
   std::vector<Frame> frames_;
@@ -698,24 +724,30 @@ std::string to_json(const Value& value, const JsonOptions& options) {
 
 namespace {
 
-Value parse_json(std::string_view json, std::size_t max_depth, const LoadOptions* options) {
-  ValueBuilder builder(max_depth, json, options);
-  // The builder throws instead of returning false, so a false return is a bug.
-  const bool parsed = Json::sax_parse(json.data(), json.data() + json.size(), &builder,
-                                      Json::input_format_t::json, /*strict=*/true);
-  BRINE_ASSERT(parsed, "the JSON parser stopped without an error");
+Value parse_json(std::string_view json, std::size_t max_depth, const LoadOptions* options,
+                 std::size_t root_level) {
+  ValueBuilder builder(max_depth, json, options, root_level);
+  try {
+    // The builder throws instead of returning false, so a false return is a bug.
+    const bool parsed = Json::sax_parse(json.data(), json.data() + json.size(), &builder,
+                                        Json::input_format_t::json, /*strict=*/true);
+    BRINE_ASSERT(parsed, "the JSON parser stopped without an error");
+  } catch (Error& e) {
+    builder.note_path(e);
+    throw;
+  }
   return builder.take();
 }
 
 }  // namespace
 
 Value value_from_json(std::string_view json, std::size_t max_depth) {
-  return parse_json(json, max_depth, nullptr);
+  return parse_json(json, max_depth, nullptr, 0);
 }
 
-Value detail::value_from_json_counted(std::string_view json, std::size_t max_depth,
-                                      const LoadOptions& options) {
-  return parse_json(json, max_depth, &options);
+Value detail::value_from_json_document(std::string_view json, std::size_t max_depth,
+                                       const LoadOptions& options) {
+  return parse_json(json, max_depth, &options, 2);
 }
 
 namespace {
@@ -776,15 +808,20 @@ class ChunkIterator {
 
 }  // namespace
 
-Value detail::value_from_json(ByteSource& source, std::size_t max_depth,
-                              const LoadOptions* options) {
+Value detail::value_from_json_document(ByteSource& source, std::size_t max_depth,
+                                       const LoadOptions& options) {
   BRINE_ASSERT(source.has_direct_view(), "JSON parsed in chunks from a source without a view");
   // The whole view stays valid while the source lives: errors find their line in it.
-  ValueBuilder builder(max_depth, source.direct_view(), options);
+  ValueBuilder builder(max_depth, source.direct_view(), &options, 2);
   SourceChunks chunks(source);
-  const bool parsed = Json::sax_parse(ChunkIterator(chunks), ChunkIterator(), &builder,
-                                      Json::input_format_t::json, /*strict=*/true);
-  BRINE_ASSERT(parsed, "the JSON parser stopped without an error");
+  try {
+    const bool parsed = Json::sax_parse(ChunkIterator(chunks), ChunkIterator(), &builder,
+                                        Json::input_format_t::json, /*strict=*/true);
+    BRINE_ASSERT(parsed, "the JSON parser stopped without an error");
+  } catch (Error& e) {
+    builder.note_path(e);
+    throw;
+  }
   return builder.take();
 }
 

@@ -131,11 +131,7 @@ ErrorContext StateReader::context() const {
       break;
     }
   }
-  for (const Frame& f : frames_) {
-    if (f.field == nullptr) continue;
-    if (!c.field_path.empty()) c.field_path += '.';
-    c.field_path += f.field;
-  }
+  // No field path: operator() and the containers' codecs add it while the failure unwinds.
   return c;
 }
 
@@ -145,10 +141,13 @@ void StateReader::rethrow_after_failure(std::exception_ptr failure) {
     std::rethrow_exception(failure);
   } catch (const IoError&) {
     throw;
-  } catch (const Error& e) {
-    const ErrorContext& c = e.context();
-    if (!c.type_name.empty() || !c.field_path.empty() || c.byte_offset) throw;
-    detail::throw_error(e.code(), e.message(), context());
+  } catch (Error& e) {
+    // A Value accessor's error names no type: the frames still describe the innermost
+    // object while unwinding. The field path was added on the way out.
+    ErrorContext c = context();
+    detail::note_error_type(e, c.type_name, c.version);
+    detail::note_error_source(e, c.source);
+    throw;
   }
 }
 
@@ -183,9 +182,7 @@ void StateReader::enter_field(const char* name) {
   if (object == nullptr) fail(errc::internal_error, "field read outside an object");
   const Value* v = object->find(name);
   if (v == nullptr) {
-    ErrorContext c = context();
-    if (!c.field_path.empty()) c.field_path += '.';
-    c.field_path += name;
+    ErrorContext c = context();  // operator() adds the field's name to the path
     const TypeInfo* info = registry_.find(object->type);
     std::string versions = "written as v" + std::to_string(object->version);
     if (info) versions += ", this build's version is v" + std::to_string(info->version());

@@ -86,12 +86,60 @@ Error::Error(errc code, const std::string& message, ErrorContext context)
       message_(message),
       context_(std::move(context)) {}
 
+void Error::set_context(ErrorContext context) {
+  // Only the runtime_error base holds what(): assigning it keeps the dynamic class.
+  static_cast<std::runtime_error&>(*this) = std::runtime_error(compose(message_, context));
+  context_ = std::move(context);
+}
+
 IoError::IoError(const std::string& message, std::error_code os_error, ErrorContext context)
     : Error(errc::io_failure, message + (os_error ? ": " + os_error.message() : std::string()),
             std::move(context)),
       os_error_(os_error) {}
 
 namespace detail {
+
+namespace {
+void prepend_path(ErrorContext& c, std::string segment) {
+  if (!c.field_path.empty() && c.field_path.front() != '[') segment += '.';
+  c.field_path.insert(0, segment);
+}
+}  // namespace
+
+void note_error_source(Error& error, const std::string& source) {
+  if (!error.context_.source.empty() || source.empty()) return;
+  ErrorContext c = error.context_;
+  c.source = source;
+  error.set_context(std::move(c));
+}
+
+void prepend_error_field(Error& error, const char* name) {
+  ErrorContext c = error.context_;
+  prepend_path(c, name);
+  error.set_context(std::move(c));
+}
+
+void prepend_error_key(Error& error, const std::string& key) {
+  ErrorContext c = error.context_;
+  prepend_path(c, key);
+  error.set_context(std::move(c));
+}
+
+void prepend_error_index(Error& error, std::size_t index) {
+  ErrorContext c = error.context_;
+  prepend_path(c, "[" + std::to_string(index) + "]");
+  error.set_context(std::move(c));
+}
+
+void note_error_type(Error& error, const std::string& type_name,
+                     std::optional<std::uint32_t> version) {
+  if (!error.context_.type_name.empty() || type_name.empty()) return;
+  ErrorContext c = error.context_;
+  c.type_name = type_name;
+  c.version = version;
+  error.set_context(std::move(c));
+}
+
 void throw_error(errc code, const std::string& message, ErrorContext context) {
   switch (code) {
     case errc::truncated_input:

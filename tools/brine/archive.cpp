@@ -226,8 +226,9 @@ Format detect_format(std::string_view bytes, const std::string& source) {
                            where);
 }
 
-Archive read_archive(const std::filesystem::path& path, Progress& progress) {
-  brine::FileSource file(path);
+namespace {
+
+Archive read_file_archive(brine::FileSource& file, Progress& progress) {
   const std::string_view bytes = file.direct_view();  // the mapping lives as long as file
   Archive archive;
   archive.bytes = bytes.size();
@@ -277,6 +278,19 @@ Archive read_archive(const std::filesystem::path& path, Progress& progress) {
   }
   check_shared_objects(archive.values, source.description());
   return archive;
+}
+
+}  // namespace
+
+Archive read_archive(const std::filesystem::path& path, Progress& progress) {
+  brine::FileSource file(path);
+  try {
+    return read_file_archive(file, progress);
+  } catch (brine::Error& e) {
+    // The state model sees values, not a file: name the file for the errors it raises.
+    brine::detail::note_error_source(e, file.description());
+    throw;
+  }
 }
 
 void write_archive(const std::filesystem::path& path, Format format,

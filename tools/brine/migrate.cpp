@@ -4,6 +4,7 @@
 // every object to the newest version the migration files describe, without the C++ types.
 
 #include <CLI/CLI.hpp>
+#include <brine/error.hpp>
 #include <brine/migration.hpp>
 #include <memory>
 #include <string>
@@ -28,7 +29,14 @@ int migrate(const MigrateOptions& options) {
   progress.start_phase("migrating");
   // Objects of types the files do not mention are left as they are: an archive mixes the
   // types of many modules, and only some of them have changed.
-  for (brine::Value& value : archive.values) migrations.upgrade(value);
+  for (brine::Value& value : archive.values) {
+    try {
+      migrations.upgrade(value);
+    } catch (brine::Error& e) {
+      brine::detail::note_error_source(e, options.in);
+      throw;
+    }
+  }
   Format format = options.to.empty() ? archive.format : format_from_option(options.to);
   write_archive(options.out, format, archive.values, progress);
   progress.finish();

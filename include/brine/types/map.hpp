@@ -59,7 +59,12 @@ struct MapCodec {
         std::size_t before = m.size();
         typename M::iterator it = emplace_key(m, r.read_text_view());
         if (m.size() == before) r.fail(errc::corrupt_data, "duplicate map key");
-        Codec<Mapped>::load(r, it->second);
+        try {
+          Codec<Mapped>::load(r, it->second);
+        } catch (Error& e) {
+          prepend_error_key(e, it->first);
+          throw;
+        }
       }
       r.end_map();
       return;
@@ -67,7 +72,17 @@ struct MapCodec {
     for (std::size_t i = 0; i < n; ++i) {
       Key key{};
       Mapped value{};
-      r.load_entry(key, value);
+      try {
+        r.load_entry(key, value);
+      } catch (Error& e) {
+        // A text key is the path's name for its entry (to_json's form); an entry of any
+        // other map is its index in the list of pairs the state model keeps it as.
+        if constexpr (std::is_same_v<Key, std::string>)
+          prepend_error_key(e, key);
+        else
+          prepend_error_index(e, i);
+        throw;
+      }
       std::size_t before = m.size();
       if constexpr (Ordered)
         m.emplace_hint(m.end(), std::move(key), std::move(value));
@@ -114,7 +129,12 @@ struct SetCodec {
     if constexpr (!Ordered) s.reserve(r.reserve_limit(n, sizeof(Key)));
     for (std::size_t i = 0; i < n; ++i) {
       Key key{};
-      Codec<Key>::load(r, key);
+      try {
+        Codec<Key>::load(r, key);
+      } catch (Error& e) {
+        prepend_error_index(e, i);
+        throw;
+      }
       std::size_t before = s.size();
       if constexpr (Ordered)
         s.emplace_hint(s.end(), std::move(key));

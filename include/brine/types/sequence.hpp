@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "brine/codec.hpp"
+#include "brine/error.hpp"
 
 namespace brine {
 namespace detail {
@@ -38,7 +39,14 @@ struct SequenceCodec {
       c.reserve(r.reserve_limit(n, sizeof(Element)));
     for (std::size_t i = 0; i < n; ++i) {
       c.emplace_back();
-      Codec<Element>::load(r, c.back());
+      try {
+        Codec<Element>::load(r, c.back());
+      } catch (Error& e) {
+        // The element's index joins the field path as the failure unwinds (to_json's form,
+        // `orders[3].stamp`): nothing is tracked while reading succeeds.
+        prepend_error_index(e, i);
+        throw;
+      }
     }
     r.end_list();
   }
@@ -86,7 +94,14 @@ struct Codec<std::vector<bool, Alloc>> {
     std::size_t n = r.begin_list(1);
     v.clear();
     v.reserve(r.reserve_limit(n, 1));
-    for (std::size_t i = 0; i < n; ++i) v.push_back(r.read_bool());
+    for (std::size_t i = 0; i < n; ++i) {
+      try {
+        v.push_back(r.read_bool());
+      } catch (Error& e) {
+        detail::prepend_error_index(e, i);
+        throw;
+      }
+    }
     r.end_list();
   }
 };
@@ -122,7 +137,14 @@ struct Codec<std::array<T, N>> {
       r.read_numbers(a.data(), N);
     } else {
       r.begin_tuple(N);
-      for (T& e : a) Codec<T>::load(r, e);
+      for (std::size_t i = 0; i < N; ++i) {
+        try {
+          Codec<T>::load(r, a[i]);
+        } catch (Error& e) {
+          detail::prepend_error_index(e, i);
+          throw;
+        }
+      }
       r.end_tuple();
     }
   }
