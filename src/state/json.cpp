@@ -724,19 +724,26 @@ std::string to_json(const Value& value, const JsonOptions& options) {
 
 namespace {
 
-Value parse_json(std::string_view json, std::size_t max_depth, const LoadOptions* options,
-                 std::size_t root_level) {
-  ValueBuilder builder(max_depth, json, options, root_level);
+// Runs the parser over [first, last) into `builder`; an error leaves with the field path of
+// the element that failed.
+template <class Iterator>
+Value build(ValueBuilder& builder, Iterator first, Iterator last) {
   try {
     // The builder throws instead of returning false, so a false return is a bug.
-    const bool parsed = Json::sax_parse(json.data(), json.data() + json.size(), &builder,
-                                        Json::input_format_t::json, /*strict=*/true);
+    const bool parsed = Json::sax_parse(first, last, &builder, Json::input_format_t::json,
+                                        /*strict=*/true);
     BRINE_ASSERT(parsed, "the JSON parser stopped without an error");
   } catch (Error& e) {
     builder.note_path(e);
     throw;
   }
   return builder.take();
+}
+
+Value parse_json(std::string_view json, std::size_t max_depth, const LoadOptions* options,
+                 std::size_t root_level) {
+  ValueBuilder builder(max_depth, json, options, root_level);
+  return build(builder, json.data(), json.data() + json.size());
 }
 
 }  // namespace
@@ -814,15 +821,7 @@ Value detail::value_from_json_document(ByteSource& source, std::size_t max_depth
   // The whole view stays valid while the source lives: errors find their line in it.
   ValueBuilder builder(max_depth, source.direct_view(), &options, 2);
   SourceChunks chunks(source);
-  try {
-    const bool parsed = Json::sax_parse(ChunkIterator(chunks), ChunkIterator(), &builder,
-                                        Json::input_format_t::json, /*strict=*/true);
-    BRINE_ASSERT(parsed, "the JSON parser stopped without an error");
-  } catch (Error& e) {
-    builder.note_path(e);
-    throw;
-  }
-  return builder.take();
+  return build(builder, ChunkIterator(chunks), ChunkIterator());
 }
 
 }  // namespace brine
