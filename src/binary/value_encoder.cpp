@@ -13,6 +13,7 @@
 #include "binary/format.hpp"
 #include "binary/writer_types.hpp"
 #include "brine/binary.hpp"
+#include "state/nesting.hpp"
 #include "util/varint.hpp"
 
 namespace brine {
@@ -656,14 +657,10 @@ class ValueEncoder {
   }
 
   [[noreturn]] void fail_nesting() const {
-    LoadOptions reader;
-    reader.max_depth = w_.options_.max_depth;
     detail::throw_error(
         errc::limit_exceeded,
-        "cannot write this state tree as a binary archive: it nests deeper than its "
-        "reader accepts, " +
-            detail::nesting_message(reader) +
-            " (raise BinaryWriteOptions::max_depth with the reader's)");
+        detail::writer_nesting_message("a binary archive", "BinaryWriteOptions::max_depth",
+                                       w_.options_.max_depth));
   }
   [[noreturn]] void fail_depth() const {
     LoadOptions reader;

@@ -171,11 +171,7 @@ void ArchiveFileWriter::write_json(const Value& state) {
   // (JSON strings hold no raw newline, so every '\n' is between tokens).
   const JsonOptions& options = impl_->json;
   // Refused, as json_document refuses it, when a reader would refuse it.
-  LoadOptions reader;
-  reader.max_depth = options.max_depth;
-  detail::check_nesting(state, 2, reader.max_nesting(), detail::kJsonNesting,
-                        detail::writer_nesting_message("a JSON document", "JsonOptions::max_depth",
-                                                       options.max_depth));
+  detail::check_json_document_nesting(state, options.max_depth);
   std::string text = to_json(state, options);
   std::string out;
   if (options.indent < 0) {

@@ -12,13 +12,7 @@
 namespace brine {
 
 std::string json_document(const std::vector<Value>& values, const JsonOptions& options) {
-  // Each value sits inside the document's object and its "values" array.
-  LoadOptions reader;
-  reader.max_depth = options.max_depth;
-  for (const Value& v : values)
-    detail::check_nesting(v, 2, reader.max_nesting(), detail::kJsonNesting,
-                          detail::writer_nesting_message(
-                              "a JSON document", "JsonOptions::max_depth", options.max_depth));
+  for (const Value& v : values) detail::check_json_document_nesting(v, options.max_depth);
   Value::Map doc;
   doc.emplace("format", Value("brine-json"));
   doc.emplace("format_version", Value(static_cast<std::uint64_t>(json_format_version)));

@@ -523,12 +523,8 @@ void StableWriter::write_path(const std::string& generic) {
 
 // The document's array of values is the first level.
 void StableWriter::check_nesting(const Value& value) const {
-  LoadOptions reader;
-  reader.max_depth = options_.max_depth;
-  detail::check_nesting(
-      value, 1, reader.max_nesting(), detail::kStableNesting,
-      detail::writer_nesting_message("a stable archive", "StableWriteOptions::max_depth",
-                                     options_.max_depth));
+  detail::check_writer_nesting(value, 1, detail::kStableNesting, "a stable archive",
+                               "StableWriteOptions::max_depth", options_.max_depth);
 }
 
 void StableWriter::write_dynamic(const Value& v) {

@@ -48,28 +48,27 @@ inline constexpr NestingCosts kJsonNesting{1, 1, [](const Value& v) {
                                              }
                                            }};
 
-/// Throws LimitError (`message`) when some element of `v`, which sits `depth` levels deep,
-/// would sit deeper than `max` levels. Recurses at most `max` levels: the check stops
-/// where a reader would.
-inline void check_nesting(const Value& v, std::size_t depth, std::size_t max,
-                          const NestingCosts& costs, const std::string& message) {
-  if (depth > max) detail::throw_error(errc::limit_exceeded, message);
+/// Whether every element of `v`, which sits `depth` levels deep, sits within `max` levels.
+/// Recurses at most `max` levels: the check stops where a reader would.
+inline bool nests_within(const Value& v, std::size_t depth, std::size_t max,
+                         const NestingCosts& costs) {
+  if (depth > max) return false;
   switch (v.kind()) {
     case ValueKind::list:
-      for (const Value& e : v.as_list()) check_nesting(e, depth + 1, max, costs, message);
-      return;
+      for (const Value& e : v.as_list())
+        if (!nests_within(e, depth + 1, max, costs)) return false;
+      return true;
     case ValueKind::map:
       for (const auto& entry : v.as_map())
-        check_nesting(entry.second, depth + 1, max, costs, message);
-      return;
+        if (!nests_within(entry.second, depth + 1, max, costs)) return false;
+      return true;
     case ValueKind::object:
-      if (depth + costs.object_items > max) detail::throw_error(errc::limit_exceeded, message);
+      if (depth + costs.object_items > max) return false;
       for (const Field& f : v.as_object().fields)
-        check_nesting(f.value, depth + costs.object_fields, max, costs, message);
-      return;
+        if (!nests_within(f.value, depth + costs.object_fields, max, costs)) return false;
+      return true;
     default:
-      if (costs.wraps(v) && depth + 1 > max) detail::throw_error(errc::limit_exceeded, message);
-      return;
+      return !(costs.wraps(v) && depth + 1 > max);
   }
 }
 
@@ -81,6 +80,22 @@ inline std::string writer_nesting_message(const char* archive, const char* optio
   return std::string("cannot write this state tree as ") + archive +
          ": it nests deeper than its reader accepts, " + nesting_message(reader) + " (raise " +
          option + " with the reader's)";
+}
+
+/// A writer's check before it writes `v` at level `depth`: throws LimitError, naming
+/// `option`, when a reader with LoadOptions::max_depth = `max_depth` would refuse it.
+inline void check_writer_nesting(const Value& v, std::size_t depth, const NestingCosts& costs,
+                                 const char* archive, const char* option, std::size_t max_depth) {
+  LoadOptions reader;
+  reader.max_depth = max_depth;
+  if (!nests_within(v, depth, reader.max_nesting(), costs))
+    detail::throw_error(errc::limit_exceeded, writer_nesting_message(archive, option, max_depth));
+}
+
+/// The check of a value of a JSON document, which sits inside the document's object and its
+/// "values" array (json_document, and ArchiveFileWriter's JSON documents).
+inline void check_json_document_nesting(const Value& v, std::size_t max_depth) {
+  check_writer_nesting(v, 2, kJsonNesting, "a JSON document", "JsonOptions::max_depth", max_depth);
 }
 
 }  // namespace brine::detail
