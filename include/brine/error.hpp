@@ -29,6 +29,7 @@ enum class errc {
   io_failure,              ///< the operating system refused a read or write
   internal_error,          ///< a bug in brine
   missing_field,           ///< setstate asked for a field the archived state does not have
+  unsupported_content,     ///< valid for its format, but content brine refuses to load
 };
 
 /// The std::error_category of brine::errc, so codes interoperate with std::error_code.

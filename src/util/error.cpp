@@ -42,6 +42,8 @@ class Category final : public std::error_category {
         return "internal error";
       case errc::missing_field:
         return "missing field";
+      case errc::unsupported_content:
+        return "unsupported content";
     }
     return "unknown brine error";
   }
@@ -145,6 +147,7 @@ void throw_error(errc code, const std::string& message, ErrorContext context) {
     case errc::truncated_input:
     case errc::corrupt_data:
     case errc::checksum_mismatch:
+    case errc::unsupported_content:
       throw FormatError(code, message, std::move(context));
     case errc::limit_exceeded:
       throw LimitError(code, message, std::move(context));
