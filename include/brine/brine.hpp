@@ -17,6 +17,7 @@
 #include "brine/registry.hpp"
 #include "brine/stable.hpp"
 #include "brine/state.hpp"
+#include "brine/state_dict.hpp"
 #include "brine/tensor.hpp"
 #include "brine/types/chrono.hpp"
 #include "brine/types/function.hpp"

@@ -6,6 +6,7 @@
 
 #include <brine/error.hpp>
 #include <brine/io.hpp>
+#include <brine/state_dict.hpp>
 #include <brine/tensor.hpp>
 #include <cstdint>
 #include <filesystem>
@@ -133,6 +134,29 @@ TEST(Tensor, MisalignedViewsRefuseTypedAccessButKeepTheirBytes) {
   EXPECT_EQ(t.nbytes(), 8u);
   brine::Tensor copy = t.clone();
   EXPECT_EQ(copy.values<double>()[0], 0.0);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(StateDict, KeepsInsertionOrderAndRefusesDuplicateNames) {
+  brine::StateDict dict;
+  dict.insert("b.weight", brine::Tensor(brine::DType::float32, {2}));
+  dict.insert("a.bias", brine::Tensor(brine::DType::int8, {3}));
+  dict.insert("c", brine::Tensor(brine::DType::float64, {}));
+  EXPECT_THROW(dict.insert("a.bias", brine::Tensor()), brine::FormatError);
+  std::vector<std::string> names;
+  for (const auto& [name, tensor] : dict) names.push_back(name);
+  EXPECT_EQ(names, (std::vector<std::string>{"b.weight", "a.bias", "c"}));
+  EXPECT_EQ(dict.at("a.bias").dtype(), brine::DType::int8);
+  EXPECT_THROW(dict.at("missing"), brine::SchemaError);
+  EXPECT_TRUE(dict.erase("b.weight"));
+  EXPECT_FALSE(dict.erase("b.weight"));
+  EXPECT_EQ(dict.at("c").dtype(), brine::DType::float64);  // the index followed the erase
+  dict.insert_or_assign("a.bias", brine::Tensor(brine::DType::uint8, {1}));
+  EXPECT_EQ(dict.begin()->second.dtype(), brine::DType::uint8);
+  EXPECT_EQ(dict.size(), 2u);
 }
 
 }  // namespace
