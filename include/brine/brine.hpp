@@ -14,6 +14,7 @@
 #include "brine/io.hpp"
 #include "brine/limits.hpp"
 #include "brine/migration.hpp"
+#include "brine/numpy.hpp"
 #include "brine/registry.hpp"
 #include "brine/stable.hpp"
 #include "brine/state.hpp"

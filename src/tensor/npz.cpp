@@ -1,0 +1,337 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// tensor/npz.cpp: numpy's .npz, a ZIP of .npy entries, through libzip (docs/format/numpy.md §3).
+
+#include <zip.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "brine/io.hpp"
+#include "brine/numpy.hpp"
+#include "tensor/npy_format.hpp"
+
+namespace brine {
+namespace {
+
+constexpr std::string_view kNpySuffix = ".npy";
+// Added to the bound on an entry's inflated size, so that tiny entries (a .npy header
+// deflates poorly) are never refused for their ratio.
+constexpr std::uint64_t kRatioAllowance = 65536;
+
+[[noreturn]] void fail(errc code, const std::string& message, const std::string& source,
+                       const std::string& entry = {}) {
+  ErrorContext where;
+  where.source = source;
+  where.field_path = entry;
+  detail::throw_error(code, message, where);
+}
+
+[[noreturn]] void fail_zip(const zip_error_t* error, const std::string& what,
+                           const std::string& source, const std::string& entry = {}) {
+  int code = zip_error_code_zip(error);
+  if (code == ZIP_ER_MEMORY) throw std::bad_alloc();
+  // zip_error_strerror is not const-correct; it formats into the error itself.
+  auto* mutable_error = const_cast<zip_error_t*>(error);
+  std::string message = what + ": " + zip_error_strerror(mutable_error);
+  errc kind = errc::corrupt_data;
+  if (code == ZIP_ER_CRC) kind = errc::checksum_mismatch;
+  if (code == ZIP_ER_COMPNOTSUPP || code == ZIP_ER_ENCRNOTSUPP || code == ZIP_ER_MULTIDISK)
+    kind = errc::unsupported_content;
+  fail(kind, message, source, entry);
+}
+
+struct ArchiveCloser {
+  void operator()(zip_t* archive) const noexcept { zip_discard(archive); }
+};
+using Archive = std::unique_ptr<zip_t, ArchiveCloser>;
+struct FileCloser {
+  void operator()(zip_file_t* file) const noexcept { zip_fclose(file); }
+};
+using EntryFile = std::unique_ptr<zip_file_t, FileCloser>;
+struct SourceFreer {
+  void operator()(zip_source_t* source) const noexcept { zip_source_free(source); }
+};
+using Source = std::unique_ptr<zip_source_t, SourceFreer>;
+
+// Opens the ZIP in `bytes` for reading, with libzip's consistency checks (the local headers
+// must agree with the central directory).
+Archive open_archive(std::string_view bytes, const std::string& source) {
+  if (bytes.empty()) fail(errc::truncated_input, "an empty file is not an .npz", source);
+  zip_error_t error;
+  zip_error_init(&error);
+  Source buffer(zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error));
+  if (!buffer) fail_zip(&error, "cannot read the .npz", source);
+  zip_t* archive = zip_open_from_source(buffer.get(), ZIP_RDONLY | ZIP_CHECKCONS, &error);
+  if (archive == nullptr) {
+    if (zip_error_code_zip(&error) == ZIP_ER_NOZIP)
+      fail(errc::corrupt_data, "not an .npz: no ZIP end of central directory record", source);
+    fail_zip(&error, "not a valid .npz (ZIP)", source);
+  }
+  buffer.release();  // the archive owns it now
+  zip_error_fini(&error);
+  return Archive(archive);
+}
+
+// Reads exactly `n` bytes of an entry, or fails naming it.
+void read_exactly(zip_file_t* file, void* into, std::uint64_t n, const std::string& source,
+                  const std::string& entry) {
+  auto* p = static_cast<char*>(into);
+  std::uint64_t done = 0;
+  while (done < n) {
+    zip_int64_t got = zip_fread(file, p + done, n - done);
+    if (got < 0)
+      fail_zip(zip_file_get_error(file), "cannot read entry '" + entry + "'", source, entry);
+    if (got == 0)
+      fail(errc::truncated_input,
+           "entry '" + entry + "' ends after " + std::to_string(done) + " of its " +
+               std::to_string(n) + " bytes",
+           source, entry);
+    done += static_cast<std::uint64_t>(got);
+  }
+}
+
+// One .npy entry, opened, with its header read and parsed.
+struct OpenEntry {
+  NpzEntry info;
+  std::string zip_name;
+  EntryFile file;
+};
+
+// Walks the central directory: skips what is not an array, checks what would be read.
+// `open_data`: whether each array's header is read (for load and inspect both).
+template <class OnArray>
+NpzContents walk(std::string_view bytes, const NumpyLoadOptions& options, const std::string& source,
+                 OnArray&& on_array) {
+  Archive archive = open_archive(bytes, source);
+  zip_int64_t count = zip_get_num_entries(archive.get(), 0);
+  if (count < 0) fail(errc::corrupt_data, "cannot count the .npz's entries", source);
+  if (static_cast<std::uint64_t>(count) > options.max_entries)
+    fail(errc::limit_exceeded,
+         ".npz of " + std::to_string(count) + " entries exceeds NumpyLoadOptions::max_entries (" +
+             std::to_string(options.max_entries) + ")",
+         source);
+  NpzContents contents;
+  std::set<std::string, std::less<>> seen;
+  for (zip_int64_t i = 0; i < count; ++i) {
+    zip_stat_t st;
+    zip_stat_init(&st);
+    if (zip_stat_index(archive.get(), static_cast<zip_uint64_t>(i), 0, &st) != 0)
+      fail_zip(zip_get_error(archive.get()), "cannot read entry " + std::to_string(i), source);
+    const zip_uint64_t needed = ZIP_STAT_NAME | ZIP_STAT_SIZE | ZIP_STAT_COMP_SIZE |
+                                ZIP_STAT_COMP_METHOD | ZIP_STAT_ENCRYPTION_METHOD;
+    if ((st.valid & needed) != needed || st.name == nullptr)
+      fail(errc::corrupt_data, "entry " + std::to_string(i) + " has no name or size", source);
+    std::string zip_name = st.name;
+    if (!seen.insert(zip_name).second)
+      fail(errc::corrupt_data, "entry '" + zip_name + "' appears twice in the .npz", source,
+           zip_name);
+    bool is_array =
+        zip_name.size() >= kNpySuffix.size() &&
+        std::string_view(zip_name).substr(zip_name.size() - kNpySuffix.size()) == kNpySuffix &&
+        zip_name.back() != '/';
+    if (!is_array) {
+      contents.skipped.push_back(zip_name);
+      continue;
+    }
+    if (st.encryption_method != ZIP_EM_NONE)
+      fail(errc::unsupported_content, "entry '" + zip_name + "' is encrypted", source, zip_name);
+    if (st.comp_method != ZIP_CM_STORE && st.comp_method != ZIP_CM_DEFLATE)
+      fail(errc::unsupported_content,
+           "entry '" + zip_name + "' uses ZIP compression method " +
+               std::to_string(st.comp_method) + " (brine reads stored and deflate entries)",
+           source, zip_name);
+    if (st.comp_method == ZIP_CM_STORE && st.size != st.comp_size)
+      fail(errc::corrupt_data,
+           "stored entry '" + zip_name + "' claims " + std::to_string(st.size) +
+               " bytes but holds " + std::to_string(st.comp_size),
+           source, zip_name);
+    // The inflated size decides the allocation; it is checked against the compressed size,
+    // which the file's own size bounds, before anything is inflated.
+    if (st.comp_method == ZIP_CM_DEFLATE &&
+        (st.size - std::min<std::uint64_t>(st.size, kRatioAllowance)) /
+                std::max<std::uint64_t>(1, options.max_compression_ratio) >
+            st.comp_size)
+      fail(errc::limit_exceeded,
+           "entry '" + zip_name + "' inflates " + std::to_string(st.comp_size) + " bytes to " +
+               std::to_string(st.size) + ", more than NumpyLoadOptions::max_compression_ratio (" +
+               std::to_string(options.max_compression_ratio) + ") allows",
+           source, zip_name);
+    std::string where = source + ":" + zip_name;
+    zip_file_t* raw = zip_fopen_index(archive.get(), static_cast<zip_uint64_t>(i), 0);
+    if (raw == nullptr)
+      fail_zip(zip_get_error(archive.get()), "cannot open entry '" + zip_name + "'", source,
+               zip_name);
+    OpenEntry entry;
+    entry.file.reset(raw);
+    entry.zip_name = zip_name;
+    entry.info.name = zip_name.substr(0, zip_name.size() - kNpySuffix.size());
+    entry.info.compressed = st.comp_method == ZIP_CM_DEFLATE;
+    entry.info.compressed_size = st.comp_size;
+    entry.info.uncompressed_size = st.size;
+
+    // The header: its fixed prefix first, which says its length (bounded by
+    // max_header_bytes and by the entry), then the rest.
+    std::string header(
+        static_cast<std::size_t>(std::min<std::uint64_t>(npy::kLongestPrefix, st.size)), '\0');
+    read_exactly(entry.file.get(), header.data(), header.size(), source, zip_name);
+    std::uint64_t header_end = npy::header_size(header, st.size, options, where);
+    if (header_end > header.size()) {
+      std::size_t had = header.size();
+      header.resize(static_cast<std::size_t>(header_end));
+      read_exactly(entry.file.get(), header.data() + had, header_end - had, source, zip_name);
+    }
+    entry.info.header = parse_npy_header(header, st.size, options, where);
+    on_array(entry, contents);
+  }
+  return contents;
+}
+
+// Reads an opened entry's data into an owned tensor, C order, little-endian, and checks
+// that nothing follows it (which makes libzip check the CRC).
+Tensor read_array(OpenEntry& entry, const std::string& source) {
+  const NpyHeader& header = entry.info.header;
+  Tensor t(header.dtype, header.shape);
+  if (header.data_nbytes != 0)
+    read_exactly(entry.file.get(), t.mutable_bytes(), header.data_nbytes, source, entry.zip_name);
+  char extra;
+  zip_int64_t got = zip_fread(entry.file.get(), &extra, 1);
+  if (got < 0)
+    fail_zip(zip_file_get_error(entry.file.get()), "cannot read entry '" + entry.zip_name + "'",
+             source, entry.zip_name);
+  if (got > 0)
+    fail(errc::corrupt_data, "entry '" + entry.zip_name + "' holds more bytes than it declares",
+         source, entry.zip_name);
+  if (header.fortran_order && header.shape.size() > 1) {
+    Tensor c_order(header.dtype, header.shape);
+    npy::to_c_order_little_endian(header, t.bytes(), c_order.mutable_bytes());
+    return c_order;
+  }
+  if (header.big_endian) npy::to_c_order_little_endian(header, t.bytes(), t.mutable_bytes());
+  return t;
+}
+
+StateDict load_npz_bytes(std::string_view bytes, const NumpyLoadOptions& options,
+                         const std::string& source) {
+  StateDict dict;
+  walk(bytes, options, source, [&](OpenEntry& entry, NpzContents&) {
+    // Duplicates of the ZIP names are refused by walk; two ZIP names never give one key.
+    dict.insert(entry.info.name, read_array(entry, source));
+  });
+  return dict;
+}
+
+NpzContents inspect_npz_bytes(std::string_view bytes, const NumpyLoadOptions& options,
+                              const std::string& source) {
+  return walk(bytes, options, source, [](OpenEntry& entry, NpzContents& contents) {
+    contents.arrays.push_back(std::move(entry.info));
+  });
+}
+
+// ---- writing ---------------------------------------------------------------------------
+
+[[noreturn]] void fail_write(zip_error_t* error, const std::string& what) {
+  if (zip_error_code_zip(error) == ZIP_ER_MEMORY) throw std::bad_alloc();
+  detail::throw_error(errc::internal_error, what + ": " + zip_error_strerror(error));
+}
+
+// Builds the .npz in a libzip memory buffer and hands its bytes to `sink` in chunks.
+template <class Sink>
+void build_npz(const StateDict& dict, bool compress, Sink&& sink) {
+  if (dict.empty()) {
+    // libzip writes nothing for an archive without entries; numpy.savez writes the end of
+    // central directory record alone, which is a valid empty ZIP.
+    static constexpr char kEmptyZip[22] = {'P', 'K', 5, 6};
+    sink(kEmptyZip, sizeof kEmptyZip);
+    return;
+  }
+  zip_error_t error;
+  zip_error_init(&error);
+  Source buffer(zip_source_buffer_create(nullptr, 0, 0, &error));
+  if (!buffer) fail_write(&error, "cannot create the .npz in memory");
+  zip_source_keep(buffer.get());  // the archive's close must not free it: its bytes are read after
+  zip_t* archive = zip_open_from_source(buffer.get(), ZIP_TRUNCATE, &error);
+  if (archive == nullptr) {
+    zip_source_free(buffer.get());  // the reference zip_source_keep added
+    fail_write(&error, "cannot create the .npz in memory");
+  }
+  Archive open(archive);
+  // The headers must live until zip_close, which reads the fragments.
+  std::vector<std::string> headers;
+  headers.reserve(dict.size());
+  for (const auto& [name, tensor] : dict) {
+    headers.push_back(npy::header_bytes(tensor.dtype(), tensor.shape(), NpyVersion::automatic));
+    zip_buffer_fragment_t fragments[2] = {
+        {reinterpret_cast<zip_uint8_t*>(headers.back().data()), headers.back().size()},
+        {const_cast<zip_uint8_t*>(reinterpret_cast<const zip_uint8_t*>(tensor.bytes())),
+         tensor.nbytes()}};
+    zip_source_t* entry =
+        zip_source_buffer_fragment(archive, fragments, tensor.nbytes() == 0 ? 1 : 2, 0);
+    if (entry == nullptr) fail_write(zip_get_error(archive), "cannot add '" + name + "'");
+    zip_int64_t index = zip_file_add(archive, (name + ".npy").c_str(), entry, ZIP_FL_ENC_UTF_8);
+    if (index < 0) {
+      zip_source_free(entry);
+      fail_write(zip_get_error(archive), "cannot add '" + name + "'");
+    }
+    if (zip_set_file_compression(archive, static_cast<zip_uint64_t>(index),
+                                 compress ? ZIP_CM_DEFLATE : ZIP_CM_STORE, 0) != 0)
+      fail_write(zip_get_error(archive), "cannot set the compression of '" + name + "'");
+  }
+  if (zip_close(open.get()) != 0) fail_write(zip_get_error(open.get()), "cannot write the .npz");
+  open.release();
+  if (zip_source_open(buffer.get()) != 0)
+    fail_write(zip_source_error(buffer.get()), "cannot read the .npz back");
+  std::vector<char> chunk(1 << 20);
+  for (;;) {
+    zip_int64_t got = zip_source_read(buffer.get(), chunk.data(), chunk.size());
+    if (got < 0) {
+      zip_source_close(buffer.get());
+      fail_write(zip_source_error(buffer.get()), "cannot read the .npz back");
+    }
+    if (got == 0) break;
+    sink(chunk.data(), static_cast<std::size_t>(got));
+  }
+  zip_source_close(buffer.get());
+}
+
+}  // namespace
+
+StateDict load_npz(const std::filesystem::path& path, const NumpyLoadOptions& options) {
+  auto file = MappedFile::open(path);
+  return load_npz_bytes(file->view(), options, file->path());
+}
+
+StateDict load_npz_from_memory(std::string_view bytes, const NumpyLoadOptions& options,
+                               const std::string& source) {
+  return load_npz_bytes(bytes, options, source);
+}
+
+NpzContents inspect_npz(const std::filesystem::path& path, const NumpyLoadOptions& options) {
+  auto file = MappedFile::open(path);
+  return inspect_npz_bytes(file->view(), options, file->path());
+}
+
+NpzContents inspect_npz_from_memory(std::string_view bytes, const NumpyLoadOptions& options,
+                                    const std::string& source) {
+  return inspect_npz_bytes(bytes, options, source);
+}
+
+std::string npz_bytes(const StateDict& dict, bool compress) {
+  std::string out;
+  build_npz(dict, compress, [&](const char* p, std::size_t n) { out.append(p, n); });
+  return out;
+}
+
+void save_npz(const std::filesystem::path& path, const StateDict& dict, bool compress) {
+  AtomicFileSink sink(path);
+  build_npz(dict, compress, [&](const char* p, std::size_t n) { sink.write(p, n); });
+  sink.commit();
+}
+
+}  // namespace brine
