@@ -21,9 +21,10 @@ namespace brine {
 namespace {
 
 constexpr std::string_view kNpySuffix = ".npy";
-// Added to the bound on an entry's inflated size, so that tiny entries (a .npy header
-// deflates poorly) are never refused for their ratio.
-constexpr std::uint64_t kRatioAllowance = 65536;
+// Added to the bounds on inflated sizes, so that small entries (a .npy header deflates
+// poorly, and tiny arrays can inflate a few hundred times) are never refused for their ratio.
+constexpr std::uint64_t kEntryRatioAllowance = 4096;
+constexpr std::uint64_t kTotalRatioAllowance = 65536;
 
 [[noreturn]] void fail(errc code, const std::string& message, const std::string& source,
                        const std::string& entry = {}) {
@@ -72,6 +73,10 @@ Archive open_archive(std::string_view bytes, const std::string& source) {
   if (archive == nullptr) {
     if (zip_error_code_zip(&error) == ZIP_ER_NOZIP)
       fail(errc::corrupt_data, "not an .npz: no ZIP end of central directory record", source);
+    // libzip refuses two entries of one name as it opens the archive, without naming it.
+    if (zip_error_code_zip(&error) == ZIP_ER_EXISTS)
+      fail(errc::corrupt_data, "an entry name appears twice in the .npz's central directory",
+           source);
     fail_zip(&error, "not a valid .npz (ZIP)", source);
   }
   buffer.release();  // the archive owns it now
@@ -119,6 +124,12 @@ NpzContents walk(std::string_view bytes, const NumpyLoadOptions& options, const 
          source);
   NpzContents contents;
   std::set<std::string, std::less<>> seen;
+  // What the arrays read so far take in the file and in memory: the sums bound a load by its
+  // file even when entries overlap (many central directory entries naming one deflate
+  // stream, the overlapping-files zip bomb).
+  std::uint64_t total_compressed = 0, total_inflated = 0;
+  const std::uint64_t ratio = std::max<std::uint64_t>(1, options.max_compression_ratio);
+  const std::uint64_t file_size = bytes.size();
   for (zip_int64_t i = 0; i < count; ++i) {
     zip_stat_t st;
     zip_stat_init(&st);
@@ -154,13 +165,29 @@ NpzContents walk(std::string_view bytes, const NumpyLoadOptions& options, const 
            source, zip_name);
     // The inflated size decides the allocation; it is checked against the compressed size,
     // which the file's own size bounds, before anything is inflated.
-    if (st.comp_method == ZIP_CM_DEFLATE &&
-        (st.size - std::min<std::uint64_t>(st.size, kRatioAllowance)) /
-                std::max<std::uint64_t>(1, options.max_compression_ratio) >
-            st.comp_size)
+    if (st.comp_size > file_size - total_compressed)
+      fail(errc::corrupt_data,
+           "entry '" + zip_name + "' claims " + std::to_string(st.comp_size) +
+               " bytes of data; with the entries before it that is more than the file's " +
+               std::to_string(file_size) + " bytes",
+           source, zip_name);
+    total_compressed += st.comp_size;
+    auto over_ratio = [&](std::uint64_t inflated, std::uint64_t compressed,
+                          std::uint64_t allowance) {
+      return (inflated - std::min(inflated, allowance)) / ratio > compressed;
+    };
+    if (over_ratio(st.size, st.comp_size, kEntryRatioAllowance))
       fail(errc::limit_exceeded,
            "entry '" + zip_name + "' inflates " + std::to_string(st.comp_size) + " bytes to " +
                std::to_string(st.size) + ", more than NumpyLoadOptions::max_compression_ratio (" +
+               std::to_string(options.max_compression_ratio) + ") allows",
+           source, zip_name);
+    total_inflated += st.size;
+    if (over_ratio(total_inflated, file_size, kTotalRatioAllowance))
+      fail(errc::limit_exceeded,
+           "the arrays up to entry '" + zip_name + "' inflate to " +
+               std::to_string(total_inflated) + " bytes from a file of " +
+               std::to_string(file_size) + ", more than NumpyLoadOptions::max_compression_ratio (" +
                std::to_string(options.max_compression_ratio) + ") allows",
            source, zip_name);
     std::string where = source + ":" + zip_name;
