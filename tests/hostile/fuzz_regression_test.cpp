@@ -14,6 +14,8 @@
 
 #include "../../fuzz/fuzz_json_reader.cpp"
 #include "../../fuzz/fuzz_migration_file.cpp"
+#include "../../fuzz/fuzz_npy.cpp"
+#include "../../fuzz/fuzz_npz.cpp"
 #include "../../fuzz/fuzz_stable_reader.cpp"
 #include "hostile_support.hpp"
 #include "test_util.hpp"
@@ -249,6 +251,23 @@ TEST(FuzzRegression, StableDocumentNestedToTheLimit) {
   }
   hostile::expect_error<brine::LimitError>(
       [&] { brine::read_stable_values(stable_document_of("\x81" + lists)); }, "max_depth (1000)");
+}
+
+// The numpy targets take valid files and junk without failing.
+TEST(FuzzRegression, NumpyTargetsTakeValidInputsAndJunk) {
+  brine::StateDict dict;
+  dict.insert("a", brine::Tensor::from_vector(std::vector<float>{1, 2, 3}));
+  dict.insert("dir/b", brine::Tensor(brine::DType::complex128, {2, 2}));
+  std::string npy = brine::npy_bytes(dict.at("a"));
+  replay_with(fuzz::npy::one_input, npy);
+  replay_with(fuzz::npy::one_input, npy.substr(0, 40));
+  replay_with(fuzz::npy::one_input, "");
+  for (bool compress : {false, true}) {
+    std::string npz = brine::npz_bytes(dict, compress);
+    replay_with(fuzz::npz::one_input, npz);
+    replay_with(fuzz::npz::one_input, npz.substr(0, npz.size() / 2));
+  }
+  replay_with(fuzz::npz::one_input, "PK\x05\x06");
 }
 
 }  // namespace

@@ -1,0 +1,62 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// fuzz_npz.cpp: libFuzzer target for the .npz reader (src/tensor/npz.cpp): the ZIP reading
+// path through libzip, from a memory buffer as load_npz reads a mapped file. Each input is
+// inspected and loaded; what loads must agree with the inspection, and write back and load
+// again as the same state dict. brine::Error is the expected verdict on bad input; any other
+// exception, a crash, a leak, undefined behaviour or an allocation over -rss_limit_mb is a
+// bug.
+
+#include <brine/numpy.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+namespace fuzz::npz {
+
+inline void one_input(std::string_view bytes) {
+  brine::NpzContents contents;
+  try {
+    contents = brine::inspect_npz_from_memory(bytes);
+  } catch (const brine::Error&) {
+  }
+  brine::StateDict dict;
+  try {
+    dict = brine::load_npz_from_memory(bytes);
+  } catch (const brine::Error&) {
+    return;
+  }
+  // What loads was inspected first, entry for entry.
+  if (contents.arrays.size() != dict.size()) {
+    std::fprintf(stderr, "inspect_npz saw %zu arrays, load_npz loaded %zu\n",
+                 contents.arrays.size(), dict.size());
+    std::abort();
+  }
+  std::size_t i = 0;
+  for (const auto& [name, tensor] : dict) {
+    const brine::NpzEntry& entry = contents.arrays[i++];
+    if (entry.name != name || entry.header.dtype != tensor.dtype() ||
+        entry.header.shape != tensor.shape()) {
+      std::fprintf(stderr, "inspect_npz and load_npz disagree about entry '%s'\n", name.c_str());
+      std::abort();
+    }
+  }
+  for (bool compress : {false, true}) {
+    if (brine::load_npz_from_memory(brine::npz_bytes(dict, compress)) != dict) {
+      std::fprintf(stderr, "a loaded .npz does not round-trip (compress %d)\n", compress);
+      std::abort();
+    }
+  }
+}
+
+}  // namespace fuzz::npz
+
+#ifndef BRINE_FUZZ_REPLAY
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  fuzz::npz::one_input(std::string_view(reinterpret_cast<const char*>(data), size));
+  return 0;
+}
+#endif
