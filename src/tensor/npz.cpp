@@ -48,6 +48,16 @@ constexpr std::uint64_t kTotalRatioAllowance = 65536;
   fail(kind, message, source, entry);
 }
 
+// A zip_error_t of our own: zip_error_strerror allocates the text it returns inside the
+// error, which only zip_error_fini frees, also when the message is thrown on.
+struct ZipError {
+  zip_error_t error;
+  ZipError() { zip_error_init(&error); }
+  ~ZipError() { zip_error_fini(&error); }
+  ZipError(const ZipError&) = delete;
+  ZipError& operator=(const ZipError&) = delete;
+};
+
 struct ArchiveCloser {
   void operator()(zip_t* archive) const noexcept { zip_discard(archive); }
 };
@@ -65,8 +75,8 @@ using Source = std::unique_ptr<zip_source_t, SourceFreer>;
 // must agree with the central directory).
 Archive open_archive(std::string_view bytes, const std::string& source) {
   if (bytes.empty()) fail(errc::truncated_input, "an empty file is not an .npz", source);
-  zip_error_t error;
-  zip_error_init(&error);
+  ZipError holder;
+  zip_error_t& error = holder.error;
   Source buffer(zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error));
   if (!buffer) fail_zip(&error, "cannot read the .npz", source);
   zip_t* archive = zip_open_from_source(buffer.get(), ZIP_RDONLY | ZIP_CHECKCONS, &error);
@@ -80,7 +90,6 @@ Archive open_archive(std::string_view bytes, const std::string& source) {
     fail_zip(&error, "not a valid .npz (ZIP)", source);
   }
   buffer.release();  // the archive owns it now
-  zip_error_fini(&error);
   return Archive(archive);
 }
 
@@ -278,8 +287,8 @@ void build_npz(const StateDict& dict, bool compress, Sink&& sink) {
     sink(kEmptyZip, sizeof kEmptyZip);
     return;
   }
-  zip_error_t error;
-  zip_error_init(&error);
+  ZipError holder;
+  zip_error_t& error = holder.error;
   Source buffer(zip_source_buffer_create(nullptr, 0, 0, &error));
   if (!buffer) fail_write(&error, "cannot create the .npz in memory");
   zip_source_keep(buffer.get());  // the archive's close must not free it: its bytes are read after

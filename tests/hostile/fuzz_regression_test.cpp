@@ -270,4 +270,16 @@ TEST(FuzzRegression, NumpyTargetsTakeValidInputsAndJunk) {
   replay_with(fuzz::npz::one_input, "PK\x05\x06");
 }
 
+// Regression: fuzz find (fuzz_npz: libzip's message for an archive it refused to open,
+// which zip_error_strerror allocates inside the zip_error_t, leaked when it was thrown on).
+// The local header's uncompressed size disagrees with the central directory's.
+TEST(FuzzRegression, NpzRefusedAtOpenLeaksNothing) {
+  brine::StateDict dict;
+  dict.insert("x", brine::Tensor::from_vector(std::vector<double>{1, 2}));
+  std::string npz = brine::npz_bytes(dict);
+  npz[22] = static_cast<char>(npz[22] ^ 0x40);  // local header: uncompressed size
+  EXPECT_THROW_WITH(brine::load_npz_from_memory(npz), brine::FormatError, "not a valid .npz");
+  replay_with(fuzz::npz::one_input, npz);
+}
+
 }  // namespace
