@@ -159,6 +159,15 @@ TEST(NumpyHostile, AbsurdShapes) {
   expect_npy_error(npy(header_for("'<f4'", "(99999999999999999999999,)")),
                    brine::errc::limit_exceeded, "64 bits");
   expect_npy_error(npy(header_for("'<f4'", "(-1,)")), brine::errc::corrupt_data, "negative");
+  // The error points at the offending literal: the header text starts at byte 10.
+  std::string negative = npy(header_for("'<f4'", "(-1,)"));
+  try {
+    brine::load_npy_from_memory(negative);
+    ADD_FAILURE() << "loaded a negative dimension";
+  } catch (const brine::FormatError& e) {
+    EXPECT_EQ(e.context().byte_offset, negative.find("-1"));
+    EXPECT_EQ(e.context().source, "memory buffer");
+  }
   // A plausible shape the data does not hold.
   expect_npy_error(npy(header_for("'<f4'", "(1000000000, 1000)"), "abcd"),
                    brine::errc::truncated_input, "4000000000000 bytes of data");
