@@ -15,6 +15,7 @@
 #include "brine/limits.hpp"
 #include "brine/migration.hpp"
 #include "brine/registry.hpp"
+#include "brine/safetensors.hpp"
 #include "brine/stable.hpp"
 #include "brine/state.hpp"
 #include "brine/state_dict.hpp"
