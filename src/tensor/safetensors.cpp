@@ -332,6 +332,11 @@ SafetensorsHeader parse_safetensors(std::string_view bytes, const SafetensorsLoa
     fail(SafetensorsRule::header_not_utf8, "the header is not valid UTF-8",
          where(source, kLengthBytes + bad));
 
+  // nlohmann's lexer takes a NUL byte for the end of the input, and would read "{}\0<junk>"
+  // as "{}"; JSON text never holds one (in a string it must be escaped).
+  if (std::size_t nul = text.find('\0'); nul != std::string_view::npos)
+    fail(SafetensorsRule::header_not_json, "the header holds a NUL byte, which JSON never does",
+         where(source, kLengthBytes + nul));
   json document;
   try {
     // Depth 3: the header object, a tensor entry (or __metadata__), its shape array.
@@ -1012,6 +1017,9 @@ StateDict load_shard(const ShardLocator& locate, const std::string& name,
 
 StateDict load_index(const std::string& text, const std::string& source, const ShardLocator& locate,
                      const SafetensorsLoadOptions& options) {
+  if (std::size_t nul = text.find('\0'); nul != std::string::npos)
+    fail(SafetensorsRule::invalid_index, "the index holds a NUL byte, which JSON never does",
+         where(source, nul));
   json doc;
   try {
     doc = json::parse(text.begin(), text.end(), StrictJsonCallback{8, {}, {}, {}});
