@@ -883,7 +883,9 @@ SavedStateDict save_state_dict(const std::filesystem::path& directory, const Sta
   // A save killed after its commit point is finished first: its checkpoint is the current one.
   if (std::optional<CommitRecord> pending = read_record(directory, options.prefix))
     roll_forward(directory, options.prefix, *pending);
-  // Staged shards of saves killed before their commit point are garbage now.
+  // Staged shards of saves killed before their commit point are garbage now, and so are the
+  // temporary files of saves killed while writing one (only those no live process holds).
+  remove_stale_temp_files(directory);
   for (const auto& item : fs::directory_iterator(directory, ec)) {
     std::string name = item.path().filename().string();
     const std::string head = "." + options.prefix;
