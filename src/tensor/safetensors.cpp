@@ -95,53 +95,105 @@ std::size_t invalid_utf8_at(std::string_view s) noexcept {
 
 // ---- JSON with duplicate keys refused ------------------------------------------------------
 
-// nlohmann keeps the last of two equal keys silently; this parse callback refuses them, and
-// refuses nesting deeper than `max_depth` containers before the DOM grows (a header of a
-// million '[' is then an error after a few bytes, not a deep tree).
-struct StrictJsonCallback {
-  struct Violation {
-    bool duplicate;                 // else too deep
-    std::string key;                // the duplicate key
-    std::vector<std::string> path;  // keys from the root to where it happened
-  };
-  int max_depth;
-  std::vector<std::unordered_set<std::string>> keys;  // one set per open object
-  std::vector<std::string> path;                      // current key per object level
-  std::vector<bool> is_object;
+// nlohmann keeps the last of two equal keys silently, and its parser callbacks (which could
+// see them) cost time quadratic in an object's size (each closing brace scans the parent
+// object): this SAX handler builds the DOM itself, in linear time, refusing duplicate keys
+// and nesting deeper than `max_depth` containers before the tree grows (a header of a
+// million '[' is an error after a few bytes, not a deep tree).
+struct JsonViolation {
+  bool duplicate;                 // else too deep
+  std::string key;                // the duplicate key
+  std::vector<std::string> path;  // keys from the root to where it happened
+};
+struct JsonSyntaxError {
+  std::size_t position;  // bytes read when the error was found
+  std::string message;
+};
 
-  bool operator()(int depth, json::parse_event_t event, json& parsed) {
-    switch (event) {
-      case json::parse_event_t::object_start:
-      case json::parse_event_t::array_start:
-        if (depth >= max_depth) throw Violation{false, {}, path};
-        is_object.push_back(event == json::parse_event_t::object_start);
-        if (is_object.back()) {
-          keys.emplace_back();
-          path.emplace_back();
-        }
-        break;
-      case json::parse_event_t::object_end:
-      case json::parse_event_t::array_end:
-        if (!is_object.empty()) {
-          if (is_object.back()) {
-            keys.pop_back();
-            path.pop_back();
-          }
-          is_object.pop_back();
-        }
-        break;
-      case json::parse_event_t::key: {
-        const std::string& key = parsed.get_ref<const std::string&>();
-        if (!keys.back().insert(key).second) throw Violation{true, key, path};
-        path.back() = key;
-        break;
-      }
-      case json::parse_event_t::value:
-        break;
-    }
+class StrictJsonBuilder final : public nlohmann::json_sax<json> {
+ public:
+  explicit StrictJsonBuilder(std::size_t max_depth) : max_depth_(max_depth) {}
+  json& result() { return root_; }
+
+  bool null() override { return put(nullptr); }
+  bool boolean(bool v) override { return put(v); }
+  bool number_integer(number_integer_t v) override { return put(v); }
+  bool number_unsigned(number_unsigned_t v) override { return put(v); }
+  bool number_float(number_float_t v, const string_t&) override { return put(v); }
+  bool string(string_t& v) override { return put(std::move(v)); }
+  bool binary(binary_t&) override { return false; }  // never in JSON text
+  bool start_object(std::size_t) override {
+    open(json::object());
+    keys_.emplace_back();
+    path_.emplace_back();
     return true;
   }
+  bool key(string_t& k) override {
+    if (!keys_.back().insert(k).second) throw JsonViolation{true, k, path_};
+    path_.back() = k;
+    slot_ = &(*stack_.back())[k];
+    return true;
+  }
+  bool end_object() override {
+    stack_.pop_back();
+    keys_.pop_back();
+    path_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    open(json::array());
+    return true;
+  }
+  bool end_array() override {
+    stack_.pop_back();
+    return true;
+  }
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception& error) override {
+    throw JsonSyntaxError{position, error.what()};
+  }
+
+ private:
+  // Where the next value goes: the root, the end of the open array, or the slot of the key
+  // just read in the open object.
+  json* place(json value) {
+    if (stack_.empty()) {
+      root_ = std::move(value);
+      return &root_;
+    }
+    json& top = *stack_.back();
+    if (top.is_array()) {
+      top.push_back(std::move(value));
+      return &top.back();
+    }
+    *slot_ = std::move(value);
+    return slot_;
+  }
+  template <class V>
+  bool put(V&& v) {
+    place(json(std::forward<V>(v)));
+    return true;
+  }
+  void open(json container) {
+    if (stack_.size() >= max_depth_) throw JsonViolation{false, {}, path_};
+    // A pointer into the open array stays valid: the array grows only while this child is
+    // closed again.
+    stack_.push_back(place(std::move(container)));
+  }
+
+  std::size_t max_depth_;
+  json root_;
+  std::vector<json*> stack_;
+  json* slot_ = nullptr;
+  std::vector<std::unordered_set<std::string>> keys_;  // one set per open object
+  std::vector<std::string> path_;                      // current key per open object
 };
+
+json parse_strict_json(std::string_view text, std::size_t max_depth) {
+  StrictJsonBuilder builder(max_depth);
+  json::sax_parse(text.begin(), text.end(), &builder);
+  return std::move(builder.result());
+}
 
 // ---- header parsing ------------------------------------------------------------------------
 
@@ -340,12 +392,12 @@ SafetensorsHeader parse_safetensors(std::string_view bytes, const SafetensorsLoa
   json document;
   try {
     // Depth 3: the header object, a tensor entry (or __metadata__), its shape array.
-    document = json::parse(text.begin(), text.end(), StrictJsonCallback{3, {}, {}, {}});
-  } catch (const json::parse_error& e) {
-    std::uint64_t at = kLengthBytes + (e.byte > 0 ? e.byte - 1 : 0);
-    fail(SafetensorsRule::header_not_json, std::string("the header is not valid JSON: ") + e.what(),
+    document = parse_strict_json(text, 3);
+  } catch (const JsonSyntaxError& e) {
+    std::uint64_t at = kLengthBytes + (e.position > 0 ? e.position - 1 : 0);
+    fail(SafetensorsRule::header_not_json, "the header is not valid JSON: " + e.message,
          where(source, at));
-  } catch (const StrictJsonCallback::Violation& v) {
+  } catch (const JsonViolation& v) {
     std::string top = v.path.empty() ? std::string() : v.path[0];
     if (v.duplicate)
       fail(SafetensorsRule::duplicate_name,
@@ -1024,11 +1076,11 @@ StateDict load_index(const std::string& text, const std::string& source, const S
          where(source, nul));
   json doc;
   try {
-    doc = json::parse(text.begin(), text.end(), StrictJsonCallback{8, {}, {}, {}});
-  } catch (const json::parse_error& e) {
-    fail(SafetensorsRule::invalid_index, std::string("the index is not valid JSON: ") + e.what(),
-         where(source, e.byte > 0 ? e.byte - 1 : 0));
-  } catch (const StrictJsonCallback::Violation& v) {
+    doc = parse_strict_json(text, 8);
+  } catch (const JsonSyntaxError& e) {
+    fail(SafetensorsRule::invalid_index, "the index is not valid JSON: " + e.message,
+         where(source, e.position > 0 ? e.position - 1 : 0));
+  } catch (const JsonViolation& v) {
     fail(v.duplicate ? SafetensorsRule::duplicate_name : SafetensorsRule::invalid_index,
          v.duplicate ? "the index names " + in_quotes(v.key) + " twice"
                      : std::string("the index nests values too deeply"),
