@@ -231,6 +231,22 @@ TEST(SafetensorsValidation, HeaderLimitIsAnOption) {
                     "max_header_bytes");
 }
 
+TEST(SafetensorsValidation, AHeaderOfManyTensorsLoads) {
+  // 20,000 entries: the parser is linear in the header (nlohmann's parser callbacks were
+  // quadratic in an object's size).
+  std::string header = "{";
+  for (int i = 0; i < 20000; ++i) {
+    if (i != 0) header += ",";
+    header += entry("t" + std::to_string(i), "U8", "[1]",
+                    "[" + std::to_string(i) + "," + std::to_string(i + 1) + "]");
+  }
+  header += "}";
+  brine::SafetensorsHeader h = brine::parse_safetensors(file_of(header, std::string(20000, 'x')));
+  ASSERT_EQ(h.tensors.size(), 20000u);
+  EXPECT_EQ(h.tensors[19999].name, "t19999");
+  EXPECT_EQ(h.tensors[19999].begin, 19999u);
+}
+
 // ---- choices where the spec and the reference implementations disagree --------------------
 
 TEST(SafetensorsChoices, NullMetadataIsNoMetadata) {
