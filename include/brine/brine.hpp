@@ -16,6 +16,7 @@
 #include "brine/migration.hpp"
 #include "brine/numpy.hpp"
 #include "brine/registry.hpp"
+#include "brine/safetensors.hpp"
 #include "brine/stable.hpp"
 #include "brine/state.hpp"
 #include "brine/state_dict.hpp"

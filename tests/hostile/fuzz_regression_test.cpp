@@ -16,6 +16,7 @@
 #include "../../fuzz/fuzz_migration_file.cpp"
 #include "../../fuzz/fuzz_npy.cpp"
 #include "../../fuzz/fuzz_npz.cpp"
+#include "../../fuzz/fuzz_safetensors.cpp"
 #include "../../fuzz/fuzz_stable_reader.cpp"
 #include "hostile_support.hpp"
 #include "test_util.hpp"
@@ -280,6 +281,23 @@ TEST(FuzzRegression, NpzRefusedAtOpenLeaksNothing) {
   npz[22] = static_cast<char>(npz[22] ^ 0x40);  // local header: uncompressed size
   EXPECT_THROW_WITH(brine::load_npz_from_memory(npz), brine::FormatError, "not a valid .npz");
   replay_with(fuzz::npz::one_input, npz);
+}
+
+TEST(FuzzRegression, SafetensorsTargetTakesValidFilesAndJunk) {
+  brine::StateDict dict;
+  brine::Tensor shared = brine::Tensor::from_vector(std::vector<float>{1, 2, 3});
+  dict.insert("a", shared);
+  dict.insert("b", shared);
+  dict.insert("z", brine::Tensor(brine::DType::int8, {0}));
+  dict.metadata = {{"format", "pt"}};
+  brine::Buffer out;
+  brine::BufferSink sink(out);
+  brine::write_safetensors(sink, dict);
+  std::string file(out.view());
+  for (std::size_t cut : {file.size(), file.size() - 1, std::size_t{20}, std::size_t{8},
+                          std::size_t{3}, std::size_t{0}})
+    replay_with(fuzz::safetensors::one_input, file.substr(0, cut));
+  replay_with(fuzz::safetensors::one_input, brine_test::corrupt(file, 9));
 }
 
 }  // namespace
