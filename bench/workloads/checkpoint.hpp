@@ -90,6 +90,14 @@ inline Checkpoint make_checkpoint(bool quick) {
   return c;
 }
 
+/// What every checkpoint row starts from: the object, its canonical encoding (what the raw
+/// and memcpy rows write) and that encoding's fingerprint (what every load is checked against).
+struct CheckpointData {
+  Checkpoint data;
+  std::string payload;
+  Fingerprint fingerprint;
+};
+
 // ---- Canonical encoding, in pieces, so that each adapter's loaded object (std::vector<float>
 // tensors, brine::Tensor views of a mapped file, a safetensors state dict) encodes through the
 // same code. `Out` is LittleEndianWriter (the payload) or CrcWriter (verification).
