@@ -5,6 +5,8 @@
 // Workloads (data in bench/workloads/, exactly as WORKLOADS.md; --quick sizes in brackets):
 //   records   200,000 records of i64, f64, 8-16 chars, 16 floats, 3-entry map [20,000]
 //   graph     100,000 NodeA/NodeB in a shared_ptr DAG, 1,000 roots, 30% shared [10,000, 100]
+//   checkpoint  config + 64 float32 tensors, 256 MiB, to and from files with fsync [dims / 16]
+//             (its own harness and adapters: bench_checkpoint_save/load, adapters/checkpoint_*)
 // Ops:        save (object -> in-memory archive), load (archive -> default-constructed object)
 // Libraries:  memcpy (limit row: the canonical bytes), cereal_binary, boost_binary,
 //             cereal_json, cereal_xml, boost_text, boost_xml
@@ -438,8 +440,8 @@ const CheckpointPrepared& checkpoint_prepared() {
     q.d.payload = canonical_encoding(q.d.data);
     q.d.fingerprint = fingerprint_of(q.d.payload);
     if (!g_quick && q.d.fingerprint != kCheckpointFullFingerprint) {
-      q.error = "checkpoint generator gives " + describe(q.d.fingerprint) +
-                ", WORKLOADS.md says " + describe(kCheckpointFullFingerprint);
+      q.error = "checkpoint generator gives " + describe(q.d.fingerprint) + ", WORKLOADS.md says " +
+                describe(kCheckpointFullFingerprint);
     }
     return q;
   }();

@@ -40,8 +40,8 @@ inline MappedCheckpoint mapped_views_of(const Checkpoint& c) {
   m.config = c.config;
   m.tensors.reserve(c.tensors.size());
   for (const Tensor& t : c.tensors) {
-    m.tensors.push_back({t.name, brine::Tensor::view(
-                                     brine::DType::float32, t.shape, std::shared_ptr<const void>(),
+    m.tensors.push_back(
+        {t.name, brine::Tensor::view(brine::DType::float32, t.shape, std::shared_ptr<const void>(),
                                      reinterpret_cast<const std::byte*>(t.data.data()),
                                      t.data.size() * sizeof(float))});
   }

@@ -69,10 +69,10 @@ inline Config config_from_metadata(const std::map<std::string, std::string>& m) 
 inline brine::StateDict state_dict_of(const Checkpoint& c) {
   brine::StateDict dict;
   for (const Tensor& t : c.tensors) {
-    dict.insert(t.name, brine::Tensor::view(brine::DType::float32, t.shape,
-                                            std::shared_ptr<const void>(),
-                                            reinterpret_cast<const std::byte*>(t.data.data()),
-                                            t.data.size() * sizeof(float)));
+    dict.insert(t.name,
+                brine::Tensor::view(brine::DType::float32, t.shape, std::shared_ptr<const void>(),
+                                    reinterpret_cast<const std::byte*>(t.data.data()),
+                                    t.data.size() * sizeof(float)));
   }
   dict.metadata = config_to_metadata(c.config);
   return dict;
