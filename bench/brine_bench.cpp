@@ -620,7 +620,7 @@ void register_checkpoint() {
 #endif
 #if BRINE_BENCH_HAVE_TENSOR_FIELDS
                            ,
-                           CheckpointBrineBinaryMapped
+                           CheckpointBrineBinaryMapped, CheckpointBrineBinaryMappedVerified
 #endif
 #if BRINE_BENCH_HAVE_SAFETENSORS
                            ,
