@@ -34,10 +34,27 @@ REFERENCE = {
     ("records", "cereal_json"): (23.9, 9.3),
     ("records", "boost_xml"): (17.6, 12.0),
     ("graph", "cereal_json"): (4.7, 2.7),
+    ("checkpoint", "cereal_binary"): (1436, 392),
+    ("checkpoint", "boost_binary"): (1485, 415),
+    ("checkpoint", "raw_file"): (1584, 16484),
+    ("checkpoint", "raw_mmap"): (None, 57685),
 }
 
-# (row, baseline, target): brine's targets, as throughput ratios row/baseline (= time ratio
-# baseline/row) for save and load, and the archive size ratio row/baseline.
+# Workload C's targets (issue 10), as columns of the checkpoint table: save time over
+# raw_file's (write + fsync), load speed over cereal_binary's, load time over raw_file's read,
+# and peak resident growth of a load over the tensor bytes.
+CHECKPOINT_TARGETS = {
+    "brine_binary": "save <= 1.05x raw_file; no load holding two copies",
+    "brine_safetensors": "save <= 1.05x raw_file; no load holding two copies",
+    "brine_binary_mapped": "load >= 20x cereal_binary; peak < 1.1x tensors",
+    "brine_binary_mapped_verified": "load <= 3x raw_file",
+}
+# 64 float32 tensors of 67,108,864 elements (WORKLOADS.md); --quick divides by 16.
+CHECKPOINT_TENSOR_BYTES = 67108864 * 4
+
+# (row, baseline, target): brine's targets for records and graph, as throughput ratios
+# row/baseline (= time ratio baseline/row) for save and load, and the archive size ratio
+# row/baseline. The checkpoint's targets are CHECKPOINT_TARGETS.
 RATIOS = [
     ("brine_binary", "cereal_binary", "save and load >= 1.5x, archive <= 1.1x"),
     ("brine_stable", "cereal_json", "save and load >= 10x, archive < 1x"),
@@ -46,6 +63,8 @@ RATIOS = [
 
 
 def fmt(x):
+    if x is None:
+        return "—"
     return f"{x:,.0f}" if x >= 1000 else f"{x:.3g}" if x < 10 else f"{x:.1f}" if x < 100 else f"{x:.0f}"
 
 
@@ -54,10 +73,13 @@ def main(paths, cpu=False):
     run_medians = defaultdict(list)  # (workload, op, library) -> median MB/s of each run
     per_run = []  # one {(workload, op, library): median MB/s} per file
     archive = {}
+    peaks = defaultdict(list)  # (workload, op, library) -> peak_bytes of each repetition
+    quick = False
     for path in paths:
         this_run = defaultdict(list)
         with open(path) as f:
             data = json.load(f)
+        quick = quick or data.get("context", {}).get("brine_bench_sizes", "").startswith("quick")
         for b in data["benchmarks"]:
             if b.get("run_type") != "iteration":
                 continue
@@ -69,13 +91,16 @@ def main(paths, cpu=False):
                 rate *= b["real_time"] / b["cpu_time"]
             this_run[(workload, op, library)].append(rate / 1e6)
             archive[(workload, library)] = b["archive_bytes"] / 1e6
+            if "peak_bytes" in b:
+                peaks[(workload, op, library)].append(b["peak_bytes"])
         for key, values in this_run.items():
             rates[key].extend(values)
             run_medians[key].append(statistics.median(values))
         per_run.append({key: statistics.median(values) for key, values in this_run.items()})
 
-    order = ["memcpy", "cereal_binary", "boost_binary", "brine_binary", "brine_stable",
-             "cereal_json", "cereal_xml", "boost_text", "boost_xml", "brine_json"]
+    order = ["memcpy", "raw_file", "raw_file_fresh", "raw_mmap", "cereal_binary", "boost_binary",
+             "brine_binary", "brine_binary_mapped", "brine_binary_mapped_verified",
+             "brine_safetensors", "brine_stable", "cereal_json", "cereal_xml", "boost_text", "boost_xml", "brine_json"]
     rows = sorted({(w, lib) for (w, _, lib) in rates},
                   key=lambda k: (["records", "graph", "checkpoint"].index(k[0]),
                                  order.index(k[1]) if k[1] in order else len(order), k[1]))
@@ -101,11 +126,14 @@ def main(paths, cpu=False):
         ref_cell = f"{fmt(ref[0])} / {fmt(ref[1])}" if ref else "—"
         print(f"| {w} | {lib} | {cells[0]} | {cells[1]} | {archive[(w, lib)]:.2f} | {ref_cell} |")
 
-    print()
-    print("| workload | ratio | save | load | archive | target |")
-    print("|---|---|---|---|---|---|")
     workloads = sorted({w for (w, _) in rows}, key=["records", "graph", "checkpoint"].index)
+    if any(w != "checkpoint" for w in workloads):
+        print()
+        print("| workload | ratio | save | load | archive | target |")
+        print("|---|---|---|---|---|---|")
     for w in workloads:
+        if w == "checkpoint":
+            continue
         for lib, base, target in RATIOS:
             if (w, lib) not in archive or (w, base) not in archive:
                 continue
@@ -125,6 +153,45 @@ def main(paths, cpu=False):
                 cells.append(cell)
             size = archive[(w, lib)] / archive[(w, base)]
             print(f"| {w} | {lib} / {base} | {cells[0]} | {cells[1]} | {size:.2f}x | {target} |")
+
+    if any(w == "checkpoint" for (w, _) in rows):
+        checkpoint_table(rates, per_run, peaks, archive, len(paths),
+                         CHECKPOINT_TENSOR_BYTES // (16 if quick else 1),
+                         [lib for (w, lib) in rows if w == "checkpoint"])
+
+
+def checkpoint_table(rates, per_run, peaks, archive, runs, tensor_bytes, libraries):
+    """Workload C's ratios: save time / raw_file's, load speed / cereal_binary's, load time /
+    raw_file's read, and peak_bytes of a load (median over repetitions) / tensor bytes."""
+
+    def ratio(op, lib, base, invert):
+        a, b = rates.get(("checkpoint", op, lib)), rates.get(("checkpoint", op, base))
+        if not a or not b:
+            return "—"
+        r = statistics.median(a) / statistics.median(b)
+        r = 1 / r if invert else r
+        cell = f"{r:.2f}x"
+        same = [x[("checkpoint", op, lib)] / x[("checkpoint", op, base)] for x in per_run
+                if ("checkpoint", op, lib) in x and ("checkpoint", op, base) in x]
+        if len(same) > 1:
+            same = [1 / v for v in same] if invert else same
+            cell += f" (per run {min(same):.2f}-{max(same):.2f})"
+        return cell
+
+    print()
+    print("| checkpoint row | save time ×raw_file | load speed ×cereal_binary "
+          "| load time ×raw_file | load peak MB | peak ×tensor bytes | target |")
+    print("|---|---|---|---|---|---|---|")
+    for lib in libraries:
+        save = ratio("save", lib, "raw_file", True) if lib not in ("raw_file", "memcpy") else "—"
+        load_cereal = ratio("load", lib, "cereal_binary", False)
+        load_raw = ratio("load", lib, "raw_file", True)
+        p = peaks.get(("checkpoint", "load", lib))
+        peak = statistics.median(p) if p else None
+        peak_mb = fmt(peak / 1e6) if p else "—"
+        peak_ratio = f"{peak / tensor_bytes:.2f}x" if p else "—"
+        print(f"| {lib} | {save} | {load_cereal} | {load_raw} | {peak_mb} | {peak_ratio} "
+              f"| {CHECKPOINT_TARGETS.get(lib, '—')} |")
 
 
 if __name__ == "__main__":

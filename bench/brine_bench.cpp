@@ -5,6 +5,8 @@
 // Workloads (data in bench/workloads/, exactly as WORKLOADS.md; --quick sizes in brackets):
 //   records   200,000 records of i64, f64, 8-16 chars, 16 floats, 3-entry map [20,000]
 //   graph     100,000 NodeA/NodeB in a shared_ptr DAG, 1,000 roots, 30% shared [10,000, 100]
+//   checkpoint  config + 64 float32 tensors, 256 MiB, to and from files with fsync [dims / 16]
+//             (its own harness and adapters: bench_checkpoint_save/load, adapters/checkpoint_*)
 // Ops:        save (object -> in-memory archive), load (archive -> default-constructed object)
 // Libraries:  memcpy (limit row: the canonical bytes), cereal_binary, boost_binary,
 //             cereal_json, cereal_xml, boost_text, boost_xml
@@ -29,6 +31,7 @@
 #endif
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -52,9 +55,21 @@
 #include "adapters/cereal_binary.hpp"
 #include "adapters/cereal_json.hpp"
 #include "adapters/cereal_xml.hpp"
+#include "adapters/checkpoint_files.hpp"
 #include "adapters/memcpy.hpp"
+#if BRINE_BENCH_HAVE_BRINE
+#include "adapters/checkpoint_brine.hpp"
+#endif
+#if BRINE_BENCH_HAVE_TENSOR_FIELDS
+#include "adapters/checkpoint_brine_mapped.hpp"
+#endif
+#if BRINE_BENCH_HAVE_SAFETENSORS
+#include "adapters/checkpoint_safetensors.hpp"
+#endif
+#include "support/files.hpp"
 #include "support/streams.hpp"
 #include "workloads/canonical.hpp"
+#include "workloads/checkpoint.hpp"
 #include "workloads/graph.hpp"
 #include "workloads/records.hpp"
 
@@ -401,6 +416,219 @@ void register_workload() {
 #endif
 }
 
+// ---- Workload C: checkpoint, saved to and loaded from files (WORKLOADS.md "What is timed",
+// File (C)).
+//
+// The adapters (adapters/checkpoint_*.hpp) save a source object to a path and load a path
+// into a Loaded object; the harness owns the files, the timing, the verification and the
+// memory counter. Each row runs a fixed number of timed iterations per repetition
+// (kCheckpointIterations; --benchmark_min_time does not apply): every timed load is verified
+// by a CRC of every byte (~0.1-0.2 s untimed at full size), which Google Benchmark's
+// iteration sizing would otherwise repeat hundreds of times for a mapped load of ~1 ms.
+
+constexpr int kCheckpointIterations = 3;
+
+struct CheckpointPrepared {
+  CheckpointData d;
+  std::string error;  // non-empty if the generator disagrees with WORKLOADS.md
+};
+
+const CheckpointPrepared& checkpoint_prepared() {
+  static const CheckpointPrepared p = [] {
+    CheckpointPrepared q;
+    q.d.data = make_checkpoint(g_quick);
+    q.d.payload = canonical_encoding(q.d.data);
+    q.d.fingerprint = fingerprint_of(q.d.payload);
+    if (!g_quick && q.d.fingerprint != kCheckpointFullFingerprint) {
+      q.error = "checkpoint generator gives " + describe(q.d.fingerprint) + ", WORKLOADS.md says " +
+                describe(kCheckpointFullFingerprint);
+    }
+    return q;
+  }();
+  return p;
+}
+
+/// The highest resident set during a stretch of work, above the resident set at its start
+/// (see measure_save_peak for why VmHWM after clear_refs "5"). Measured around each timed
+/// op, so each row gets its own figure whatever ran before it: ru_maxrss and an unreset
+/// VmHWM are the process's high-water mark since it started, which only ever grows.
+class RssPeak {
+ public:
+  /// Returns false where the kernel's peak reset is missing (then bytes() means nothing).
+  bool start() {
+#if defined(__GLIBC__)
+    // Frees kept by glibc would let an op reuse resident pages and show no rise.
+    malloc_trim(0);
+#endif
+    before_ = proc_status_kib("VmRSS:");
+    std::ofstream clear("/proc/self/clear_refs");
+    clear << "5";
+    clear.flush();
+    return static_cast<bool>(clear) && before_ >= 0;
+  }
+  double bytes() const {
+    const long peak = proc_status_kib("VmHWM:");
+    return peak > before_ ? static_cast<double>(peak - before_) * 1024 : 0.0;
+  }
+
+ private:
+  long before_ = -1;
+};
+
+/// Removes a row's file when the row ends, however it ends.
+struct RemoveOnExit {
+  std::string path;
+  ~RemoveOnExit() {
+    try {
+      remove_file(path);
+    } catch (const std::exception&) {
+    }
+  }
+};
+
+std::string checkpoint_mismatch(const Fingerprint& got, const CheckpointData& d) {
+  if (got == d.fingerprint) return {};
+  return "checkpoint: loaded object encodes to " + describe(got) + ", the original to " +
+         describe(d.fingerprint);
+}
+
+void finish_checkpoint(benchmark::State& state, const std::string& row, const CheckpointData& d,
+                       std::size_t archive_bytes, const std::string& error) {
+  state.SetBytesProcessed(static_cast<std::int64_t>(d.payload.size()) * state.iterations());
+  state.SetItemsProcessed(static_cast<std::int64_t>(d.data.tensors.size()) * state.iterations());
+  state.counters["archive_bytes"] = static_cast<double>(archive_bytes);
+  if (!error.empty()) fail(state, row, error);
+}
+
+/// Timed: the adapter's save, which opens the file, serializes, closes and fsyncs (the
+/// file was removed untimed before). peak_bytes: the resident set's rise during a save.
+template <class A>
+void bench_checkpoint_save(benchmark::State& state) {
+  const std::string row = row_name("checkpoint", "save", A::name);
+  const CheckpointPrepared& p = checkpoint_prepared();
+  if (!p.error.empty()) {
+    fail(state, row, p.error);
+    return;
+  }
+  try {
+    const RemoveOnExit file{checkpoint_path(A::name)};
+    const auto& source = A::source(p.d);
+    // Untimed prime (WORKLOADS.md "Rounds"): the first save of a row in a process pays for
+    // the allocator's and the file system's first use.
+    remove_file(file.path);
+    A::save(source, file.path);
+    double peak = 0;
+    bool have_peak = true;
+    for (auto _ : state) {
+      state.PauseTiming();
+      remove_file(file.path);
+      settle_allocator();
+      RssPeak rss;
+      have_peak = rss.start() && have_peak;
+      state.ResumeTiming();
+      A::save(source, file.path);
+      state.PauseTiming();
+      peak = std::max(peak, rss.bytes());
+      state.ResumeTiming();
+    }
+    // The last timed save wrote a complete file: it must load back to the original.
+    typename A::Loaded back{};
+    A::load(file.path, back);
+    finish_checkpoint(state, row, p.d, A::archive_bytes(file.path),
+                      checkpoint_mismatch(A::fingerprint(back, p.d), p.d));
+    if (have_peak) state.counters["peak_bytes"] = peak;
+  } catch (const std::exception& e) {
+    fail(state, row, std::string("exception: ") + e.what());
+  }
+}
+
+/// Timed: the adapter's load of the file its save just wrote (so the file is in the page
+/// cache) into a reset object. Untimed after each: the previous object's destruction before
+/// it, and after it the canonical CRC of everything loaded, which must equal the original's.
+/// peak_bytes: the resident set's highest rise from just before a load through that
+/// verification, which reads every byte: for a mapped load, that pass is what faults the
+/// file's pages in, so the figure is what using the loaded tensors costs.
+template <class A>
+void bench_checkpoint_load(benchmark::State& state) {
+  const std::string row = row_name("checkpoint", "load", A::name);
+  const CheckpointPrepared& p = checkpoint_prepared();
+  if (!p.error.empty()) {
+    fail(state, row, p.error);
+    return;
+  }
+  try {
+    const RemoveOnExit file{checkpoint_path(A::name)};
+    remove_file(file.path);
+    A::save(A::source(p.d), file.path);
+    typename A::Loaded loaded{};
+    A::load(file.path, loaded);  // untimed prime
+    std::string error;
+    double peak = 0;
+    bool have_peak = true;
+    for (auto _ : state) {
+      state.PauseTiming();
+      A::reset(loaded);
+      settle_allocator();
+      RssPeak rss;
+      have_peak = rss.start() && have_peak;
+      state.ResumeTiming();
+      A::load(file.path, loaded);
+      state.PauseTiming();
+      if (error.empty()) error = checkpoint_mismatch(A::fingerprint(loaded, p.d), p.d);
+      peak = std::max(peak, rss.bytes());
+      state.ResumeTiming();
+    }
+    finish_checkpoint(state, row, p.d, A::archive_bytes(file.path), error);
+    if (have_peak) state.counters["peak_bytes"] = peak;
+  } catch (const std::exception& e) {
+    fail(state, row, std::string("exception: ") + e.what());
+  }
+}
+
+template <class A>
+void register_checkpoint_save() {
+  if constexpr (A::has_save_row) {
+    const std::string row = row_name("checkpoint", "save", A::name);
+    benchmark::RegisterBenchmark(row.c_str(), &bench_checkpoint_save<A>)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime()
+        ->Iterations(kCheckpointIterations);
+  }
+}
+
+template <class A>
+void register_checkpoint_load() {
+  const std::string row = row_name("checkpoint", "load", A::name);
+  benchmark::RegisterBenchmark(row.c_str(), &bench_checkpoint_load<A>)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime()
+      ->Iterations(kCheckpointIterations);
+}
+
+template <class... Adapters>
+void register_checkpoint_rows() {
+  (register_checkpoint_save<Adapters>(), ...);
+  (register_checkpoint_load<Adapters>(), ...);
+}
+
+void register_checkpoint() {
+  register_checkpoint_rows<CheckpointMemcpy, CheckpointRawFile, CheckpointRawFileFresh,
+                           CheckpointRawMmap, CheckpointCerealBinary, CheckpointBoostBinary
+#if BRINE_BENCH_HAVE_BRINE
+                           ,
+                           CheckpointBrineBinary
+#endif
+#if BRINE_BENCH_HAVE_TENSOR_FIELDS
+                           ,
+                           CheckpointBrineBinaryMapped, CheckpointBrineBinaryMappedVerified
+#endif
+#if BRINE_BENCH_HAVE_SAFETENSORS
+                           ,
+                           CheckpointBrineSafetensors
+#endif
+                           >();
+}
+
 }  // namespace
 }  // namespace brine_bench
 
@@ -422,11 +650,13 @@ int main(int argc, char** argv) {
 
   brine_bench::register_workload<brine_bench::RecordsWorkload>();
   brine_bench::register_workload<brine_bench::GraphWorkload>();
+  brine_bench::register_checkpoint();
 
   benchmark::AddCustomContext(
       "brine_bench_sizes",
-      quick ? "quick (records 20000; graph 10000 nodes, 100 roots): figures do not count"
-            : "full (records 200000; graph 100000 nodes, 1000 roots)");
+      quick ? "quick (records 20000; graph 10000 nodes, 100 roots; checkpoint dims / 16): "
+              "figures do not count"
+            : "full (records 200000; graph 100000 nodes, 1000 roots; checkpoint 256 MiB)");
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -6,6 +6,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "workloads/checkpoint.hpp"
 #include "workloads/graph.hpp"
 #include "workloads/records.hpp"
 
@@ -13,14 +14,15 @@ namespace {
 
 using brine_bench::Fingerprint;
 
-bool report(const char* what, const Fingerprint& got, const Fingerprint* published) {
+bool report(const char* what, const Fingerprint& got, const Fingerprint* published,
+            const char* source = "WORKLOADS.md") {
   std::printf("%-34s %s", what, brine_bench::describe(got).c_str());
   if (published == nullptr) {
     std::printf("  (no published value)\n");
     return true;
   }
   const bool ok = got == *published;
-  std::printf("  %s (WORKLOADS.md: %s)\n", ok ? "OK" : "MISMATCH",
+  std::printf("  %s (%s: %s)\n", ok ? "OK" : "MISMATCH", source,
               brine_bench::describe(*published).c_str());
   return ok;
 }
@@ -62,6 +64,24 @@ int main() {
   report("graph --quick (10,000 nodes, 100 roots)",
          fingerprint_of(canonical_encoding(make_graph(kGraphQuickNodes, kGraphQuickRoots))),
          nullptr);
+
+  {
+    // The payload string (what the raw and memcpy rows write) and the streamed CRC (what
+    // verifies every load) must be the same encoding.
+    const Checkpoint checkpoint = make_checkpoint(false);
+    const std::string payload = canonical_encoding(checkpoint);
+    ok &= report("checkpoint (64 tensors + config)", fingerprint_of(payload),
+                 &kCheckpointFullFingerprint);
+    const Fingerprint streamed = canonical_fingerprint(checkpoint);
+    ok &= report("checkpoint, streamed CRC", streamed, &kCheckpointFullFingerprint);
+  }
+  {
+    const Checkpoint quick = make_checkpoint(true);
+    const Fingerprint built = fingerprint_of(canonical_encoding(quick));
+    report("checkpoint --quick (dims / 16)", built, nullptr);
+    const Fingerprint streamed = canonical_fingerprint(quick);
+    ok &= report("checkpoint --quick, streamed CRC", streamed, &built, "encoding");
+  }
 
   std::printf("%s\n", ok ? "all generators match WORKLOADS.md" : "GENERATOR MISMATCH");
   return ok ? 0 : 1;

@@ -24,6 +24,7 @@
 #include <boost/serialization/vector.hpp>
 #include <type_traits>
 
+#include "../workloads/checkpoint.hpp"
 #include "../workloads/graph.hpp"
 #include "../workloads/records.hpp"
 
@@ -70,6 +71,28 @@ template <class Archive, class = boost_detail::IfBoostArchive<Archive>>
 void serialize(Archive& ar, NodeB& n, const unsigned int /*version*/) {
   ar & boost::serialization::make_nvp("Node", boost::serialization::base_object<Node>(n)) &
       boost::serialization::make_nvp("label", n.label);
+}
+
+template <class Archive, class = boost_detail::IfBoostArchive<Archive>>
+void serialize(Archive& ar, Config& c, const unsigned int /*version*/) {
+  ar & boost::serialization::make_nvp("model_name", c.model_name) &
+      boost::serialization::make_nvp("step", c.step) &
+      boost::serialization::make_nvp("learning_rate", c.learning_rate) &
+      boost::serialization::make_nvp("layer_sizes", c.layer_sizes) &
+      boost::serialization::make_nvp("extra", c.extra);
+}
+
+template <class Archive, class = boost_detail::IfBoostArchive<Archive>>
+void serialize(Archive& ar, Tensor& t, const unsigned int /*version*/) {
+  ar & boost::serialization::make_nvp("name", t.name) &
+      boost::serialization::make_nvp("shape", t.shape) &
+      boost::serialization::make_nvp("data", t.data);
+}
+
+template <class Archive, class = boost_detail::IfBoostArchive<Archive>>
+void serialize(Archive& ar, Checkpoint& c, const unsigned int /*version*/) {
+  ar & boost::serialization::make_nvp("config", c.config) &
+      boost::serialization::make_nvp("tensors", c.tensors);
 }
 
 // clang-format on

@@ -6,6 +6,7 @@
 
 #include <brine/brine.hpp>
 
+#include "../workloads/checkpoint.hpp"
 #include "../workloads/graph.hpp"
 #include "../workloads/records.hpp"
 
@@ -13,6 +14,9 @@ BRINE_EXTERNAL_TYPE(brine_bench::Record, "bench.Record", 1);
 BRINE_EXTERNAL_TYPE(brine_bench::Node, "bench.Node", 1);
 BRINE_EXTERNAL_TYPE(brine_bench::NodeA, "bench.NodeA", 1);
 BRINE_EXTERNAL_TYPE(brine_bench::NodeB, "bench.NodeB", 1);
+BRINE_EXTERNAL_TYPE(brine_bench::Config, "bench.Config", 1);
+BRINE_EXTERNAL_TYPE(brine_bench::Tensor, "bench.Tensor", 1);
+BRINE_EXTERNAL_TYPE(brine_bench::Checkpoint, "bench.Checkpoint", 1);
 
 namespace brine_bench {
 
@@ -71,6 +75,46 @@ void getstate(Archive& ar, const NodeB& n) {
 template <class Archive>
 void setstate(Archive& ar, NodeB& n) {
   node_b_fields(ar, n);
+}
+
+template <class Archive, class C>
+void config_fields(Archive& ar, C& c) {
+  ar("model_name", c.model_name)("step", c.step)("learning_rate", c.learning_rate)(
+      "layer_sizes", c.layer_sizes)("extra", c.extra);
+}
+template <class Archive>
+void getstate(Archive& ar, const Config& c) {
+  config_fields(ar, c);
+}
+template <class Archive>
+void setstate(Archive& ar, Config& c) {
+  config_fields(ar, c);
+}
+
+template <class Archive, class T>
+void tensor_fields(Archive& ar, T& t) {
+  ar("name", t.name)("shape", t.shape)("data", t.data);
+}
+template <class Archive>
+void getstate(Archive& ar, const Tensor& t) {
+  tensor_fields(ar, t);
+}
+template <class Archive>
+void setstate(Archive& ar, Tensor& t) {
+  tensor_fields(ar, t);
+}
+
+template <class Archive, class C>
+void checkpoint_fields(Archive& ar, C& c) {
+  ar("config", c.config)("tensors", c.tensors);
+}
+template <class Archive>
+void getstate(Archive& ar, const Checkpoint& c) {
+  checkpoint_fields(ar, c);
+}
+template <class Archive>
+void setstate(Archive& ar, Checkpoint& c) {
+  checkpoint_fields(ar, c);
 }
 
 }  // namespace brine_bench

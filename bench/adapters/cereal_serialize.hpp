@@ -18,6 +18,7 @@
 #include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>
 
+#include "../workloads/checkpoint.hpp"
 #include "../workloads/graph.hpp"
 #include "../workloads/records.hpp"
 
@@ -51,6 +52,24 @@ void serialize(Archive& ar, NodeA& n) {
 template <class Archive>
 void serialize(Archive& ar, NodeB& n) {
   ar(cereal::make_nvp("Node", cereal::base_class<Node>(&n)), cereal::make_nvp("label", n.label));
+}
+
+template <class Archive>
+void serialize(Archive& ar, Config& c) {
+  ar(cereal::make_nvp("model_name", c.model_name), cereal::make_nvp("step", c.step),
+     cereal::make_nvp("learning_rate", c.learning_rate),
+     cereal::make_nvp("layer_sizes", c.layer_sizes), cereal::make_nvp("extra", c.extra));
+}
+
+template <class Archive>
+void serialize(Archive& ar, Tensor& t) {
+  ar(cereal::make_nvp("name", t.name), cereal::make_nvp("shape", t.shape),
+     cereal::make_nvp("data", t.data));
+}
+
+template <class Archive>
+void serialize(Archive& ar, Checkpoint& c) {
+  ar(cereal::make_nvp("config", c.config), cereal::make_nvp("tensors", c.tensors));
 }
 
 }  // namespace brine_bench

@@ -39,6 +39,9 @@ class LittleEndianWriter {
     out_.append(s.data(), s.size());
   }
 
+  /// Bytes as they are (a tensor's float32 data, already little-endian).
+  void raw(const void* bytes, std::size_t n) { out_.append(static_cast<const char*>(bytes), n); }
+
   std::string take() { return std::move(out_); }
 
  private:
@@ -79,6 +82,56 @@ inline std::uint32_t crc32_of(std::string_view bytes) {
 inline Fingerprint fingerprint_of(std::string_view bytes) {
   return Fingerprint{bytes.size(), crc32_of(bytes)};
 }
+
+/// The same interface as LittleEndianWriter, but it keeps only the length and the CRC-32 of
+/// what would be written: workload C's 256 MiB encoding is verified after every load without
+/// building a second copy of it.
+class CrcWriter {
+ public:
+  void u32(std::uint32_t v) { put(v, 4); }
+  void i32(std::int32_t v) { put(static_cast<std::uint32_t>(v), 4); }
+  void i64(std::int64_t v) { put(static_cast<std::uint64_t>(v), 8); }
+  void f32(float v) {
+    std::uint32_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    put(bits, 4);
+  }
+  void f64(double v) {
+    std::uint64_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    put(bits, 8);
+  }
+  void str(std::string_view s) {
+    u32(static_cast<std::uint32_t>(s.size()));
+    raw(s.data(), s.size());
+  }
+  void raw(const void* bytes, std::size_t n) {
+    const auto* p = static_cast<const Bytef*>(bytes);
+    fingerprint_.bytes += n;
+    while (n > 0) {
+      const std::size_t step = std::min<std::size_t>(n, 1u << 30);
+      crc_ = crc32(crc_, p, static_cast<uInt>(step));
+      p += step;
+      n -= step;
+    }
+  }
+
+  Fingerprint fingerprint() const {
+    Fingerprint f = fingerprint_;
+    f.crc = static_cast<std::uint32_t>(crc_);
+    return f;
+  }
+
+ private:
+  void put(std::uint64_t v, int width) {
+    unsigned char b[8];
+    for (int i = 0; i < width; ++i) b[i] = static_cast<unsigned char>((v >> (8 * i)) & 0xFF);
+    raw(b, static_cast<std::size_t>(width));
+  }
+
+  uLong crc_ = crc32(0L, Z_NULL, 0);
+  Fingerprint fingerprint_;
+};
 
 /// "28149501 bytes, crc 6db4fadd": the form WORKLOADS.md tabulates.
 inline std::string describe(const Fingerprint& f) {
