@@ -14,6 +14,7 @@
 #include "brine/io.hpp"
 #include "brine/limits.hpp"
 #include "brine/migration.hpp"
+#include "brine/model_state.hpp"
 #include "brine/numpy.hpp"
 #include "brine/registry.hpp"
 #include "brine/safetensors.hpp"

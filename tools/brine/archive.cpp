@@ -29,6 +29,10 @@ constexpr std::size_t kBinaryVersionOffset = 10;
 // A stable archive is a CBOR document that opens with the self-describe tag 55799
 // (RFC 8949 §3.4.6), written by StableWriter::start().
 constexpr std::string_view kStableMagic{"\xD9\xD9\xF7", 3};
+// numpy's .npy (docs/format/numpy.md) and the ZIP container of .npz.
+constexpr std::string_view kNpyMagic{"\x93NUMPY", 6};
+constexpr std::string_view kZipLocalHeader{"PK\x03\x04", 4};
+constexpr std::string_view kZipEmptyArchive{"PK\x05\x06", 4};
 
 bool starts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
@@ -181,6 +185,12 @@ const char* format_name(Format format) noexcept {
       return "brine-stable";
     case Format::json:
       return "brine-json";
+    case Format::safetensors:
+      return "safetensors";
+    case Format::npy:
+      return "npy";
+    case Format::npz:
+      return "npz";
   }
   return "unknown";
 }
@@ -189,7 +199,11 @@ Format format_from_option(const std::string& option) {
   if (option == "binary") return Format::binary;
   if (option == "stable") return Format::stable;
   if (option == "json") return Format::json;
-  throw UsageError("unknown format '" + option + "' (known: binary, stable, json)");
+  if (option == "safetensors") return Format::safetensors;
+  if (option == "npy") return Format::npy;
+  if (option == "npz") return Format::npz;
+  throw UsageError("unknown format '" + option +
+                   "' (known: binary, stable, json, safetensors, npy, npz)");
 }
 
 Format output_format(const std::filesystem::path& out, const std::string& to) {
@@ -200,13 +214,32 @@ Format output_format(const std::filesystem::path& out, const std::string& to) {
   if (ext == ".brine" || ext == ".bin") return Format::binary;
   if (ext == ".brines" || ext == ".cbor") return Format::stable;
   if (ext == ".json") return Format::json;
+  if (ext == ".safetensors") return Format::safetensors;
+  if (ext == ".npy") return Format::npy;
+  if (ext == ".npz") return Format::npz;
+  // A folder (existing, or named with a trailing '/') holds a sharded safetensors checkpoint.
+  const std::string name = out.string();
+  if ((!name.empty() && name.back() == '/') || std::filesystem::is_directory(out))
+    return Format::safetensors;
   throw UsageError("cannot tell the output format from the name '" + out.string() +
-                   "': use .brine or .bin (binary), .brines or .cbor (stable), .json, or --to");
+                   "': use .brine or .bin (binary), .brines or .cbor (stable), .json, "
+                   ".safetensors, .npy, .npz, a folder (sharded safetensors), or --to");
 }
 
 Format detect_format(std::string_view bytes, const std::string& source) {
   if (starts_with(bytes, kBinaryMagic)) return Format::binary;
   if (starts_with(bytes, kStableMagic)) return Format::stable;
+  if (starts_with(bytes, kNpyMagic)) return Format::npy;
+  if (starts_with(bytes, kZipLocalHeader) || starts_with(bytes, kZipEmptyArchive))
+    return Format::npz;
+  // safetensors has no magic: 8 bytes of header length, then the JSON header's '{'. The
+  // length must fit the file, which no JSON document's first 8 bytes (text, at least 0x09
+  // each: a length of 6.5e17) ever do, so a brine JSON document is never taken for one.
+  if (bytes.size() >= 9 && bytes[8] == '{') {
+    std::uint64_t header = 0;
+    for (int i = 7; i >= 0; --i) header = header << 8 | static_cast<unsigned char>(bytes[i]);
+    if (header <= bytes.size() - 8) return Format::safetensors;
+  }
   std::size_t i = bytes.find_first_not_of(" \t\r\n");
   if (i != std::string_view::npos && bytes[i] == '{') return Format::json;
   brine::ErrorContext where;
@@ -233,6 +266,12 @@ Archive read_file_archive(brine::FileSource& file, Progress& progress) {
   Archive archive;
   archive.bytes = bytes.size();
   archive.format = detect_format(bytes, file.description());
+  if (is_tensor_format(archive.format)) {
+    progress.start_reading(bytes.size());
+    read_tensor_file(file.description(), archive);
+    progress.read(bytes.size());
+    return archive;
+  }
   progress.start_reading(bytes.size());
   // The readers advance the source as they decode (the binary reader block by block, the
   // JSON parser chunk by chunk), so its position is the progress through the file.
@@ -283,6 +322,12 @@ Archive read_file_archive(brine::FileSource& file, Progress& progress) {
 }  // namespace
 
 Archive read_archive(const std::filesystem::path& path, Progress& progress) {
+  if (is_sharded_checkpoint(path)) {
+    Archive archive;
+    archive.format = Format::safetensors;
+    read_tensor_file(path.string(), archive);
+    return archive;
+  }
   brine::FileSource file(path);
   try {
     return read_file_archive(file, progress);

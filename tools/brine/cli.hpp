@@ -3,6 +3,7 @@
 // tools/brine/cli.hpp: what the subcommands of the `brine` tool share (private to the tool).
 #pragma once
 
+#include <brine/state_dict.hpp>
 #include <brine/value.hpp>
 #include <cstdint>
 #include <filesystem>
@@ -35,24 +36,36 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// The three encodings the tool reads and writes.
-enum class Format { binary, stable, json };
+/// What the tool reads and writes: brine's three encodings, and the tensor files of other
+/// tools (safetensors, a single file or a sharded folder; numpy's .npy and .npz).
+enum class Format { binary, stable, json, safetensors, npy, npz };
 
-/// The name `inspect --json` reports: "brine-binary", "brine-stable", "brine-json".
+/// Whether `format` is a file of named tensors rather than a brine archive.
+inline bool is_tensor_format(Format format) noexcept {
+  return format == Format::safetensors || format == Format::npy || format == Format::npz;
+}
+
+/// The name `inspect --json` reports: "brine-binary", "brine-stable", "brine-json",
+/// "safetensors", "npy", "npz".
 const char* format_name(Format format) noexcept;
 
 /// The `--to` spellings, in the order --help lists them.
-inline const std::vector<std::string> kFormatOptions = {"binary", "stable", "json"};
+inline const std::vector<std::string> kFormatOptions = {"binary",      "stable", "json",
+                                                        "safetensors", "npy",    "npz"};
+
+/// The `--to` spellings of the brine encodings alone (migrate writes brine archives only).
+inline const std::vector<std::string> kArchiveFormatOptions = {"binary", "stable", "json"};
 
 /// The format a `--to` value names (one of kFormatOptions; CLI11 has checked it).
 Format format_from_option(const std::string& option);
 
-/// The format to write `out` in: `to` when given, else by extension (docs/cli.md).
+/// The format to write `out` in: `to` when given, else by extension (docs/cli.md; a folder,
+/// existing or named with a trailing '/', is a sharded safetensors checkpoint).
 /// Throws UsageError when neither tells.
 Format output_format(const std::filesystem::path& out, const std::string& to);
 
-/// The format of an archive from its first bytes. Throws brine::FormatError when the bytes
-/// are none of the three.
+/// The format of a file from its first bytes. Throws brine::FormatError when the bytes are
+/// none of the formats.
 Format detect_format(std::string_view bytes, const std::string& source);
 
 /// A type found in an archive.
@@ -70,7 +83,32 @@ struct Archive {
   /// Binary archives only: the type table, which also names base classes and the element
   /// types of empty containers, types no value tree shows.
   std::vector<TypeVersion> type_table;
+  /// Tensor files only: the tensors in the file's order, with the file's metadata. `values`
+  /// then holds one map from each name to its tensor.
+  brine::StateDict tensors;
+  /// A safetensors checkpoint sharded over several files (read from a folder or an index).
+  bool sharded = false;
 };
+
+/// Whether `path` is a sharded safetensors checkpoint: a folder, or an index file
+/// (`*.safetensors.index.json`).
+bool is_sharded_checkpoint(const std::filesystem::path& path);
+
+/// Reads the tensor file `path` (archive.format says which; a sharded checkpoint for a
+/// folder or index) into archive.tensors and archive.values, mapped, every rule of the
+/// format checked. Throws brine::Error.
+void read_tensor_file(const std::string& path, Archive& archive);
+
+/// The named tensors of an archive: a tensor file's own; for a brine archive, the tensors of
+/// its values flattened to dotted names (brine::state_dict_of), prefixed by the value's index
+/// when there are several values.
+brine::StateDict tensors_of(const Archive& archive);
+
+/// Writes `tensors` to `path` as a tensor file (`format` is safetensors, npy or npz),
+/// atomically. With `max_shard_size`, safetensors are saved as a sharded folder at `path`.
+/// An .npy holds one tensor: a state dict of another size is a brine::SchemaError.
+void write_tensor_file(const std::filesystem::path& path, Format format,
+                       const brine::StateDict& tensors, std::uint64_t max_shard_size);
 
 /// Reads every value of the archive at `path`, whatever its format, with an empty registry
 /// (no migration, no C++ type). A file with bytes after the end of its archive is refused:

@@ -4,6 +4,7 @@
 // The --json schema is documented in docs/cli.md; scripts depend on its keys.
 
 #include <CLI/CLI.hpp>
+#include <brine/tensor.hpp>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -27,6 +28,7 @@ int inspect(const InspectOptions& options) {
     progress.finish();
   }
   const std::vector<TypeVersion> types = collect_types(archive);
+  const brine::StateDict tensors = tensors_of(archive);
 
   if (options.json) {
     nlohmann::json out = nlohmann::json::object();
@@ -38,9 +40,12 @@ int inspect(const InspectOptions& options) {
     nlohmann::json list = nlohmann::json::array();
     for (const TypeVersion& t : types) list.push_back({{"name", t.name}, {"version", t.version}});
     out["types"] = std::move(list);
-    // No tensor type exists in the library yet; the key is part of the schema already so
-    // that scripts written now keep working when tensors arrive.
-    out["tensors"] = nlohmann::json::array();
+    nlohmann::json tensor_list = nlohmann::json::array();
+    for (const auto& [name, tensor] : tensors)
+      tensor_list.push_back({{"name", name},
+                             {"dtype", brine::safetensors_dtype_name(tensor.dtype())},
+                             {"shape", tensor.shape()}});
+    out["tensors"] = std::move(tensor_list);
     // Type names come from the input and may hold any bytes; replace rather than throw on
     // invalid UTF-8, so inspect still reports what it found.
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
@@ -55,7 +60,14 @@ int inspect(const InspectOptions& options) {
             << "types:           " << types.size() << '\n';
   for (const TypeVersion& t : types)
     std::cout << "  " << one_line(t.name) << " v" << t.version << '\n';
-  std::cout << "tensors:         0\n";
+  std::cout << "tensors:         " << tensors.size() << '\n';
+  for (const auto& [name, tensor] : tensors) {
+    std::cout << "  " << one_line(name) << ' ' << brine::safetensors_dtype_name(tensor.dtype())
+              << " [";
+    for (std::size_t i = 0; i < tensor.shape().size(); ++i)
+      std::cout << (i ? ", " : "") << tensor.shape()[i];
+    std::cout << "]\n";
+  }
   return exit_ok;
 }
 
@@ -67,7 +79,10 @@ void add_inspect_command(CLI::App& app, Runner& run) {
       "inspect",
       "Show an archive's format, format version, types with their versions, object "
       "count, tensors and size");
-  cmd->add_option("FILE", options->file, "Archive to inspect (binary, stable or JSON)")->required();
+  cmd->add_option("FILE", options->file,
+                  "Archive to inspect (binary, stable or JSON), or a tensor file (safetensors, "
+                  "a sharded safetensors folder or index, .npy, .npz)")
+      ->required();
   cmd->add_flag("--json", options->json,
                 "Print one JSON object (keys: format, format_version, types, objects, tensors, "
                 "bytes, file; see docs/cli.md)");

@@ -26,6 +26,14 @@ int migrate(const MigrateOptions& options) {
   const brine::MigrationSet migrations = brine::load_migrations(options.migrations);
   Progress progress;
   Archive archive = read_archive(options.in, progress);
+  if (is_tensor_format(archive.format)) {
+    brine::ErrorContext where;
+    where.source = options.in;
+    brine::detail::throw_error(brine::errc::unsupported_content,
+                               std::string("a ") + format_name(archive.format) +
+                                   " file holds tensors, no objects to migrate",
+                               where);
+  }
   progress.start_phase("migrating");
   // Objects of types the files do not mention are left as they are: an archive mixes the
   // types of many modules, and only some of them have changed.
@@ -59,7 +67,7 @@ void add_migrate_command(CLI::App& app, Runner& run) {
                   "Migration file, or directory whose *.json files are read (docs/migrations.md)")
       ->required();
   cmd->add_option("--to", options->to, "Output format (default: the input's)")
-      ->check(CLI::IsMember(kFormatOptions));
+      ->check(CLI::IsMember(kArchiveFormatOptions));
   cmd->callback([options, &run] { run = [options] { return migrate(*options); }; });
 }
 

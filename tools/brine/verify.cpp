@@ -33,11 +33,16 @@ std::string problem_with(const std::string& file, bool quiet) {
       archive = read_archive(file, progress);
       progress.finish();
     }
-    if (!quiet)
-      std::cout << one_line(file) << ": ok (" << format_name(archive.format) << " v"
-                << archive.format_version << ", " << archive.values.size()
-                << (archive.values.size() == 1 ? " object, " : " objects, ") << archive.bytes
-                << " bytes)\n";
+    if (!quiet) {
+      std::cout << one_line(file) << ": ok (" << format_name(archive.format);
+      if (is_tensor_format(archive.format))
+        std::cout << (archive.sharded ? " sharded" : "") << ", " << archive.tensors.size()
+                  << (archive.tensors.size() == 1 ? " tensor, " : " tensors, ");
+      else
+        std::cout << " v" << archive.format_version << ", " << archive.values.size()
+                  << (archive.values.size() == 1 ? " object, " : " objects, ");
+      std::cout << archive.bytes << " bytes)\n";
+    }
     return {};
   } catch (const brine::Error& e) {
     return e.what();
@@ -70,7 +75,9 @@ void add_verify_command(CLI::App& app, Runner& run) {
       "Check that each file is one whole, valid archive: every value decodes to the "
       "end and every checksum matches. Exit 0 when all are, 1 otherwise, with one "
       "line per bad file on stderr");
-  cmd->add_option("FILE", options->files, "Archives to verify (binary, stable or JSON)")
+  cmd->add_option("FILE", options->files,
+                  "Archives (binary, stable or JSON) or tensor files (safetensors, a sharded "
+                  "folder or index, .npy, .npz) to verify")
       ->required();
   cmd->add_flag("-q,--quiet", options->quiet, "Print nothing for valid files");
   cmd->callback([options, &run] { run = [options] { return verify(*options); }; });

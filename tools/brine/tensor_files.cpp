@@ -1,0 +1,118 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// tools/brine/tensor_files.cpp: safetensors (single and sharded), .npy and .npz files as the
+// subcommands see them: named tensors, and one brine value (a map from name to tensor), so
+// that inspect, dump, verify and convert treat them as they treat brine archives.
+
+#include <brine/error.hpp>
+#include <brine/model_state.hpp>
+#include <brine/numpy.hpp>
+#include <brine/safetensors.hpp>
+#include <string>
+#include <utility>
+
+#include "cli.hpp"
+
+namespace brine_cli {
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The one brine value a tensor file stands for: {name: tensor}.
+brine::Value value_of(const brine::StateDict& tensors) {
+  brine::Value::Map map;
+  for (const auto& [name, tensor] : tensors) map.emplace(name, brine::Value(tensor));
+  return brine::Value(std::move(map));
+}
+
+}  // namespace
+
+bool is_sharded_checkpoint(const std::filesystem::path& path) {
+  return std::filesystem::is_directory(path) ||
+         ends_with(path.filename().string(), ".safetensors.index.json");
+}
+
+void read_tensor_file(const std::string& path, Archive& archive) {
+  switch (archive.format) {
+    case Format::safetensors:
+      if (is_sharded_checkpoint(path)) {
+        archive.tensors = brine::load_state_dict(path);
+        archive.sharded = true;
+        // A folder has no one size: report the tensor bytes it holds.
+        archive.bytes = 0;
+        for (const auto& entry : archive.tensors) archive.bytes += entry.second.nbytes();
+      } else {
+        archive.tensors = brine::load_safetensors(path);
+      }
+      archive.format_version = 0;  // safetensors records no version
+      break;
+    case Format::npy: {
+      brine::NpyHeader header = brine::inspect_npy(path);
+      archive.format_version = static_cast<std::uint32_t>(header.major_version);
+      // An .npy holds one unnamed array; numpy.load gives it no name either. The tool names
+      // it after the file, as `convert x.npy y.npz` then stores it as numpy.savez would
+      // store `x=array`.
+      std::string name = std::filesystem::path(path).stem().string();
+      archive.tensors.insert(name.empty() ? "array" : name, brine::load_npy(path));
+      break;
+    }
+    case Format::npz:
+      archive.tensors = brine::load_npz(path);
+      archive.format_version = 0;  // ZIP records no version of the npz convention
+      break;
+    case Format::binary:
+    case Format::stable:
+    case Format::json:
+      BRINE_ASSERT(false, "read_tensor_file of a brine archive");
+  }
+  archive.values.assign(1, value_of(archive.tensors));
+}
+
+brine::StateDict tensors_of(const Archive& archive) {
+  if (is_tensor_format(archive.format)) return archive.tensors;
+  if (archive.values.size() == 1) return brine::state_dict_of(archive.values.front());
+  brine::StateDict all;
+  for (std::size_t i = 0; i < archive.values.size(); ++i)
+    for (auto& [name, tensor] : brine::state_dict_of(archive.values[i]))
+      all.insert(std::to_string(i) + "." + name, tensor);
+  return all;
+}
+
+void write_tensor_file(const std::filesystem::path& path, Format format,
+                       const brine::StateDict& tensors, std::uint64_t max_shard_size) {
+  switch (format) {
+    case Format::safetensors: {
+      const std::string name = path.string();
+      if (max_shard_size != 0 || (!name.empty() && name.back() == '/') ||
+          std::filesystem::is_directory(path)) {
+        brine::ShardOptions options;
+        if (max_shard_size != 0) options.max_shard_size = max_shard_size;
+        brine::save_state_dict(path, tensors, options);
+      } else {
+        brine::save_safetensors(path, tensors);
+      }
+      return;
+    }
+    case Format::npy:
+      if (tensors.size() != 1)
+        brine::detail::throw_error(brine::errc::type_mismatch,
+                                   "an .npy file holds one array, and the input has " +
+                                       std::to_string(tensors.size()) +
+                                       " tensors: write .npz or .safetensors instead");
+      brine::save_npy(path, tensors.begin()->second);
+      return;
+    case Format::npz:
+      brine::save_npz(path, tensors);
+      return;
+    case Format::binary:
+    case Format::stable:
+    case Format::json:
+      break;
+  }
+  BRINE_ASSERT(false, "write_tensor_file of a brine archive format");
+}
+
+}  // namespace brine_cli
