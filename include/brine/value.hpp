@@ -16,6 +16,7 @@
 
 #include "brine/detail/export.hpp"
 #include "brine/limits.hpp"
+#include "brine/tensor.hpp"
 
 namespace brine {
 
@@ -37,6 +38,7 @@ enum class ValueKind : std::uint8_t {
   reference,         ///< back reference to a shared object written earlier (by id)
   function,          ///< a registered function or callable, by name
   path,              ///< a filesystem path, generic form, '/' separated
+  tensor,            ///< a brine::Tensor: dtype, shape, bytes (shared, possibly mapped)
 };
 
 /// Name of a kind as written in messages ("text", "unsigned_integer").
@@ -118,6 +120,8 @@ class BRINE_API Value {
   Value(Reference r) : data_(r) {}
   Value(FunctionRef f) : data_(std::move(f)) {}
   Value(PathValue p) : data_(std::move(p)) {}
+  /// Holds another view of the tensor's storage: no byte is copied.
+  Value(Tensor t) : data_(std::move(t)) {}
 
   ValueKind kind() const noexcept { return static_cast<ValueKind>(data_.index()); }
   bool is_null() const noexcept { return kind() == ValueKind::null; }
@@ -146,11 +150,12 @@ class BRINE_API Value {
   const Reference& as_reference() const;
   const FunctionRef& as_function() const;
   const PathValue& as_path() const;
+  const Tensor& as_tensor() const;
 
   /// The underlying variant, in ValueKind order, for std::visit.
   using Variant =
       std::variant<std::monostate, bool, std::int64_t, std::uint64_t, double, std::string, Bytes,
-                   List, Map, Object, Reference, FunctionRef, PathValue>;
+                   List, Map, Object, Reference, FunctionRef, PathValue, Tensor>;
   const Variant& variant() const noexcept { return data_; }
 
   /// Deep equality. Integers compare by numeric value whatever their kind (JSON and CBOR

@@ -40,6 +40,8 @@ const char* kind_name(ValueKind kind) noexcept {
       return "function";
     case ValueKind::path:
       return "path";
+    case ValueKind::tensor:
+      return "tensor";
   }
   return "unknown";
 }
@@ -170,6 +172,7 @@ BRINE_VALUE_ACCESSOR(const Object&, as_object, Object, "object")
 BRINE_VALUE_ACCESSOR(const Reference&, as_reference, Reference, "reference")
 BRINE_VALUE_ACCESSOR(const FunctionRef&, as_function, FunctionRef, "function")
 BRINE_VALUE_ACCESSOR(const PathValue&, as_path, PathValue, "path")
+BRINE_VALUE_ACCESSOR(const Tensor&, as_tensor, Tensor, "tensor")
 #undef BRINE_VALUE_ACCESSOR
 
 Value::List& Value::as_list() {
