@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -68,6 +69,16 @@ struct PathValue {
   friend bool operator==(const PathValue& a, const PathValue& b) { return a.generic == b.generic; }
 };
 
+/// A tensor in the state model. Held through a pointer so that every Value stays as small
+/// as before tensors (a Tensor is a hundred bytes; a Value holds one of its kinds inline).
+/// The pointee is another view of the tensor's storage, never a copy of its bytes.
+struct TensorValue {
+  std::shared_ptr<const Tensor> tensor;
+  friend bool operator==(const TensorValue& a, const TensorValue& b) {
+    return *a.tensor == *b.tensor;
+  }
+};
+
 /// One named field of an object.
 struct Field;
 
@@ -121,7 +132,7 @@ class BRINE_API Value {
   Value(FunctionRef f) : data_(std::move(f)) {}
   Value(PathValue p) : data_(std::move(p)) {}
   /// Holds another view of the tensor's storage: no byte is copied.
-  Value(Tensor t) : data_(std::move(t)) {}
+  Value(Tensor t) : data_(TensorValue{std::make_shared<const Tensor>(std::move(t))}) {}
 
   ValueKind kind() const noexcept { return static_cast<ValueKind>(data_.index()); }
   bool is_null() const noexcept { return kind() == ValueKind::null; }
@@ -155,7 +166,7 @@ class BRINE_API Value {
   /// The underlying variant, in ValueKind order, for std::visit.
   using Variant =
       std::variant<std::monostate, bool, std::int64_t, std::uint64_t, double, std::string, Bytes,
-                   List, Map, Object, Reference, FunctionRef, PathValue, Tensor>;
+                   List, Map, Object, Reference, FunctionRef, PathValue, TensorValue>;
   const Variant& variant() const noexcept { return data_; }
 
   /// Deep equality. Integers compare by numeric value whatever their kind (JSON and CBOR

@@ -172,8 +172,12 @@ BRINE_VALUE_ACCESSOR(const Object&, as_object, Object, "object")
 BRINE_VALUE_ACCESSOR(const Reference&, as_reference, Reference, "reference")
 BRINE_VALUE_ACCESSOR(const FunctionRef&, as_function, FunctionRef, "function")
 BRINE_VALUE_ACCESSOR(const PathValue&, as_path, PathValue, "path")
-BRINE_VALUE_ACCESSOR(const Tensor&, as_tensor, Tensor, "tensor")
 #undef BRINE_VALUE_ACCESSOR
+
+const Tensor& Value::as_tensor() const {
+  if (auto p = std::get_if<TensorValue>(&data_)) return *p->tensor;
+  mismatch("tensor", kind());
+}
 
 Value::List& Value::as_list() {
   if (auto p = std::get_if<List>(&data_)) return *p;
