@@ -48,6 +48,7 @@ namespace detail {
 class ValueDecoder;
 class ValueEncoder;
 struct StreamType;
+struct TensorRef;
 struct TopLevelDescriptor;
 class WriterTypeTable;
 }  // namespace detail
@@ -159,6 +160,10 @@ class BRINE_API BinaryWriter {
   void write_function_name(const std::string& name) { write_text(name); }
   /// A self-describing state-model value (LayoutCode::dynamic).
   void write_dynamic(const Value& value);
+  /// A tensor (LayoutCode::tensor): its dtype, shape and a reference into an out-of-line
+  /// payload, 64-byte aligned in the archive, which holds its storage. A storage that several
+  /// tensors of one top-level value view is written once (docs/format/binary-v1.md §13).
+  void write_tensor(const Tensor& tensor);
   template <class T>
   void write_object(const T& value) {
     if constexpr (detail::has_unknown_fields<T>::value) {
@@ -208,6 +213,15 @@ class BRINE_API BinaryWriter {
   }
   friend class detail::ValueEncoder;
   void put_raw_slow(const void* bytes, std::size_t n);
+  /// The payload holding `tensor`'s bytes, written now unless this value wrote it already;
+  /// sets `offset` to where the tensor's bytes start in it.
+  std::uint64_t payload_for(const Tensor& tensor, std::uint64_t& offset);
+  /// Writes a payload block (between data blocks) of `n` bytes; returns its index.
+  std::uint64_t write_payload(const std::byte* bytes, std::size_t n);
+  /// Hands bytes to the output outside any data block (payload blocks).
+  void emit(const void* bytes, std::size_t n);
+  /// Bytes of the archive written so far, header included.
+  std::uint64_t archive_offset() const noexcept;
   /// The binary layout is positional: fields kept from a newer version have no place in it.
   [[noreturn]] static void refuse_unknown_fields(std::string_view type_name);
   void next_block();
@@ -233,6 +247,8 @@ class BRINE_API BinaryWriter {
   std::uint64_t block_index_ = 0;
   std::uint64_t logical_bytes_ = 0;
   std::uint64_t objects_written_ = 0;
+  std::size_t archive_start_ = 0;  // size of the sink's buffer before the archive began
+  std::uint64_t sent_ = 0;         // bytes handed to the sink (when out_ is own_)
   std::uint32_t version_ = 0;
   bool header_written_ = false;
   bool finished_ = false;
@@ -425,6 +441,10 @@ class BRINE_API BinaryReader {
   }
   /// A self-describing state-model value (LayoutCode::dynamic).
   Value read_dynamic();
+  /// A tensor (LayoutCode::tensor). From a file (FileSource, load_binary(path)) it views the
+  /// file's mapping, which it keeps alive: no byte is copied. From memory or a stream it holds
+  /// owned memory; tensors that shared a storage when written share one again.
+  void read_tensor(Tensor& out);
 
   /// Throws the exception class that fits `code`, with the reader's position as context.
   [[noreturn]] void fail(errc code, const std::string& message) const;
@@ -504,6 +524,12 @@ class BRINE_API BinaryReader {
   void get_raw_slow(void* bytes, std::size_t n);
   void skip_raw(std::size_t n);
   bool load_block();
+  /// Reads the payload block whose header was just read (§13), registering its data.
+  void read_payload_block(std::uint64_t header_offset, std::size_t length, std::uint64_t checksum);
+  /// Reads and checks a tensor's dtype, shape and payload reference.
+  void read_tensor_ref(detail::TensorRef& ref);
+  /// The tensor `ref` describes, on its payload's storage.
+  Tensor make_tensor(detail::TensorRef& ref);
   void read_header();
   std::uint64_t position() const noexcept;
   ErrorContext context() const;

@@ -30,6 +30,7 @@
 #include "brine/types/path.hpp"
 #include "brine/types/sequence.hpp"
 #include "brine/types/string.hpp"
+#include "brine/types/tensor.hpp"
 #include "brine/types/utility.hpp"
 #include "brine/unknown_fields.hpp"
 #include "brine/value.hpp"

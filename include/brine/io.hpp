@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iosfwd>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -72,6 +73,8 @@ class BRINE_API ByteSink {
 };
 
 /// Where a reader's bytes come from. Implementations throw IoError on failure.
+class MappedFile;
+
 class BRINE_API ByteSource {
  public:
   virtual ~ByteSource() = default;
@@ -87,6 +90,10 @@ class BRINE_API ByteSource {
   /// Bytes consumed so far, for error offsets.
   virtual std::uint64_t position() const noexcept = 0;
   virtual std::string description() const { return "input"; }
+  /// The file whose bytes direct_view() shows, when the source is a whole file held by a
+  /// MappedFile; position() is then an offset in that file. Readers make tensors that view
+  /// the file (and keep it alive) instead of copying their bytes.
+  virtual std::shared_ptr<const MappedFile> mapped_file() const { return nullptr; }
 };
 
 /// Appends to a Buffer. `buffer` must outlive the sink.
@@ -198,14 +205,16 @@ class BRINE_API FileSource final : public ByteSource {
   std::optional<std::uint64_t> remaining() const override { return size_ - pos_; }
   std::uint64_t position() const noexcept override { return pos_; }
   std::string description() const override { return path_; }
+  std::shared_ptr<const MappedFile> mapped_file() const override { return file_; }
 
  private:
   std::string path_;
   const char* data_ = nullptr;
   std::size_t size_ = 0;
   std::size_t pos_ = 0;
-  bool mapped_ = false;
-  Buffer fallback_;
+  // The mapping (or, where the file cannot be mapped, its bytes read into memory), shared
+  // with the tensors a reader makes from it: they keep it alive after the source is gone.
+  std::shared_ptr<const MappedFile> file_;
 };
 
 /// Writes a file atomically: bytes go to a temporary file in the same directory, and

@@ -33,6 +33,7 @@ enum class LayoutCode : std::uint8_t {
   function = 0x12,    ///< registered function name
   bytes = 0x13,       ///< byte string (std::vector<std::byte>)
   dynamic = 0x14,     ///< a self-describing state-model value (brine::Value fields, tools)
+  tensor = 0x15,      ///< brine::Tensor: dtype, shape, out-of-line payload (format version 2)
   list = 0x20,        ///< element descriptor follows
   array = 0x21,       ///< varint length, element descriptor
   map = 0x22,         ///< key descriptor, value descriptor

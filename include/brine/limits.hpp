@@ -91,6 +91,15 @@ struct LoadOptions {
   /// reported.
   bool verify_checksums = true;
 
+  /// Whether the binary reader also hashes every byte of the out-of-line payloads (tensors,
+  /// large numeric vectors; docs/format/binary-v1.md §13) and compares it with the checksum
+  /// the writer recorded. On by default, like verify_checksums (and off whenever that is
+  /// off). Hashing a payload reads all of it, so a mapped load that must touch no page it
+  /// does not use (a 100 GB checkpoint of which one tensor is wanted) turns this off, and
+  /// says so in its code: the payloads' structure (sizes, alignment, references) is still
+  /// checked, their bytes are not.
+  bool verify_payload_checksums = true;
+
   /// Tolerant mode. An archive written by a newer version of a class is refused by default
   /// (a VersionError): loading it into an older class would drop what the newer version
   /// added. With this on, types that keep their unknown fields (BRINE_UNKNOWN_FIELDS) load

@@ -205,6 +205,9 @@ class BRINE_API StableWriter {
   void write_path(const std::string& generic);
   /// A state-model value, encoded as the typed values it stands for.
   void write_dynamic(const Value& value);
+  /// A tensor: RFC 8746 tag 40 [shape, typed array] where its dtype has a typed-array tag,
+  /// else tag 27 ["$tensor", dtype name, shape, bytes] (docs/format/stable-v1.md §4.1).
+  void write_tensor(const Tensor& tensor);
   /// Refuses a value that its reader would refuse as nested too deep.
   void check_nesting(const Value& value) const;
   void write_function(void (*pointer)(), const std::type_info& signature);
@@ -524,6 +527,8 @@ class BRINE_API StableDecoder {
     return ticks;
   }
   std::string read_path();
+  /// Tensors are read through the state model, which decodes their encodings (§4.1).
+  void read_tensor(Tensor&) { stop(); }
   void (*read_function(const std::type_info& signature))();
   const FunctionInfo& read_function_info(const std::type_info& signature);
   template <class T>

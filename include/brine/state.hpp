@@ -96,6 +96,8 @@ class BRINE_API StateWriter {
     write_duration_value(Value(count), num, den);
   }
   void write_path(std::string generic) { emit(Value(PathValue{std::move(generic)})); }
+  /// Another view of the tensor's storage: to_state copies no tensor byte.
+  void write_tensor(const Tensor& tensor) { emit(Value(tensor)); }
   void write_function(void (*pointer)(), const std::type_info& signature);
   void write_function_name(const std::string& name) { emit(Value(FunctionRef{name})); }
   template <class T>
@@ -224,6 +226,7 @@ class BRINE_API StateReader {
   template <class Rep>
   Rep read_duration(std::intmax_t num, std::intmax_t den);
   std::string read_path();
+  void read_tensor(Tensor& out);
   void (*read_function(const std::type_info& signature))();
   const FunctionInfo& read_function_info(const std::type_info& signature);
   template <class T>

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@
 
 #include "brine/detail/export.hpp"
 #include "brine/limits.hpp"
+#include "brine/tensor.hpp"
 
 namespace brine {
 
@@ -37,6 +39,7 @@ enum class ValueKind : std::uint8_t {
   reference,         ///< back reference to a shared object written earlier (by id)
   function,          ///< a registered function or callable, by name
   path,              ///< a filesystem path, generic form, '/' separated
+  tensor,            ///< a brine::Tensor: dtype, shape, bytes (shared, possibly mapped)
 };
 
 /// Name of a kind as written in messages ("text", "unsigned_integer").
@@ -64,6 +67,16 @@ struct FunctionRef {
 struct PathValue {
   std::string generic;
   friend bool operator==(const PathValue& a, const PathValue& b) { return a.generic == b.generic; }
+};
+
+/// A tensor in the state model. Held through a pointer so that every Value stays as small
+/// as before tensors (a Tensor is a hundred bytes; a Value holds one of its kinds inline).
+/// The pointee is another view of the tensor's storage, never a copy of its bytes.
+struct TensorValue {
+  std::shared_ptr<const Tensor> tensor;
+  friend bool operator==(const TensorValue& a, const TensorValue& b) {
+    return *a.tensor == *b.tensor;
+  }
 };
 
 /// One named field of an object.
@@ -118,6 +131,8 @@ class BRINE_API Value {
   Value(Reference r) : data_(r) {}
   Value(FunctionRef f) : data_(std::move(f)) {}
   Value(PathValue p) : data_(std::move(p)) {}
+  /// Holds another view of the tensor's storage: no byte is copied.
+  Value(Tensor t) : data_(TensorValue{std::make_shared<const Tensor>(std::move(t))}) {}
 
   ValueKind kind() const noexcept { return static_cast<ValueKind>(data_.index()); }
   bool is_null() const noexcept { return kind() == ValueKind::null; }
@@ -146,11 +161,12 @@ class BRINE_API Value {
   const Reference& as_reference() const;
   const FunctionRef& as_function() const;
   const PathValue& as_path() const;
+  const Tensor& as_tensor() const;
 
   /// The underlying variant, in ValueKind order, for std::visit.
   using Variant =
       std::variant<std::monostate, bool, std::int64_t, std::uint64_t, double, std::string, Bytes,
-                   List, Map, Object, Reference, FunctionRef, PathValue>;
+                   List, Map, Object, Reference, FunctionRef, PathValue, TensorValue>;
   const Variant& variant() const noexcept { return data_; }
 
   /// Deep equality. Integers compare by numeric value whatever their kind (JSON and CBOR

@@ -11,7 +11,7 @@ namespace brine {
 
 /// Version of the binary (short-term) archive format this build writes. A reader accepts
 /// every format version up to this one and refuses newer ones with a VersionError.
-/// See docs/format/binary-v1.md.
-inline constexpr unsigned binary_format_version = 1;
+/// See docs/format/binary-v1.md (version 2 adds tensors and out-of-line payloads, §13).
+inline constexpr unsigned binary_format_version = 2;
 
 }  // namespace brine

@@ -48,6 +48,15 @@ inline constexpr std::uint8_t kBlockData = 1;
 inline constexpr std::uint8_t kBlockEnd = 2;
 inline constexpr std::size_t kEndPayloadSize = 16;  // u64 data bytes, u64 value count
 
+// §13 Format version 2: payload blocks, out of line between data blocks. The block's length
+// is that of its descriptor (u64 data size, u64 padding); the padding, the data and a u64
+// XXH3-64 of the data (seeded with the block index) follow, outside the 24-bit length.
+inline constexpr std::uint8_t kBlockPayload = 3;
+inline constexpr std::size_t kPayloadDescriptorSize = 16;
+inline constexpr std::uint64_t kPayloadAlignment = 64;  // data offset from the archive's start
+inline constexpr std::uint64_t kMaxTensorRank = 64;
+inline constexpr std::uint32_t kFirstPayloadVersion = 2;
+
 /// The checksum of block `index` (§3).
 inline std::uint64_t block_checksum(const void* payload, std::size_t length, std::uint64_t index) {
   return XXH3_64bits_withSeed(payload, length, index);

@@ -115,6 +115,8 @@ std::size_t descriptor_min_size(std::string_view d, std::size_t& pos, int depth)
     case LayoutCode::bytes:
     case LayoutCode::dynamic:
       return 1;
+    case LayoutCode::tensor:
+      return 4;  // dtype, rank, payload, offset
     case LayoutCode::list:
     case LayoutCode::set:
     case LayoutCode::optional:

@@ -4,7 +4,9 @@
 // See docs/format/binary-v1.md.
 
 #include <cstring>
+#include <limits>
 #include <string>
+#include <vector>
 
 #include "binary/format.hpp"
 #include "binary/reader_impl.hpp"
@@ -25,6 +27,8 @@ BinaryReader::BinaryReader(ByteSource& source, const Registry& registry, const L
   impl_->state = detail::StateBudget(options_);
   impl_->input_size = source_.remaining();
   remaining_known_ = impl_->input_size.has_value();
+  impl_->archive_start = source_.position();
+  if (source_.has_direct_view()) impl_->file = source_.mapped_file();
   read_header();
 }
 
@@ -95,19 +99,28 @@ void BinaryReader::read_header() {
 
 bool BinaryReader::load_block() {
   if (end_reached_) return false;
-  std::uint64_t header_offset = source_.position();
+  std::uint64_t header_offset;
   unsigned char header[bf::kBlockHeaderSize];
-  std::size_t got = source_.read(header, sizeof header);
-  cur_ = end_ = block_begin_ = nullptr;
-  block_offset_ = header_offset;
-  if (got < sizeof header) {
-    ErrorContext c = context();
-    c.byte_offset = header_offset;
-    detail::throw_error(
-        errc::truncated_input,
-        got == 0 ? "archive ends without its end marker (truncated or still being written)"
-                 : "archive ends inside a block header",
-        c);
+  // Payload blocks (§13) lie between data blocks: each is registered and passed over.
+  for (;;) {
+    header_offset = source_.position();
+    std::size_t got = source_.read(header, sizeof header);
+    cur_ = end_ = block_begin_ = nullptr;
+    block_offset_ = header_offset;
+    if (got < sizeof header) {
+      ErrorContext c = context();
+      c.byte_offset = header_offset;
+      detail::throw_error(
+          errc::truncated_input,
+          got == 0 ? "archive ends without its end marker (truncated or still being written)"
+                   : "archive ends inside a block header",
+          c);
+    }
+    std::uint32_t word = bf::load_u32(header);
+    if (static_cast<std::uint8_t>(word >> 24) != bf::kBlockPayload ||
+        format_version_ < bf::kFirstPayloadVersion)
+      break;
+    read_payload_block(header_offset, word & 0xFFFFFF, bf::load_u64(header + 4));
   }
   std::uint32_t word = bf::load_u32(header);
   std::uint8_t kind = static_cast<std::uint8_t>(word >> 24);
@@ -316,6 +329,9 @@ bool BinaryReader::next_object_record() {
     if (pos != impl_->record_descriptor.size())
       fail(errc::corrupt_data, "value descriptor has trailing bytes");
     table_->clear();
+    // Payloads belong to the value whose data blocks surround them (§13): those met before
+    // its value record (none, from brine's writer) are dropped with the previous value's.
+    impl_->payloads.clear();
     next_id_ = 0;
     frames_.clear();
     nesting_ = 0;  // a failed value may have left it counted up
@@ -355,6 +371,7 @@ void BinaryReader::end_record() {
   if (cur_ != end_) fail(errc::corrupt_data, "unexpected bytes after the value");
   in_record_ = false;
   table_->clear();
+  impl_->payloads.clear();
 }
 
 void BinaryReader::abandon_record() noexcept {
@@ -577,6 +594,173 @@ void (*BinaryReader::read_function(const std::type_info& signature))() {
   const FunctionInfo& info = read_function_info(signature);
   if (info.pointer == nullptr) fail(errc::type_mismatch, detail::not_a_plain_function(info));
   return info.pointer;
+}
+
+}  // namespace brine
+
+// ---- §13 Payload blocks and tensors ----------------------------------------------------
+
+namespace brine {
+
+namespace bf = binary_format;
+
+void BinaryReader::read_payload_block(std::uint64_t header_offset, std::size_t length,
+                                      std::uint64_t checksum) {
+  auto payload_fail = [&](errc code, const std::string& message, std::uint64_t at) {
+    ErrorContext c = context();
+    c.byte_offset = at;
+    detail::throw_error(code, message, c);
+  };
+  if (length != bf::kPayloadDescriptorSize)
+    payload_fail(errc::corrupt_data,
+                 "payload block descriptor of " + std::to_string(length) + " bytes (expected 16)",
+                 header_offset);
+  unsigned char descriptor[bf::kPayloadDescriptorSize];
+  if (source_.read(descriptor, sizeof descriptor) < sizeof descriptor)
+    payload_fail(errc::truncated_input, "archive ends inside a payload block's descriptor",
+                 header_offset);
+  // The descriptor is checked before its sizes are believed, as a block's payload is.
+  if (options_.verify_checksums &&
+      bf::block_checksum(descriptor, sizeof descriptor, block_index_) != checksum)
+    payload_fail(errc::checksum_mismatch,
+                 "checksum mismatch in block " + std::to_string(block_index_) +
+                     " (a payload block's descriptor): the archive is corrupt",
+                 header_offset);
+  const std::uint64_t size = bf::load_u64(descriptor);
+  const std::uint64_t pad = bf::load_u64(descriptor + 8);
+  const std::uint64_t data_at = source_.position() + pad;
+  if (pad >= bf::kPayloadAlignment || (data_at - impl_->archive_start) % bf::kPayloadAlignment != 0)
+    payload_fail(errc::corrupt_data,
+                 "payload data at byte " + std::to_string(data_at) +
+                     " is not 64-byte aligned (padding " + std::to_string(pad) + ")",
+                 header_offset);
+  if (auto left = source_.remaining()) {
+    // pad < 64 and 8 trailer bytes: no overflow below.
+    if (size > *left || pad + 8 > *left - size)
+      payload_fail(errc::truncated_input,
+                   "payload of " + std::to_string(size) + " bytes, only " + std::to_string(*left) +
+                       " bytes remain",
+                   header_offset);
+  }
+  const bool verify = options_.verify_checksums && options_.verify_payload_checksums;
+  detail::Payload p;
+  p.source_offset = data_at;
+  p.size = size;
+  unsigned char skip_pad[bf::kPayloadAlignment];
+  if (source_.read(skip_pad, static_cast<std::size_t>(pad)) < pad)
+    payload_fail(errc::truncated_input, "archive ends inside a payload block", header_offset);
+  for (std::uint64_t i = 0; i < pad; ++i)
+    if (skip_pad[i] != 0)
+      payload_fail(errc::corrupt_data, "payload padding is not zero", header_offset);
+  std::uint64_t hash = 0;
+  if (source_.has_direct_view()) {
+    // Memory or a file: the data stays where it is (viewed, or copied once when first used).
+    if (source_.direct_view().size() < size)
+      payload_fail(errc::truncated_input, "archive ends inside a payload", header_offset);
+    p.view = reinterpret_cast<const std::byte*>(source_.direct_view().data());
+    if (verify) hash = bf::block_checksum(p.view, static_cast<std::size_t>(size), block_index_);
+    source_.skip(static_cast<std::size_t>(size));
+  } else {
+    // A stream: read into memory that grows as the bytes arrive (the size is a claim).
+    std::vector<std::uint8_t> data;
+    std::uint64_t n = 0;
+    while (n < size) {
+      std::uint64_t want = size - n < (std::uint64_t{1} << 20) ? size - n : std::uint64_t{1} << 20;
+      if (data.size() < n + want) {
+        std::size_t grown =
+            data.size() < (std::size_t{1} << 20) ? std::size_t{1} << 20 : data.size() * 2;
+        data.resize(static_cast<std::size_t>(grown < size ? grown : size));
+      }
+      std::size_t got = source_.read(data.data() + n, static_cast<std::size_t>(want));
+      n += got;
+      if (got < want) break;
+    }
+    if (n < size)
+      payload_fail(
+          errc::truncated_input,
+          "payload of " + std::to_string(size) + " bytes, only " + std::to_string(n) + " arrived",
+          header_offset);
+    data.resize(static_cast<std::size_t>(size));
+    if (verify) hash = bf::block_checksum(data.data(), data.size(), block_index_);
+    charge_state(0, size);
+    p.owned = Tensor::from_vector(std::move(data));
+    p.has_owned = true;
+  }
+  unsigned char trailer[8];
+  if (source_.read(trailer, sizeof trailer) < sizeof trailer)
+    payload_fail(errc::truncated_input, "archive ends before a payload's checksum", header_offset);
+  if (verify && hash != bf::load_u64(trailer))
+    payload_fail(errc::checksum_mismatch,
+                 "checksum mismatch in the payload of block " + std::to_string(block_index_) +
+                     " (" + std::to_string(size) + " bytes at byte " + std::to_string(data_at) +
+                     "): the archive is corrupt",
+                 header_offset);
+  ++block_index_;
+  impl_->payloads.push_back(std::move(p));
+}
+
+void BinaryReader::read_tensor_ref(detail::TensorRef& ref) {
+  if (format_version_ < bf::kFirstPayloadVersion)
+    fail(errc::corrupt_data, "tensor in a binary format version " +
+                                 std::to_string(format_version_) +
+                                 " archive (tensors are version 2)");
+  std::uint8_t dtype = get_byte();
+  if (!is_valid_dtype(dtype))
+    fail(errc::corrupt_data, "unknown dtype byte " + std::to_string(dtype));
+  ref.dtype = static_cast<DType>(dtype);
+  std::uint64_t rank = get_varint();
+  if (rank > bf::kMaxTensorRank)
+    fail(errc::corrupt_data, "tensor of rank " + std::to_string(rank) + " (at most 64)");
+  ref.shape.resize(static_cast<std::size_t>(rank));
+  for (auto& d : ref.shape) {
+    std::uint64_t u = get_varint();
+    if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+      fail(errc::corrupt_data, "tensor dimension " + std::to_string(u) + " out of range");
+    d = static_cast<std::int64_t>(u);
+  }
+  try {
+    ref.nbytes = Tensor::checked_size(ref.dtype, ref.shape).second;
+  } catch (const Error& e) {
+    fail(e.code(), e.message());  // with the reader's position
+  }
+  ref.payload = get_varint();
+  ref.offset = get_varint();
+  if (ref.payload >= impl_->payloads.size())
+    fail(errc::corrupt_data, "tensor refers to payload " + std::to_string(ref.payload) +
+                                 ", but the value has " + std::to_string(impl_->payloads.size()) +
+                                 " before it");
+  const detail::Payload& p = impl_->payloads[static_cast<std::size_t>(ref.payload)];
+  if (ref.offset % dtype_size(ref.dtype) != 0)
+    fail(errc::corrupt_data, "tensor of " + std::string(dtype_name(ref.dtype)) + " at offset " +
+                                 std::to_string(ref.offset) +
+                                 " of its payload is misaligned for its dtype");
+  if (ref.offset > p.size || ref.nbytes > p.size - ref.offset)
+    fail(errc::corrupt_data, "tensor of " + std::to_string(ref.nbytes) + " bytes at offset " +
+                                 std::to_string(ref.offset) + " reaches past the end of payload " +
+                                 std::to_string(ref.payload) + " (" + std::to_string(p.size) +
+                                 " bytes)");
+}
+
+Tensor BinaryReader::make_tensor(detail::TensorRef& ref) {
+  detail::Payload& p = impl_->payloads[static_cast<std::size_t>(ref.payload)];
+  if (!p.has_owned && impl_->file)
+    return Tensor::view(ref.dtype, std::move(ref.shape), impl_->file,
+                        static_cast<std::size_t>(p.source_offset + ref.offset));
+  if (!p.has_owned) {
+    // Memory the reader does not own: copied once, and every tensor on it views the copy.
+    charge_state(0, p.size);
+    p.owned = Tensor::copy_of(DType::uint8, {static_cast<std::int64_t>(p.size)}, p.view,
+                              static_cast<std::size_t>(p.size));
+    p.has_owned = true;
+  }
+  return p.owned.view_storage(ref.dtype, std::move(ref.shape),
+                              static_cast<std::size_t>(ref.offset));
+}
+
+void BinaryReader::read_tensor(Tensor& out) {
+  detail::TensorRef ref;
+  read_tensor_ref(ref);
+  out = make_tensor(ref);
 }
 
 }  // namespace brine

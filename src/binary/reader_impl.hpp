@@ -9,12 +9,34 @@
 #include <string>
 #include <typeindex>
 #include <unordered_map>
+#include <vector>
 
 #include "brine/binary.hpp"
 #include "brine/detail/stream_type.hpp"
 #include "state/budget.hpp"
 
 namespace brine {
+
+namespace detail {
+/// A tensor's record in the data (docs/format/binary-v1.md §13.2), checked.
+struct TensorRef {
+  DType dtype = DType::float32;
+  std::vector<std::int64_t> shape;
+  std::size_t nbytes = 0;
+  std::uint64_t payload = 0;
+  std::uint64_t offset = 0;
+};
+
+/// A payload block of the current value: where its data lies in the source, and, for
+/// sources that are neither a file nor memory, the data itself.
+struct Payload {
+  std::uint64_t source_offset = 0;  // source position of the first data byte
+  std::uint64_t size = 0;
+  const std::byte* view = nullptr;  // into the source's direct view (memory, file)
+  Tensor owned;                     // uint8 storage: read from a stream, or copied from memory
+  bool has_owned = false;
+};
+}  // namespace detail
 
 struct BinaryReader::Impl {
   std::deque<detail::StreamType> types;  // deque: StreamType holds views into itself
@@ -28,6 +50,9 @@ struct BinaryReader::Impl {
   detail::SharedObjectTable table;
   detail::StateBudget state;                // what decoding into the state model built, all values
   std::optional<std::uint64_t> input_size;  // the source's size, when it knows it
+  std::vector<detail::Payload> payloads;    // of the current value (§13)
+  std::shared_ptr<const MappedFile> file;   // the source's file, for views without a copy
+  std::uint64_t archive_start = 0;          // source position of the archive's first byte
 };
 
 namespace detail {
@@ -72,6 +97,7 @@ class ValueDecoder {
                                                  LayoutCode code);
   BRINE_BINARY_OUT_OF_LINE Value decode_named_object(std::string_view d, std::size_t& pos,
                                                      LayoutCode code);
+  BRINE_BINARY_OUT_OF_LINE Value decode_tensor();
   BRINE_BINARY_OUT_OF_LINE Value decode_text_map(std::string_view d, std::size_t value,
                                                  std::size_t n);
   BRINE_BINARY_OUT_OF_LINE Value decode_entry_list(std::string_view d, std::size_t key,

@@ -113,6 +113,10 @@ void BinaryReader::skip() {
           return text();
         case LayoutCode::dynamic:
           return push({Walk::dynamic, {}, nullptr, 0, 1});
+        case LayoutCode::tensor: {
+          detail::TensorRef ref;  // checked like a read, built into nothing
+          return r.read_tensor_ref(ref);
+        }
         case LayoutCode::list:
         case LayoutCode::set: {
           std::string_view element = d.substr(1);
@@ -235,6 +239,11 @@ void BinaryReader::skip() {
         case ValueKind::reference:
           r.get_varint();
           return;
+        case ValueKind::tensor: {
+          if (r.format_version_ < 2) break;
+          detail::TensorRef ref;
+          return r.read_tensor_ref(ref);
+        }
       }
       r.fail(errc::corrupt_data, "unknown dynamic value kind " + std::to_string(kind));
     }

@@ -124,6 +124,8 @@ Value ValueDecoder::decode(std::string_view d, std::size_t& pos) {
       return decode_bytes(d, pos, code);
     case LayoutCode::dynamic:
       return r_.read_dynamic();
+    case LayoutCode::tensor:
+      return decode_tensor();
     case LayoutCode::list:
     case LayoutCode::set:
       return decode_list(d, pos, code);
@@ -149,6 +151,13 @@ Value ValueDecoder::decode(std::string_view d, std::size_t& pos) {
       return decode_pointer(read_layout_name(d, pos), false);
   }
   fail_layout_code(code);
+}
+
+Value ValueDecoder::decode_tensor() {
+  TensorRef ref;
+  r_.read_tensor_ref(ref);
+  r_.charge_state(1);
+  return Value(r_.make_tensor(ref));
 }
 
 void ValueDecoder::fail_layout_code(LayoutCode code) {
@@ -439,6 +448,12 @@ Value BinaryReader::read_dynamic() {
       return read_dynamic_object();
     case ValueKind::reference:
       return Value(Reference{get_varint()});
+    case ValueKind::tensor: {
+      if (format_version_ < 2) break;  // kind 13 is version 2's
+      Tensor t;
+      read_tensor(t);
+      return Value(std::move(t));
+    }
   }
   fail_dynamic_kind(kind);
 }

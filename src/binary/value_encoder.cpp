@@ -126,6 +126,8 @@ class ValueEncoder {
         return scalar(LayoutCode::path);
       case ValueKind::function:
         return scalar(LayoutCode::function);
+      case ValueKind::tensor:
+        return scalar(LayoutCode::tensor);
       case ValueKind::list: {
         // A list whose elements share a layout is a list; one whose elements differ (a pair,
         // a tuple, a map entry [key, value]) is a tuple.
@@ -544,6 +546,8 @@ class ValueEncoder {
             return w_.write_text(v.as_path().generic);
           case LayoutCode::function:
             return w_.write_text(v.as_function().name);
+          case LayoutCode::tensor:
+            return w_.write_tensor(v.as_tensor());
           default:
             fail("unexpected scalar");
         }
@@ -768,6 +772,8 @@ void BinaryWriter::write_dynamic(const Value& v) {
     }
     case ValueKind::reference:
       return put_varint(v.as_reference().id);
+    case ValueKind::tensor:
+      return write_tensor(v.as_tensor());
   }
 }
 

@@ -36,6 +36,7 @@ BinaryWriter::BinaryWriter(ByteSink& sink, Registry& registry, const BinaryWrite
       registry_(registry),
       options_(options),
       out_(sink.direct_buffer() ? sink.direct_buffer() : &own_),
+      archive_start_(out_->size()),
       types_(std::make_unique<detail::WriterTypeTable>()) {
   if (options_.block_size < 64 || options_.block_size > bf::kMaxBlockPayload)
     detail::throw_error(errc::internal_error,
@@ -82,8 +83,91 @@ void BinaryWriter::seal_block(std::uint8_t kind) {
   }
   if (out_ == &own_ && !own_.empty()) {
     sink_.write(own_.data(), own_.size());
+    sent_ += own_.size();
     own_.clear();
   }
+}
+
+std::uint64_t BinaryWriter::archive_offset() const noexcept {
+  return out_ == &own_ ? sent_ + own_.size() : out_->size() - archive_start_;
+}
+
+void BinaryWriter::emit(const void* bytes, std::size_t n) {
+  if (n == 0) return;
+  if (out_ == &own_) {
+    // Straight from the object to the sink: a 256 MiB tensor is not copied into a buffer
+    // first (seal_block emptied own_).
+    sink_.write(bytes, n);
+    sent_ += n;
+  } else {
+    out_->append(bytes, n);
+  }
+}
+
+// See docs/format/binary-v1.md §13.1 "Payload blocks".
+std::uint64_t BinaryWriter::write_payload(const std::byte* bytes, std::size_t n) {
+  // The data blocks so far end here: the payload block goes between two of them, and the
+  // value's bytes continue in a new data block after it.
+  seal_block(bf::kBlockData);
+  BRINE_ASSERT(header_written_, "a payload written outside a value");
+  const std::uint64_t at = archive_offset();
+  const std::uint64_t data_at = at + bf::kBlockHeaderSize + bf::kPayloadDescriptorSize;
+  const std::uint64_t pad =
+      (bf::kPayloadAlignment - data_at % bf::kPayloadAlignment) % bf::kPayloadAlignment;
+  unsigned char head[bf::kBlockHeaderSize + bf::kPayloadDescriptorSize + bf::kPayloadAlignment] =
+      {};
+  unsigned char* descriptor = head + bf::kBlockHeaderSize;
+  bf::store_u64(descriptor, n);
+  bf::store_u64(descriptor + 8, pad);
+  bf::store_u32(head, static_cast<std::uint32_t>(bf::kBlockPayload) << 24 |
+                          static_cast<std::uint32_t>(bf::kPayloadDescriptorSize));
+  bf::store_u64(head + 4, bf::block_checksum(descriptor, bf::kPayloadDescriptorSize, block_index_));
+  // The padding is zeros, right after the descriptor.
+  emit(head, bf::kBlockHeaderSize + bf::kPayloadDescriptorSize + static_cast<std::size_t>(pad));
+  emit(bytes, n);
+  unsigned char trailer[8];
+  bf::store_u64(trailer, bf::block_checksum(bytes, n, block_index_));
+  emit(trailer, sizeof trailer);
+  ++block_index_;
+  return types_->payload_count++;
+}
+
+std::uint64_t BinaryWriter::payload_for(const Tensor& tensor, std::uint64_t& offset) {
+  const void* storage = tensor.storage_id();
+  const std::byte* bytes = tensor.bytes();
+  auto range = types_->payloads.equal_range(storage);
+  for (auto it = range.first; it != range.second; ++it) {
+    const auto& p = it->second;
+    if (bytes >= p.begin && static_cast<std::size_t>(bytes - p.begin) <= p.size &&
+        tensor.nbytes() <= p.size - static_cast<std::size_t>(bytes - p.begin)) {
+      offset = static_cast<std::uint64_t>(bytes - p.begin);
+      return p.index;
+    }
+  }
+  // A storage of its own is written whole, so that every tensor viewing it (tied weights,
+  // slices) refers to the one payload. A mapped file is a storage too, but a tensor views
+  // a small part of it (a checkpoint, a safetensors file): only the bytes viewed are written.
+  const std::byte* begin = bytes;
+  std::size_t size = tensor.nbytes();
+  if (!tensor.is_mapped()) {
+    begin = bytes - tensor.storage_offset();
+    size = tensor.storage_nbytes();
+  }
+  std::uint64_t index = write_payload(begin, size);
+  types_->payloads.emplace(storage, detail::WriterTypeTable::WrittenPayload{begin, size, index});
+  offset = static_cast<std::uint64_t>(bytes - begin);
+  return index;
+}
+
+void BinaryWriter::write_tensor(const Tensor& tensor) {
+  std::uint64_t offset = 0;
+  // The payload first: its block must come before the data block holding the reference.
+  std::uint64_t payload = payload_for(tensor, offset);
+  put_byte(static_cast<std::uint8_t>(tensor.dtype()));
+  put_varint(tensor.rank());
+  for (std::int64_t d : tensor.shape()) put_varint(static_cast<std::uint64_t>(d));
+  put_varint(payload);
+  put_varint(offset);
 }
 
 void BinaryWriter::next_block() {
@@ -133,6 +217,8 @@ void BinaryWriter::begin_record(const std::type_info& type, void (*describe)(Lay
   put_byte(bf::kRecordValue);
   write_text(it->second.descriptor);
   ids_.clear();
+  types_->payloads.clear();
+  types_->payload_count = 0;
 }
 
 void BinaryWriter::end_record() {

@@ -3,6 +3,7 @@
 // binary/writer_types.hpp: the binary writer's table of defined types (private).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <typeindex>
@@ -60,6 +61,17 @@ class WriterTypeTable {
   /// defines types from state trees and must agree with earlier definitions).
   std::unordered_map<std::string, std::pair<std::uint64_t, std::string>> by_name;
   std::uint64_t take_index() { return next_index_++; }
+
+  /// The payloads (docs/format/binary-v1.md §13) of the value being written, by the storage
+  /// they hold bytes of: a tensor whose bytes lie inside one of them refers to it instead of
+  /// writing its storage again. Cleared with every top-level value, as the reader's table is.
+  struct WrittenPayload {
+    const std::byte* begin;
+    std::size_t size;
+    std::uint64_t index;
+  };
+  std::unordered_multimap<const void*, WrittenPayload> payloads;
+  std::uint64_t payload_count = 0;
 
  private:
   void visit(Registry& registry, const TypeOps& ops, std::vector<const TypeInfo*>& batch) {

@@ -22,6 +22,7 @@
 
 #include "brine/error.hpp"
 #include "brine/io.hpp"
+#include "brine/tensor.hpp"
 
 namespace brine {
 namespace {
@@ -62,40 +63,23 @@ void fsync_directory(const std::filesystem::path& dir, const std::string& path) 
 }  // namespace
 
 FileSource::FileSource(const std::filesystem::path& path) : path_(path.string()) {
-  Fd f;
-  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (f.fd < 0) io_fail("cannot open file", path_);
-  struct stat st {};
-  if (::fstat(f.fd, &st) != 0) io_fail("cannot stat file", path_);
-  if (S_ISDIR(st.st_mode)) io_fail("cannot read a directory as an archive", path_, EISDIR);
-  size_ = static_cast<std::size_t>(st.st_size);
-  if (S_ISREG(st.st_mode) && size_ > 0) {
-    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, f.fd, 0);
-    if (p != MAP_FAILED) {
-      data_ = static_cast<const char*>(p);
-      mapped_ = true;
-      return;
-    }
+  {
+    // The checks (and their messages) of an archive source; MappedFile opens it again.
+    Fd f;
+    f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (f.fd < 0) io_fail("cannot open file", path_);
+    struct stat st {};
+    if (::fstat(f.fd, &st) != 0) io_fail("cannot stat file", path_);
+    if (S_ISDIR(st.st_mode)) io_fail("cannot read a directory as an archive", path_, EISDIR);
   }
-  // Not mappable (a pipe, /proc, an empty file): read it.
-  fallback_.clear();
-  char chunk[65536];
-  for (;;) {
-    ssize_t r = ::read(f.fd, chunk, sizeof chunk);
-    if (r == 0) break;
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      io_fail("cannot read file", path_);
-    }
-    fallback_.append(chunk, static_cast<std::size_t>(r));
-  }
-  data_ = reinterpret_cast<const char*>(fallback_.data());
-  size_ = fallback_.size();
+  // Mapped where it can be (not a pipe, /proc or an empty file: those are read), and shared,
+  // so that tensors loaded from the file view the mapping and keep it alive.
+  file_ = MappedFile::open(path);
+  data_ = reinterpret_cast<const char*>(file_->data());
+  size_ = file_->size();
 }
 
-FileSource::~FileSource() {
-  if (mapped_) ::munmap(const_cast<char*>(data_), size_);
-}
+FileSource::~FileSource() = default;
 
 std::size_t FileSource::read(void* bytes, std::size_t n) {
   std::size_t available = size_ - pos_;

@@ -6,6 +6,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+
+#include "brine/tensor.hpp"
 
 namespace brine::cbor {
 
@@ -19,6 +22,9 @@ inline constexpr std::uint64_t kTagSharedRef = 29;
 inline constexpr const char* kFormatName = "brine-stable";
 inline constexpr const char* kPathType = "$path";
 inline constexpr const char* kFunctionType = "$function";
+inline constexpr const char* kTensorType = "$tensor";  // identifier; tensors without a tag 40 form
+// RFC 8746 §3.1: tag 40 holds [shape array, typed array], row-major.
+inline constexpr std::uint64_t kTagMultiDimArray = 40;
 
 /// Writes a CBOR head with the shortest argument (RFC 8949 §4.2.1) at `buf` (9 bytes at
 /// most) and returns its size.
@@ -42,6 +48,43 @@ inline std::size_t stringref_min_length(std::uint64_t table_size) {
   if (table_size < 65536) return 5;
   if (table_size < 4294967296ull) return 7;
   return 11;
+}
+
+/// The RFC 8746 typed-array tag (little-endian) of a tensor's dtype, 0 when it has none.
+inline std::uint64_t tensor_typed_array_tag(DType dtype) {
+  switch (dtype) {
+    case DType::uint8:
+      return 64;
+    case DType::int8:
+      return 72;
+    case DType::uint16:
+      return 69;
+    case DType::int16:
+      return 77;
+    case DType::uint32:
+      return 70;
+    case DType::int32:
+      return 78;
+    case DType::uint64:
+      return 71;
+    case DType::int64:
+      return 79;
+    case DType::float16:
+      return 84;
+    case DType::float32:
+      return 85;
+    case DType::float64:
+      return 86;
+    default:
+      return 0;
+  }
+}
+
+/// The dtype of a typed-array tag in a tag 40 tensor, or nothing.
+inline std::optional<DType> tensor_dtype_of_tag(std::uint64_t tag) {
+  for (std::size_t i = 0; i < kDTypeCount; ++i)
+    if (tensor_typed_array_tag(static_cast<DType>(i)) == tag) return static_cast<DType>(i);
+  return std::nullopt;
 }
 
 /// RFC 8746 typed arrays brine writes (little-endian): element size, or 0 when not one.

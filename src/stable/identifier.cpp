@@ -120,6 +120,19 @@ class Deterministic {
         head(4, 2);
         text(cbor::kPathType);
         return text(v.as_path().generic);
+      case ValueKind::tensor: {
+        // tag(27, ["$tensor", dtype name, [dims], bytes]): the dtype, shape and every byte.
+        const Tensor& t = v.as_tensor();
+        head(6, cbor::kTagObject);
+        head(4, 4);
+        text(cbor::kTensorType);
+        text(dtype_name(t.dtype()));
+        head(4, t.shape().size());
+        for (std::int64_t d : t.shape()) head(0, static_cast<std::uint64_t>(d));
+        head(2, t.nbytes());
+        out_.append(reinterpret_cast<const char*>(t.bytes()), t.nbytes());
+        return;
+      }
     }
   }
 

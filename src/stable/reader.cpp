@@ -5,7 +5,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "brine/stable.hpp"
 #include "stable/cbor.hpp"
@@ -94,13 +96,96 @@ class Walker {
       scan_object(depth, at);
       return;
     }
+    if (tag == cbor::kTagMultiDimArray) {
+      tensor_parts(depth, at);
+      return;
+    }
     scan_typed_array(tag, at);
+  }
+
+  /// A tensor's shape and bytes, checked (§4.1): both passes read them this way.
+  struct TensorParts {
+    DType dtype = DType::float32;
+    std::vector<std::int64_t> shape;
+    std::string_view bytes;
+  };
+
+  /// The shape array of a tensor, one level below `depth`: at most 64 unsigned dimensions.
+  std::vector<std::int64_t> tensor_shape(std::size_t depth, std::size_t at) {
+    c_.check_nesting(depth + 1);
+    Head s = c_.head();
+    if (s.major != 4 || s.indefinite || s.argument > 64)
+      c_.fail(errc::corrupt_data, "tensor shape is not an array of at most 64 dimensions", at);
+    std::vector<std::int64_t> shape(static_cast<std::size_t>(s.argument));
+    for (auto& d : shape) {
+      Head h = c_.head();
+      if (h.major != 0 || h.argument > static_cast<std::uint64_t>(INT64_MAX))
+        c_.fail(errc::corrupt_data, "tensor dimension is not an unsigned integer below 2^63", at);
+      d = static_cast<std::int64_t>(h.argument);
+    }
+    return shape;
+  }
+
+  /// The byte string of a tensor of `dtype` and `shape`, which must be exactly its size.
+  std::string_view tensor_bytes(DType dtype, const std::vector<std::int64_t>& shape,
+                                std::size_t at) {
+    std::size_t nbytes = 0;
+    try {
+      nbytes = Tensor::checked_size(dtype, shape).second;
+    } catch (const Error& e) {
+      c_.fail(e.code(), e.message(), at);
+    }
+    Head b = c_.head();
+    if (b.major != 2 || b.indefinite)
+      c_.fail(errc::corrupt_data, "tensor bytes are not a byte string", at);
+    std::string_view body = c_.take(b.argument);
+    c_.note_string(body);
+    if (body.size() != nbytes)
+      c_.fail(errc::corrupt_data,
+              "tensor of " + std::string(dtype_name(dtype)) + " needs " + std::to_string(nbytes) +
+                  " bytes, its byte string holds " + std::to_string(body.size()),
+              at);
+    return body;
+  }
+
+  /// tag 40 [shape, typed array] (RFC 8746 §3.1), after the tag.
+  TensorParts tensor_parts(std::size_t depth, std::size_t at) {
+    c_.check_nesting(depth);
+    Head a = c_.head();
+    if (a.major != 4 || a.indefinite || a.argument != 2)
+      c_.fail(errc::corrupt_data, "multi-dimensional array tag 40 needs [shape, typed array]", at);
+    TensorParts t;
+    t.shape = tensor_shape(depth, at);
+    Head tag = c_.head();
+    std::optional<DType> dtype =
+        tag.major == 6 ? cbor::tensor_dtype_of_tag(tag.argument) : std::nullopt;
+    if (!dtype) c_.fail(errc::corrupt_data, "tag 40 holds no typed array of a tensor dtype", at);
+    t.dtype = *dtype;
+    t.bytes = tensor_bytes(t.dtype, t.shape, at);
+    return t;
+  }
+
+  /// ["$tensor", dtype name, shape, bytes] inside tag 27, after the name.
+  TensorParts named_tensor_parts(std::size_t depth, std::size_t at) {
+    TensorParts t;
+    std::string name = text_or_ref();
+    std::optional<DType> dtype = dtype_from_name(name);
+    if (!dtype) fail_named("tensor of unknown dtype '", name, "'", at);
+    t.dtype = *dtype;
+    t.shape = tensor_shape(depth, at);
+    t.bytes = tensor_bytes(t.dtype, t.shape, at);
+    return t;
+  }
+
+  Value make_tensor(TensorParts&& t, std::size_t at) {
+    charge(1, t.bytes.size(), at);
+    return Value(Tensor::copy_of(t.dtype, std::move(t.shape), t.bytes.data(), t.bytes.size()));
   }
 
   /// The array a tag 27 wraps, at the tag's level.
   BRINE_STABLE_OUT_OF_LINE void scan_object(std::size_t depth, std::size_t at) {
     Head h = c_.head();
-    if (h.major != 4 || h.indefinite || h.argument < 2 || h.argument > 3)
+    if (h.major != 4 || h.indefinite || h.argument < 2 || h.argument > 4)
       c_.fail(errc::corrupt_data, "object tag 27 needs [type name, version, {fields}]", at);
     scan_container(h, depth);
   }
@@ -257,6 +342,7 @@ class Walker {
       return v;
     }
     if (tag == cbor::kTagObject) return decode_object(depth, at);
+    if (tag == cbor::kTagMultiDimArray) return make_tensor(tensor_parts(depth, at), at);
     return decode_typed_array(tag, at);
   }
 
@@ -294,9 +380,15 @@ class Walker {
 
   BRINE_STABLE_OUT_OF_LINE Value decode_object(std::size_t depth, std::size_t at) {
     Head h = c_.head();
-    if (h.major != 4 || h.indefinite || h.argument < 2 || h.argument > 3)
+    if (h.major != 4 || h.indefinite || h.argument < 2 || h.argument > 4)
       c_.fail(errc::corrupt_data, "object tag 27 needs [type name, version, {fields}]", at);
     std::string type = text_or_ref();
+    if (type == cbor::kTensorType) {
+      if (h.argument != 4) fail_named("'", type, "' needs [dtype, shape, bytes]", at);
+      return make_tensor(named_tensor_parts(depth, at), at);
+    }
+    if (h.argument == 4)
+      c_.fail(errc::corrupt_data, "object tag 27 needs [type name, version, {fields}]", at);
     if (type == cbor::kPathType || type == cbor::kFunctionType) {
       if (h.argument != 2) fail_named("'", type, "' needs one text value", at);
       std::string value = text_or_ref();

@@ -527,8 +527,33 @@ void StableWriter::check_nesting(const Value& value) const {
                                "StableWriteOptions::max_depth", options_.max_depth);
 }
 
+// See docs/format/stable-v1.md §4.1 "Tensors".
+void StableWriter::write_tensor(const Tensor& t) {
+  std::uint64_t tag = cbor::tensor_typed_array_tag(t.dtype());
+  if (tag != 0) {
+    // RFC 8746 §3.1: tag 40 around [shape, typed array], row-major.
+    put_head(6, cbor::kTagMultiDimArray);
+    put_head(4, 2);
+    put_head(4, t.rank());
+    for (std::int64_t d : t.shape()) put_head(0, static_cast<std::uint64_t>(d));
+    put_head(6, tag);  // uint8 too (tag 64): a tensor is never read as plain bytes
+    put_string(2, t.bytes(), t.nbytes());
+    return;
+  }
+  // No RFC 8746 tag for the dtype (bool, bfloat16, complex, float8): brine's own form.
+  put_head(6, cbor::kTagObject);
+  put_head(4, 4);
+  put_name(cbor::kTensorType);
+  write_text(dtype_name(t.dtype()));
+  put_head(4, t.rank());
+  for (std::int64_t d : t.shape()) put_head(0, static_cast<std::uint64_t>(d));
+  put_string(2, t.bytes(), t.nbytes());
+}
+
 void StableWriter::write_dynamic(const Value& v) {
   switch (v.kind()) {
+    case ValueKind::tensor:
+      return write_tensor(v.as_tensor());
     case ValueKind::null:
       return put_byte(0xF6);
     case ValueKind::boolean:

@@ -30,7 +30,7 @@ using Json = nlohmann::ordered_json;
 
 const char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-std::string base64_encode(const std::vector<std::uint8_t>& in) {
+std::string base64_encode(Span<const std::uint8_t> in) {
   std::string out;
   out.reserve((in.size() + 2) / 3 * 4);
   std::size_t i = 0;
@@ -116,7 +116,7 @@ Json to_json_value(const Value& v) {
     case ValueKind::text:
       return Json(v.as_text());
     case ValueKind::bytes:
-      return Json{{"$bytes", base64_encode(v.as_bytes().data)}};
+      return Json{{"$bytes", base64_encode({v.as_bytes().data.data(), v.as_bytes().data.size()})}};
     case ValueKind::list: {
       Json out = Json::array();
       for (const Value& e : v.as_list()) out.push_back(to_json_value(e));
@@ -142,6 +142,16 @@ Json to_json_value(const Value& v) {
       return Json{{"$function", v.as_function().name}};
     case ValueKind::path:
       return Json{{"$path", v.as_path().generic}};
+    case ValueKind::tensor: {
+      // Keys in bytewise order, as every map of the canonical rendering.
+      const Tensor& t = v.as_tensor();
+      Json body = Json::object();
+      body["data"] = base64_encode(
+          {reinterpret_cast<const std::uint8_t*>(t.bytes()), static_cast<std::size_t>(t.nbytes())});
+      body["dtype"] = dtype_name(t.dtype());
+      body["shape"] = t.shape();
+      return Json{{"$tensor", std::move(body)}};
+    }
   }
   return Json(nullptr);
 }
@@ -625,6 +635,33 @@ class ValueBuilder {
                         "JSON " + detail::state_bytes_message(*options_, text_.size(), needed));
   }
 
+  // {"$tensor": {"dtype": name, "shape": [dims], "data": base64}}: every member required,
+  // no other; the data's length must be what the dtype and shape need.
+  Value tensor_member(const Value& v) {
+    if (v.kind() != ValueKind::map) bad("'$tensor' must hold an object");
+    const Value::Map& m = v.as_map();
+    auto member = [&](const char* name) -> const Value& {
+      auto it = m.find(name);
+      if (it == m.end()) bad(std::string("'$tensor' lacks '") + name + "'");
+      return it->second;
+    };
+    if (m.size() != 3) bad("'$tensor' holds members other than 'data', 'dtype' and 'shape'");
+    const std::string& name = text_member(member("dtype"), "dtype");
+    std::optional<DType> dtype = dtype_from_name(name);
+    if (!dtype) bad("'$tensor' has unknown dtype '" + name + "'");
+    const Value& dims = member("shape");
+    if (dims.kind() != ValueKind::list) bad("'$tensor' shape must be a list");
+    std::vector<std::int64_t> shape;
+    for (const Value& d : dims.as_list()) {
+      std::uint64_t u = unsigned_member(d, "shape");
+      if (u > static_cast<std::uint64_t>(INT64_MAX)) bad("'$tensor' dimension out of range");
+      shape.push_back(static_cast<std::int64_t>(u));
+    }
+    std::vector<std::uint8_t> bytes = base64_decode(text_member(member("data"), "data"));
+    charge(0, bytes.size());
+    return Value(Tensor::copy_of(*dtype, std::move(shape), bytes.data(), bytes.size()));
+  }
+
   [[noreturn]] static void duplicate(const std::string& key) { bad("duplicate key '" + key + "'"); }
 
   // The object whose keys start at keys_[key0] and values at values_[value0], in document
@@ -675,6 +712,7 @@ class ValueBuilder {
       if (key == "$ref") return Value(Reference{unsigned_member(v, "$ref")});
       if (key == "$function") return Value(FunctionRef{text_member(v, "$function")});
       if (key == "$path") return Value(PathValue{text_member(v, "$path")});
+      if (key == "$tensor") return tensor_member(v);
       if (key == "$float") {
         const std::string& s = text_member(v, "$float");
         if (s == "nan") return Value(std::nan(""));

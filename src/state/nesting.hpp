@@ -23,6 +23,9 @@ struct NestingCosts {
   std::size_t object_items;
   std::size_t object_fields;
   bool (*wraps)(const Value& leaf);
+  /// How far below a tensor its deepest item sits: its dimensions, in a list inside the
+  /// tensor's container(s).
+  std::size_t tensor_levels;
 };
 
 /// The stable encoding (docs/format/stable-v1.md): an object is tag 27 around [name,
@@ -30,11 +33,13 @@ struct NestingCosts {
 /// and floats are plain items.
 inline constexpr NestingCosts kStableNesting{
     1, 2,
-    [](const Value& v) { return v.kind() == ValueKind::path || v.kind() == ValueKind::function; }};
+    [](const Value& v) { return v.kind() == ValueKind::path || v.kind() == ValueKind::function; },
+    2};
 
 /// The JSON rendering (to_json): an object is one JSON object; bytes, references, paths,
 /// function names and non-finite floats are {"$tag": ...} objects around their content.
-inline constexpr NestingCosts kJsonNesting{1, 1, [](const Value& v) {
+inline constexpr NestingCosts kJsonNesting{1, 1,
+                                           [](const Value& v) {
                                              switch (v.kind()) {
                                                case ValueKind::bytes:
                                                case ValueKind::reference:
@@ -46,7 +51,8 @@ inline constexpr NestingCosts kJsonNesting{1, 1, [](const Value& v) {
                                                default:
                                                  return false;
                                              }
-                                           }};
+                                           },
+                                           3};
 
 /// Whether every element of `v`, which sits `depth` levels deep, sits within `max` levels.
 /// Recurses at most `max` levels: the check stops where a reader would.
@@ -67,6 +73,8 @@ inline bool nests_within(const Value& v, std::size_t depth, std::size_t max,
       for (const Field& f : v.as_object().fields)
         if (!nests_within(f.value, depth + costs.object_fields, max, costs)) return false;
       return true;
+    case ValueKind::tensor:
+      return depth + costs.tensor_levels <= max;
     default:
       return !(costs.wraps(v) && depth + 1 > max);
   }

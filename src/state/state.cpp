@@ -374,6 +374,12 @@ std::string StateReader::read_path() {
   fail_kind("path", v);
 }
 
+void StateReader::read_tensor(Tensor& out) {
+  const Value& v = take();
+  if (v.kind() != ValueKind::tensor) fail_kind("tensor", v);
+  out = v.as_tensor();
+}
+
 const FunctionInfo& StateReader::read_function_info(const std::type_info& signature) {
   const Value& v = take();
   if (v.kind() != ValueKind::function) fail_kind("function", v);

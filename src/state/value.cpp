@@ -40,6 +40,8 @@ const char* kind_name(ValueKind kind) noexcept {
       return "function";
     case ValueKind::path:
       return "path";
+    case ValueKind::tensor:
+      return "tensor";
   }
   return "unknown";
 }
@@ -171,6 +173,11 @@ BRINE_VALUE_ACCESSOR(const Reference&, as_reference, Reference, "reference")
 BRINE_VALUE_ACCESSOR(const FunctionRef&, as_function, FunctionRef, "function")
 BRINE_VALUE_ACCESSOR(const PathValue&, as_path, PathValue, "path")
 #undef BRINE_VALUE_ACCESSOR
+
+const Tensor& Value::as_tensor() const {
+  if (auto p = std::get_if<TensorValue>(&data_)) return *p->tensor;
+  mismatch("tensor", kind());
+}
 
 Value::List& Value::as_list() {
   if (auto p = std::get_if<List>(&data_)) return *p;

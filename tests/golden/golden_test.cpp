@@ -752,6 +752,88 @@ TEST(Golden, IndependentCborDecoderReadsEveryStableFile) {
   }
 }
 
+// ---------------------------------------------------------------------------------------
+// Release 4: tensors (binary format version 2, docs/format/binary-v1.md §13; stable §4.1).
+// The type and the values as make_golden.cpp's v4 wrote them.
+
+struct Tensors {
+  BRINE_TYPE("golden.Tensors", 1);
+  std::vector<brine::Tensor> every_dtype;
+  brine::Tensor scalar, empty, weight, tied, row;
+  template <class A>
+  void getstate(A& ar) const {
+    ar("every_dtype", every_dtype)("scalar", scalar)("empty", empty)("weight", weight)(
+        "tied", tied)("row", row);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("every_dtype", every_dtype)("scalar", scalar)("empty", empty)("weight", weight)(
+        "tied", tied)("row", row);
+  }
+};
+
+brine::Tensor expected_tensor(brine::DType dtype, std::vector<std::int64_t> shape, unsigned seed) {
+  brine::Tensor t(dtype, std::move(shape));
+  for (std::size_t i = 0; i < t.nbytes(); ++i) {
+    unsigned b = (static_cast<unsigned>(i) * 37 + seed) & 0xFF;
+    t.mutable_bytes()[i] = static_cast<std::byte>(dtype == brine::DType::boolean ? b & 1 : b);
+  }
+  return t;
+}
+
+void expect_tensors(const Tensors& t) {
+  ASSERT_EQ(t.every_dtype.size(), brine::kDTypeCount);
+  for (std::size_t d = 0; d < brine::kDTypeCount; ++d)
+    EXPECT_TRUE(t.every_dtype[d] ==
+                expected_tensor(static_cast<brine::DType>(d), {2, 3}, static_cast<unsigned>(d)))
+        << brine::dtype_name(static_cast<brine::DType>(d));
+  EXPECT_TRUE(t.scalar == expected_tensor(brine::DType::float64, {}, 100));
+  EXPECT_TRUE(t.empty == expected_tensor(brine::DType::int32, {0, 5}, 101));
+  brine::Tensor weight = expected_tensor(brine::DType::float32, {4, 8}, 102);
+  EXPECT_TRUE(t.weight == weight);
+  EXPECT_TRUE(t.tied == weight);
+  EXPECT_TRUE(t.row == weight.view_storage(brine::DType::float32, {8}, 64));
+}
+
+TEST(Golden, LoadsTensorsV4BinaryMappedWithSharedStorage) {
+  brine::Registry registry;
+  registry.add<Tensors>();
+  Tensors t = brine::load_binary<Tensors>(golden_file("binary", 4, "tensors"), registry);
+  expect_tensors(t);
+  EXPECT_TRUE(t.weight.is_mapped());
+  EXPECT_EQ(t.weight.storage_id(), t.tied.storage_id());
+  EXPECT_EQ(t.weight.storage_id(), t.row.storage_id());
+  EXPECT_EQ(t.row.storage_offset(), t.weight.storage_offset() + 64);
+}
+TEST(Golden, LoadsTensorsV4Stable) {
+  brine::Registry registry;
+  registry.add<Tensors>();
+  expect_tensors(brine::load_stable<Tensors>(golden_file("stable", 4, "tensors"), registry));
+}
+TEST(Golden, LoadsTensorsV4Json) {
+  brine::Registry registry;
+  registry.add<Tensors>();
+  expect_tensors(brine::load_json<Tensors>(golden_file("json", 4, "tensors"), registry));
+}
+TEST(Golden, RendersTensorsV4AsItsFrozenJson) {
+  for (const Format& f : kFormats) {
+    fs::path file = golden_file(f.folder, 4, "tensors");
+    SCOPED_TRACE(file.string());
+    EXPECT_EQ(brine::to_json(read_state(f.folder, file)) + "\n",
+              brine::read_file(rendering_file(f.folder, 4, "tensors")));
+  }
+}
+TEST(Golden, IndependentCborDecoderReadsTensorsV4) {
+  ASSERT_STRNE(BRINE_PYTHON_WITH_CBOR2, "");
+  brine_test::TempDir dir;
+  fs::path expected = dir / "tensors.json";
+  brine::write_file_atomically(
+      expected, "[" + brine::read_file(rendering_file("stable", 4, "tensors")) + "]");
+  std::string command = std::string(BRINE_PYTHON_WITH_CBOR2) + " " + BRINE_CBOR_CHECK_SCRIPT + " " +
+                        golden_file("stable", 4, "tensors").string() + " " + expected.string();
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+}
+
 // A lost folder or file must fail, not shrink the test: the count only ever grows.
 TEST(Golden, FindsEveryGoldenFile) {
   std::size_t archives = 0, renderings = 0;
@@ -767,8 +849,8 @@ TEST(Golden, FindsEveryGoldenFile) {
     else if (ends_with(".json"))
       ++renderings;
   }
-  EXPECT_EQ(archives, 27u);
-  EXPECT_EQ(renderings, 27u);
+  EXPECT_EQ(archives, 30u);  // v1 to v3: 3 cases x 3 formats; v4: "tensors" x 3
+  EXPECT_EQ(renderings, 30u);
   for (const Format& f : kFormats)
     for (int release = 1; release <= kReleases; ++release)
       for (const char* name : kCases) {

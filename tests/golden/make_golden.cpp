@@ -577,6 +577,60 @@ void register_types(brine::Registry& r) {
 
 }  // namespace v3
 
+// Release 4 adds tensors (binary format version 2, docs/format/binary-v1.md §13; stable
+// §4.1): one new case, "tensors", in every encoding.
+namespace v4 {
+
+struct Tensors {
+  BRINE_TYPE("golden.Tensors", 1);
+  std::vector<brine::Tensor> every_dtype;  // one per dtype, shape {2, 3}
+  brine::Tensor scalar;                    // rank 0
+  brine::Tensor empty;                     // shape {0, 5}
+  brine::Tensor weight;                    // float32 {4, 8}
+  brine::Tensor tied;                      // the same storage as weight
+  brine::Tensor row;                       // weight's third row: a view at offset 64
+  template <class A>
+  void getstate(A& ar) const {
+    ar("every_dtype", every_dtype)("scalar", scalar)("empty", empty)("weight", weight)(
+        "tied", tied)("row", row);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("every_dtype", every_dtype)("scalar", scalar)("empty", empty)("weight", weight)(
+        "tied", tied)("row", row);
+  }
+};
+
+/// A tensor whose byte i is (i * 37 + seed) & 0xFF (0 or 1 for bool).
+brine::Tensor patterned(brine::DType dtype, std::vector<std::int64_t> shape, unsigned seed) {
+  brine::Tensor t(dtype, std::move(shape));
+  for (std::size_t i = 0; i < t.nbytes(); ++i) {
+    unsigned b = (static_cast<unsigned>(i) * 37 + seed) & 0xFF;
+    t.mutable_bytes()[i] = static_cast<std::byte>(dtype == brine::DType::boolean ? b & 1 : b);
+  }
+  return t;
+}
+
+Tensors make_tensors() {
+  Tensors t;
+  for (std::size_t d = 0; d < brine::kDTypeCount; ++d)
+    t.every_dtype.push_back(
+        patterned(static_cast<brine::DType>(d), {2, 3}, static_cast<unsigned>(d)));
+  t.scalar = patterned(brine::DType::float64, {}, 100);
+  t.empty = patterned(brine::DType::int32, {0, 5}, 101);
+  t.weight = patterned(brine::DType::float32, {4, 8}, 102);
+  t.tied = t.weight;
+  t.row = t.weight.view_storage(brine::DType::float32, {8}, 64);
+  return t;
+}
+
+void register_types(brine::Registry& r) {
+  register_functions(r);
+  r.add<Tensors>();
+}
+
+}  // namespace v4
+
 // ---------------------------------------------------------------------------------------
 
 int written = 0, kept = 0;
@@ -648,6 +702,11 @@ int run(const fs::path& root) {
     v3::Model m = v3::make_model(r);
     write_case(root, 3, "model", m, r);
     break_cycle(m);
+  }
+  {
+    brine::Registry r;
+    v4::register_types(r);
+    write_case(root, 4, "tensors", v4::make_tensors(), r);
   }
   std::printf("%d written, %d kept\n", written, kept);
   return 0;

@@ -18,6 +18,15 @@ import sys
 import cbor2
 
 TYPED = {72: "b", 69: "H", 77: "h", 70: "I", 78: "i", 71: "Q", 79: "q", 85: "f", 86: "d"}
+# RFC 8746 typed-array tags of tensors inside tag 40 (docs/format/stable-v1.md §4.1).
+TENSOR_DTYPES = {64: "uint8", 72: "int8", 69: "uint16", 77: "int16", 70: "uint32",
+                 78: "int32", 71: "uint64", 79: "int64", 84: "float16", 85: "float32",
+                 86: "float64"}
+
+
+def tensor(dtype, shape, data):
+    return {"$tensor": {"data": base64.b64encode(data).decode(), "dtype": dtype,
+                        "shape": list(shape)}}
 
 
 def esc(k):
@@ -36,6 +45,8 @@ class FromCbor:
                     return {"$path": v.value[1]}
                 if name == "$function":
                     return {"$function": v.value[1]}
+                if name == "$tensor":
+                    return tensor(v.value[1], v.value[2], v.value[3])
                 if id(v) in self.numbers:
                     return {"$same": self.numbers[id(v)]}
                 self.numbers[id(v)] = len(self.numbers)
@@ -43,6 +54,9 @@ class FromCbor:
                 for k, f in v.value[2].items():
                     out[esc(k)] = self.render(f)
                 return out
+            if v.tag == 40:
+                shape, array = v.value
+                return tensor(TENSOR_DTYPES[array.tag], shape, array.value)
             if v.tag in TYPED:
                 size = struct.calcsize(TYPED[v.tag])
                 fmt = "<%d%s" % (len(v.value) // size, TYPED[v.tag])

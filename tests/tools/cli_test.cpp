@@ -280,7 +280,8 @@ TEST_F(CliTest, InspectJsonReportsFormatTypesAndObjectCount) {
     EXPECT_EQ(j.at("format"), ext == ".brine"    ? "brine-binary"
                               : ext == ".brines" ? "brine-stable"
                                                  : "brine-json");
-    EXPECT_EQ(j.at("format_version"), 1);
+    // Binary archives are written in format version 2 since tensors (binary-v1.md §13).
+    EXPECT_EQ(j.at("format_version"), ext == ".brine" ? 2 : 1);
     EXPECT_EQ(j.at("objects"), 1);
     EXPECT_EQ(j.at("bytes"), fs::file_size(path(name)));
     EXPECT_EQ(j.at("tensors"), Json::array());
@@ -339,7 +340,7 @@ TEST_F(CliTest, InspectPrintsReadableSummary) {
   write_everything();
   RunResult r = run_brine({"inspect", path("everything.brine").string()});
   ASSERT_EQ(r.exit_code, 0) << describe(r);
-  EXPECT_NE(r.out.find("brine-binary, format version 1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("brine-binary, format version 2"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("test.Everything v1"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("objects:         1"), std::string::npos) << r.out;
 }

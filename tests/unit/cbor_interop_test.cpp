@@ -44,6 +44,24 @@ TEST(StableArchive, DecodesWithCbor2EveryBuiltInFamily) {
   expect_cbor2_agrees(brine::to_stable(make_everything(), registry));
 }
 
+TEST(StableArchive, DecodesWithCbor2TensorsOfEveryDType) {
+  brine::Registry registry;
+  brine::Value::List tensors;
+  for (std::size_t d = 0; d < brine::kDTypeCount; ++d) {
+    brine::Tensor t(static_cast<brine::DType>(d), {2, 3});
+    for (std::size_t i = 0; i < t.nbytes(); ++i)
+      t.mutable_bytes()[i] = static_cast<std::byte>(d == 0 ? i % 2 : i * 7 + d);
+    tensors.emplace_back(std::move(t));
+  }
+  tensors.emplace_back(brine::Tensor(brine::DType::float32, {}));
+  tensors.emplace_back(brine::Tensor(brine::DType::int64, {0, 4}));
+  brine::Buffer archive = stable_document(
+      registry, [&](brine::StableWriter& w) { w.write_value(brine::Value(tensors)); });
+  // brine reads back what it wrote, and cbor2 decodes every tensor to the same bytes.
+  EXPECT_EQ(brine::read_stable_values(archive.view()).at(0), brine::Value(tensors));
+  expect_cbor2_agrees(archive);
+}
+
 TEST(StableArchive, DecodesWithCbor2SharedPolymorphicGraph) {
   brine::Registry registry;
   register_shapes(registry);
