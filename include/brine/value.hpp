@@ -207,6 +207,10 @@ struct JsonOptions {
   /// accepts with this LoadOptions::max_depth: 4 x max_depth levels of JSON arrays and
   /// objects, the document's own two included. to_json itself renders any depth.
   std::size_t max_depth = LoadOptions{}.max_depth;
+  /// Renders each tensor without its bytes, as {"$tensor": {"dtype", "nbytes", "shape",
+  /// "xxh3_64"}} (the XXH3-64 of its bytes in 16 hex digits): for output read by people,
+  /// such as `brine dump`; value_from_json refuses it.
+  bool summarize_tensors = false;
 };
 
 /// Renders a value as JSON. The rendering is canonical (maps sorted, numbers shortest

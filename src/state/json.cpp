@@ -22,6 +22,7 @@
 #include "brine/value.hpp"
 #include "state/budget.hpp"
 #include "state/json_document.hpp"
+#include "util/xxhash.hpp"
 
 namespace brine {
 namespace {
@@ -97,7 +98,7 @@ std::string escape_key(const std::string& key) {
   return !key.empty() && key[0] == '$' ? "$" + key : key;
 }
 
-Json to_json_value(const Value& v) {
+Json to_json_value(const Value& v, bool summarize_tensors) {
   switch (v.kind()) {
     case ValueKind::null:
       return Json(nullptr);
@@ -119,12 +120,13 @@ Json to_json_value(const Value& v) {
       return Json{{"$bytes", base64_encode({v.as_bytes().data.data(), v.as_bytes().data.size()})}};
     case ValueKind::list: {
       Json out = Json::array();
-      for (const Value& e : v.as_list()) out.push_back(to_json_value(e));
+      for (const Value& e : v.as_list()) out.push_back(to_json_value(e, summarize_tensors));
       return out;
     }
     case ValueKind::map: {
       Json out = Json::object();
-      for (const auto& [key, value] : v.as_map()) out[escape_key(key)] = to_json_value(value);
+      for (const auto& [key, value] : v.as_map())
+        out[escape_key(key)] = to_json_value(value, summarize_tensors);
       return out;
     }
     case ValueKind::object: {
@@ -133,7 +135,8 @@ Json to_json_value(const Value& v) {
       out["$type"] = o.type;
       out["$version"] = o.version;
       if (o.shared_id) out["$id"] = *o.shared_id;
-      for (const Field& f : o.fields) out[escape_key(f.name)] = to_json_value(f.value);
+      for (const Field& f : o.fields)
+        out[escape_key(f.name)] = to_json_value(f.value, summarize_tensors);
       return out;
     }
     case ValueKind::reference:
@@ -146,6 +149,17 @@ Json to_json_value(const Value& v) {
       // Keys in bytewise order, as every map of the canonical rendering.
       const Tensor& t = v.as_tensor();
       Json body = Json::object();
+      if (summarize_tensors) {
+        // For people reading a dump: what the tensor is, and a hash that tells two apart.
+        char hash[17];
+        std::snprintf(hash, sizeof hash, "%016llx",
+                      static_cast<unsigned long long>(XXH3_64bits(t.bytes(), t.nbytes())));
+        body["dtype"] = dtype_name(t.dtype());
+        body["nbytes"] = t.nbytes();
+        body["shape"] = t.shape();
+        body["xxh3_64"] = hash;
+        return Json{{"$tensor", std::move(body)}};
+      }
       body["data"] = base64_encode(
           {reinterpret_cast<const std::uint8_t*>(t.bytes()), static_cast<std::size_t>(t.nbytes())});
       body["dtype"] = dtype_name(t.dtype());
@@ -748,7 +762,7 @@ class ValueBuilder {
 }  // namespace
 
 std::string to_json(const Value& value, const JsonOptions& options) {
-  const Json json = to_json_value(value);
+  const Json json = to_json_value(value, options.summarize_tensors);
   if (options.replace_invalid_utf8)
     return json.dump(options.indent, ' ', false, Json::error_handler_t::replace);
   try {

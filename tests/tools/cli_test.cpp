@@ -1206,3 +1206,170 @@ TEST(CliGolden, DumpsAndMigratesGoldenArchives) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------------------------------
+// tensor files: safetensors (single and sharded), .npy, .npz
+
+namespace {
+
+brine::StateDict sample_tensors() {
+  brine::StateDict dict;
+  dict.insert("encoder.weight",
+              brine::Tensor::from_vector(std::vector<float>{1, 2, 3, 4, 5, 6}, {2, 3}));
+  dict.insert("encoder.bias", brine::Tensor::from_vector(std::vector<std::int64_t>{-7, 8}));
+  dict.insert("head", brine::Tensor(brine::DType::uint8, {4}));
+  return dict;
+}
+
+// The tensors the library reads from `path`, whatever the tensor format.
+brine::StateDict library_tensors(const fs::path& path) {
+  std::string ext = path.extension().string();
+  if (ext == ".npz") return brine::load_npz(path);
+  if (ext == ".npy") {
+    brine::StateDict one;
+    one.insert("array", brine::load_npy(path));
+    return one;
+  }
+  return brine::load_state_dict(path);
+}
+
+void expect_same_tensors(const brine::StateDict& a, const brine::StateDict& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [name, tensor] : a) {
+    SCOPED_TRACE(name);
+    const brine::Tensor* other = b.find(name);
+    ASSERT_NE(other, nullptr);
+    EXPECT_EQ(*other, tensor);  // dtype, shape and bytes
+  }
+}
+
+}  // namespace
+
+TEST_F(CliTest, InspectListsTheTensorsOfEveryTensorFormat) {
+  brine::StateDict dict = sample_tensors();
+  brine::save_safetensors(path("m.safetensors"), dict);
+  brine::save_npz(path("m.npz"), dict);
+  brine::ShardOptions shards;
+  shards.max_shard_size = 30;
+  ASSERT_GT(brine::save_state_dict(path("sharded"), dict, shards).shards.size(), 1u);
+  for (const std::string& name :
+       {"m.safetensors", "m.npz", "sharded", "sharded/model.safetensors.index.json"}) {
+    SCOPED_TRACE(name);
+    RunResult r = run_brine({"inspect", path(name).string(), "--json"});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    Json j = Json::parse(r.out);
+    EXPECT_EQ(j.at("format"), name == "m.npz" ? "npz" : "safetensors");
+    std::map<std::string, Json> tensors;
+    for (const Json& t : j.at("tensors")) tensors[t.at("name")] = t;
+    ASSERT_EQ(tensors.size(), 3u) << r.out;
+    EXPECT_EQ(tensors["encoder.weight"].at("dtype"), "F32");
+    EXPECT_EQ(tensors["encoder.weight"].at("shape"), Json::array({2, 3}));
+    EXPECT_EQ(tensors["encoder.bias"].at("dtype"), "I64");
+    EXPECT_EQ(tensors["head"].at("dtype"), "U8");
+  }
+  brine::save_npy(path("one.npy"), dict.at("encoder.weight"));
+  RunResult r = run_brine({"inspect", path("one.npy").string(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  Json j = Json::parse(r.out);
+  EXPECT_EQ(j.at("format"), "npy");
+  EXPECT_EQ(j.at("format_version"), 1);
+  EXPECT_EQ(j.at("tensors"),
+            Json::array({{{"name", "one"}, {"dtype", "F32"}, {"shape", Json::array({2, 3})}}}));
+}
+
+TEST_F(CliTest, InspectListsTheTensorsInsideABrineArchive) {
+  brine::Value::Map map;
+  map.emplace("w", brine::Value(brine::Tensor(brine::DType::bfloat16, {3, 1})));
+  brine::Value value(std::move(map));
+  brine::write_file_atomically(path("t.json"), brine::json_document({value}));
+  RunResult r = run_brine({"inspect", path("t.json").string(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(Json::parse(r.out).at("tensors"),
+            Json::array({{{"name", "w"}, {"dtype", "BF16"}, {"shape", Json::array({3, 1})}}}));
+}
+
+TEST_F(CliTest, ConvertCarriesTensorsBetweenEveryTensorFormatAndBrineArchives) {
+  brine::StateDict dict = sample_tensors();
+  brine::save_safetensors(path("in.safetensors"), dict);
+  // safetensors -> npz -> brine binary -> stable -> JSON -> sharded folder -> safetensors
+  const std::vector<std::vector<std::string>> steps = {
+      {"in.safetensors", "a.npz"},
+      {"a.npz", "b.brine"},
+      {"b.brine", "c.brines"},
+      {"c.brines", "d.json"},
+      {"d.json", "e/", "--max-shard-size", "40"},
+      {"e", "f.safetensors"},
+  };
+  for (const auto& step : steps) {
+    SCOPED_TRACE(step[0] + " -> " + step[1]);
+    std::vector<std::string> args = {"convert", path(step[0]).string(), path(step[1]).string()};
+    args.insert(args.end(), step.begin() + 2, step.end());
+    RunResult r = run_brine(args);
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+  }
+  EXPECT_GT(brine::load_state_dict(path("e")).size(), 0u);
+  EXPECT_TRUE(fs::exists(path("e") / "model.safetensors.index.json"));
+  expect_same_tensors(library_tensors(path("a.npz")), dict);
+  expect_same_tensors(library_tensors(path("e")), dict);
+  expect_same_tensors(library_tensors(path("f.safetensors")), dict);
+
+  // One tensor to .npy and back.
+  RunResult r = run_brine({"convert", path("in.safetensors").string(), path("x.npy").string()});
+  EXPECT_EQ(r.exit_code, 1) << describe(r);  // three tensors do not fit one .npy
+  EXPECT_NE(r.err.find("one array"), std::string::npos) << r.err;
+  brine::save_npy(path("w.npy"), dict.at("encoder.weight"));
+  r = run_brine({"convert", path("w.npy").string(), path("w.safetensors").string()});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(brine::load_safetensors(path("w.safetensors")).at("w"), dict.at("encoder.weight"));
+}
+
+TEST_F(CliTest, DumpSummarizesTensorsUnlessFull) {
+  brine::save_safetensors(path("m.safetensors"), sample_tensors());
+  RunResult r = run_brine({"dump", path("m.safetensors").string()});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  Json doc = Json::parse(r.out);
+  Json weight = doc.at("values").at(0).at("encoder.weight").at("$tensor");
+  EXPECT_EQ(weight.at("dtype"), "float32");
+  EXPECT_EQ(weight.at("nbytes"), 24);
+  EXPECT_EQ(weight.at("xxh3_64").get<std::string>().size(), 16u);
+  EXPECT_FALSE(weight.contains("data"));
+
+  r = run_brine({"dump", "--full", path("m.safetensors").string()});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  // The full dump is a loadable brine JSON document holding the same tensors.
+  std::vector<brine::Value> values = brine::json_document_values(r.out);
+  ASSERT_EQ(values.size(), 1u);
+  expect_same_tensors(brine::state_dict_of(values[0]), sample_tensors());
+}
+
+TEST_F(CliTest, VerifyChecksTensorFilesAndNamesWhatIsWrong) {
+  brine::save_safetensors(path("good.safetensors"), sample_tensors());
+  brine::save_npz(path("good.npz"), sample_tensors(), /*compress=*/true);
+  brine::save_npy(path("good.npy"), sample_tensors().at("encoder.bias"));
+  RunResult r = run_brine({"verify", path("good.safetensors").string(), path("good.npz").string(),
+                           path("good.npy").string()});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_NE(r.out.find("ok (safetensors, 3 tensors"), std::string::npos) << r.out;
+
+  std::string bytes = brine::read_file(path("good.safetensors"));
+  write_bytes(path("cut.safetensors"), bytes.substr(0, bytes.size() - 1));
+  std::string npz = brine::read_file(path("good.npz"));
+  npz[npz.size() / 2] = static_cast<char>(npz[npz.size() / 2] ^ 0x55);
+  write_bytes(path("flipped.npz"), npz);
+  std::string npy = brine::read_file(path("good.npy"));
+  write_bytes(path("cut.npy"), npy.substr(0, npy.size() - 3));
+  for (const char* bad : {"cut.safetensors", "flipped.npz", "cut.npy"}) {
+    SCOPED_TRACE(bad);
+    r = run_brine({"verify", path(bad).string()});
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_EQ(r.signal, 0);
+    EXPECT_EQ(lines_of(r.err).size(), 1u) << r.err;
+    EXPECT_NE(r.err.find(bad), std::string::npos) << r.err;
+  }
+  // Every truncation of a safetensors file is refused without a crash.
+  for (std::size_t cut = 0; cut < bytes.size(); cut += 7) {
+    write_bytes(path("t.safetensors"), bytes.substr(0, cut));
+    r = run_brine({"verify", "-q", path("t.safetensors").string()});
+    EXPECT_EQ(r.exit_code, 1) << cut << ": " << describe(r);
+  }
+}
