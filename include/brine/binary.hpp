@@ -595,6 +595,7 @@ class BRINE_API BinaryReader {
   // The containers of read_dynamic, each in a frame of its own (see value_decoder.cpp).
   Value read_dynamic_string(ValueKind kind);
   Value read_dynamic_list();
+  Value read_dynamic_tensor();
   Value read_dynamic_map();
   Value read_dynamic_object();
   void read_object_slow(detail::StreamType& type, const detail::TypeOps& ops, void* out);

@@ -683,7 +683,13 @@ void BinaryReader::read_payload_block(std::uint64_t header_offset, std::size_t l
     data.resize(static_cast<std::size_t>(size));
     if (verify) hash = bf::block_checksum(data.data(), data.size(), block_index_);
     charge_state(0, size);
-    p.owned = Tensor::from_vector(std::move(data));
+    // Lent to the tensors with the vector as owner: no copy (and no vector-typed storage,
+    // whose type tag the library would have to export).
+    auto holder = std::make_shared<const std::vector<std::uint8_t>>(std::move(data));
+    const auto* first = reinterpret_cast<const std::byte*>(holder->data());
+    p.owned =
+        Tensor::view(DType::uint8, {static_cast<std::int64_t>(size)},
+                     std::shared_ptr<const void>(holder), first, static_cast<std::size_t>(size));
     p.has_owned = true;
   }
   unsigned char trailer[8];

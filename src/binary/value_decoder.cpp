@@ -448,12 +448,9 @@ Value BinaryReader::read_dynamic() {
       return read_dynamic_object();
     case ValueKind::reference:
       return Value(Reference{get_varint()});
-    case ValueKind::tensor: {
+    case ValueKind::tensor:
       if (format_version_ < 2) break;  // kind 13 is version 2's
-      Tensor t;
-      read_tensor(t);
-      return Value(std::move(t));
-    }
+      return read_dynamic_tensor();
   }
   fail_dynamic_kind(kind);
 }
@@ -473,6 +470,13 @@ BRINE_BINARY_OUT_OF_LINE Value BinaryReader::read_dynamic_string(ValueKind kind)
   if (kind == ValueKind::path) return Value(PathValue{std::move(s)});
   if (kind == ValueKind::function) return Value(FunctionRef{std::move(s)});
   return Value(std::move(s));
+}
+
+// Out of line: a Tensor local in read_dynamic's frame would cost every level of recursion.
+BRINE_BINARY_OUT_OF_LINE Value BinaryReader::read_dynamic_tensor() {
+  Tensor t;
+  read_tensor(t);
+  return Value(std::move(t));
 }
 
 BRINE_BINARY_OUT_OF_LINE Value BinaryReader::read_dynamic_list() {

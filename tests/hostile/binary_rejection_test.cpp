@@ -108,11 +108,11 @@ TEST(BinaryReaderRejects, FilesThatAreNotBrineArchives) {
 
 TEST(BinaryReaderRejects, NewerFormatVersion) {
   std::string bytes = doc_archive();
-  ASSERT_EQ(bytes[10], 1);
+  ASSERT_EQ(bytes[10], 2);  // version 2 since tensors (binary-v1.md §13)
   EXPECT_EQ(load_doc(bytes), hostile::make_doc());
-  bytes[10] = 2;
+  bytes[10] = 3;
   auto e = hostile::expect_error<brine::VersionError>([&] { load_doc(bytes); },
-                                                      "archive written in binary format version 2");
+                                                      "archive written in binary format version 3");
   EXPECT_EQ(e.code(), brine::errc::newer_format_version);
   EXPECT_NE(std::string(e.what()).find("upgrade brine"), std::string::npos) << e.what();
   bytes[10] = 0;
