@@ -9,7 +9,7 @@
 #                          BUILD_DIR/fuzz/work/corpus/, so that long runs build on each other
 #                          across build trees; fuzz/corpus/ is the place for it (git ignores
 #                          it). A long run: BRINE_FUZZ_CORPUS=fuzz/corpus fuzz/run.sh build/fuzz 900
-#                          fuzzes the four readers 15 minutes each, one hour in all.
+#                          fuzzes each reader 15 minutes.
 #   BRINE_FUZZ_TARGETS="binary_reader json_reader"  run only these readers
 #   BRINE_FUZZ_JOBS=N      run N fuzzing processes per fuzzer (default 1)
 #   BRINE_FUZZ_ARGS="..."  more libFuzzer options, e.g. -detect_leaks=0

@@ -201,17 +201,28 @@ class BRINE_API FileSource final : public ByteSource {
   std::size_t read(void* bytes, std::size_t n) override;
   bool has_direct_view() const noexcept override { return true; }
   std::string_view direct_view() const noexcept override { return {data_ + pos_, size_ - pos_}; }
-  void skip(std::size_t n) override { pos_ += n < size_ - pos_ ? n : size_ - pos_; }
+  void skip(std::size_t n) override {
+    pos_ += n < size_ - pos_ ? n : size_ - pos_;
+    if (pos_ - released_ >= kReleaseStep) release_behind();
+  }
   std::optional<std::uint64_t> remaining() const override { return size_ - pos_; }
   std::uint64_t position() const noexcept override { return pos_; }
   std::string description() const override { return path_; }
   std::shared_ptr<const MappedFile> mapped_file() const override { return file_; }
 
  private:
+  // Every kReleaseStep bytes, the mapped pages the reader has passed are dropped from this
+  // process's resident set (they stay in the page cache, and a later access, as through a
+  // tensor viewing them, maps them again): a load that copies a large file into its objects
+  // then holds one copy, not two (the objects and the file's pages).
+  static constexpr std::size_t kReleaseStep = std::size_t{8} << 20;
+  void release_behind() noexcept;
+
   std::string path_;
   const char* data_ = nullptr;
   std::size_t size_ = 0;
   std::size_t pos_ = 0;
+  std::size_t released_ = 0;  // bytes at the start already released
   // The mapping (or, where the file cannot be mapped, its bytes read into memory), shared
   // with the tensors a reader makes from it: they keep it alive after the source is gone.
   std::shared_ptr<const MappedFile> file_;

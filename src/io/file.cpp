@@ -86,7 +86,20 @@ std::size_t FileSource::read(void* bytes, std::size_t n) {
   if (n > available) n = available;
   if (n != 0) std::memcpy(bytes, data_ + pos_, n);
   pos_ += n;
+  if (pos_ - released_ >= kReleaseStep) release_behind();
   return n;
+}
+
+void FileSource::release_behind() noexcept {
+  if (!file_->is_mapped()) return;
+  static const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  // The mapping starts on a page; release whole pages only, and never the page pos_ is in.
+  std::size_t begin = (released_ + page - 1) / page * page;
+  std::size_t end = pos_ / page * page;
+  // MADV_DONTNEED on a private, never-written file mapping drops the pages; their content
+  // is the file's, which the next access reads back. A failure only costs memory.
+  if (end > begin) ::madvise(const_cast<char*>(data_) + begin, end - begin, MADV_DONTNEED);
+  released_ = pos_;
 }
 
 namespace {
