@@ -1252,7 +1252,7 @@ TEST_F(CliTest, InspectListsTheTensorsOfEveryTensorFormat) {
   brine::ShardOptions shards;
   shards.max_shard_size = 30;
   ASSERT_GT(brine::save_state_dict(path("sharded"), dict, shards).shards.size(), 1u);
-  for (const std::string& name :
+  for (std::string name :
        {"m.safetensors", "m.npz", "sharded", "sharded/model.safetensors.index.json"}) {
     SCOPED_TRACE(name);
     RunResult r = run_brine({"inspect", path(name).string(), "--json"});

@@ -314,6 +314,10 @@ Archive read_file_archive(brine::FileSource& file, Progress& progress) {
       archive.format_version = json_format_version_of(bytes);
       break;
     }
+    case Format::safetensors:
+    case Format::npy:
+    case Format::npz:
+      break;  // read by read_tensor_file above
   }
   check_shared_objects(archive.values, source.description());
   return archive;
@@ -369,6 +373,11 @@ void write_archive(const std::filesystem::path& path, Format format,
       sink.flush();
       break;
     }
+    case Format::safetensors:
+    case Format::npy:
+    case Format::npz:
+      BRINE_ASSERT(false, "write_archive of a tensor format: convert writes those itself");
+      break;
   }
   file.commit();
 }
