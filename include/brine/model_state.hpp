@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "brine/detail/export.hpp"
@@ -18,6 +19,13 @@
 #include "brine/value.hpp"
 
 namespace brine {
+
+namespace detail {
+// Keeps the object overloads of load_state_dict away from the file loader's
+// load_state_dict(path, options, prefix), whose arguments they could otherwise take.
+template <class T>
+using not_a_path_t = std::enable_if_t<!std::is_convertible_v<T&, std::filesystem::path>, int>;
+}  // namespace detail
 
 /// A tensor whose dtype or shape differs between an object and a state dict.
 struct TensorMismatch {
@@ -65,7 +73,7 @@ StateDict to_state_dict(const T& object, const Registry& registry = default_regi
 /// `strict` (the default) a missing key, an unexpected key or a dtype/shape mismatch throws
 /// SchemaError (type_mismatch) naming each, and `object` is left unchanged; without it the
 /// matching tensors are loaded and the report lists the rest.
-template <class T>
+template <class T, detail::not_a_path_t<T> = 0>
 StateDictReport load_state_dict(T& object, const StateDict& dict, bool strict = true,
                                 const Registry& registry = default_registry()) {
   Value state = to_state(object, registry);
@@ -76,7 +84,7 @@ StateDictReport load_state_dict(T& object, const StateDict& dict, bool strict = 
 
 /// load_state_dict from a safetensors file, a sharded folder or its index, mapped (see
 /// brine::load_state_dict(path)): the object's tensors end up viewing the mapped files.
-template <class T>
+template <class T, detail::not_a_path_t<T> = 0>
 StateDictReport load_state_dict(T& object, const std::filesystem::path& path, bool strict = true,
                                 const Registry& registry = default_registry()) {
   return load_state_dict(object, load_state_dict(path), strict, registry);
