@@ -268,7 +268,7 @@ Archive read_file_archive(brine::FileSource& file, Progress& progress) {
   archive.format = detect_format(bytes, file.description());
   if (is_tensor_format(archive.format)) {
     progress.start_reading(bytes.size());
-    read_tensor_file(file.description(), archive);
+    read_tensor_file(file.description(), bytes, archive);
     progress.read(bytes.size());
     return archive;
   }
@@ -329,7 +329,7 @@ Archive read_archive(const std::filesystem::path& path, Progress& progress) {
   if (is_sharded_checkpoint(path)) {
     Archive archive;
     archive.format = Format::safetensors;
-    read_tensor_file(path.string(), archive);
+    read_tensor_file(path.string(), {}, archive);
     return archive;
   }
   brine::FileSource file(path);

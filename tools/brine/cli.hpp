@@ -96,8 +96,9 @@ bool is_sharded_checkpoint(const std::filesystem::path& path);
 
 /// Reads the tensor file `path` (archive.format says which; a sharded checkpoint for a
 /// folder or index) into archive.tensors and archive.values, mapped, every rule of the
-/// format checked. Throws brine::Error.
-void read_tensor_file(const std::string& path, Archive& archive);
+/// format checked. `bytes` are the file's bytes when the caller has them mapped already
+/// (empty for a folder). Throws brine::Error.
+void read_tensor_file(const std::string& path, std::string_view bytes, Archive& archive);
 
 /// The named tensors of an archive: a tensor file's own; for a brine archive, the tensors of
 /// its values flattened to dotted names (brine::state_dict_of), prefixed by the value's index

@@ -35,7 +35,7 @@ bool is_sharded_checkpoint(const std::filesystem::path& path) {
          ends_with(path.filename().string(), ".safetensors.index.json");
 }
 
-void read_tensor_file(const std::string& path, Archive& archive) {
+void read_tensor_file(const std::string& path, std::string_view bytes, Archive& archive) {
   switch (archive.format) {
     case Format::safetensors:
       if (is_sharded_checkpoint(path)) {
@@ -50,7 +50,8 @@ void read_tensor_file(const std::string& path, Archive& archive) {
       archive.format_version = 0;  // safetensors records no version
       break;
     case Format::npy: {
-      brine::NpyHeader header = brine::inspect_npy(path);
+      // The header from the bytes already mapped, rather than opening the file again.
+      brine::NpyHeader header = brine::parse_npy_header(bytes, bytes.size(), {}, path);
       archive.format_version = static_cast<std::uint32_t>(header.major_version);
       // An .npy holds one unnamed array; numpy.load gives it no name either. The tool names
       // it after the file, as `convert x.npy y.npz` then stores it as numpy.savez would
