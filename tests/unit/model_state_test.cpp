@@ -137,3 +137,22 @@ TEST(ModelState, AnObjectSavedAsShardedSafetensorsLoadsBackMapped) {
 }
 
 }  // namespace
+
+namespace {
+
+// A map key holding a '.' can flatten onto a nested field's name: refused, not dropped.
+TEST(ModelState, TwoTensorsFlatteningToOneNameAreRefused) {
+  brine::Value::Map inner;
+  inner.emplace("b", brine::Value(brine::Tensor(brine::DType::int8, {1})));
+  brine::Value::Map outer;
+  outer.emplace("a", brine::Value(std::move(inner)));
+  outer.emplace("a.b", brine::Value(brine::Tensor(brine::DType::int8, {2})));
+  try {
+    brine::state_dict_of(brine::Value(std::move(outer)));
+    FAIL() << "two tensors named 'a.b' were flattened";
+  } catch (const brine::SchemaError& e) {
+    EXPECT_NE(std::string(e.what()).find("'a.b'"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
