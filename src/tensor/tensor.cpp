@@ -183,9 +183,10 @@ Tensor::Tensor(DType dtype, std::vector<std::int64_t> shape, std::shared_ptr<con
     : dtype_(dtype), shape_(std::move(shape)) {
   auto [count, expected] = checked_size(dtype_, shape_);
   if (expected != nbytes)
-    detail::throw_error(errc::corrupt_data,
-                        "tensor of shape and dtype " + std::string(dtype_name(dtype_)) + " needs " +
-                            std::to_string(expected) + " bytes, given " + std::to_string(nbytes));
+    detail::throw_error(errc::corrupt_data, "a " + std::string(dtype_name(dtype_)) + " tensor of " +
+                                                std::to_string(count) + " elements needs " +
+                                                std::to_string(expected) + " bytes, given " +
+                                                std::to_string(nbytes));
   numel_ = count;
   nbytes_ = storage_nbytes_ = nbytes;
   storage_ = std::move(storage);
@@ -195,14 +196,13 @@ Tensor::Tensor(DType dtype, std::vector<std::int64_t> shape, std::shared_ptr<con
 
 Tensor Tensor::copy_of(DType dtype, std::vector<std::int64_t> shape, const void* bytes,
                        std::size_t nbytes) {
-  auto [count, expected] = checked_size(dtype, shape);
-  (void)count;
-  if (expected != nbytes)
-    detail::throw_error(errc::corrupt_data, "tensor of dtype " + std::string(dtype_name(dtype)) +
-                                                " needs " + std::to_string(expected) +
-                                                " bytes, given " + std::to_string(nbytes));
-  Tensor t(dtype, std::move(shape));
-  if (nbytes != 0) std::memcpy(const_cast<std::byte*>(t.data_), bytes, nbytes);
+  // Allocated without the zero-fill of Tensor(dtype, shape): every byte is copied over. The
+  // constructor checks that nbytes is what dtype and shape need before anything is copied.
+  auto storage = std::make_shared<Storage>(nbytes);
+  std::byte* data = storage->bytes;
+  Tensor t(dtype, std::move(shape), std::move(storage), data, nbytes, true);
+  t.kind_ = StorageKind::owned;
+  if (nbytes != 0) std::memcpy(data, bytes, nbytes);
   return t;
 }
 
