@@ -12,6 +12,7 @@
 #                          fuzzes each reader 15 minutes.
 #   BRINE_FUZZ_TARGETS="binary_reader json_reader"  run only these readers
 #   BRINE_FUZZ_JOBS=N      run N fuzzing processes per fuzzer (default 1)
+#   BRINE_FUZZ_PARALLEL=N  run N fuzzers at once (default: the number of cores)
 #   BRINE_FUZZ_ARGS="..."  more libFuzzer options, e.g. -detect_leaks=0
 #   BRINE_FUZZ_STACK_KB=N  the fuzzers' stack in KiB (default 8192)
 # The fuzzers (AddressSanitizer builds) run with the stack LoadOptions' limits are measured
@@ -37,9 +38,51 @@ if [ -n "${BRINE_FUZZ_CORPUS:-}" ]; then
 fi
 mkdir -p "$work/artifacts" "$work/logs"
 
-found=0
-failed=0
-summary=()
+# One fuzzer: its seeds, its run, and one summary line in $work/logs/<name>.summary; the
+# full output is in $work/logs/<name>.log (with several fuzzers at once, interleaved output
+# on the terminal would be unreadable).
+fuzz_one() {
+  local name=$1 fuzzer="$build/fuzz/$1" reader=${1#fuzz_}
+  local seeds="$work/seeds/$reader" corpus="$corpus_root/$reader" log="$work/logs/$1.log"
+  rm -rf "$seeds"
+  mkdir -p "$seeds" "$corpus"
+  "$build/fuzz/${name}_corpus" "$seeds"
+  local extra=()
+  if [ -f "$here/$reader.dict" ]; then extra+=("-dict=$here/$reader.dict"); fi
+  local jobs=${BRINE_FUZZ_JOBS:-1}
+  if [ "$jobs" -gt 1 ]; then extra+=("-jobs=$jobs" "-workers=$jobs"); fi
+  # shellcheck disable=SC2206  # word splitting is the point
+  if [ -n "${BRINE_FUZZ_ARGS:-}" ]; then extra+=(${BRINE_FUZZ_ARGS}); fi
+  local before after status=0
+  before=$(find "$corpus" -type f | wc -l)
+  echo "=== $name: ${seconds}s, stack ${BRINE_FUZZ_STACK_KB:-8192} KiB, seeds $(ls "$seeds" | wc -l), corpus $before"
+  # The first directory receives new inputs; the seeds are read only.
+  # With -jobs, libFuzzer writes one log per job into the current directory.
+  (ulimit -s "${BRINE_FUZZ_STACK_KB:-8192}" && cd "$work" && "$fuzzer" "$corpus" "$seeds" "${extra[@]}" \
+    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
+    -print_final_stats=1 -artifact_prefix="$work/artifacts/$name-") >"$log" 2>&1 || status=$?
+  # The last status line libFuzzer printed carries the coverage it reached.
+  local last execs cov ft verdict=ok
+  last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
+  ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
+  after=$(find "$corpus" -type f | wc -l)
+  if [ "$status" -ne 0 ]; then
+    verdict="FOUND (exit $status, see $log)"
+    echo "=== $name found something; the end of its log:"
+    tail -n 60 "$log"
+  fi
+  printf '%-22s %6ss  execs %-10s cov %-6s ft %-7s corpus %s -> %s  %s\n' \
+    "$name" "$seconds" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$before" "$after" "$verdict" \
+    >"$work/logs/$name.summary"
+  return "$status"
+}
+
+# Fuzzers run side by side, one per core by default (each is one process): the whole run
+# takes SECONDS times the number of fuzzers divided by the cores.
+parallel=${BRINE_FUZZ_PARALLEL:-$(nproc)}
+names=()
 for fuzzer in "$build"/fuzz/fuzz_*; do
   name=$(basename "$fuzzer")
   case "$name" in *_corpus) continue ;; esac
@@ -48,40 +91,32 @@ for fuzzer in "$build"/fuzz/fuzz_*; do
   if [ -n "${BRINE_FUZZ_TARGETS:-}" ] && [[ " $BRINE_FUZZ_TARGETS " != *" $reader "* ]]; then
     continue
   fi
-  found=1
-  seeds="$work/seeds/$reader"
-  corpus="$corpus_root/$reader"
-  log="$work/logs/$name.log"
-  rm -rf "$seeds"
-  mkdir -p "$seeds" "$corpus"
-  "$build/fuzz/${name}_corpus" "$seeds"
-  extra=()
-  if [ -f "$here/$reader.dict" ]; then extra+=("-dict=$here/$reader.dict"); fi
-  jobs=${BRINE_FUZZ_JOBS:-1}
-  if [ "$jobs" -gt 1 ]; then extra+=("-jobs=$jobs" "-workers=$jobs"); fi
-  # shellcheck disable=SC2206  # word splitting is the point
-  if [ -n "${BRINE_FUZZ_ARGS:-}" ]; then extra+=(${BRINE_FUZZ_ARGS}); fi
-  before=$(find "$corpus" -type f | wc -l)
-  echo "=== $name: ${seconds}s, stack ${BRINE_FUZZ_STACK_KB:-8192} KiB, seeds $(ls "$seeds" | wc -l), corpus $before"
-  # The first directory receives new inputs; the seeds are read only.
-  # With -jobs, libFuzzer writes one log per job into the current directory.
-  status=0
-  (ulimit -s "${BRINE_FUZZ_STACK_KB:-8192}" && cd "$work" && "$fuzzer" "$corpus" "$seeds" "${extra[@]}" \
-    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
-    -print_final_stats=1 -artifact_prefix="$work/artifacts/$name-") 2>&1 | tee "$log" || status=$?
-  # The last status line libFuzzer printed carries the coverage it reached.
-  last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-  cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
-  ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
-  after=$(find "$corpus" -type f | wc -l)
-  verdict=ok
-  if [ "$status" -ne 0 ]; then
-    verdict="FOUND (exit $status, see $log)"
+  names+=("$name")
+done
+found=$((${#names[@]} > 0))
+failed=0
+running=0
+for name in "${names[@]}"; do
+  rm -f "$work/logs/$name.summary"
+  if [ "$running" -ge "$parallel" ]; then
+    wait -n || failed=1
+    running=$((running - 1))
+  fi
+  fuzz_one "$name" &
+  running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do
+  wait -n || failed=1
+  running=$((running - 1))
+done
+summary=()
+for name in "${names[@]}"; do
+  if [ -f "$work/logs/$name.summary" ]; then
+    summary+=("$(cat "$work/logs/$name.summary")")
+  else
+    summary+=("$name: no summary (the runner failed before fuzzing; see above)")
     failed=1
   fi
-  summary+=("$(printf '%-22s %6ss  execs %-10s cov %-6s ft %-7s corpus %s -> %s  %s' \
-    "$name" "$seconds" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$before" "$after" "$verdict")")
 done
 
 if [ "$found" = 0 ]; then
