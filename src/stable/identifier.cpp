@@ -149,7 +149,12 @@ class Deterministic {
     }
     const TypeInfo* info = registry_.find(o.type);
     std::vector<const Field*> fields;
+    // Where a DataPath's content lives is not part of the identity of its owner: a bundle
+    // moved, or re-saved with its files elsewhere, keeps its identifier.
+    // See docs/format/bundle.md §4.
+    bool data_path = o.type == "brine.DataPath";
     for (const Field& f : o.fields) {
+      if (data_path) break;
       if (info && std::find(info->identifier_excludes().begin(), info->identifier_excludes().end(),
                             f.name) != info->identifier_excludes().end())
         continue;
