@@ -98,7 +98,8 @@ std::string escape_key(const std::string& key) {
   return !key.empty() && key[0] == '$' ? "$" + key : key;
 }
 
-Json to_json_value(const Value& v, bool summarize_tensors) {
+Json to_json_value(const Value& v, bool summarize_tensors,
+                   const detail::TensorRefNamer* namer = nullptr) {
   switch (v.kind()) {
     case ValueKind::null:
       return Json(nullptr);
@@ -120,13 +121,13 @@ Json to_json_value(const Value& v, bool summarize_tensors) {
       return Json{{"$bytes", base64_encode({v.as_bytes().data.data(), v.as_bytes().data.size()})}};
     case ValueKind::list: {
       Json out = Json::array();
-      for (const Value& e : v.as_list()) out.push_back(to_json_value(e, summarize_tensors));
+      for (const Value& e : v.as_list()) out.push_back(to_json_value(e, summarize_tensors, namer));
       return out;
     }
     case ValueKind::map: {
       Json out = Json::object();
       for (const auto& [key, value] : v.as_map())
-        out[escape_key(key)] = to_json_value(value, summarize_tensors);
+        out[escape_key(key)] = to_json_value(value, summarize_tensors, namer);
       return out;
     }
     case ValueKind::object: {
@@ -136,7 +137,7 @@ Json to_json_value(const Value& v, bool summarize_tensors) {
       out["$version"] = o.version;
       if (o.shared_id) out["$id"] = *o.shared_id;
       for (const Field& f : o.fields)
-        out[escape_key(f.name)] = to_json_value(f.value, summarize_tensors);
+        out[escape_key(f.name)] = to_json_value(f.value, summarize_tensors, namer);
       return out;
     }
     case ValueKind::reference:
@@ -149,6 +150,13 @@ Json to_json_value(const Value& v, bool summarize_tensors) {
       // Keys in bytewise order, as every map of the canonical rendering.
       const Tensor& t = v.as_tensor();
       Json body = Json::object();
+      if (namer != nullptr) {
+        // The tensor's bytes live in another entry of the file (docs/format/numpy.md §4).
+        body["$tensor_ref"] = (*namer)(t);
+        body["dtype"] = dtype_name(t.dtype());
+        body["shape"] = t.shape();
+        return body;
+      }
       if (summarize_tensors) {
         // For people reading a dump: what the tensor is, and a hash that tells two apart.
         char hash[17];
@@ -464,8 +472,8 @@ class ValueBuilder {
   /// `root_level`: how many outer containers are the document's wrapper, left out of the
   /// field paths of errors (2 for a brine JSON document's {"values": [...]}).
   ValueBuilder(std::size_t max_depth, std::string_view text, const LoadOptions* options,
-               std::size_t root_level)
-      : max_depth_(max_depth), text_(text), root_level_(root_level) {
+               std::size_t root_level, const detail::TensorRefResolver* resolver = nullptr)
+      : max_depth_(max_depth), text_(text), root_level_(root_level), resolver_(resolver) {
     if (options != nullptr) {
       budget_.emplace(*options);
       options_ = options;
@@ -649,6 +657,43 @@ class ValueBuilder {
                         "JSON " + detail::state_bytes_message(*options_, text_.size(), needed));
   }
 
+  static std::vector<std::int64_t> shape_member(const Value& dims, const char* what) {
+    if (dims.kind() != ValueKind::list) bad(std::string(what) + " shape must be a list");
+    std::vector<std::int64_t> shape;
+    for (const Value& d : dims.as_list()) {
+      std::uint64_t u = unsigned_member(d, "shape");
+      if (u > static_cast<std::uint64_t>(INT64_MAX))
+        bad(std::string(what) + " dimension out of range");
+      shape.push_back(static_cast<std::int64_t>(u));
+    }
+    return shape;
+  }
+
+  // {"$tensor_ref": name, "dtype": name, "shape": [dims]}, all three and nothing else: the
+  // resolver finds the tensor elsewhere in the file and checks it has that dtype and shape.
+  Value tensor_ref(std::size_t key0, std::size_t value0, std::size_t n) {
+    if (n != 3) bad("'$tensor_ref' must come with 'dtype' and 'shape' and nothing else");
+    const Value* name = nullptr;
+    const Value* dtype_text = nullptr;
+    const Value* dims = nullptr;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string& k = keys_[key0 + i];
+      if (k == "$tensor_ref")
+        name = &values_[value0 + i];
+      else if (k == "dtype")
+        dtype_text = &values_[value0 + i];
+      else if (k == "shape")
+        dims = &values_[value0 + i];
+    }
+    if (name == nullptr || dtype_text == nullptr || dims == nullptr)
+      bad("'$tensor_ref' must come with 'dtype' and 'shape' and nothing else");
+    const std::string& dtype_name = text_member(*dtype_text, "dtype");
+    std::optional<DType> dtype = dtype_from_name(dtype_name);
+    if (!dtype) bad("'$tensor_ref' has unknown dtype '" + dtype_name + "'");
+    return (*resolver_)(text_member(*name, "$tensor_ref"), *dtype,
+                        shape_member(*dims, "'$tensor_ref'"));
+  }
+
   // {"$tensor": {"dtype": name, "shape": [dims], "data": base64}}: every member required,
   // no other; the data's length must be what the dtype and shape need.
   Value tensor_member(const Value& v) {
@@ -663,14 +708,7 @@ class ValueBuilder {
     const std::string& name = text_member(member("dtype"), "dtype");
     std::optional<DType> dtype = dtype_from_name(name);
     if (!dtype) bad("'$tensor' has unknown dtype '" + name + "'");
-    const Value& dims = member("shape");
-    if (dims.kind() != ValueKind::list) bad("'$tensor' shape must be a list");
-    std::vector<std::int64_t> shape;
-    for (const Value& d : dims.as_list()) {
-      std::uint64_t u = unsigned_member(d, "shape");
-      if (u > static_cast<std::uint64_t>(INT64_MAX)) bad("'$tensor' dimension out of range");
-      shape.push_back(static_cast<std::int64_t>(u));
-    }
+    std::vector<std::int64_t> shape = shape_member(member("shape"), "'$tensor'");
     std::vector<std::uint8_t> bytes = base64_decode(text_member(member("data"), "data"));
     charge(0, bytes.size());
     return Value(Tensor::copy_of(*dtype, std::move(shape), bytes.data(), bytes.size()));
@@ -684,7 +722,7 @@ class ValueBuilder {
     constexpr std::size_t kAbsent = ~std::size_t{0};
     const std::size_t n = values_.size() - value0;
     BRINE_ASSERT(keys_.size() - key0 == n, "a JSON object has a key without a value");
-    std::size_t type_at = kAbsent, version_at = kAbsent, id_at = kAbsent;
+    std::size_t type_at = kAbsent, version_at = kAbsent, id_at = kAbsent, ref_at = kAbsent;
     bool special = false;  // a key beginning with a single '$'
     for (std::size_t i = 0; i < n; ++i) {
       const std::string& k = keys_[key0 + i];
@@ -696,7 +734,10 @@ class ValueBuilder {
         version_at = i;
       else if (k == "$id")
         id_at = i;
+      else if (k == "$tensor_ref" && resolver_ != nullptr)
+        ref_at = i;
     }
+    if (ref_at != kAbsent) return tensor_ref(key0, value0, n);
 
     if (type_at != kAbsent) {
       Object o;
@@ -751,7 +792,8 @@ class ValueBuilder {
   std::size_t max_depth_;
   std::string_view text_;  // the whole input, for the line and column of an error
   std::size_t root_level_;
-  bool closing_ = false;  // make_object is at work on the innermost frame
+  const detail::TensorRefResolver* resolver_;  // set: {"$tensor_ref", "dtype", "shape"} resolve
+  bool closing_ = false;                       // make_object is at work on the innermost frame
   std::optional<detail::StateBudget> budget_;
   const LoadOptions* options_ = nullptr;
   std::vector<Frame> frames_;
@@ -761,8 +803,9 @@ class ValueBuilder {
 
 }  // namespace
 
-std::string to_json(const Value& value, const JsonOptions& options) {
-  const Json json = to_json_value(value, options.summarize_tensors);
+namespace {
+
+std::string dump(const Json& json, const Value& value, const JsonOptions& options) {
   if (options.replace_invalid_utf8)
     return json.dump(options.indent, ' ', false, Json::error_handler_t::replace);
   try {
@@ -772,6 +815,17 @@ std::string to_json(const Value& value, const JsonOptions& options) {
     if (e.id == 316) throw_invalid_utf8(value, e);
     detail::throw_error(errc::internal_error, std::string("JSON rendering failed: ") + e.what());
   }
+}
+
+}  // namespace
+
+std::string to_json(const Value& value, const JsonOptions& options) {
+  return dump(to_json_value(value, options.summarize_tensors), value, options);
+}
+
+std::string detail::to_json_with_tensor_refs(const Value& value, const JsonOptions& options,
+                                             const TensorRefNamer& namer) {
+  return dump(to_json_value(value, false, &namer), value, options);
 }
 
 namespace {
@@ -793,12 +847,18 @@ Value build(ValueBuilder& builder, Iterator first, Iterator last) {
 }
 
 Value parse_json(std::string_view json, std::size_t max_depth, const LoadOptions* options,
-                 std::size_t root_level) {
-  ValueBuilder builder(max_depth, json, options, root_level);
+                 std::size_t root_level, const detail::TensorRefResolver* resolver = nullptr) {
+  ValueBuilder builder(max_depth, json, options, root_level, resolver);
   return build(builder, json.data(), json.data() + json.size());
 }
 
 }  // namespace
+
+Value detail::value_from_json_with_tensor_refs(std::string_view json, std::size_t max_depth,
+                                               const LoadOptions& options,
+                                               const TensorRefResolver& resolver) {
+  return parse_json(json, max_depth, &options, 1, &resolver);
+}
 
 Value value_from_json(std::string_view json, std::size_t max_depth) {
   return parse_json(json, max_depth, nullptr, 0);

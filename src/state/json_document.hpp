@@ -5,7 +5,11 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "brine/io.hpp"
 #include "brine/limits.hpp"
@@ -28,5 +32,25 @@ Value value_from_json_document(std::string_view json, std::size_t max_depth,
 /// the call.
 Value value_from_json_document(ByteSource& source, std::size_t max_depth,
                                const LoadOptions& options);
+
+/// Names the entry that holds a tensor's bytes, for to_json_with_tensor_refs.
+using TensorRefNamer = std::function<std::string(const Tensor&)>;
+
+/// The tensor an entry named in a document holds, checked to have `dtype` and `shape`.
+using TensorRefResolver =
+    std::function<Value(const std::string& name, DType dtype, std::vector<std::int64_t> shape)>;
+
+/// to_json where each tensor is {"$tensor_ref": namer(tensor), "dtype", "shape"} instead of
+/// its bytes: the object .npz writes the bytes as .npy entries (docs/format/numpy.md §4).
+std::string to_json_with_tensor_refs(const Value& value, const JsonOptions& options,
+                                     const TensorRefNamer& namer);
+
+/// Parses a JSON object whose member holds a value rendered by to_json_with_tensor_refs,
+/// each reference replaced by what `resolver` returns (its errors get the field path).
+/// Counted against LoadOptions::max_state_expansion, as value_from_json_document; field paths
+/// start inside the object's members.
+Value value_from_json_with_tensor_refs(std::string_view json, std::size_t max_depth,
+                                       const LoadOptions& options,
+                                       const TensorRefResolver& resolver);
 
 }  // namespace brine::detail

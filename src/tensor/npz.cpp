@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <new>
 #include <set>
@@ -118,11 +119,28 @@ struct OpenEntry {
   EntryFile file;
 };
 
+// Reads the whole of an opened entry that is not an array (the object .npz's JSON entry).
+std::string read_file_entry(zip_file_t* file, std::uint64_t size, const std::string& source,
+                            const std::string& entry) {
+  std::string out(static_cast<std::size_t>(size), '\0');
+  if (size != 0) read_exactly(file, out.data(), size, source, entry);
+  char extra;
+  zip_int64_t got = zip_fread(file, &extra, 1);
+  if (got < 0)
+    fail_zip(zip_file_get_error(file), "cannot read entry '" + entry + "'", source, entry);
+  if (got > 0)
+    fail(errc::corrupt_data, "entry '" + entry + "' holds more bytes than it declares", source,
+         entry);
+  return out;
+}
+
 // Walks the central directory: skips what is not an array, checks what would be read.
-// `open_data`: whether each array's header is read (for load and inspect both).
-template <class OnArray>
+// Each array's header is read (for load and inspect both); the other entries are skipped,
+// unless `read_other(name, size)` says it wants them, then `on_other(name, bytes)` gets
+// their content.
+template <class OnArray, class ReadOther, class OnOther>
 NpzContents walk(std::string_view bytes, const NumpyLoadOptions& options, const std::string& source,
-                 OnArray&& on_array) {
+                 OnArray&& on_array, ReadOther&& read_other, OnOther&& on_other) {
   Archive archive = open_archive(bytes, source);
   zip_int64_t count = zip_get_num_entries(archive.get(), 0);
   if (count < 0) fail(errc::corrupt_data, "cannot count the .npz's entries", source);
@@ -156,7 +174,8 @@ NpzContents walk(std::string_view bytes, const NumpyLoadOptions& options, const 
         zip_name.size() >= kNpySuffix.size() &&
         std::string_view(zip_name).substr(zip_name.size() - kNpySuffix.size()) == kNpySuffix &&
         zip_name.back() != '/';
-    if (!is_array) {
+    const bool is_other = !is_array && zip_name.back() != '/' && read_other(zip_name, st.size);
+    if (!is_array && !is_other) {
       contents.skipped.push_back(zip_name);
       continue;
     }
@@ -204,6 +223,11 @@ NpzContents walk(std::string_view bytes, const NumpyLoadOptions& options, const 
     if (raw == nullptr)
       fail_zip(zip_get_error(archive.get()), "cannot open entry '" + zip_name + "'", source,
                zip_name);
+    if (is_other) {
+      EntryFile file(raw);
+      on_other(zip_name, read_file_entry(file.get(), st.size, source, zip_name));
+      continue;
+    }
     OpenEntry entry;
     entry.file.reset(raw);
     entry.zip_name = zip_name;
@@ -253,21 +277,30 @@ Tensor read_array(OpenEntry& entry, const std::string& source) {
   return t;
 }
 
+constexpr auto kNoOther = [](const std::string&, std::uint64_t) { return false; };
+constexpr auto kIgnoreOther = [](const std::string&, std::string) {};
+
 StateDict load_npz_bytes(std::string_view bytes, const NumpyLoadOptions& options,
                          const std::string& source) {
   StateDict dict;
-  walk(bytes, options, source, [&](OpenEntry& entry, NpzContents&) {
-    // Duplicates of the ZIP names are refused by walk; two ZIP names never give one key.
-    dict.insert(entry.info.name, read_array(entry, source));
-  });
+  walk(
+      bytes, options, source,
+      [&](OpenEntry& entry, NpzContents&) {
+        // Duplicates of the ZIP names are refused by walk; two ZIP names never give one key.
+        dict.insert(entry.info.name, read_array(entry, source));
+      },
+      kNoOther, kIgnoreOther);
   return dict;
 }
 
 NpzContents inspect_npz_bytes(std::string_view bytes, const NumpyLoadOptions& options,
                               const std::string& source) {
-  return walk(bytes, options, source, [](OpenEntry& entry, NpzContents& contents) {
-    contents.arrays.push_back(std::move(entry.info));
-  });
+  return walk(
+      bytes, options, source,
+      [](OpenEntry& entry, NpzContents& contents) {
+        contents.arrays.push_back(std::move(entry.info));
+      },
+      kNoOther, kIgnoreOther);
 }
 
 // ---- writing ---------------------------------------------------------------------------
@@ -279,8 +312,9 @@ NpzContents inspect_npz_bytes(std::string_view bytes, const NumpyLoadOptions& op
 
 // Builds the .npz in a libzip memory buffer and hands its bytes to `sink` in chunks.
 template <class Sink>
-void build_npz(const StateDict& dict, bool compress, Sink&& sink) {
-  if (dict.empty()) {
+void build_npz(const StateDict& dict, const std::vector<npy::NpzFile>& files, bool compress,
+               Sink&& sink) {
+  if (dict.empty() && files.empty()) {
     // libzip writes nothing for an archive without entries; numpy.savez writes the end of
     // central directory record alone, which is a valid empty ZIP.
     static constexpr char kEmptyZip[22] = {'P', 'K', 5, 6};
@@ -318,6 +352,18 @@ void build_npz(const StateDict& dict, bool compress, Sink&& sink) {
     if (zip_set_file_compression(archive, static_cast<zip_uint64_t>(index),
                                  compress ? ZIP_CM_DEFLATE : ZIP_CM_STORE, 0) != 0)
       fail_write(zip_get_error(archive), "cannot set the compression of '" + name + "'");
+  }
+  for (const npy::NpzFile& file : files) {
+    zip_source_t* entry = zip_source_buffer(archive, file.bytes.data(), file.bytes.size(), 0);
+    if (entry == nullptr) fail_write(zip_get_error(archive), "cannot add '" + file.name + "'");
+    zip_int64_t index = zip_file_add(archive, file.name.c_str(), entry, ZIP_FL_ENC_UTF_8);
+    if (index < 0) {
+      zip_source_free(entry);
+      fail_write(zip_get_error(archive), "cannot add '" + file.name + "'");
+    }
+    if (zip_set_file_compression(archive, static_cast<zip_uint64_t>(index),
+                                 compress ? ZIP_CM_DEFLATE : ZIP_CM_STORE, 0) != 0)
+      fail_write(zip_get_error(archive), "cannot set the compression of '" + file.name + "'");
   }
   if (zip_close(open.get()) != 0) fail_write(zip_get_error(open.get()), "cannot write the .npz");
   open.release();
@@ -359,15 +405,73 @@ NpzContents inspect_npz_from_memory(std::string_view bytes, const NumpyLoadOptio
 }
 
 std::string npz_bytes(const StateDict& dict, bool compress) {
-  std::string out;
-  build_npz(dict, compress, [&](const char* p, std::size_t n) { out.append(p, n); });
-  return out;
+  return npy::npz_bytes_with_files(dict, {}, compress);
 }
 
 void save_npz(const std::filesystem::path& path, const StateDict& dict, bool compress) {
+  npy::save_npz_with_files(path, dict, {}, compress);
+}
+
+std::string npy::npz_bytes_with_files(const StateDict& dict, const std::vector<NpzFile>& files,
+                                      bool compress) {
+  std::string out;
+  build_npz(dict, files, compress, [&](const char* p, std::size_t n) { out.append(p, n); });
+  return out;
+}
+
+void npy::save_npz_with_files(const std::filesystem::path& path, const StateDict& dict,
+                              const std::vector<NpzFile>& files, bool compress) {
   AtomicFileSink sink(path);
-  build_npz(dict, compress, [&](const char* p, std::size_t n) { sink.write(p, n); });
+  build_npz(dict, files, compress, [&](const char* p, std::size_t n) { sink.write(p, n); });
   sink.commit();
+}
+
+npy::NpzArchive npy::read_npz_archive(std::string_view bytes, const NumpyLoadOptions& options,
+                                      const std::string& source,
+                                      const std::function<bool(const std::string&)>& wanted,
+                                      std::uint64_t max_file_bytes) {
+  NpzArchive out;
+  NpzContents contents = walk(
+      bytes, options, source,
+      [&](OpenEntry& entry, NpzContents& c) {
+        c.arrays.push_back(entry.info);
+        out.arrays.insert(entry.info.name, read_array(entry, source));
+      },
+      [&](const std::string& name, std::uint64_t size) {
+        if (!wanted(name)) return false;
+        if (size > max_file_bytes)
+          fail(errc::limit_exceeded,
+               "entry '" + name + "' of " + std::to_string(size) +
+                   " bytes exceeds LoadOptions::max_input_bytes (" +
+                   std::to_string(max_file_bytes) + ")",
+               source, name);
+        return true;
+      },
+      [&](const std::string& name, std::string content) {
+        out.files.push_back({name, std::move(content)});
+      });
+  out.entries = std::move(contents.arrays);
+  out.skipped = std::move(contents.skipped);
+  return out;
+}
+
+npy::NpzArchive npy::inspect_npz_archive(std::string_view bytes, const NumpyLoadOptions& options,
+                                         const std::string& source,
+                                         const std::function<bool(const std::string&)>& wanted,
+                                         std::uint64_t max_file_bytes) {
+  NpzArchive out;
+  NpzContents contents = walk(
+      bytes, options, source,
+      [](OpenEntry& entry, NpzContents& c) { c.arrays.push_back(std::move(entry.info)); },
+      [&](const std::string& name, std::uint64_t size) {
+        return wanted(name) && size <= max_file_bytes;
+      },
+      [&](const std::string& name, std::string content) {
+        out.files.push_back({name, std::move(content)});
+      });
+  out.entries = std::move(contents.arrays);
+  out.skipped = std::move(contents.skipped);
+  return out;
 }
 
 }  // namespace brine

@@ -4,9 +4,13 @@
 # with numpy.load with that dtype and shape, and its C-order little-endian bytes must equal
 # the raw file, which brine wrote from the same tensor. A .npy must also be byte for byte
 # what numpy.save writes for the array it holds, and must open memory-mapped.
+# A line whose dtype is 'json' names an entry of a ZIP (an object .npz's __brine__.json) that
+# Python's json module must parse to what it parses from the raw file.
 # Exits 0 when all agree; prints every disagreement and exits 1 otherwise.
 import io
+import json
 import os
+import zipfile
 import sys
 
 import numpy as np
@@ -21,6 +25,14 @@ for file, entry, raw, dtype, shape in lines:
     shape = tuple(int(d) for d in shape.split(',')) if shape else ()
     where = file if entry == '-' else file + ':' + entry
     try:
+        if dtype == 'json':
+            with zipfile.ZipFile(path) as z:
+                parsed = json.loads(z.read(entry).decode('utf-8'))
+            with open(os.path.join(root, raw), 'rb') as g:
+                if parsed != json.loads(g.read().decode('utf-8')):
+                    failures.append('%s: the JSON differs from %s' % (where, raw))
+            checked += 1
+            continue
         if entry == '-':
             array = np.load(path)
             mapped = np.load(path, mmap_mode='r')

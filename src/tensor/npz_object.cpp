@@ -1,0 +1,306 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// tensor/npz_object.cpp: an object as one .npz, its tensors as .npy entries and the rest as
+// `__brine__.json` (docs/format/numpy.md §4).
+
+#include "brine/npz_object.hpp"
+
+#include <map>
+#include <set>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "brine/error.hpp"
+#include "brine/io.hpp"
+#include "brine/version.hpp"
+#include "state/json_document.hpp"
+#include "state/nesting.hpp"
+#include "tensor/npy_format.hpp"
+
+namespace brine {
+namespace {
+
+constexpr std::string_view kFormat = "brine-npz";
+
+[[noreturn]] void fail(errc code, const std::string& message, const std::string& source,
+                       const std::string& entry = {}) {
+  ErrorContext where;
+  where.source = source;
+  where.field_path = entry;
+  detail::throw_error(code, message, where);
+}
+
+// A name that stays inside the archive wherever the ZIP is extracted: relative, no empty,
+// '.' or '..' segment, no backslash (a separator on Windows) and no NUL. docs/format/numpy.md §4.
+bool inside_archive(const std::string& name) {
+  if (name.empty() || name.find('\0') != std::string::npos || name.find('\\') != std::string::npos)
+    return false;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t slash = name.find('/', start);
+    std::string_view segment(name.data() + start,
+                             (slash == std::string::npos ? name.size() : slash) - start);
+    if (segment.empty() || segment == "." || segment == "..") return false;
+    if (slash == std::string::npos) return true;
+    start = slash + 1;
+  }
+}
+
+// Tensors are the same entry when they view the same bytes the same way.
+using ViewKey = std::tuple<const void*, std::size_t, DType, std::vector<std::int64_t>>;
+
+ViewKey key_of(const Tensor& t) {
+  return {t.storage_id(), t.storage_offset(), t.dtype(), t.shape()};
+}
+
+std::string join(const std::string& prefix, const std::string& part) {
+  return prefix.empty() ? part : prefix + "." + part;
+}
+
+// Gives each distinct tensor view an entry name: the dotted path of its first occurrence,
+// in the order to_json renders the tree, or "tensor_<n>" where that path is not a name
+// inside the archive (the root itself, map keys holding '/' segments such as "..") or is
+// taken already (a map key holding a '.').
+class Namer {
+ public:
+  void visit(const Value& value, const std::string& path) {
+    switch (value.kind()) {
+      case ValueKind::tensor:
+        add(value.as_tensor(), path);
+        return;
+      case ValueKind::object:
+        for (const Field& field : value.as_object().fields)
+          visit(field.value, join(path, field.name));
+        return;
+      case ValueKind::list: {
+        const Value::List& list = value.as_list();
+        for (std::size_t i = 0; i < list.size(); ++i) visit(list[i], join(path, std::to_string(i)));
+        return;
+      }
+      case ValueKind::map:
+        for (const auto& [key, child] : value.as_map()) visit(child, join(path, key));
+        return;
+      default:
+        return;
+    }
+  }
+
+  const std::string& name_of(const Tensor& t) const {
+    auto it = names_.find(key_of(t));
+    BRINE_ASSERT(it != names_.end(), "a tensor the namer did not visit");
+    return it->second;
+  }
+
+  const StateDict& dict() const noexcept { return dict_; }
+
+ private:
+  void add(const Tensor& t, const std::string& path) {
+    ViewKey key = key_of(t);
+    if (names_.count(key) != 0) return;
+    std::string name = path;
+    if (!inside_archive(name) || dict_.contains(name)) {
+      do name = "tensor_" + std::to_string(counter_++);
+      while (dict_.contains(name));
+    }
+    // A later dotted path may equal a fallback name given earlier: it then gets one too.
+    names_.emplace(std::move(key), name);
+    dict_.insert(name, t);
+  }
+
+  std::map<ViewKey, std::string> names_;
+  StateDict dict_;
+  std::size_t counter_ = 0;
+};
+
+std::string describe_shape(const std::vector<std::int64_t>& shape) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
+  return out + "]";
+}
+
+// The envelope of `__brine__.json`, checked. Returns the value; fills `info`.
+Value open_envelope(Value doc, NpzObjectInfo& info) {
+  auto bad = [](const std::string& m) {
+    detail::throw_error(errc::corrupt_data,
+                        std::string("'") + std::string(kNpzObjectEntry) + "' " + m);
+  };
+  if (doc.kind() != ValueKind::map) bad("is not a JSON object");
+  Value::Map& map = doc.as_map();
+  for (const auto& member : map)
+    if (member.first != "format" && member.first != "format_version" &&
+        member.first != "brine_version" && member.first != "type" && member.first != "version" &&
+        member.first != "value")
+      bad("has an unknown member '" + member.first + "'");
+  auto format = map.find("format");
+  if (format == map.end() || format->second.kind() != ValueKind::text ||
+      format->second.as_text() != kFormat)
+    bad("does not say \"format\": \"brine-npz\"");
+  auto version = map.find("format_version");
+  if (version == map.end() || version->second.kind() != ValueKind::unsigned_integer)
+    bad("has no unsigned \"format_version\"");
+  std::uint64_t v = version->second.as_uint64();
+  if (v == 0) bad("has format_version 0");
+  if (v > npz_object_format_version)
+    detail::throw_error(errc::newer_format_version,
+                        std::string("'") + std::string(kNpzObjectEntry) +
+                            "' written in format version " + std::to_string(v) +
+                            ", this build of brine reads up to version " +
+                            std::to_string(npz_object_format_version) + ": upgrade brine");
+  info.format_version = static_cast<unsigned>(v);
+  auto value = map.find("value");
+  if (value == map.end()) bad("has no \"value\"");
+  // "type" and "version" repeat the root object's for readers without brine; they must agree.
+  auto type = map.find("type");
+  auto class_version = map.find("version");
+  if (value->second.kind() == ValueKind::object) {
+    const Object& root = value->second.as_object();
+    if (type == map.end() || type->second.kind() != ValueKind::text ||
+        type->second.as_text() != root.type)
+      bad("\"type\" is not the root object's type '" + root.type + "'");
+    if (class_version == map.end() || !class_version->second.is_number() ||
+        class_version->second.kind() == ValueKind::floating ||
+        class_version->second.as_uint64() != root.version)
+      bad("\"version\" is not the root object's version " + std::to_string(root.version));
+    info.type = root.type;
+    info.version = root.version;
+  } else if (type != map.end() || class_version != map.end()) {
+    bad("has \"type\" or \"version\" but its value is not an object");
+  }
+  return std::move(value->second);
+}
+
+bool is_object_entry(const std::string& name) { return name == kNpzObjectEntry; }
+
+Value load_state(std::string_view bytes, const LoadOptions& options,
+                 const NumpyLoadOptions& numpy_options, const std::string& source) {
+  npy::NpzArchive archive =
+      npy::read_npz_archive(bytes, numpy_options, source, is_object_entry, options.max_input_bytes);
+  if (archive.files.empty())
+    fail(errc::corrupt_data,
+         "not an object .npz: it has no '" + std::string(kNpzObjectEntry) +
+             "' entry (load a plain .npz with brine::load_npz(path) as a StateDict)",
+         source);
+  for (const std::string& name : archive.skipped)
+    fail(errc::corrupt_data,
+         "entry '" + name + "' is neither an array nor '" + std::string(kNpzObjectEntry) +
+             "': an object .npz holds nothing else",
+         source, name);
+
+  std::set<std::string, std::less<>> referenced;
+  const StateDict& arrays = archive.arrays;
+  detail::TensorRefResolver resolve = [&](const std::string& name, DType dtype,
+                                          std::vector<std::int64_t> shape) -> Value {
+    if (!inside_archive(name))
+      detail::throw_error(errc::corrupt_data,
+                          "'$tensor_ref' names '" + name + "', a path outside the archive");
+    const Tensor* t = arrays.find(name);
+    if (t == nullptr)
+      detail::throw_error(
+          errc::corrupt_data,
+          "'$tensor_ref' names '" + name + "', but the archive has no entry '" + name + ".npy'");
+    if (t->dtype() != dtype || t->shape() != shape)
+      detail::throw_error(errc::corrupt_data, "'$tensor_ref' to '" + name + "' says " +
+                                                  dtype_name(dtype) + describe_shape(shape) +
+                                                  ", the entry holds " + dtype_name(t->dtype()) +
+                                                  describe_shape(t->shape()));
+    referenced.insert(name);
+    return Value(*t);  // another view of the entry's storage: references to it share it
+  };
+  Value doc;
+  NpzObjectInfo info;
+  Value state;
+  try {
+    doc = detail::value_from_json_with_tensor_refs(archive.files.front().bytes,
+                                                   options.max_nesting(), options, resolve);
+    state = open_envelope(std::move(doc), info);
+  } catch (Error& e) {
+    detail::note_error_source(e, source + ":" + std::string(kNpzObjectEntry));
+    throw;
+  }
+  for (const auto& [name, tensor] : arrays)
+    if (referenced.count(name) == 0)
+      fail(errc::corrupt_data,
+           "entry '" + name + ".npy' is not referenced by '" + std::string(kNpzObjectEntry) +
+               "': an object .npz holds nothing else",
+           source, name);
+  return state;
+}
+
+}  // namespace
+
+std::string npz_object_bytes(const Value& state, const NpzObjectOptions& options) {
+  Namer namer;
+  namer.visit(state, std::string());
+  detail::check_json_document_nesting(state, JsonOptions{}.max_depth);
+  Value::Map envelope;
+  envelope.emplace("format", Value(kFormat));
+  envelope.emplace("format_version", Value(static_cast<std::uint64_t>(npz_object_format_version)));
+  envelope.emplace("brine_version", Value(std::to_string(BRINE_VERSION_MAJOR) + "." +
+                                          std::to_string(BRINE_VERSION_MINOR) + "." +
+                                          std::to_string(BRINE_VERSION_PATCH)));
+  if (state.kind() == ValueKind::object) {
+    envelope.emplace("type", Value(state.as_object().type));
+    envelope.emplace("version", Value(static_cast<std::uint64_t>(state.as_object().version)));
+  }
+  envelope.emplace("value", state);
+  std::string json =
+      detail::to_json_with_tensor_refs(Value(std::move(envelope)), JsonOptions{},
+                                       [&namer](const Tensor& t) { return namer.name_of(t); });
+  return npy::npz_bytes_with_files(namer.dict(), {{std::string(kNpzObjectEntry), std::move(json)}},
+                                   options.compress);
+}
+
+void save_npz_state(const std::filesystem::path& path, const Value& state,
+                    const NpzObjectOptions& options) {
+  std::string bytes = npz_object_bytes(state, options);
+  write_file_atomically(path, bytes);
+}
+
+Value load_npz_state(const std::filesystem::path& path, const LoadOptions& options,
+                     const NumpyLoadOptions& numpy_options) {
+  auto file = MappedFile::open(path);
+  return load_state(file->view(), options, numpy_options, file->path());
+}
+
+Value load_npz_state_from_memory(std::string_view bytes, const LoadOptions& options,
+                                 const NumpyLoadOptions& numpy_options, const std::string& source) {
+  return load_state(bytes, options, numpy_options, source);
+}
+
+bool is_npz_object(std::string_view bytes, const NumpyLoadOptions& options,
+                   const std::string& source) {
+  NpzContents contents = inspect_npz_from_memory(bytes, options, source);
+  for (const std::string& name : contents.skipped)
+    if (name == kNpzObjectEntry) return true;
+  return false;
+}
+
+NpzObjectInfo inspect_npz_object(std::string_view bytes, const NumpyLoadOptions& options,
+                                 const std::string& source) {
+  const LoadOptions limits;
+  npy::NpzArchive archive =
+      npy::inspect_npz_archive(bytes, options, source, is_object_entry, limits.max_input_bytes);
+  if (archive.files.empty())
+    fail(errc::corrupt_data,
+         "not an object .npz: it has no '" + std::string(kNpzObjectEntry) + "' entry", source);
+  // References resolve to empty placeholders: the arrays' data is not read.
+  detail::TensorRefResolver placeholder = [](const std::string&, DType dtype,
+                                             std::vector<std::int64_t>) -> Value {
+    return Value(Tensor(dtype, {0}));
+  };
+  NpzObjectInfo info;
+  try {
+    open_envelope(detail::value_from_json_with_tensor_refs(
+                      archive.files.front().bytes, limits.max_nesting(), limits, placeholder),
+                  info);
+  } catch (Error& e) {
+    detail::note_error_source(e, source + ":" + std::string(kNpzObjectEntry));
+    throw;
+  }
+  info.tensors = std::move(archive.entries);
+  return info;
+}
+
+}  // namespace brine
