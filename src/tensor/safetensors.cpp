@@ -24,6 +24,8 @@
 #include <unordered_set>
 #include <utility>
 
+#include "tensor/safetensors_mapped.hpp"
+
 namespace brine {
 namespace {
 
@@ -523,6 +525,22 @@ StateDict load_safetensors(std::shared_ptr<const void> owner, std::string_view b
                         static_cast<std::size_t>(t.end - t.begin));
   });
 }
+
+namespace detail {
+
+StateDict load_safetensors_in_file(std::shared_ptr<const MappedFile> file, std::size_t offset,
+                                   std::size_t size, const SafetensorsLoadOptions& options,
+                                   const std::string& source) {
+  BRINE_ASSERT(file != nullptr && offset <= file->size() && size <= file->size() - offset,
+               "safetensors range outside its file");
+  SafetensorsHeader header = parse_safetensors(file->view().substr(offset, size), options, source);
+  const std::uint64_t start = offset + header.data_offset();
+  return build_dict(std::move(header), options, [&](const SafetensorsTensorInfo& t) {
+    return Tensor::view(t.dtype, t.shape, file, static_cast<std::size_t>(start + t.begin));
+  });
+}
+
+}  // namespace detail
 
 // ---- writing -----------------------------------------------------------------------------
 

@@ -1,0 +1,1039 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// bundle/dduf.cpp: DDUF files (docs/format/dduf.md): a ZIP reader that validates every record
+// before handing out views of the mapping, and a writer that aligns each entry's data.
+
+#include "brine/dduf.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <system_error>
+#include <unordered_set>
+
+#include "brine/io.hpp"
+#include "tensor/safetensors_mapped.hpp"
+
+namespace brine {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+constexpr std::uint32_t kLocalSig = 0x04034b50;
+constexpr std::uint32_t kCentralSig = 0x02014b50;
+constexpr std::uint32_t kEndSig = 0x06054b50;
+constexpr std::uint32_t kZip64EndSig = 0x06064b50;
+constexpr std::uint32_t kZip64LocatorSig = 0x07064b50;
+constexpr std::size_t kLocalFixed = 30;
+constexpr std::size_t kCentralFixed = 46;
+constexpr std::size_t kEndFixed = 22;
+constexpr std::size_t kZip64EndFixed = 56;
+constexpr std::size_t kZip64LocatorSize = 20;
+constexpr std::uint16_t kZip64ExtraId = 0x0001;
+// brine's alignment padding in a local header's extra field (docs/format/dduf.md §5): an id
+// no registered ZIP extension uses, whose data is zeros.
+constexpr std::uint16_t kPaddingExtraId = 0xD935;
+constexpr std::uint32_t k32 = 0xFFFFFFFFu;
+constexpr std::uint16_t k16 = 0xFFFFu;
+// Deeper JSON than this in model_index.json is refused before parsing (a recursive parser).
+constexpr std::size_t kMaxIndexDepth = 128;
+constexpr const char* kModelIndex = "model_index.json";
+
+// ---- CRC-32 (ZIP's, reflected 0xEDB88320), slicing by 8 ----------------------------------
+
+struct CrcTables {
+  std::uint32_t t[8][256];
+  CrcTables() {
+    for (std::uint32_t i = 0; i < 256; ++i) {
+      std::uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      t[0][i] = c;
+    }
+    for (std::uint32_t i = 0; i < 256; ++i)
+      for (int s = 1; s < 8; ++s) t[s][i] = (t[s - 1][i] >> 8) ^ t[0][t[s - 1][i] & 0xFF];
+  }
+};
+
+std::uint32_t crc32_update(std::uint32_t crc, const void* data, std::size_t n) {
+  static const CrcTables tables;
+  const auto& t = tables.t;
+  const auto* p = static_cast<const unsigned char*>(data);
+  crc = ~crc;
+  while (n >= 8) {
+    std::uint32_t one = (std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 |
+                         std::uint32_t{p[2]} << 16 | std::uint32_t{p[3]} << 24) ^
+                        crc;
+    std::uint32_t two = std::uint32_t{p[4]} | std::uint32_t{p[5]} << 8 | std::uint32_t{p[6]} << 16 |
+                        std::uint32_t{p[7]} << 24;
+    crc = t[7][one & 0xFF] ^ t[6][(one >> 8) & 0xFF] ^ t[5][(one >> 16) & 0xFF] ^ t[4][one >> 24] ^
+          t[3][two & 0xFF] ^ t[2][(two >> 8) & 0xFF] ^ t[1][(two >> 16) & 0xFF] ^ t[0][two >> 24];
+    p += 8;
+    n -= 8;
+  }
+  while (n-- != 0) crc = t[0][(crc ^ *p++) & 0xFF] ^ (crc >> 8);
+  return ~crc;
+}
+
+// ---- errors ------------------------------------------------------------------------------
+
+bool is_name_rule(DdufRule rule) {
+  return rule >= DdufRule::invalid_name && rule <= DdufRule::duplicate_name;
+}
+
+std::string in_quotes(std::string_view name) { return "'" + std::string(name) + "'"; }
+
+[[noreturn]] void fail(DdufRule rule, const std::string& message, const std::string& entry,
+                       const std::string& source, std::optional<std::uint64_t> offset = {}) {
+  ErrorContext context;
+  context.source = source;
+  context.byte_offset = offset;
+  std::string text = std::string("DDUF rule '") + dduf_rule_name(rule) + "' broken: " + message;
+  errc code = rule == DdufRule::truncated      ? errc::truncated_input
+              : rule == DdufRule::crc_mismatch ? errc::checksum_mismatch
+                                               : errc::corrupt_data;
+  if (is_name_rule(rule)) throw DdufEntryNameError(rule, code, text, entry, std::move(context));
+  throw DdufError(rule, code, text, entry, std::move(context));
+}
+
+[[noreturn]] void fail_export(DdufRule rule, const std::string& message, const std::string& entry,
+                              const std::string& destination) {
+  ErrorContext context;
+  context.source = destination;
+  std::string text =
+      std::string("DDUF export refused, rule '") + dduf_rule_name(rule) + "' broken: " + message;
+  throw DdufExportError(rule, errc::corrupt_data, text, entry, std::move(context));
+}
+
+// ---- rules shared by the reader and the writer -------------------------------------------
+
+struct Violation {
+  DdufRule rule;
+  std::string message;
+  std::string entry;
+};
+
+std::optional<Violation> check_name(std::string_view name) {
+  auto bad = [&](DdufRule rule, const std::string& why) {
+    return Violation{rule, "entry " + in_quotes(name) + ": " + why, std::string(name)};
+  };
+  if (name.empty()) return bad(DdufRule::invalid_name, "empty name");
+  if (name.find('\0') != std::string_view::npos)
+    return bad(DdufRule::invalid_name, "a NUL byte in the name");
+  if (name.find('\\') != std::string_view::npos)
+    return bad(DdufRule::backslash_in_name, "a backslash in the name (DDUF names use '/')");
+  if (name.front() == '/') return bad(DdufRule::absolute_name, "an absolute name");
+  const bool directory = name.back() == '/';
+  std::string_view body = directory ? name.substr(0, name.size() - 1) : name;
+  std::vector<std::string_view> parts;
+  for (std::size_t start = 0;;) {
+    std::size_t slash = body.find('/', start);
+    parts.push_back(body.substr(start, slash == std::string_view::npos ? slash : slash - start));
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  for (std::string_view part : parts) {
+    if (part == "..") return bad(DdufRule::parent_reference, "a '..' component");
+    if (part.empty() || part == ".")
+      return bad(DdufRule::invalid_name, "an empty or '.' component");
+  }
+  if (directory) {
+    if (parts.size() > 1) return bad(DdufRule::too_deep, "a directory below a directory");
+    return std::nullopt;
+  }
+  if (parts.size() > 2)
+    return bad(DdufRule::too_deep, "more than one directory level (DDUF allows 'folder/file')");
+  std::string_view file = parts.back();
+  std::size_t dot = file.rfind('.');
+  std::string_view ext = dot == std::string_view::npos ? std::string_view{} : file.substr(dot);
+  if (ext != ".json" && ext != ".safetensors" && ext != ".model" && ext != ".txt")
+    return bad(DdufRule::extension_not_allowed, "not a .json, .safetensors, .model or .txt file");
+  return std::nullopt;
+}
+
+// Whether `text` nests more than `limit` arrays and objects (strings skipped).
+bool nests_deeper_than(std::string_view text, std::size_t limit) {
+  std::size_t depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
+// A file that counts as a component's config file (docs/format/dduf.md §4).
+bool is_config_file(std::string_view file) {
+  constexpr std::string_view kSuffix = "config.json";
+  return file == "image_processor.json" ||
+         (file.size() >= kSuffix.size() && file.substr(file.size() - kSuffix.size()) == kSuffix);
+}
+
+// The structure rules: model_index.json present and a JSON object, each folder named in it and
+// holding a config file. `index` is null when there is no model_index.json.
+std::optional<Violation> check_structure(const std::string* index,
+                                         const std::vector<std::string>& names) {
+  if (index == nullptr)
+    return Violation{DdufRule::missing_model_index, "no 'model_index.json' at the root",
+                     kModelIndex};
+  if (nests_deeper_than(*index, kMaxIndexDepth))
+    return Violation{DdufRule::model_index_not_json,
+                     "'model_index.json' nests deeper than " + std::to_string(kMaxIndexDepth),
+                     kModelIndex};
+  json doc = json::parse(*index, nullptr, false);
+  if (doc.is_discarded())
+    return Violation{DdufRule::model_index_not_json, "'model_index.json' is not valid JSON",
+                     kModelIndex};
+  if (!doc.is_object())
+    return Violation{
+        DdufRule::model_index_not_object,
+        "'model_index.json' holds a " + std::string(doc.type_name()) + ", not an object",
+        kModelIndex};
+  std::map<std::string, bool> folders;  // folder -> has a config file
+  for (const std::string& name : names) {
+    std::size_t slash = name.find('/');
+    if (slash == std::string::npos) continue;
+    bool& has_config = folders[name.substr(0, slash)];
+    has_config = has_config || is_config_file(std::string_view(name).substr(slash + 1));
+  }
+  for (const auto& [folder, has_config] : folders) {
+    if (!doc.contains(folder))
+      return Violation{DdufRule::folder_not_in_index,
+                       "folder " + in_quotes(folder) + " is not a component of 'model_index.json'",
+                       folder + "/"};
+    if (!has_config)
+      return Violation{DdufRule::folder_without_config,
+                       "folder " + in_quotes(folder) +
+                           " holds no config file (config.json, *config.json, "
+                           "image_processor.json)",
+                       folder + "/"};
+  }
+  return std::nullopt;
+}
+
+// ---- little-endian fields ----------------------------------------------------------------
+
+struct Bytes {
+  const unsigned char* p;
+  std::uint64_t size;
+  std::uint16_t u16(std::uint64_t at) const {
+    return static_cast<std::uint16_t>(p[at] | p[at + 1] << 8);
+  }
+  std::uint32_t u32(std::uint64_t at) const {
+    return std::uint32_t{p[at]} | std::uint32_t{p[at + 1]} << 8 | std::uint32_t{p[at + 2]} << 16 |
+           std::uint32_t{p[at + 3]} << 24;
+  }
+  std::uint64_t u64(std::uint64_t at) const {
+    return std::uint64_t{u32(at)} | std::uint64_t{u32(at + 4)} << 32;
+  }
+  // Whether [at, at + n) lies inside [0, limit).
+  static bool fits(std::uint64_t at, std::uint64_t n, std::uint64_t limit) {
+    return at <= limit && n <= limit - at;
+  }
+};
+
+}  // namespace
+
+// ---- reading -----------------------------------------------------------------------------
+
+const char* dduf_rule_name(DdufRule rule) noexcept {
+  switch (rule) {
+    case DdufRule::not_a_zip:
+      return "not_a_zip";
+    case DdufRule::truncated:
+      return "truncated";
+    case DdufRule::multi_disk:
+      return "multi_disk";
+    case DdufRule::invalid_zip64:
+      return "invalid_zip64";
+    case DdufRule::invalid_central_directory:
+      return "invalid_central_directory";
+    case DdufRule::local_header_mismatch:
+      return "local_header_mismatch";
+    case DdufRule::compressed_entry:
+      return "compressed_entry";
+    case DdufRule::encrypted_entry:
+      return "encrypted_entry";
+    case DdufRule::size_mismatch:
+      return "size_mismatch";
+    case DdufRule::entry_out_of_bounds:
+      return "entry_out_of_bounds";
+    case DdufRule::overlapping_entries:
+      return "overlapping_entries";
+    case DdufRule::crc_mismatch:
+      return "crc_mismatch";
+    case DdufRule::invalid_name:
+      return "invalid_name";
+    case DdufRule::backslash_in_name:
+      return "backslash_in_name";
+    case DdufRule::absolute_name:
+      return "absolute_name";
+    case DdufRule::parent_reference:
+      return "parent_reference";
+    case DdufRule::too_deep:
+      return "too_deep";
+    case DdufRule::extension_not_allowed:
+      return "extension_not_allowed";
+    case DdufRule::duplicate_name:
+      return "duplicate_name";
+    case DdufRule::missing_model_index:
+      return "missing_model_index";
+    case DdufRule::model_index_not_json:
+      return "model_index_not_json";
+    case DdufRule::model_index_not_object:
+      return "model_index_not_object";
+    case DdufRule::folder_not_in_index:
+      return "folder_not_in_index";
+    case DdufRule::folder_without_config:
+      return "folder_without_config";
+    case DdufRule::unreadable_source:
+      return "unreadable_source";
+  }
+  return "unknown";
+}
+
+std::optional<DdufRule> dduf_rule_of(const Error& error) noexcept {
+  if (const auto* e = dynamic_cast<const DdufError*>(&error)) return e->rule();
+  return std::nullopt;
+}
+
+void validate_dduf_entry_name(std::string_view name) {
+  if (auto v = check_name(name)) fail(v->rule, v->message, v->entry, {});
+}
+
+const DdufEntry* DdufFile::find(std::string_view name) const noexcept {
+  for (const DdufEntry& e : entries_)
+    if (e.name() == name) return &e;
+  return nullptr;
+}
+
+const DdufEntry& DdufFile::at(std::string_view name) const {
+  if (const DdufEntry* e = find(name)) return *e;
+  fail(name == kModelIndex ? DdufRule::missing_model_index : DdufRule::invalid_name,
+       "no entry " + in_quotes(name), std::string(name), source_);
+}
+
+// Reads a DDUF file's records into a DdufFile (a friend of both classes).
+struct DdufBuilder {
+  static DdufFile build(std::shared_ptr<const void> owner, std::shared_ptr<const MappedFile> file,
+                        std::string_view text, const DdufReadOptions& options,
+                        const std::string& source);
+};
+
+DdufFile DdufBuilder::build(std::shared_ptr<const void> owner,
+                            std::shared_ptr<const MappedFile> file, std::string_view text,
+                            const DdufReadOptions& options, const std::string& source) {
+  const Bytes b{reinterpret_cast<const unsigned char*>(text.data()), text.size()};
+  const std::uint64_t size = b.size;
+  auto bad = [&](DdufRule rule, const std::string& message, std::optional<std::uint64_t> at = {},
+                 const std::string& entry = {}) { fail(rule, message, entry, source, at); };
+
+  // End of central directory: the last signature whose comment reaches exactly the end.
+  std::optional<std::uint64_t> end_at;
+  if (size >= kEndFixed) {
+    const std::uint64_t lowest = size - kEndFixed > 0xFFFF ? size - kEndFixed - 0xFFFF : 0;
+    for (std::uint64_t at = size - kEndFixed + 1; at-- > lowest;) {
+      if (b.u32(at) == kEndSig && at + kEndFixed + b.u16(at + 20) == size) {
+        end_at = at;
+        break;
+      }
+    }
+  }
+  if (!end_at)
+    bad(DdufRule::not_a_zip,
+        "no ZIP end of central directory record (the file is not a ZIP or is truncated)");
+  const std::uint64_t eocd = *end_at;
+  std::uint64_t disk = b.u16(eocd + 4), cd_disk = b.u16(eocd + 6);
+  std::uint64_t count_here = b.u16(eocd + 8), count = b.u16(eocd + 10);
+  std::uint64_t cd_size = b.u32(eocd + 12), cd_offset = b.u32(eocd + 16);
+  std::uint64_t records_end = eocd;  // where the central directory must end
+  bool zip64 = false;
+  if (eocd >= kZip64LocatorSize && b.u32(eocd - kZip64LocatorSize) == kZip64LocatorSig) {
+    zip64 = true;
+    const std::uint64_t loc = eocd - kZip64LocatorSize;
+    if (b.u32(loc + 4) != 0 || b.u32(loc + 16) != 1)
+      bad(DdufRule::multi_disk, "the ZIP64 locator names several disks", loc);
+    const std::uint64_t rec = b.u64(loc + 8);
+    if (!Bytes::fits(rec, kZip64EndFixed, loc) || b.u32(rec) != kZip64EndSig)
+      bad(DdufRule::invalid_zip64,
+          "no ZIP64 end of central directory record where its locator says", rec);
+    if (b.u64(rec + 4) > loc - rec - 12 || rec + 12 + b.u64(rec + 4) != loc)
+      bad(DdufRule::invalid_zip64, "the ZIP64 end record does not end at its locator", rec);
+    const std::uint64_t d64 = b.u32(rec + 16), cd_disk64 = b.u32(rec + 20);
+    const std::uint64_t here64 = b.u64(rec + 24), count64 = b.u64(rec + 32);
+    const std::uint64_t size64 = b.u64(rec + 40), offset64 = b.u64(rec + 48);
+    auto agrees = [](std::uint64_t narrow, std::uint64_t wide, std::uint64_t sentinel) {
+      return narrow == sentinel || narrow == wide;
+    };
+    if (!agrees(disk, d64, k16) || !agrees(cd_disk, cd_disk64, k16) ||
+        !agrees(count_here, here64, k16) || !agrees(count, count64, k16) ||
+        !agrees(cd_size, size64, k32) || !agrees(cd_offset, offset64, k32))
+      bad(DdufRule::invalid_zip64, "the ZIP64 end record disagrees with the end record", rec);
+    disk = d64;
+    cd_disk = cd_disk64;
+    count_here = here64;
+    count = count64;
+    cd_size = size64;
+    cd_offset = offset64;
+    records_end = rec;
+  } else if (count == k16 || cd_size == k32 || cd_offset == k32) {
+    bad(DdufRule::invalid_zip64, "ZIP64 values in the end record but no ZIP64 locator", eocd);
+  }
+  if (disk != 0 || cd_disk != 0 || count_here != count)
+    bad(DdufRule::multi_disk, "the archive spans several disks", eocd);
+  if (cd_offset > records_end)
+    bad(DdufRule::truncated,
+        "the central directory starts at byte " + std::to_string(cd_offset) +
+            ", past the end records",
+        eocd);
+  if (cd_offset + cd_size != records_end)
+    bad(DdufRule::invalid_central_directory,
+        "the central directory (" + std::to_string(cd_size) + " bytes at " +
+            std::to_string(cd_offset) + ") does not end where the end records start (byte " +
+            std::to_string(records_end) + ")",
+        cd_offset);
+  if (count > cd_size / kCentralFixed)
+    bad(DdufRule::invalid_central_directory,
+        std::to_string(count) + " entries cannot fit in a central directory of " +
+            std::to_string(cd_size) + " bytes",
+        cd_offset);
+
+  DdufFile out;
+  out.zip64_ = zip64;
+  out.file_size_ = size;
+  out.source_ = source;
+  out.entries_.reserve(static_cast<std::size_t>(count));
+  std::unordered_set<std::string> seen;
+  std::vector<std::string> names;
+  const std::uint64_t cd_end = records_end;
+  std::uint64_t at = cd_offset;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    if (!Bytes::fits(at, kCentralFixed, cd_end) || b.u32(at) != kCentralSig)
+      bad(DdufRule::invalid_central_directory,
+          "no central directory record " + std::to_string(i) + " at byte " + std::to_string(at),
+          at);
+    const std::uint16_t flags = b.u16(at + 8), method = b.u16(at + 10);
+    const std::uint32_t crc = b.u32(at + 16);
+    std::uint64_t csize = b.u32(at + 20), usize = b.u32(at + 24);
+    const std::uint64_t nlen = b.u16(at + 28), elen = b.u16(at + 30), clen = b.u16(at + 32);
+    std::uint64_t entry_disk = b.u16(at + 34), lho = b.u32(at + 42);
+    if (!Bytes::fits(at + kCentralFixed, nlen + elen + clen, cd_end))
+      bad(DdufRule::invalid_central_directory,
+          "central directory record " + std::to_string(i) + " reaches past the directory", at);
+    std::string name(text.substr(at + kCentralFixed, nlen));
+    // The ZIP64 extra field holds, in order, the values whose narrow field is the sentinel.
+    const std::uint64_t extra = at + kCentralFixed + nlen;
+    bool found_zip64 = false;
+    for (std::uint64_t e = extra; e + 4 <= extra + elen;) {
+      const std::uint16_t id = b.u16(e), len = b.u16(e + 2);
+      if (e + 4 + len > extra + elen)
+        bad(DdufRule::invalid_central_directory,
+            "entry " + in_quotes(name) + ": an extra field reaches past its record", e, name);
+      if (id == kZip64ExtraId) {
+        found_zip64 = true;
+        std::uint64_t pos = e + 4;
+        const std::uint64_t stop = e + 4 + len;
+        auto take = [&](std::uint64_t& value, std::uint64_t width) {
+          if (pos + width > stop)
+            bad(DdufRule::invalid_zip64,
+                "entry " + in_quotes(name) + ": ZIP64 extra field too short", e, name);
+          value = width == 8 ? b.u64(pos) : b.u32(pos);
+          pos += width;
+        };
+        if (usize == k32) take(usize, 8);
+        if (csize == k32) take(csize, 8);
+        if (lho == k32) take(lho, 8);
+        if (entry_disk == k16) take(entry_disk, 4);
+      }
+      e += 4 + len;
+    }
+    if (!found_zip64 && (usize == k32 || csize == k32 || lho == k32 || entry_disk == k16))
+      bad(DdufRule::invalid_zip64,
+          "entry " + in_quotes(name) + ": ZIP64 values without the extra field", at, name);
+    if (auto v = check_name(name)) bad(v->rule, v->message, at, name);
+    if ((flags & 0x0041) != 0)
+      bad(DdufRule::encrypted_entry, "entry " + in_quotes(name) + " is encrypted", at, name);
+    if (method != 0)
+      bad(DdufRule::compressed_entry,
+          "entry " + in_quotes(name) + " is compressed (method " + std::to_string(method) +
+              "); DDUF entries are stored",
+          at, name);
+    if (csize != usize)
+      bad(DdufRule::size_mismatch,
+          "entry " + in_quotes(name) + ": stored size " + std::to_string(csize) +
+              " differs from its size " + std::to_string(usize),
+          at, name);
+    if (entry_disk != 0)
+      bad(DdufRule::multi_disk, "entry " + in_quotes(name) + " on another disk", at, name);
+    if (!seen.insert(name).second)
+      bad(DdufRule::duplicate_name, "entry " + in_quotes(name) + " appears twice", at, name);
+    if (name.back() == '/' && usize != 0)
+      bad(DdufRule::invalid_name, "directory entry " + in_quotes(name) + " holds data", at, name);
+
+    // The local header must agree with the central record.
+    if (!Bytes::fits(lho, kLocalFixed, cd_offset))
+      bad(DdufRule::entry_out_of_bounds,
+          "entry " + in_quotes(name) + ": local header at byte " + std::to_string(lho) +
+              " is not before the central directory",
+          lho, name);
+    if (b.u32(lho) != kLocalSig)
+      bad(DdufRule::local_header_mismatch,
+          "entry " + in_quotes(name) + ": no local header at byte " + std::to_string(lho), lho,
+          name);
+    const std::uint16_t lflags = b.u16(lho + 6), lmethod = b.u16(lho + 8);
+    const std::uint64_t lnlen = b.u16(lho + 26), lelen = b.u16(lho + 28);
+    if (!Bytes::fits(lho + kLocalFixed, lnlen + lelen, cd_offset))
+      bad(DdufRule::entry_out_of_bounds,
+          "entry " + in_quotes(name) + ": local header reaches into the central directory", lho,
+          name);
+    if (text.substr(lho + kLocalFixed, lnlen) != name)
+      bad(DdufRule::local_header_mismatch,
+          "entry " + in_quotes(name) + ": the local header names " +
+              in_quotes(text.substr(lho + kLocalFixed, lnlen)),
+          lho, name);
+    if (lmethod != 0)
+      bad(DdufRule::compressed_entry, "entry " + in_quotes(name) + " is compressed (local header)",
+          lho, name);
+    if ((lflags & 0x0041) != 0)
+      bad(DdufRule::encrypted_entry, "entry " + in_quotes(name) + " is encrypted (local header)",
+          lho, name);
+    if ((lflags & 0x0008) != (flags & 0x0008))
+      bad(DdufRule::local_header_mismatch,
+          "entry " + in_quotes(name) + ": data descriptor flag differs from the central record",
+          lho, name);
+    std::uint64_t lcsize = b.u32(lho + 18), lusize = b.u32(lho + 22);
+    const std::uint32_t lcrc = b.u32(lho + 14);
+    const std::uint64_t lextra = lho + kLocalFixed + lnlen;
+    if (lcsize == k32 || lusize == k32) {
+      for (std::uint64_t e = lextra; e + 4 <= lextra + lelen;) {
+        const std::uint16_t id = b.u16(e), len = b.u16(e + 2);
+        if (e + 4 + len > lextra + lelen) break;
+        if (id == kZip64ExtraId && len >= 16) {
+          lusize = b.u64(e + 4);
+          lcsize = b.u64(e + 12);
+        }
+        e += 4 + len;
+      }
+    }
+    // With a data descriptor (flag 3) the local fields may be zero; the central ones rule.
+    const bool descriptor = (flags & 0x0008) != 0;
+    auto local_agrees = [&](std::uint64_t local, std::uint64_t central) {
+      return local == central || (descriptor && local == 0);
+    };
+    if (!local_agrees(lcsize, csize) || !local_agrees(lusize, usize) || !local_agrees(lcrc, crc))
+      bad(DdufRule::local_header_mismatch,
+          "entry " + in_quotes(name) +
+              ": the local header's sizes or CRC differ from the central "
+              "directory's",
+          lho, name);
+    const std::uint64_t data = lho + kLocalFixed + lnlen + lelen;
+    if (!Bytes::fits(data, usize, cd_offset))
+      bad(DdufRule::entry_out_of_bounds,
+          "entry " + in_quotes(name) + ": " + std::to_string(usize) + " bytes at byte " +
+              std::to_string(data) + " reach into the central directory or past the file",
+          data, name);
+
+    DdufEntry entry;
+    entry.name_ = name;
+    entry.offset_ = data;
+    entry.size_ = usize;
+    entry.header_offset_ = lho;
+    entry.crc32_ = crc;
+    entry.base_ = reinterpret_cast<const std::byte*>(text.data());
+    entry.owner_ = owner;
+    entry.file_ = file;
+    entry.source_ = source;
+    out.entries_.push_back(std::move(entry));
+    names.push_back(std::move(name));
+    at += kCentralFixed + nlen + elen + clen;
+  }
+  if (at != cd_end)
+    bad(DdufRule::invalid_central_directory,
+        std::to_string(cd_end - at) + " bytes after the last central directory record", at);
+
+  // Entries (local header to the end of the data) must not share bytes.
+  std::vector<const DdufEntry*> by_offset;
+  for (const DdufEntry& e : out.entries_) by_offset.push_back(&e);
+  std::sort(by_offset.begin(), by_offset.end(), [](const DdufEntry* x, const DdufEntry* y) {
+    return x->header_offset() < y->header_offset();
+  });
+  for (std::size_t i = 1; i < by_offset.size(); ++i) {
+    const DdufEntry& prev = *by_offset[i - 1];
+    const DdufEntry& next = *by_offset[i];
+    if (prev.offset() + prev.size() > next.header_offset())
+      bad(DdufRule::overlapping_entries,
+          "entries " + in_quotes(prev.name()) + " and " + in_quotes(next.name()) + " overlap",
+          next.header_offset(), next.name());
+  }
+
+  if (options.verify_crc) {
+    for (const DdufEntry& e : out.entries_) {
+      const std::uint32_t actual = crc32_update(0, text.data() + e.offset(), e.size());
+      if (actual != e.crc32())
+        bad(DdufRule::crc_mismatch,
+            "entry " + in_quotes(e.name()) +
+                ": CRC-32 of its bytes does not match the recorded one",
+            e.offset(), e.name());
+    }
+  }
+
+  const DdufEntry* index = out.find(kModelIndex);
+  std::string index_text = index != nullptr ? index->text() : std::string();
+  if (auto v = check_structure(index != nullptr ? &index_text : nullptr, names))
+    bad(v->rule, v->message, std::nullopt, v->entry);
+  return out;
+}
+
+DdufFile open_dduf(const std::filesystem::path& path, const DdufReadOptions& options) {
+  std::shared_ptr<const MappedFile> file = MappedFile::open(path);
+  return DdufBuilder::build(file, file, file->view(), options, file->path());
+}
+
+DdufFile read_dduf(std::shared_ptr<const void> owner, std::string_view bytes,
+                   const DdufReadOptions& options, const std::string& source) {
+  return DdufBuilder::build(std::move(owner), nullptr, bytes, options, source);
+}
+
+StateDict load_safetensors(const DdufEntry& entry, const SafetensorsLoadOptions& options) {
+  const std::string source = entry.source() + ":" + entry.name();
+  if (entry.file() != nullptr)
+    return detail::load_safetensors_in_file(entry.file(), static_cast<std::size_t>(entry.offset()),
+                                            static_cast<std::size_t>(entry.size()), options,
+                                            source);
+  return load_safetensors(entry.owner(), entry.view(), options, source);
+}
+
+// ---- writing -----------------------------------------------------------------------------
+
+namespace {
+
+void put16(std::string& out, std::uint64_t v) {
+  out.push_back(static_cast<char>(v & 0xFF));
+  out.push_back(static_cast<char>((v >> 8) & 0xFF));
+}
+void put32(std::string& out, std::uint64_t v) {
+  put16(out, v & 0xFFFF);
+  put16(out, (v >> 16) & 0xFFFF);
+}
+void put64(std::string& out, std::uint64_t v) {
+  put32(out, v & k32);
+  put32(out, v >> 32);
+}
+
+// DOS date 1980-01-01, time 00:00: fixed, so that one content gives one file.
+constexpr std::uint16_t kDosDate = 0x0021;
+constexpr std::uint16_t kDosTime = 0;
+constexpr std::uint16_t kMadeBy = (3 << 8) | 45;           // Unix, ZIP 4.5
+constexpr std::uint32_t kFileAttributes = 0100644u << 16;  // -rw-r--r--
+
+bool needs_utf8_flag(std::string_view name) {
+  return std::any_of(name.begin(), name.end(),
+                     [](char c) { return (static_cast<unsigned char>(c) & 0x80) != 0; });
+}
+
+std::string read_whole(const fs::path& path, const std::string& name,
+                       const std::string& destination) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec))
+    fail_export(DdufRule::unreadable_source,
+                "entry " + in_quotes(name) + ": " + path.string() + " is not a regular file", name,
+                destination);
+  return read_file(path);
+}
+
+}  // namespace
+
+struct DdufWriter::Impl {
+  struct Record {
+    std::string name;
+    std::uint64_t header_offset;
+    std::uint64_t size;
+    std::uint32_t crc;
+  };
+  fs::path path;
+  DdufWriteOptions options;
+  AtomicFileSink sink;
+  std::uint64_t position = 0;
+  std::vector<Record> records;
+  std::set<std::string> names;
+  std::optional<std::string> model_index;
+  bool finished = false;
+
+  Impl(const fs::path& p, const DdufWriteOptions& o) : path(p), options(o), sink(p) {}
+
+  std::string destination() const { return path.string(); }
+
+  void write(const void* bytes, std::size_t n) {
+    sink.write(bytes, n);
+    position += n;
+  }
+
+  void check_usable() {
+    if (finished)
+      detail::throw_error(errc::internal_error, "DdufWriter used after finish()",
+                          ErrorContext{destination(), {}, {}, {}, {}});
+  }
+
+  void check_new_name(const std::string& name) {
+    check_usable();
+    if (auto v = check_name(name)) fail_export(v->rule, v->message, v->entry, destination());
+    if (names.count(name) != 0)
+      fail_export(DdufRule::duplicate_name, "entry " + in_quotes(name) + " added twice", name,
+                  destination());
+  }
+
+  bool entry_zip64(std::uint64_t size, std::uint64_t offset) const {
+    return options.force_zip64 || size >= k32 || offset >= k32;
+  }
+
+  void write_local_header(const std::string& name, std::uint64_t size, std::uint32_t crc) {
+    const std::uint64_t offset = position;
+    const bool zip64 = entry_zip64(size, offset);
+    const bool sizes64 = options.force_zip64 || size >= k32;
+    std::string header;
+    put32(header, kLocalSig);
+    put16(header, zip64 ? 45 : 20);
+    put16(header, needs_utf8_flag(name) ? 0x0800 : 0);
+    put16(header, 0);
+    put16(header, kDosTime);
+    put16(header, kDosDate);
+    put32(header, crc);
+    put32(header, sizes64 ? k32 : size);
+    put32(header, sizes64 ? k32 : size);
+    std::string extra;
+    if (sizes64) {
+      put16(extra, kZip64ExtraId);
+      put16(extra, 16);
+      put64(extra, size);
+      put64(extra, size);
+    }
+    const std::uint64_t align = options.alignment;
+    const std::uint64_t data_at = offset + kLocalFixed + name.size() + extra.size();
+    std::uint64_t pad = (align - data_at % align) % align;
+    while (pad != 0 && pad < 4) pad += align;
+    if (pad != 0) {
+      put16(extra, kPaddingExtraId);
+      put16(extra, pad - 4);
+      extra.append(static_cast<std::size_t>(pad - 4), '\0');
+    }
+    put16(header, name.size());
+    put16(header, extra.size());
+    header += name;
+    header += extra;
+    write(header.data(), header.size());
+    records.push_back(Record{name, offset, size, crc});
+    names.insert(name);
+  }
+
+  void finish() {
+    check_usable();
+    std::vector<std::string> all(names.begin(), names.end());
+    if (auto v = check_structure(model_index ? &*model_index : nullptr, all))
+      fail_export(v->rule, v->message, v->entry, destination());
+    const std::uint64_t cd_offset = position;
+    for (const Record& r : records) {
+      const bool sizes64 = options.force_zip64 || r.size >= k32;
+      const bool offset64 = options.force_zip64 || r.header_offset >= k32;
+      std::string extra;
+      if (sizes64 || offset64) {
+        put16(extra, kZip64ExtraId);
+        put16(extra, (sizes64 ? 16 : 0) + (offset64 ? 8 : 0));
+        if (sizes64) {
+          put64(extra, r.size);
+          put64(extra, r.size);
+        }
+        if (offset64) put64(extra, r.header_offset);
+      }
+      std::string rec;
+      put32(rec, kCentralSig);
+      put16(rec, kMadeBy);
+      put16(rec, (sizes64 || offset64) ? 45 : 20);
+      put16(rec, needs_utf8_flag(r.name) ? 0x0800 : 0);
+      put16(rec, 0);
+      put16(rec, kDosTime);
+      put16(rec, kDosDate);
+      put32(rec, r.crc);
+      put32(rec, sizes64 ? k32 : r.size);
+      put32(rec, sizes64 ? k32 : r.size);
+      put16(rec, r.name.size());
+      put16(rec, extra.size());
+      put16(rec, 0);  // comment
+      put16(rec, 0);  // disk
+      put16(rec, 0);  // internal attributes
+      put32(rec, kFileAttributes);
+      put32(rec, offset64 ? k32 : r.header_offset);
+      rec += r.name;
+      rec += extra;
+      write(rec.data(), rec.size());
+    }
+    const std::uint64_t cd_size = position - cd_offset;
+    const std::uint64_t count = records.size();
+    const bool zip64_end =
+        options.force_zip64 || count >= k16 || cd_offset >= k32 || cd_size >= k32;
+    std::string tail;
+    if (zip64_end) {
+      const std::uint64_t record_at = position;
+      put32(tail, kZip64EndSig);
+      put64(tail, kZip64EndFixed - 12);
+      put16(tail, kMadeBy);
+      put16(tail, 45);
+      put32(tail, 0);
+      put32(tail, 0);
+      put64(tail, count);
+      put64(tail, count);
+      put64(tail, cd_size);
+      put64(tail, cd_offset);
+      put32(tail, kZip64LocatorSig);
+      put32(tail, 0);
+      put64(tail, record_at);
+      put32(tail, 1);
+    }
+    put32(tail, kEndSig);
+    put16(tail, 0);
+    put16(tail, 0);
+    put16(tail, zip64_end ? k16 : count);
+    put16(tail, zip64_end ? k16 : count);
+    put32(tail, zip64_end ? k32 : cd_size);
+    put32(tail, zip64_end ? k32 : cd_offset);
+    put16(tail, 0);
+    write(tail.data(), tail.size());
+    sink.commit();
+    finished = true;
+  }
+};
+
+DdufWriter::DdufWriter(const std::filesystem::path& path, const DdufWriteOptions& options) {
+  const std::size_t a = options.alignment;
+  if (a == 0 || a > 32768 || (a & (a - 1)) != 0)
+    detail::throw_error(errc::internal_error,
+                        "DdufWriteOptions::alignment must be a power of two from 1 to 32768, not " +
+                            std::to_string(a));
+  impl_ = std::make_unique<Impl>(path, options);
+}
+
+DdufWriter::~DdufWriter() = default;
+
+void DdufWriter::add(const std::string& name, std::string_view bytes) {
+  impl_->check_new_name(name);
+  if (name == kModelIndex) impl_->model_index = std::string(bytes);
+  impl_->write_local_header(name, bytes.size(), crc32_update(0, bytes.data(), bytes.size()));
+  impl_->write(bytes.data(), bytes.size());
+}
+
+namespace {
+
+// Reads `path` in chunks, calling `use(bytes, n)` for each; returns the byte count.
+template <class Use>
+std::uint64_t stream_file(const fs::path& path, Use&& use) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    detail::throw_io_error("cannot open", std::error_code(errno, std::generic_category()),
+                           ErrorContext{path.string(), {}, {}, {}, {}});
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  constexpr std::size_t kChunk = std::size_t{4} << 20;
+  std::unique_ptr<char[]> buffer(new char[kChunk]);
+  std::uint64_t total = 0;
+  for (;;) {
+    ssize_t n = ::read(fd, buffer.get(), kChunk);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      detail::throw_io_error("cannot read", std::error_code(errno, std::generic_category()),
+                             ErrorContext{path.string(), {}, {}, {}, {}});
+    }
+    if (n == 0) break;
+    use(buffer.get(), static_cast<std::size_t>(n));
+    total += static_cast<std::uint64_t>(n);
+  }
+  return total;
+}
+
+}  // namespace
+
+void DdufWriter::add_file(const std::string& name, const std::filesystem::path& file) {
+  impl_->check_new_name(name);
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec))
+    fail_export(DdufRule::unreadable_source,
+                "entry " + in_quotes(name) + ": " + file.string() + " is not a regular file", name,
+                impl_->destination());
+  if (name == kModelIndex) impl_->model_index = read_file(file);
+  std::uint32_t crc = 0;
+  const std::uint64_t size =
+      stream_file(file, [&](const char* p, std::size_t n) { crc = crc32_update(crc, p, n); });
+  impl_->write_local_header(name, size, crc);
+  std::uint32_t copied_crc = 0;
+  const std::uint64_t copied = stream_file(file, [&](const char* p, std::size_t n) {
+    copied_crc = crc32_update(copied_crc, p, n);
+    impl_->write(p, n);
+  });
+  if (copied != size || copied_crc != crc)
+    fail_export(DdufRule::unreadable_source,
+                "entry " + in_quotes(name) + ": " + file.string() + " changed while it was copied",
+                name, impl_->destination());
+}
+
+void DdufWriter::finish() { impl_->finish(); }
+
+namespace {
+
+// The rules an export from disk can check before writing anything.
+void check_entries_before_writing(const std::vector<DdufFileEntry>& entries,
+                                  const std::string& destination) {
+  std::set<std::string> seen;
+  std::vector<std::string> names;
+  std::optional<std::string> index;
+  for (const DdufFileEntry& e : entries) {
+    if (auto v = check_name(e.name)) fail_export(v->rule, v->message, v->entry, destination);
+    if (!seen.insert(e.name).second)
+      fail_export(DdufRule::duplicate_name, "entry " + in_quotes(e.name) + " given twice", e.name,
+                  destination);
+    if (e.name.back() == '/')
+      fail_export(DdufRule::invalid_name,
+                  "entry " + in_quotes(e.name) + ": directory entries are not exported", e.name,
+                  destination);
+    if (e.name == kModelIndex) index = read_whole(e.path, e.name, destination);
+    std::error_code ec;
+    if (!fs::is_regular_file(e.path, ec))
+      fail_export(DdufRule::unreadable_source,
+                  "entry " + in_quotes(e.name) + ": " + e.path.string() + " is not a regular file",
+                  e.name, destination);
+    names.push_back(e.name);
+  }
+  if (auto v = check_structure(index ? &*index : nullptr, names))
+    fail_export(v->rule, v->message, v->entry, destination);
+}
+
+}  // namespace
+
+void export_dduf(const std::filesystem::path& out, const std::vector<DdufFileEntry>& entries,
+                 const DdufWriteOptions& options) {
+  check_entries_before_writing(entries, out.string());
+  DdufWriter writer(out, options);
+  for (const DdufFileEntry& e : entries) writer.add_file(e.name, e.path);
+  writer.finish();
+}
+
+void export_dduf(const std::filesystem::path& out,
+                 const std::function<std::optional<DdufBytesEntry>()>& next,
+                 const DdufWriteOptions& options) {
+  DdufWriter writer(out, options);
+  while (std::optional<DdufBytesEntry> entry = next()) {
+    if (!entry->name.empty() && entry->name.back() == '/')
+      fail_export(DdufRule::invalid_name,
+                  "entry " + in_quotes(entry->name) + ": directory entries are not exported",
+                  entry->name, out.string());
+    writer.add(entry->name, entry->bytes);
+  }
+  writer.finish();
+}
+
+void export_dduf_folder(const std::filesystem::path& folder, const std::filesystem::path& out,
+                        const DdufWriteOptions& options) {
+  std::error_code ec;
+  if (!fs::is_directory(folder, ec))
+    detail::throw_io_error("not a folder",
+                           ec ? ec : std::make_error_code(std::errc::not_a_directory),
+                           ErrorContext{folder.string(), {}, {}, {}, {}});
+  std::vector<DdufFileEntry> entries;
+  fs::recursive_directory_iterator it(folder, ec), end;
+  if (ec)
+    detail::throw_io_error("cannot list the folder", ec,
+                           ErrorContext{folder.string(), {}, {}, {}, {}});
+  for (; it != end; it.increment(ec)) {
+    if (ec)
+      detail::throw_io_error("cannot list the folder", ec,
+                             ErrorContext{folder.string(), {}, {}, {}, {}});
+    const fs::path& p = it->path();
+    const std::string name = p.lexically_relative(folder).generic_string();
+    if (it->is_symlink(ec) && it->is_directory(ec))
+      fail_export(DdufRule::unreadable_source,
+                  "entry " + in_quotes(name) + ": a symbolic link to a folder", name, out.string());
+    if (it->is_directory(ec)) continue;
+    if (!it->is_regular_file(ec))
+      fail_export(DdufRule::unreadable_source, "entry " + in_quotes(name) + ": not a regular file",
+                  name, out.string());
+    entries.push_back(DdufFileEntry{name, p});
+  }
+  std::sort(entries.begin(), entries.end(), [](const DdufFileEntry& a, const DdufFileEntry& b) {
+    const bool a_index = a.name == kModelIndex, b_index = b.name == kModelIndex;
+    if (a_index != b_index) return a_index;
+    return a.name < b.name;
+  });
+  export_dduf(out, entries, options);
+}
+
+void extract_dduf(const std::filesystem::path& in, const std::filesystem::path& folder,
+                  const DdufReadOptions& options) {
+  DdufFile dduf = open_dduf(in, options);
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(folder, ec)))
+    detail::throw_io_error("the destination folder already exists",
+                           std::make_error_code(std::errc::file_exists),
+                           ErrorContext{folder.string(), {}, {}, {}, {}});
+  fs::path target = folder;
+  if (target.filename().empty()) target = target.parent_path();
+  fs::path parent = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+  std::random_device rd;
+  char suffix[17];
+  std::snprintf(suffix, sizeof suffix, "%08x%08x", rd(), rd());
+  const fs::path temp = parent / ("." + target.filename().string() + ".brine-tmp." +
+                                  std::to_string(::getpid()) + "." + suffix);
+  struct Cleanup {
+    fs::path path;
+    bool armed = true;
+    ~Cleanup() {
+      std::error_code ignored;
+      if (armed) fs::remove_all(path, ignored);
+    }
+  } cleanup{temp};
+  fs::create_directory(temp, ec);
+  if (ec)
+    detail::throw_io_error("cannot create the temporary folder", ec,
+                           ErrorContext{temp.string(), {}, {}, {}, {}});
+  for (const DdufEntry& e : dduf.entries()) {
+    const fs::path dest = temp / fs::path(e.name());
+    if (e.is_directory()) {
+      fs::create_directories(dest, ec);
+    } else {
+      fs::create_directories(dest.parent_path(), ec);
+      if (!ec) write_file_atomically(dest, e.view());
+    }
+    if (ec)
+      detail::throw_io_error("cannot create a folder", ec,
+                             ErrorContext{dest.string(), {}, {}, {}, {}});
+  }
+  fs::rename(temp, target, ec);
+  if (ec)
+    detail::throw_io_error("cannot rename the temporary folder", ec,
+                           ErrorContext{target.string(), {}, {}, {}, {}});
+  cleanup.armed = false;
+  int dir = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+}
+
+}  // namespace brine
