@@ -269,6 +269,12 @@ class SaveWalker {
       io_fail(
           "data file of field '" + where + "' of value " + std::to_string(index_) + " is missing",
           source, ec);
+    // Copying a folder that holds the bundle being written would copy the copy, forever.
+    if (bundle_paths::is_within(fs::weakly_canonical(temp_dir_), canonical))
+      fail(errc::unsupported_content,
+           "data folder '" + canonical.string() + "' of field '" + where + "' of value " +
+               std::to_string(index_) + " holds the bundle being saved",
+           canonical);
     if (!store_root_.empty()) {
       // A path into another bundle of the same store stays where it is, store-relative; one
       // into the bundle being replaced is copied, since that bundle goes away.
