@@ -128,7 +128,12 @@ TEST(StoreSaveKill, EveryKillLeavesAWholeBundle) {
       ++newer;
     last = now;
   }
-  std::printf("kills=%d previous=%d new=%d\n", kills, previous, newer);
+  std::size_t stale = store.remove_stale_temp_folders();
+  std::printf("kills=%d previous=%d new=%d stale_folders_removed=%zu\n", kills, previous, newer,
+              stale);
+  for (auto& e : fs::directory_iterator(store.root()))
+    EXPECT_EQ(e.path().filename(), "run") << "left behind: " << e.path();
+  EXPECT_EQ(load_whole(store), last);
   EXPECT_GE(kills, 100);
   EXPECT_GT(newer, 0);
   EXPECT_EQ(store.list(), std::vector<std::string>{"run"});

@@ -2,6 +2,10 @@
 // SPDX-License-Identifier: MIT
 // store_test.cpp: Store: bundles by name, checked names, store-relative data paths.
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <brine/store.hpp>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -124,6 +128,32 @@ TEST(Store, ResavingABundleCopiesItsOwnFiles) {
   Vocab loaded = store.load("vocab")[0].get<Vocab>();
   EXPECT_EQ(loaded.name, "renamed");
   EXPECT_EQ(read_text(loaded.file.path()), "x y");
+}
+
+TEST(Store, RemovesOnlyStaleTemporaryFolders) {
+  TempDir tmp;
+  brine::Store store(tmp / "store");
+  store.save("a", 1);
+  fs::path stale = store.root() / ".a.bundle-tmp.123.0123456789abcdef";
+  fs::path busy = store.root() / ".a.bundle-tmp.124.0123456789abcdef";
+  fs::path other = store.root() / ".keep";
+  write_text(stale / "values.brine", "x");
+  write_text(busy / "values.brine", "y");
+  fs::create_directories(other);
+  // A save in progress holds its folder locked.
+  int fd = ::open(busy.c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  EXPECT_EQ(store.remove_stale_temp_folders(), 1u);
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(busy));
+  EXPECT_TRUE(fs::exists(other));
+  ::close(fd);
+  EXPECT_EQ(store.remove_stale_temp_folders(), 1u);
+  EXPECT_FALSE(fs::exists(busy));
+  EXPECT_EQ(store.load("a")[0].as<int>(), 1);
+  EXPECT_TRUE(brine::is_bundle_temp_folder_name(".a.bundle-old.1"));
+  EXPECT_FALSE(brine::is_bundle_temp_folder_name("a.bundle-tmp.1"));
 }
 
 }  // namespace
