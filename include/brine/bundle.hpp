@@ -290,6 +290,13 @@ BRINE_API std::vector<LoadedValue> load_bundle(const std::filesystem::path& dir,
 BRINE_API BundleManifest read_bundle_manifest(const std::filesystem::path& dir);
 /// Whether `dir` is a folder holding a brine-bundle.json manifest (its content unchecked).
 BRINE_API bool is_bundle(const std::filesystem::path& dir) noexcept;
+/// Whether `name` (a file name) is one of the hidden folders a bundle save or a
+/// Store::remove uses: `.<name>.bundle-tmp.*`, `.<name>.bundle-old.*`, `.<name>.bundle-removed.*`.
+BRINE_API bool is_bundle_temp_folder_name(std::string_view name) noexcept;
+/// Removes the hidden folders that saves or removals killed part-way left in `parent` (the
+/// folder holding the bundles), and only those no running save holds locked. Returns how
+/// many it removed. Throws IoError.
+BRINE_API std::size_t remove_stale_bundle_folders(const std::filesystem::path& parent);
 /// Checks the whole bundle, data files and archive, building nothing. Throws as load_bundle.
 BRINE_API void verify_bundle(const std::filesystem::path& dir,
                              const BundleLoadOptions& options = {});

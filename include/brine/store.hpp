@@ -50,6 +50,10 @@ class BRINE_API Store {
   /// Removes bundle `name`; returns whether it existed. Throws IoError.
   bool remove(const std::string& name);
 
+  /// Removes what saves and removals killed part-way left behind (hidden temporary folders no
+  /// running save holds); returns how many. See remove_stale_bundle_folders().
+  std::size_t remove_stale_temp_folders() { return remove_stale_bundle_folders(root_); }
+
   /// Throws FormatError (unsupported_content) unless `name` can name a bundle: not empty, at
   /// most 200 bytes, no '/', '\\' or NUL, not starting with '.', so never "..", never a path.
   static void check_name(const std::string& name);

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdio.h>  // renameat2 (glibc 2.28)
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -269,6 +270,12 @@ class SaveWalker {
       io_fail(
           "data file of field '" + where + "' of value " + std::to_string(index_) + " is missing",
           source, ec);
+    // Copying a folder that holds the bundle being written would copy the copy, forever.
+    if (bundle_paths::is_within(fs::weakly_canonical(temp_dir_), canonical))
+      fail(errc::unsupported_content,
+           "data folder '" + canonical.string() + "' of field '" + where + "' of value " +
+               std::to_string(index_) + " holds the bundle being saved",
+           canonical);
     if (!store_root_.empty()) {
       // A path into another bundle of the same store stays where it is, store-relative; one
       // into the bundle being replaced is copied, since that bundle goes away.
@@ -740,6 +747,12 @@ void save_bundle_values(const fs::path& dir_in, std::vector<Value> states,
                             std::to_string(::getpid()) + "." + random_hex());
   if (!fs::create_directory(temp, ec) || ec)
     io_fail("cannot create the temporary bundle", temp, ec);
+  // Held until the save returns: remove_stale_bundle_folders() leaves a locked folder alone,
+  // and the kernel releases the lock of a process that dies, even by SIGKILL.
+  Fd lock;
+  lock.fd = ::open(temp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (lock.fd < 0 || ::flock(lock.fd, LOCK_EX | LOCK_NB) != 0)
+    io_fail("cannot lock the temporary bundle", temp);
   struct Cleanup {
     fs::path path;
     ~Cleanup() {
@@ -816,6 +829,38 @@ BundleManifest read_bundle_manifest(const fs::path& dir) {
     m.files.push_back(std::move(info));
   }
   return m;
+}
+
+bool is_bundle_temp_folder_name(std::string_view name) noexcept {
+  if (name.size() < 2 || name[0] != '.') return false;
+  for (const char* marker : {".bundle-tmp.", ".bundle-old.", ".bundle-removed."})
+    if (name.find(marker) != std::string_view::npos) return true;
+  return false;
+}
+
+std::size_t remove_stale_bundle_folders(const fs::path& parent) {
+  std::size_t removed = 0;
+  std::error_code ec;
+  std::vector<fs::path> candidates;
+  for (auto it = fs::directory_iterator(parent, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    std::error_code e2;
+    if (is_bundle_temp_folder_name(it->path().filename().string()) && !it->is_symlink(e2) &&
+        it->is_directory(e2))
+      candidates.push_back(it->path());
+  }
+  if (ec) io_fail("cannot list the folder", parent, ec);
+  for (const fs::path& folder : candidates) {
+    Fd f;
+    f.fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (f.fd < 0) continue;  // gone meanwhile
+    // A save in progress holds the lock: its folder is not stale.
+    if (::flock(f.fd, LOCK_EX | LOCK_NB) != 0) continue;
+    fs::remove_all(folder, ec);
+    if (ec) io_fail("cannot remove a stale temporary bundle", folder, ec);
+    ++removed;
+  }
+  return removed;
 }
 
 bool is_bundle(const fs::path& dir) noexcept {

@@ -133,6 +133,8 @@ TEST(Bundle, RoundTripsAnObjectWithItsDataFiles) {
   EXPECT_EQ(read_text(dir / "data/0/tokenizer/vocab/vocab.txt"), "hello\nworld\n");
   EXPECT_EQ(read_text(dir / "data/0/assets/assets/sub/b.txt"), "BB");
   EXPECT_FALSE(fs::is_symlink(dir / "data/0/tokenizer/vocab/vocab.txt"));
+  // Same file system: a hard link, not a copy.
+  EXPECT_EQ(fs::hard_link_count(tmp / "src" / "vocab.txt"), 2u);
 
   brine::BundleManifest manifest = brine::read_bundle_manifest(dir);
   EXPECT_EQ(manifest.format_version, 1u);
@@ -375,6 +377,55 @@ TEST(Bundle, RefusesASymlinkLeadingOutOfADataFolder) {
   brine::save_bundle(tmp / "b", brine::DataPath(tmp / "folder"));
   EXPECT_FALSE(fs::is_symlink(tmp / "b" / "data/0/folder/alias.txt"));
   EXPECT_EQ(read_text(tmp / "b" / "data/0/folder/alias.txt"), "ok");
+}
+
+TEST(Bundle, RefusesADataFolderThatHoldsTheBundle) {
+  TempDir tmp;
+  write_text(tmp / "project" / "a.txt", "a");
+  EXPECT_THROW_WITH(brine::save_bundle(tmp / "project" / "b", brine::DataPath(tmp / "project")),
+                    brine::FormatError, "holds the bundle being saved");
+  EXPECT_FALSE(fs::exists(tmp / "project" / "b"));
+}
+
+struct Private {
+  BRINE_TYPE("bundle_test.Private", 3);
+  int x = 0;
+  brine::DataPath file;
+  template <class A>
+  void getstate(A& ar) const {
+    ar("x", x)("file", file);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("x", x)("file", file);
+  }
+};
+
+// A tool that registered none of the bundle's types still reads it as configurations, and
+// refuses, with a typed error, only to build them.
+TEST(Bundle, AToolWithoutTheTypesReadsConfigurations) {
+  TempDir tmp;
+  write_text(tmp / "f.txt", "f");
+  brine::Registry writer_registry;
+  writer_registry.add<Private>();
+  Private p;
+  p.x = 5;
+  p.file = brine::DataPath(tmp / "f.txt");
+  brine::BundleSaveOptions save;
+  save.registry = &writer_registry;
+  brine::save_bundle_with(tmp / "b", save, p);
+
+  brine::Registry tool_registry;  // knows nothing
+  brine::BundleLoadOptions load;
+  load.registry = &tool_registry;
+  load.as_instance = false;
+  brine::verify_bundle(tmp / "b", load);
+  auto values = brine::load_bundle(tmp / "b", load);
+  EXPECT_EQ(values[0].type_name(), "bundle_test.Private");
+  EXPECT_EQ(values[0].version(), 3u);
+  EXPECT_EQ(values[0].state().as_object().find("x")->as_int64(), 5);
+  load.as_instance = true;
+  EXPECT_THROW_WITH(brine::load_bundle(tmp / "b", load), brine::SchemaError, "bundle_test.Private");
 }
 
 // A context that always copies, into a folder of its own choosing.
