@@ -15,6 +15,7 @@
 #include "brine/limits.hpp"
 #include "brine/migration.hpp"
 #include "brine/model_state.hpp"
+#include "brine/npz_object.hpp"
 #include "brine/numpy.hpp"
 #include "brine/registry.hpp"
 #include "brine/safetensors.hpp"

@@ -151,7 +151,7 @@ Json to_json_value(const Value& v, bool summarize_tensors,
       const Tensor& t = v.as_tensor();
       Json body = Json::object();
       if (namer != nullptr) {
-        // The tensor's bytes live in another entry of the file (docs/format/numpy.md §4).
+        // The tensor's bytes live in another entry of the file (docs/format/numpy.md §6).
         body["$tensor_ref"] = (*namer)(t);
         body["dtype"] = dtype_name(t.dtype());
         body["shape"] = t.shape();

@@ -41,7 +41,7 @@ using TensorRefResolver =
     std::function<Value(const std::string& name, DType dtype, std::vector<std::int64_t> shape)>;
 
 /// to_json where each tensor is {"$tensor_ref": namer(tensor), "dtype", "shape"} instead of
-/// its bytes: the object .npz writes the bytes as .npy entries (docs/format/numpy.md §4).
+/// its bytes: the object .npz writes the bytes as .npy entries (docs/format/numpy.md §6).
 std::string to_json_with_tensor_refs(const Value& value, const JsonOptions& options,
                                      const TensorRefNamer& namer);
 

@@ -1,7 +1,7 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
 // tensor/npz_object.cpp: an object as one .npz, its tensors as .npy entries and the rest as
-// `__brine__.json` (docs/format/numpy.md §4).
+// `__brine__.json` (docs/format/numpy.md §6).
 
 #include "brine/npz_object.hpp"
 
@@ -33,7 +33,7 @@ constexpr std::string_view kFormat = "brine-npz";
 }
 
 // A name that stays inside the archive wherever the ZIP is extracted: relative, no empty,
-// '.' or '..' segment, no backslash (a separator on Windows) and no NUL. docs/format/numpy.md §4.
+// '.' or '..' segment, no backslash (a separator on Windows) and no NUL. docs/format/numpy.md §6.
 bool inside_archive(const std::string& name) {
   if (name.empty() || name.find('\0') != std::string::npos || name.find('\\') != std::string::npos)
     return false;
