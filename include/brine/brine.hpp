@@ -10,6 +10,7 @@
 #include "brine/codec.hpp"
 #include "brine/error.hpp"
 #include "brine/hooks.hpp"
+#include "brine/hub.hpp"
 #include "brine/identifier.hpp"
 #include "brine/io.hpp"
 #include "brine/limits.hpp"
