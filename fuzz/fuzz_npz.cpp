@@ -5,8 +5,11 @@
 // inspected and loaded; what loads must agree with the inspection, and write back and load
 // again as the same state dict. brine::Error is the expected verdict on bad input; any other
 // exception, a crash, a leak, undefined behaviour or an allocation over -rss_limit_mb is a
-// bug.
+// bug. Inputs are also loaded as an object .npz (src/tensor/npz_object.cpp: the
+// `__brine__.json` entry and its tensor references); a state that loads must write back and
+// load again as the same state.
 
+#include <brine/npz_object.hpp>
 #include <brine/numpy.hpp>
 #include <cstddef>
 #include <cstdint>
@@ -17,7 +20,28 @@
 
 namespace fuzz::npz {
 
+inline void object_input(std::string_view bytes) {
+  brine::Value state;
+  try {
+    state = brine::load_npz_state_from_memory(bytes);
+  } catch (const brine::Error&) {
+    return;
+  }
+  try {
+    if (brine::load_npz_state_from_memory(brine::npz_object_bytes(state)) != state) {
+      std::fprintf(stderr, "a loaded object .npz does not round-trip\n");
+      std::abort();
+    }
+  } catch (const brine::Error& e) {
+    // The state was read from JSON, so it renders back; only dtypes numpy lacks cannot be
+    // written, and the loader never produces them.
+    std::fprintf(stderr, "a loaded object .npz does not save again: %s\n", e.what());
+    std::abort();
+  }
+}
+
 inline void one_input(std::string_view bytes) {
+  object_input(bytes);
   brine::NpzContents contents;
   try {
     contents = brine::inspect_npz_from_memory(bytes);

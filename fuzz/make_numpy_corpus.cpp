@@ -6,6 +6,7 @@
 // -max_len, and files brine writes (every dtype; stored and deflate .npz).
 //   fuzz_npy_corpus DIRECTORY
 
+#include <brine/npz_object.hpp>
 #include <brine/numpy.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -58,7 +59,17 @@ int main(int argc, char** argv) {
   if (extension == ".npz") {
     write_file(dir / "brine_stored.npz", brine::npz_bytes(dict, false));
     write_file(dir / "brine_deflate.npz", brine::npz_bytes(dict, true));
-    written += 2;
+    // An object .npz: nested fields, a tensor referenced twice, a function and a path.
+    brine::Object object;
+    object.type = "fuzz.Model";
+    object.version = 2;
+    object.set("a", brine::Value(dict.begin()->second));
+    object.set("b", brine::Value(brine::Value::List{brine::Value(dict.begin()->second),
+                                                    brine::Value(std::int64_t{-3})}));
+    object.set("f", brine::Value(brine::FunctionRef{"fuzz.relu"}));
+    object.set("p", brine::Value(brine::PathValue{"data/vocab.txt"}));
+    write_file(dir / "brine_object.npz", brine::npz_object_bytes(brine::Value(object)));
+    written += 3;
   } else {
     brine::Tensor t(brine::DType::float32, {2});
     write_file(dir / "brine_v2.npy", brine::npy_bytes(t, brine::NpyVersion::v2_0));

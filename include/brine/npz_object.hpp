@@ -1,7 +1,7 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
 // npz_object.hpp: a whole object as one numpy .npz: each tensor an .npy entry named by its
-// dotted path, everything else one JSON entry, `__brine__.json`. docs/format/numpy.md §4.
+// dotted path, everything else one JSON entry, `__brine__.json`. docs/format/numpy.md §6.
 #pragma once
 
 #include <cstdint>

@@ -171,6 +171,12 @@ struct ShardOptions {
   /// File name prefix: `<prefix>.safetensors` or `<prefix>-00001-of-00003.safetensors` and
   /// `<prefix>.safetensors.index.json`.
   std::string prefix = "model";
+  /// A variant of the checkpoint (Hugging Face's `variant`, e.g. "fp16"): empty for the
+  /// default weights. Named as transformers' `_add_variant` names them, the variant before
+  /// the last extension: `model.fp16.safetensors`, `model.fp16-00001-of-00002.safetensors`,
+  /// `model.safetensors.index.fp16.json`. Each variant is its own checkpoint in the folder,
+  /// saved atomically without touching the others. No '/' and no '.'.
+  std::string variant;
   SafetensorsSaveOptions save;
 };
 
@@ -209,8 +215,10 @@ BRINE_API SavedStateDict save_state_dict(const std::filesystem::path& directory,
 /// interrupted after its commit point loads the committed checkpoint. The index must name
 /// plain `.safetensors` files of its own folder, every tensor it lists must be in its shard
 /// and every tensor of a shard must be listed (SafetensorsError naming the rule otherwise).
+/// For a folder, `variant` picks that variant's files (see ShardOptions::variant).
 BRINE_API StateDict load_state_dict(const std::filesystem::path& path,
                                     const SafetensorsLoadOptions& options = {},
-                                    const std::string& prefix = "model");
+                                    const std::string& prefix = "model",
+                                    const std::string& variant = {});
 
 }  // namespace brine

@@ -99,7 +99,7 @@ std::string escape_key(const std::string& key) {
 }
 
 Json to_json_value(const Value& v, bool summarize_tensors,
-                   const detail::TensorRefNamer* namer = nullptr) {
+                   const detail::TensorRefNamer* namer = nullptr, bool describe = true) {
   switch (v.kind()) {
     case ValueKind::null:
       return Json(nullptr);
@@ -121,13 +121,14 @@ Json to_json_value(const Value& v, bool summarize_tensors,
       return Json{{"$bytes", base64_encode({v.as_bytes().data.data(), v.as_bytes().data.size()})}};
     case ValueKind::list: {
       Json out = Json::array();
-      for (const Value& e : v.as_list()) out.push_back(to_json_value(e, summarize_tensors, namer));
+      for (const Value& e : v.as_list())
+        out.push_back(to_json_value(e, summarize_tensors, namer, describe));
       return out;
     }
     case ValueKind::map: {
       Json out = Json::object();
       for (const auto& [key, value] : v.as_map())
-        out[escape_key(key)] = to_json_value(value, summarize_tensors, namer);
+        out[escape_key(key)] = to_json_value(value, summarize_tensors, namer, describe);
       return out;
     }
     case ValueKind::object: {
@@ -137,7 +138,7 @@ Json to_json_value(const Value& v, bool summarize_tensors,
       out["$version"] = o.version;
       if (o.shared_id) out["$id"] = *o.shared_id;
       for (const Field& f : o.fields)
-        out[escape_key(f.name)] = to_json_value(f.value, summarize_tensors, namer);
+        out[escape_key(f.name)] = to_json_value(f.value, summarize_tensors, namer, describe);
       return out;
     }
     case ValueKind::reference:
@@ -151,10 +152,12 @@ Json to_json_value(const Value& v, bool summarize_tensors,
       const Tensor& t = v.as_tensor();
       Json body = Json::object();
       if (namer != nullptr) {
-        // The tensor's bytes live in another entry of the file (docs/format/numpy.md §4).
+        // The tensor's bytes live in another entry of the file (docs/format/numpy.md §6).
         body["$tensor_ref"] = (*namer)(t);
-        body["dtype"] = dtype_name(t.dtype());
-        body["shape"] = t.shape();
+        if (describe) {
+          body["dtype"] = dtype_name(t.dtype());
+          body["shape"] = t.shape();
+        }
         return body;
       }
       if (summarize_tensors) {
@@ -669,10 +672,9 @@ class ValueBuilder {
     return shape;
   }
 
-  // {"$tensor_ref": name, "dtype": name, "shape": [dims]}, all three and nothing else: the
-  // resolver finds the tensor elsewhere in the file and checks it has that dtype and shape.
+  // {"$tensor_ref": name}, alone or with "dtype" and "shape" (both), nothing else: the
+  // resolver finds the tensor elsewhere (an .npz entry, a weights file) and checks it.
   Value tensor_ref(std::size_t key0, std::size_t value0, std::size_t n) {
-    if (n != 3) bad("'$tensor_ref' must come with 'dtype' and 'shape' and nothing else");
     const Value* name = nullptr;
     const Value* dtype_text = nullptr;
     const Value* dims = nullptr;
@@ -685,13 +687,17 @@ class ValueBuilder {
       else if (k == "shape")
         dims = &values_[value0 + i];
     }
-    if (name == nullptr || dtype_text == nullptr || dims == nullptr)
-      bad("'$tensor_ref' must come with 'dtype' and 'shape' and nothing else");
-    const std::string& dtype_name = text_member(*dtype_text, "dtype");
-    std::optional<DType> dtype = dtype_from_name(dtype_name);
-    if (!dtype) bad("'$tensor_ref' has unknown dtype '" + dtype_name + "'");
-    return (*resolver_)(text_member(*name, "$tensor_ref"), *dtype,
-                        shape_member(*dims, "'$tensor_ref'"));
+    if ((n != 1 && n != 3) || (n == 3 && (dtype_text == nullptr || dims == nullptr)))
+      bad("'$tensor_ref' may only come with 'dtype' and 'shape', both");
+    std::optional<DType> dtype;
+    std::optional<std::vector<std::int64_t>> shape;
+    if (n == 3) {
+      const std::string& dtype_name = text_member(*dtype_text, "dtype");
+      dtype = dtype_from_name(dtype_name);
+      if (!dtype) bad("'$tensor_ref' has unknown dtype '" + dtype_name + "'");
+      shape = shape_member(*dims, "'$tensor_ref'");
+    }
+    return (*resolver_)(text_member(*name, "$tensor_ref"), dtype, shape);
   }
 
   // {"$tensor": {"dtype": name, "shape": [dims], "data": base64}}: every member required,
@@ -824,8 +830,8 @@ std::string to_json(const Value& value, const JsonOptions& options) {
 }
 
 std::string detail::to_json_with_tensor_refs(const Value& value, const JsonOptions& options,
-                                             const TensorRefNamer& namer) {
-  return dump(to_json_value(value, false, &namer), value, options);
+                                             const TensorRefNamer& namer, bool describe) {
+  return dump(to_json_value(value, false, &namer, describe), value, options);
 }
 
 namespace {

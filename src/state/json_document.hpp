@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,14 +37,16 @@ Value value_from_json_document(ByteSource& source, std::size_t max_depth,
 /// Names the entry that holds a tensor's bytes, for to_json_with_tensor_refs.
 using TensorRefNamer = std::function<std::string(const Tensor&)>;
 
-/// The tensor an entry named in a document holds, checked to have `dtype` and `shape`.
-using TensorRefResolver =
-    std::function<Value(const std::string& name, DType dtype, std::vector<std::int64_t> shape)>;
+/// The tensor a reference names, checked to have `dtype` and `shape` when the reference
+/// gives them (a reference is {"$tensor_ref": name} or {"$tensor_ref", "dtype", "shape"}).
+using TensorRefResolver = std::function<Value(const std::string& name, std::optional<DType> dtype,
+                                              std::optional<std::vector<std::int64_t>> shape)>;
 
-/// to_json where each tensor is {"$tensor_ref": namer(tensor), "dtype", "shape"} instead of
-/// its bytes: the object .npz writes the bytes as .npy entries (docs/format/numpy.md §4).
+/// to_json where each tensor is {"$tensor_ref": namer(tensor)}, with "dtype" and "shape"
+/// when `describe`, instead of its bytes: the object .npz writes the bytes as .npy entries
+/// (docs/format/numpy.md §6), a model folder as safetensors (docs/hub.md).
 std::string to_json_with_tensor_refs(const Value& value, const JsonOptions& options,
-                                     const TensorRefNamer& namer);
+                                     const TensorRefNamer& namer, bool describe = true);
 
 /// Parses a JSON object whose member holds a value rendered by to_json_with_tensor_refs,
 /// each reference replaced by what `resolver` returns (its errors get the field path).

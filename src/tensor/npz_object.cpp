@@ -1,11 +1,12 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
 // tensor/npz_object.cpp: an object as one .npz, its tensors as .npy entries and the rest as
-// `__brine__.json` (docs/format/numpy.md §4).
+// `__brine__.json` (docs/format/numpy.md §6).
 
 #include "brine/npz_object.hpp"
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
@@ -18,9 +19,13 @@
 #include "state/json_document.hpp"
 #include "state/nesting.hpp"
 #include "tensor/npy_format.hpp"
+#include "tensor/tensor_refs.hpp"
 
 namespace brine {
 namespace {
+
+using tensor_refs::inside_archive;
+using tensor_refs::Namer;
 
 constexpr std::string_view kFormat = "brine-npz";
 
@@ -31,88 +36,6 @@ constexpr std::string_view kFormat = "brine-npz";
   where.field_path = entry;
   detail::throw_error(code, message, where);
 }
-
-// A name that stays inside the archive wherever the ZIP is extracted: relative, no empty,
-// '.' or '..' segment, no backslash (a separator on Windows) and no NUL. docs/format/numpy.md §4.
-bool inside_archive(const std::string& name) {
-  if (name.empty() || name.find('\0') != std::string::npos || name.find('\\') != std::string::npos)
-    return false;
-  std::size_t start = 0;
-  for (;;) {
-    std::size_t slash = name.find('/', start);
-    std::string_view segment(name.data() + start,
-                             (slash == std::string::npos ? name.size() : slash) - start);
-    if (segment.empty() || segment == "." || segment == "..") return false;
-    if (slash == std::string::npos) return true;
-    start = slash + 1;
-  }
-}
-
-// Tensors are the same entry when they view the same bytes the same way.
-using ViewKey = std::tuple<const void*, std::size_t, DType, std::vector<std::int64_t>>;
-
-ViewKey key_of(const Tensor& t) {
-  return {t.storage_id(), t.storage_offset(), t.dtype(), t.shape()};
-}
-
-std::string join(const std::string& prefix, const std::string& part) {
-  return prefix.empty() ? part : prefix + "." + part;
-}
-
-// Gives each distinct tensor view an entry name: the dotted path of its first occurrence,
-// in the order to_json renders the tree, or "tensor_<n>" where that path is not a name
-// inside the archive (the root itself, map keys holding '/' segments such as "..") or is
-// taken already (a map key holding a '.').
-class Namer {
- public:
-  void visit(const Value& value, const std::string& path) {
-    switch (value.kind()) {
-      case ValueKind::tensor:
-        add(value.as_tensor(), path);
-        return;
-      case ValueKind::object:
-        for (const Field& field : value.as_object().fields)
-          visit(field.value, join(path, field.name));
-        return;
-      case ValueKind::list: {
-        const Value::List& list = value.as_list();
-        for (std::size_t i = 0; i < list.size(); ++i) visit(list[i], join(path, std::to_string(i)));
-        return;
-      }
-      case ValueKind::map:
-        for (const auto& [key, child] : value.as_map()) visit(child, join(path, key));
-        return;
-      default:
-        return;
-    }
-  }
-
-  const std::string& name_of(const Tensor& t) const {
-    auto it = names_.find(key_of(t));
-    BRINE_ASSERT(it != names_.end(), "a tensor the namer did not visit");
-    return it->second;
-  }
-
-  const StateDict& dict() const noexcept { return dict_; }
-
- private:
-  void add(const Tensor& t, const std::string& path) {
-    ViewKey key = key_of(t);
-    if (names_.count(key) != 0) return;
-    std::string name = path;
-    if (!inside_archive(name) || dict_.contains(name)) {
-      do name = "tensor_" + std::to_string(counter_++);
-      while (dict_.contains(name));
-    }
-    // A later dotted path may equal a fallback name given earlier: it then gets one too.
-    names_.emplace(std::move(key), name);
-    dict_.insert(name, t);
-  }
-
-  std::map<ViewKey, std::string> names_;
-  StateDict dict_;
-  std::size_t counter_ = 0;
-};
 
 std::string describe_shape(const std::vector<std::int64_t>& shape) {
   std::string out = "[";
@@ -190,8 +113,12 @@ Value load_state(std::string_view bytes, const LoadOptions& options,
 
   std::set<std::string, std::less<>> referenced;
   const StateDict& arrays = archive.arrays;
-  detail::TensorRefResolver resolve = [&](const std::string& name, DType dtype,
-                                          std::vector<std::int64_t> shape) -> Value {
+  detail::TensorRefResolver resolve = [&](const std::string& name, std::optional<DType> dtype,
+                                          std::optional<std::vector<std::int64_t>> shape) -> Value {
+    // The .npz's references describe their tensors, so that the JSON alone tells them.
+    if (!dtype || !shape)
+      detail::throw_error(errc::corrupt_data,
+                          "'$tensor_ref' to '" + name + "' lacks 'dtype' and 'shape'");
     if (!inside_archive(name))
       detail::throw_error(errc::corrupt_data,
                           "'$tensor_ref' names '" + name + "', a path outside the archive");
@@ -200,9 +127,9 @@ Value load_state(std::string_view bytes, const LoadOptions& options,
       detail::throw_error(
           errc::corrupt_data,
           "'$tensor_ref' names '" + name + "', but the archive has no entry '" + name + ".npy'");
-    if (t->dtype() != dtype || t->shape() != shape)
+    if (t->dtype() != *dtype || t->shape() != *shape)
       detail::throw_error(errc::corrupt_data, "'$tensor_ref' to '" + name + "' says " +
-                                                  dtype_name(dtype) + describe_shape(shape) +
+                                                  dtype_name(*dtype) + describe_shape(*shape) +
                                                   ", the entry holds " + dtype_name(t->dtype()) +
                                                   describe_shape(t->shape()));
     referenced.insert(name);
@@ -286,9 +213,9 @@ NpzObjectInfo inspect_npz_object(std::string_view bytes, const NumpyLoadOptions&
     fail(errc::corrupt_data,
          "not an object .npz: it has no '" + std::string(kNpzObjectEntry) + "' entry", source);
   // References resolve to empty placeholders: the arrays' data is not read.
-  detail::TensorRefResolver placeholder = [](const std::string&, DType dtype,
-                                             std::vector<std::int64_t>) -> Value {
-    return Value(Tensor(dtype, {0}));
+  detail::TensorRefResolver placeholder = [](const std::string&, std::optional<DType> dtype,
+                                             std::optional<std::vector<std::int64_t>>) -> Value {
+    return Value(Tensor(dtype.value_or(DType::uint8), {0}));
   };
   NpzObjectInfo info;
   try {

@@ -808,21 +808,32 @@ std::string shard_file_name(const std::string& prefix, std::size_t index, std::s
   std::snprintf(digits, sizeof digits, "-%05zu-of-%05zu", index + 1, count);
   return prefix + digits + ".safetensors";
 }
-std::string index_file_name(const std::string& prefix) {
-  return prefix + ".safetensors.index.json";
+std::string commit_file_name(const std::string& stem) {
+  return "." + stem + ".safetensors.brine-commit";
 }
-std::string commit_file_name(const std::string& prefix) {
-  return "." + prefix + ".safetensors.brine-commit";
+
+// The file names of one checkpoint of a folder. With a variant they follow transformers'
+// _add_variant, which puts the variant before the last extension: `model.fp16.safetensors`,
+// `model.fp16-00001-of-00002.safetensors`, `model.safetensors.index.fp16.json`.
+struct CheckpointNames {
+  std::string stem;   // `prefix` or `prefix.variant`: shards are `<stem>.safetensors` and
+                      // `<stem>-NNNNN-of-MMMMM.safetensors`
+  std::string index;  // the index file
+};
+
+CheckpointNames names_of(const std::string& prefix, const std::string& variant) {
+  if (variant.empty()) return {prefix, prefix + ".safetensors.index.json"};
+  return {prefix + "." + variant, prefix + ".safetensors.index." + variant + ".json"};
 }
 
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// Whether `name` is a file of a checkpoint of `prefix` that brine or Hugging Face writes.
-bool is_checkpoint_file(const std::string& name, const std::string& prefix) {
-  if (name == prefix + ".safetensors" || name == index_file_name(prefix)) return true;
-  const std::string head = prefix + "-", tail = ".safetensors";
+// Whether `name` is a file of the checkpoint `names` that brine or Hugging Face writes.
+bool is_checkpoint_file(const std::string& name, const CheckpointNames& names) {
+  if (name == names.stem + ".safetensors" || name == names.index) return true;
+  const std::string head = names.stem + "-", tail = ".safetensors";
   if (name.size() <= head.size() + tail.size() || name.compare(0, head.size(), head) != 0 ||
       name.compare(name.size() - tail.size(), tail.size(), tail) != 0)
     return false;
@@ -839,6 +850,13 @@ void check_prefix(const std::string& prefix) {
     detail::throw_error(errc::internal_error,
                         "checkpoint prefix " + in_quotes(prefix) +
                             " must be a plain file name (no '/', no '..', no leading '.')");
+}
+
+void check_variant(const std::string& variant) {
+  if (variant.find('/') != std::string::npos || variant.find('\\') != std::string::npos ||
+      variant.find('.') != std::string::npos || variant.find('\0') != std::string::npos)
+    detail::throw_error(errc::internal_error, "checkpoint variant " + in_quotes(variant) +
+                                                  " must be a plain name (no '/', no '.')");
 }
 
 [[noreturn]] void fail_io(const std::string& what, const fs::path& path, std::error_code ec) {
@@ -875,8 +893,8 @@ std::string record_text(const CommitRecord& record) {
   return doc.dump(1) + "\n";
 }
 
-std::optional<CommitRecord> read_record(const fs::path& dir, const std::string& prefix) {
-  fs::path path = dir / commit_file_name(prefix);
+std::optional<CommitRecord> read_record(const fs::path& dir, const CheckpointNames& names) {
+  fs::path path = dir / commit_file_name(names.stem);
   std::error_code ec;
   if (!fs::exists(path, ec)) return std::nullopt;
   std::string text = read_file(path);
@@ -903,16 +921,16 @@ std::optional<CommitRecord> read_record(const fs::path& dir, const std::string& 
         final_name.find("..") != std::string::npos)
       return bad("names a file outside its folder");
   for (const std::string& r : record.remove)
-    if (r.find('/') != std::string::npos || !is_checkpoint_file(r, prefix))
+    if (r.find('/') != std::string::npos || !is_checkpoint_file(r, names))
       return bad("would remove " + in_quotes(r) + ", which is no checkpoint file of " +
-                 in_quotes(prefix));
+                 in_quotes(names.stem));
   return record;
 }
 
 // Finishes a save that passed its commit point: moves the staged shards to their names,
 // writes the index, removes the previous checkpoint's files, then the record. Every step
 // may be repeated, so a crash during it is finished by the next save.
-void roll_forward(const fs::path& dir, const std::string& prefix, const CommitRecord& record) {
+void roll_forward(const fs::path& dir, const CheckpointNames& names, const CommitRecord& record) {
   std::error_code ec;
   for (const auto& [staged, final_name] : record.files) {
     fs::path from = dir / staged;
@@ -921,14 +939,14 @@ void roll_forward(const fs::path& dir, const std::string& prefix, const CommitRe
     if (ec) fail_io("cannot move the staged shard into place", from, ec);
   }
   sync_directory(dir);
-  if (record.index) write_file_atomically(dir / index_file_name(prefix), *record.index);
+  if (record.index) write_file_atomically(dir / names.index, *record.index);
   for (const std::string& name : record.remove) {
     fs::remove(dir / name, ec);
     if (ec) fail_io("cannot remove a file of the previous checkpoint", dir / name, ec);
   }
   sync_directory(dir);
-  fs::remove(dir / commit_file_name(prefix), ec);
-  if (ec) fail_io("cannot remove the commit record", dir / commit_file_name(prefix), ec);
+  fs::remove(dir / commit_file_name(names.stem), ec);
+  if (ec) fail_io("cannot remove the commit record", dir / commit_file_name(names.stem), ec);
   sync_directory(dir);
 }
 
@@ -946,24 +964,27 @@ std::string random_token() {
 SavedStateDict save_state_dict(const std::filesystem::path& directory, const StateDict& dict,
                                const ShardOptions& options) {
   check_prefix(options.prefix);
+  check_variant(options.variant);
+  const CheckpointNames names = names_of(options.prefix, options.variant);
   std::error_code ec;
   fs::create_directories(directory, ec);
   if (ec) fail_io("cannot create the checkpoint folder", directory, ec);
 
   // A save killed after its commit point is finished first: its checkpoint is the current one.
-  if (std::optional<CommitRecord> pending = read_record(directory, options.prefix))
-    roll_forward(directory, options.prefix, *pending);
+  if (std::optional<CommitRecord> pending = read_record(directory, names))
+    roll_forward(directory, names, *pending);
   // Staged shards of saves killed before their commit point are garbage now, and so are the
   // temporary files of saves killed while writing one (only those no live process holds).
   remove_stale_temp_files(directory);
   for (const auto& item : fs::directory_iterator(directory, ec)) {
+    // `.<shard name>.<16 hex digits><kStagedSuffix>`, for a shard of this checkpoint only:
+    // another variant's staged shards may be all that holds its committed checkpoint.
     std::string name = item.path().filename().string();
-    const std::string head = "." + options.prefix;
-    if (name.size() > head.size() + std::strlen(kStagedSuffix) &&
-        name.compare(0, head.size(), head) == 0 &&
-        (name[head.size()] == '.' || name[head.size()] == '-') &&
+    const std::size_t tail = 1 + 16 + std::strlen(kStagedSuffix);
+    if (name.size() > 1 + tail && name[0] == '.' &&
         name.compare(name.size() - std::strlen(kStagedSuffix), std::strlen(kStagedSuffix),
-                     kStagedSuffix) == 0)
+                     kStagedSuffix) == 0 &&
+        is_checkpoint_file(name.substr(1, name.size() - 1 - tail), names))
       fs::remove(item.path(), ec);
   }
 
@@ -1012,7 +1033,7 @@ SavedStateDict save_state_dict(const std::filesystem::path& directory, const Sta
   const std::string token = random_token();
   json weight_map = json::object();
   for (std::size_t i = 0; i < shards.size(); ++i) {
-    std::string name = shard_file_name(options.prefix, i, shards.size());
+    std::string name = shard_file_name(names.stem, i, shards.size());
     StateDict shard;
     for (const StateDict::Entry* e : shards[i]) {
       shard.insert(e->first, e->second);
@@ -1027,21 +1048,20 @@ SavedStateDict save_state_dict(const std::filesystem::path& directory, const Sta
   if (shards.size() > 1) {
     json index = {{"metadata", {{"total_size", total}}}, {"weight_map", weight_map}};
     record.index = index.dump(2) + "\n";
-    saved.index = index_file_name(options.prefix);
+    saved.index = names.index;
   }
   std::set<std::string> keep(saved.shards.begin(), saved.shards.end());
   if (!saved.index.empty()) keep.insert(saved.index);
   for (const auto& item : fs::directory_iterator(directory, ec)) {
     std::string name = item.path().filename().string();
-    if (keep.count(name) == 0 && is_checkpoint_file(name, options.prefix))
-      record.remove.push_back(name);
+    if (keep.count(name) == 0 && is_checkpoint_file(name, names)) record.remove.push_back(name);
   }
   if (ec) fail_io("cannot list the checkpoint folder", directory, ec);
   std::sort(record.remove.begin(), record.remove.end());
 
   // The commit point: once the record is durable, the new checkpoint is the folder's.
-  write_file_atomically(directory / commit_file_name(options.prefix), record_text(record));
-  roll_forward(directory, options.prefix, record);
+  write_file_atomically(directory / commit_file_name(names.stem), record_text(record));
+  roll_forward(directory, names, record);
   return saved;
 }
 
@@ -1137,9 +1157,9 @@ StateDict load_index(const std::string& text, const std::string& source, const S
   return dict;
 }
 
-StateDict load_folder(const fs::path& dir, const std::string& prefix,
+StateDict load_folder(const fs::path& dir, const CheckpointNames& names,
                       const SafetensorsLoadOptions& options) {
-  if (std::optional<CommitRecord> record = read_record(dir, prefix)) {
+  if (std::optional<CommitRecord> record = read_record(dir, names)) {
     // An interrupted save past its commit point: its checkpoint, wherever each file is now.
     std::map<std::string, std::string> staged_for;
     for (const auto& [staged, final_name] : record->files) staged_for[final_name] = staged;
@@ -1149,7 +1169,7 @@ StateDict load_folder(const fs::path& dir, const std::string& prefix,
       if (it != staged_for.end() && fs::exists(dir / it->second, ec)) return dir / it->second;
       return dir / name;
     };
-    fs::path source = dir / commit_file_name(prefix);
+    fs::path source = dir / commit_file_name(names.stem);
     if (record->index) return load_index(*record->index, source.string(), locate, options);
     if (record->files.size() != 1)
       fail(SafetensorsRule::invalid_index, "commit record without index lists several files",
@@ -1157,25 +1177,26 @@ StateDict load_folder(const fs::path& dir, const std::string& prefix,
     return load_shard(locate, record->files[0].second, options);
   }
   std::error_code ec;
-  fs::path single = dir / (prefix + ".safetensors");
+  fs::path single = dir / (names.stem + ".safetensors");
   if (fs::exists(single, ec)) return load_safetensors(single, options);
-  fs::path index = dir / index_file_name(prefix);
+  fs::path index = dir / names.index;
   if (fs::exists(index, ec)) {
     ShardLocator locate = [dir](const std::string& name) { return dir / name; };
     return load_index(read_file(index), index.string(), locate, options);
   }
-  fail_io("the folder holds no " + prefix + ".safetensors nor " + index_file_name(prefix), dir,
+  fail_io("the folder holds no " + names.stem + ".safetensors nor " + names.index, dir,
           std::make_error_code(std::errc::no_such_file_or_directory));
 }
 
 }  // namespace
 
 StateDict load_state_dict(const std::filesystem::path& path, const SafetensorsLoadOptions& options,
-                          const std::string& prefix) {
+                          const std::string& prefix, const std::string& variant) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
     check_prefix(prefix);
-    return load_folder(path, prefix, options);
+    check_variant(variant);
+    return load_folder(path, names_of(prefix, variant), options);
   }
   const std::string name = path.filename().string();
   const fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
@@ -1183,14 +1204,14 @@ StateDict load_state_dict(const std::filesystem::path& path, const SafetensorsLo
   if (ends_with(name, index_tail)) {
     std::string own_prefix = name.substr(0, name.size() - index_tail.size());
     if (fs::exists(dir / commit_file_name(own_prefix), ec))
-      return load_folder(dir, own_prefix, options);
+      return load_folder(dir, names_of(own_prefix, ""), options);
     ShardLocator locate = [dir](const std::string& shard) { return dir / shard; };
     return load_index(read_file(path), path.string(), locate, options);
   }
   if (ends_with(name, ".safetensors")) {
     std::string own_prefix = name.substr(0, name.size() - std::strlen(".safetensors"));
     if (!own_prefix.empty() && fs::exists(dir / commit_file_name(own_prefix), ec))
-      return load_folder(dir, own_prefix, options);
+      return load_folder(dir, names_of(own_prefix, ""), options);
   }
   return load_safetensors(path, options);
 }

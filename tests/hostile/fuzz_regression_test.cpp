@@ -269,6 +269,15 @@ TEST(FuzzRegression, NumpyTargetsTakeValidInputsAndJunk) {
     replay_with(fuzz::npz::one_input, npz.substr(0, npz.size() / 2));
   }
   replay_with(fuzz::npz::one_input, "PK\x05\x06");
+  // An object .npz goes through the object loader too, and round-trips there.
+  brine::Object object;
+  object.type = "fuzz.Model";
+  object.version = 1;
+  object.set("a", brine::Value(dict.at("a")));
+  object.set("b", brine::Value(dict.at("a")));
+  std::string npz = brine::npz_object_bytes(brine::Value(object));
+  replay_with(fuzz::npz::one_input, npz);
+  replay_with(fuzz::npz::one_input, npz.substr(0, npz.size() - 30));
 }
 
 // Regression: fuzz find (fuzz_npz: libzip's message for an archive it refused to open,

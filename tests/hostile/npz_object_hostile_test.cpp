@@ -196,7 +196,11 @@ TEST(NpzObjectHostile, RefusesMalformedDescription) {
       brine::errc::corrupt_data, "has an unknown member 'x'");
   expect_refused<brine::FormatError>(
       with(description(R"({"$tensor_ref": "w", "dtype": "float32", "shape": [2], "x": 1})")),
-      brine::errc::corrupt_data, "'$tensor_ref' must come with 'dtype' and 'shape'");
+      brine::errc::corrupt_data, "'$tensor_ref' may only come with 'dtype' and 'shape', both");
+  // In an .npz every reference says what it refers to.
+  expect_refused<brine::FormatError>(with(description(R"({"$tensor_ref": "w"})")),
+                                     brine::errc::corrupt_data,
+                                     "'$tensor_ref' to 'w' lacks 'dtype' and 'shape'");
   expect_refused<brine::FormatError>(with(description(tensor_ref_json("w", "[2]", "float99"))),
                                      brine::errc::corrupt_data, "unknown dtype 'float99'");
   // The root's type and version, repeated for readers without brine, must be the root's.

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <brine/brine.hpp>
+#include <brine/npz_object.hpp>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -1276,6 +1277,32 @@ TEST_F(CliTest, InspectListsTheTensorsOfEveryTensorFormat) {
   EXPECT_EQ(j.at("format_version"), 1);
   EXPECT_EQ(j.at("tensors"),
             Json::array({{{"name", "one"}, {"dtype", "F32"}, {"shape", Json::array({2, 3})}}}));
+}
+
+TEST_F(CliTest, InspectAndDumpShowAnObjectNpz) {
+  // What brine::save_npz(path, object) writes: the object's type and version, its arrays.
+  brine::Object layer;
+  layer.type = "cli.Layer";
+  layer.version = 3;
+  layer.set("weight", brine::Value(sample_tensors().at("encoder.weight")));
+  layer.set("units", brine::Value(std::uint64_t{2}));
+  brine::save_npz_state(path("obj.npz"), brine::Value(layer));
+  RunResult r = run_brine({"inspect", path("obj.npz").string(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  Json j = Json::parse(r.out);
+  EXPECT_EQ(j.at("format"), "npz");
+  EXPECT_EQ(j.at("format_version"), 1);
+  EXPECT_EQ(j.at("types"), Json::array({{{"name", "cli.Layer"}, {"version", 3}}}));
+  EXPECT_EQ(j.at("tensors"),
+            Json::array({{{"name", "weight"}, {"dtype", "F32"}, {"shape", Json::array({2, 3})}}}));
+  r = run_brine({"dump", path("obj.npz").string()});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  Json value = Json::parse(r.out).at("values").at(0);
+  EXPECT_EQ(value.at("$type"), "cli.Layer");
+  EXPECT_EQ(value.at("units"), 2);
+  EXPECT_EQ(value.at("weight").at("$tensor").at("shape"), Json::array({2, 3}));
+  r = run_brine({"verify", path("obj.npz").string()});
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
 }
 
 TEST_F(CliTest, InspectListsTheTensorsInsideABrineArchive) {

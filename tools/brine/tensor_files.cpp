@@ -6,6 +6,7 @@
 
 #include <brine/error.hpp>
 #include <brine/model_state.hpp>
+#include <brine/npz_object.hpp>
 #include <brine/numpy.hpp>
 #include <brine/safetensors.hpp>
 #include <string>
@@ -61,6 +62,14 @@ void read_tensor_file(const std::string& path, std::string_view bytes, Archive& 
       break;
     }
     case Format::npz:
+      if (brine::is_npz_object(bytes, {}, path)) {
+        // An object saved by brine::save_npz: the value is the object's state (so inspect
+        // lists its types and versions, dump shows it), the tensors its arrays by entry name.
+        archive.values.assign(1, brine::load_npz_state_from_memory(bytes, {}, {}, path));
+        archive.tensors = brine::load_npz_from_memory(bytes, {}, path);
+        archive.format_version = brine::npz_object_format_version;
+        return;
+      }
       archive.tensors = brine::load_npz(path);
       archive.format_version = 0;  // ZIP records no version of the npz convention
       break;
