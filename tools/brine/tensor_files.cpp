@@ -4,6 +4,7 @@
 // subcommands see them: named tensors, and one brine value (a map from name to tensor), so
 // that inspect, dump, verify and convert treat them as they treat brine archives.
 
+#include <brine/dduf.hpp>
 #include <brine/error.hpp>
 #include <brine/model_state.hpp>
 #include <brine/numpy.hpp>
@@ -64,6 +65,35 @@ void read_tensor_file(const std::string& path, std::string_view bytes, Archive& 
       archive.tensors = brine::load_npz(path);
       archive.format_version = 0;  // ZIP records no version of the npz convention
       break;
+    case Format::dduf: {
+      // Every rule checked, CRCs included, and every safetensors entry parsed: verify then
+      // means the whole file. The value is {entry name: content}: a safetensors entry's
+      // tensors, a .model entry's bytes, the text of the others.
+      brine::DdufReadOptions options;
+      options.verify_crc = true;
+      brine::DdufFile dduf = brine::open_dduf(path, options);
+      brine::Value::Map entries;
+      for (const brine::DdufEntry& e : dduf.entries()) {
+        archive.entries.push_back({e.name(), e.offset(), e.size()});
+        if (e.is_directory()) continue;
+        if (ends_with(e.name(), ".safetensors")) {
+          brine::StateDict dict = brine::load_safetensors(e);
+          for (const auto& [name, tensor] : dict)
+            archive.tensors.insert(e.name() + ":" + name, tensor);
+          entries.emplace(e.name(), value_of(dict));
+        } else if (ends_with(e.name(), ".model")) {
+          brine::Bytes bytes;
+          bytes.data.assign(reinterpret_cast<const std::uint8_t*>(e.bytes().data()),
+                            reinterpret_cast<const std::uint8_t*>(e.bytes().data()) + e.size());
+          entries.emplace(e.name(), brine::Value(std::move(bytes)));
+        } else {
+          entries.emplace(e.name(), brine::Value(e.text()));
+        }
+      }
+      archive.format_version = 0;  // DDUF records no version
+      archive.values.assign(1, brine::Value(std::move(entries)));
+      return;
+    }
     case Format::binary:
     case Format::stable:
     case Format::json:
@@ -108,6 +138,8 @@ void write_tensor_file(const std::filesystem::path& path, Format format,
     case Format::npz:
       brine::save_npz(path, tensors);
       return;
+    case Format::dduf:
+      break;  // convert packs DDUF files itself
     case Format::binary:
     case Format::stable:
     case Format::json:
