@@ -206,7 +206,7 @@ std::optional<Violation> check_structure(const std::string* index,
   if (!doc.is_object())
     return Violation{
         DdufRule::model_index_not_object,
-        "'model_index.json' holds a " + std::string(doc.type_name()) + ", not an object",
+        "'model_index.json' holds JSON of type " + std::string(doc.type_name()) + ", not an object",
         kModelIndex};
   std::map<std::string, bool> folders;  // folder -> has a config file
   for (const std::string& name : names) {
