@@ -6,6 +6,10 @@
 
 #include <brine/dduf.hpp>
 
+// The fuzz target without its entry point: every test file goes through it too, so that the
+// target builds (with -Werror) in every build, not only in fuzzing builds.
+#define BRINE_FUZZ_REPLAY 1
+#include "../../fuzz/fuzz_dduf.cpp"
 #include "test_util.hpp"
 
 namespace {
@@ -128,6 +132,19 @@ TEST(DdufRules, TruncationsAndBitFlipsAreRefusedCleanly) {
     for (std::size_t n = 0; n < bytes.size(); ++n) attempt(bytes.substr(0, n));
     for (std::size_t i = 0; i < bytes.size(); ++i) attempt(brine_test::corrupt(bytes, i));
   }
+}
+
+TEST(DdufRules, EveryTestFileGoesThroughTheFuzzTarget) {
+  std::size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(kData)) {
+    if (entry.path().extension() != ".dduf") continue;
+    ++files;
+    SCOPED_TRACE(entry.path().filename().string());
+    const std::string bytes = brine::read_file(entry.path());
+    EXPECT_NO_THROW(fuzz::dduf::one_input(bytes));
+    EXPECT_NO_THROW(fuzz::dduf::one_input(bytes.substr(0, bytes.size() - 1)));
+  }
+  EXPECT_EQ(files, std::size(kCases) + 2);  // every rule file, and the two valid ones
 }
 
 }  // namespace
