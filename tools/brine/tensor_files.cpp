@@ -68,7 +68,9 @@ void read_tensor_file(const std::string& path, std::string_view bytes, Archive& 
     case Format::dduf: {
       // Every rule checked, CRCs included, and every safetensors entry parsed: verify then
       // means the whole file. The value is {entry name: content}: a safetensors entry's
-      // tensors, a .model entry's bytes, the text of the others.
+      // tensors; the text of a .json or .txt entry up to kMaxDdufText; any other entry (a
+      // .model, a larger text) as a uint8 tensor viewing the mapping, never copied.
+      constexpr std::uint64_t kMaxDdufText = std::uint64_t{64} << 20;
       brine::DdufReadOptions options;
       options.verify_crc = true;
       brine::DdufFile dduf = brine::open_dduf(path, options);
@@ -81,17 +83,17 @@ void read_tensor_file(const std::string& path, std::string_view bytes, Archive& 
           for (const auto& [name, tensor] : dict)
             archive.tensors.insert(e.name() + ":" + name, tensor);
           entries.emplace(e.name(), value_of(dict));
-        } else if (ends_with(e.name(), ".model")) {
-          brine::Bytes bytes;
-          bytes.data.assign(reinterpret_cast<const std::uint8_t*>(e.bytes().data()),
-                            reinterpret_cast<const std::uint8_t*>(e.bytes().data()) + e.size());
-          entries.emplace(e.name(), brine::Value(std::move(bytes)));
-        } else {
+        } else if (!ends_with(e.name(), ".model") && e.size() <= kMaxDdufText) {
           entries.emplace(e.name(), brine::Value(e.text()));
+        } else {
+          entries.emplace(e.name(), brine::Value(brine::Tensor::view(
+                                        brine::DType::uint8, {static_cast<std::int64_t>(e.size())},
+                                        e.file(), static_cast<std::size_t>(e.offset()))));
         }
       }
       archive.format_version = 0;  // DDUF records no version
-      archive.values.assign(1, brine::Value(std::move(entries)));
+      archive.values.clear();
+      archive.values.emplace_back(std::move(entries));  // not assign(1, v): a copy
       return;
     }
     case Format::binary:
