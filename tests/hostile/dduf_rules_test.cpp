@@ -91,13 +91,18 @@ TEST(DdufRules, EachFileRaisesItsRuleNamingTheEntry) {
 }
 
 TEST(DdufRules, ValidFilesOpen) {
-  for (const char* file : {"valid.dduf", "valid_zip64.dduf"}) {
+  for (const char* file : {"valid.dduf", "valid_zip64.dduf", "valid_directory_entry.dduf"}) {
     SCOPED_TRACE(file);
     brine::DdufReadOptions verify;
     verify.verify_crc = true;
     brine::DdufFile dduf = brine::open_dduf(kData / file, verify);
     EXPECT_EQ(dduf.is_zip64(), std::string(file) == "valid_zip64.dduf");
-    ASSERT_EQ(dduf.entries().size(), 3u);
+    const bool with_directory = std::string(file) == "valid_directory_entry.dduf";
+    ASSERT_EQ(dduf.entries().size(), with_directory ? 4u : 3u);
+    if (with_directory) {
+      EXPECT_TRUE(dduf.at("vae/").is_directory());
+      EXPECT_EQ(dduf.at("vae/").size(), 0u);
+    }
     brine::StateDict dict =
         brine::load_safetensors(dduf.at("vae/diffusion_pytorch_model.safetensors"));
     const brine::Tensor* w = dict.find("w");
@@ -144,7 +149,7 @@ TEST(DdufRules, EveryTestFileGoesThroughTheFuzzTarget) {
     EXPECT_NO_THROW(fuzz::dduf::one_input(bytes));
     EXPECT_NO_THROW(fuzz::dduf::one_input(bytes.substr(0, bytes.size() - 1)));
   }
-  EXPECT_EQ(files, std::size(kCases) + 2);  // every rule file, and the two valid ones
+  EXPECT_EQ(files, std::size(kCases) + 3);  // every rule file, and the three valid ones
 }
 
 }  // namespace

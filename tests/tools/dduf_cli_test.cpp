@@ -74,6 +74,7 @@ void write_pipeline(const fs::path& folder) {
            std::string("\0\0\x80\x3f\0\0\0\x40", 8));
   spit(folder / "tokenizer" / "tokenizer_config.json", "{}");
   spit(folder / "tokenizer" / "vocab.txt", "a\nb\n");
+  spit(folder / "tokenizer" / "spiece.model", std::string("\0\xff\x01spm", 6));
 }
 
 TEST(DdufCli, VerifyAcceptsValidFilesAndNamesTheRuleAndEntryOfEachBadOne) {
@@ -160,7 +161,7 @@ TEST(DdufCli, PythonWrittenFileUnpackedAndPackedAgainKeepsEntriesAndBytes) {
   ASSERT_EQ(pack.exit_code, 0) << pack.err;
   const auto original = entries_of(dir / "py.dduf");
   EXPECT_EQ(entries_of(dir / "re.dduf"), original);
-  EXPECT_EQ(original.size(), 5u);
+  EXPECT_EQ(original.size(), 6u);
   const brine::DdufFile repacked = brine::open_dduf(dir / "re.dduf");
   for (const brine::DdufEntry& e : repacked.entries()) EXPECT_EQ(e.offset() % 64, 0u) << e.name();
 
@@ -171,6 +172,15 @@ TEST(DdufCli, PythonWrittenFileUnpackedAndPackedAgainKeepsEntriesAndBytes) {
   ASSERT_EQ(std::system(read.c_str()), 0) << read;
   for (const auto& [name, bytes] : original)
     EXPECT_EQ(brine::read_file(dir / "py_out" / name), bytes) << name;
+
+  // dump: text entries as text, the binary .model entry as a uint8 tensor of its bytes.
+  CliRun dump = brine_cli(dir, "dump " + (dir / "re.dduf").string());
+  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  EXPECT_NE(dump.out.find("\"tokenizer/vocab.txt\": \"a\\nb\\n\""), std::string::npos) << dump.out;
+  const std::size_t model = dump.out.find("\"tokenizer/spiece.model\": {");
+  ASSERT_NE(model, std::string::npos) << dump.out;
+  EXPECT_NE(dump.out.find("\"dtype\": \"uint8\"", model), std::string::npos) << dump.out;
+  EXPECT_NE(dump.out.find("\"nbytes\": 6", model), std::string::npos) << dump.out;
 
   // A DDUF file repacks into another directly (aligned now).
   CliRun repack = brine_cli(
