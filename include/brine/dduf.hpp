@@ -230,7 +230,10 @@ class BRINE_API DdufWriter {
   void add_file(const std::string& name, const std::filesystem::path& file);
   /// Checks the structure rules (model_index.json present, a JSON object, every folder named
   /// in it and holding a config file), writes the central directory and commits the file.
-  /// Throws DdufExportError naming the rule; the destination is then left untouched.
+  /// Throws DdufExportError naming the rule; the destination is then left untouched. After an
+  /// add() refused by a rule the writer goes on; after one that failed while writing its entry
+  /// (an IoError, a file that changed) every call throws InternalError: drop the writer, which
+  /// removes its temporary file.
   void finish();
 
  private:

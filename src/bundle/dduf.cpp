@@ -206,7 +206,7 @@ std::optional<Violation> check_structure(const std::string* index,
   if (!doc.is_object())
     return Violation{
         DdufRule::model_index_not_object,
-        "'model_index.json' holds a " + std::string(doc.type_name()) + ", not an object",
+        "'model_index.json' holds JSON of type " + std::string(doc.type_name()) + ", not an object",
         kModelIndex};
   std::map<std::string, bool> folders;  // folder -> has a config file
   for (const std::string& name : names) {
@@ -677,6 +677,9 @@ struct DdufWriter::Impl {
   std::set<std::string> names;
   std::optional<std::string> model_index;
   bool finished = false;
+  // Set while an entry is being written: an add that failed half-way leaves a partial entry,
+  // after which the archive cannot be finished.
+  bool broken = false;
 
   Impl(const fs::path& p, const DdufWriteOptions& o) : path(p), options(o), sink(p) {}
 
@@ -690,6 +693,10 @@ struct DdufWriter::Impl {
   void check_usable() {
     if (finished)
       detail::throw_error(errc::internal_error, "DdufWriter used after finish()",
+                          ErrorContext{destination(), {}, {}, {}, {}});
+    if (broken)
+      detail::throw_error(errc::internal_error,
+                          "DdufWriter used after an add that failed while writing its entry",
                           ErrorContext{destination(), {}, {}, {}, {}});
   }
 
@@ -835,8 +842,10 @@ DdufWriter::~DdufWriter() = default;
 void DdufWriter::add(const std::string& name, std::string_view bytes) {
   impl_->check_new_name(name);
   if (name == kModelIndex) impl_->model_index = std::string(bytes);
+  impl_->broken = true;
   impl_->write_local_header(name, bytes.size(), crc32_update(0, bytes.data(), bytes.size()));
   impl_->write(bytes.data(), bytes.size());
+  impl_->broken = false;
 }
 
 namespace {
@@ -882,6 +891,7 @@ void DdufWriter::add_file(const std::string& name, const std::filesystem::path& 
   std::uint32_t crc = 0;
   const std::uint64_t size =
       stream_file(file, [&](const char* p, std::size_t n) { crc = crc32_update(crc, p, n); });
+  impl_->broken = true;
   impl_->write_local_header(name, size, crc);
   std::uint32_t copied_crc = 0;
   const std::uint64_t copied = stream_file(file, [&](const char* p, std::size_t n) {
@@ -892,6 +902,7 @@ void DdufWriter::add_file(const std::string& name, const std::filesystem::path& 
     fail_export(DdufRule::unreadable_source,
                 "entry " + in_quotes(name) + ": " + file.string() + " changed while it was copied",
                 name, impl_->destination());
+  impl_->broken = false;
 }
 
 void DdufWriter::finish() { impl_->finish(); }

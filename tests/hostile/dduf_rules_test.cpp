@@ -6,6 +6,10 @@
 
 #include <brine/dduf.hpp>
 
+// The fuzz target without its entry point: every test file goes through it too, so that the
+// target builds (with -Werror) in every build, not only in fuzzing builds.
+#define BRINE_FUZZ_REPLAY 1
+#include "../../fuzz/fuzz_dduf.cpp"
 #include "test_util.hpp"
 
 namespace {
@@ -87,13 +91,18 @@ TEST(DdufRules, EachFileRaisesItsRuleNamingTheEntry) {
 }
 
 TEST(DdufRules, ValidFilesOpen) {
-  for (const char* file : {"valid.dduf", "valid_zip64.dduf"}) {
+  for (const char* file : {"valid.dduf", "valid_zip64.dduf", "valid_directory_entry.dduf"}) {
     SCOPED_TRACE(file);
     brine::DdufReadOptions verify;
     verify.verify_crc = true;
     brine::DdufFile dduf = brine::open_dduf(kData / file, verify);
     EXPECT_EQ(dduf.is_zip64(), std::string(file) == "valid_zip64.dduf");
-    ASSERT_EQ(dduf.entries().size(), 3u);
+    const bool with_directory = std::string(file) == "valid_directory_entry.dduf";
+    ASSERT_EQ(dduf.entries().size(), with_directory ? 4u : 3u);
+    if (with_directory) {
+      EXPECT_TRUE(dduf.at("vae/").is_directory());
+      EXPECT_EQ(dduf.at("vae/").size(), 0u);
+    }
     brine::StateDict dict =
         brine::load_safetensors(dduf.at("vae/diffusion_pytorch_model.safetensors"));
     const brine::Tensor* w = dict.find("w");
@@ -128,6 +137,19 @@ TEST(DdufRules, TruncationsAndBitFlipsAreRefusedCleanly) {
     for (std::size_t n = 0; n < bytes.size(); ++n) attempt(bytes.substr(0, n));
     for (std::size_t i = 0; i < bytes.size(); ++i) attempt(brine_test::corrupt(bytes, i));
   }
+}
+
+TEST(DdufRules, EveryTestFileGoesThroughTheFuzzTarget) {
+  std::size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(kData)) {
+    if (entry.path().extension() != ".dduf") continue;
+    ++files;
+    SCOPED_TRACE(entry.path().filename().string());
+    const std::string bytes = brine::read_file(entry.path());
+    EXPECT_NO_THROW(fuzz::dduf::one_input(bytes));
+    EXPECT_NO_THROW(fuzz::dduf::one_input(bytes.substr(0, bytes.size() - 1)));
+  }
+  EXPECT_EQ(files, std::size(kCases) + 3);  // every rule file, and the three valid ones
 }
 
 }  // namespace

@@ -304,6 +304,23 @@ TEST(Dduf, RefusedExportLeavesNothingAndKeepsTheOldFile) {
   EXPECT_EQ(files, 1u) << "a temporary file was left behind";
 }
 
+TEST(Dduf, AWriterGoesOnAfterARefusedEntryAndRefusesUseAfterFinish) {
+  brine_test::TempDir dir;
+  brine::DdufWriter writer(dir / "w.dduf");
+  EXPECT_THROW_WITH(writer.add("weights.bin", "x"), brine::DdufExportError, "'weights.bin'");
+  EXPECT_THROW_WITH(writer.add_file("vae/config.json", dir.path()), brine::DdufExportError,
+                    "not a regular file");
+  writer.add("model_index.json", R"({"vae": []})");
+  writer.add("vae/config.json", "{}");
+  EXPECT_THROW_WITH(writer.add("vae/config.json", "{}"), brine::DdufExportError, "added twice");
+  EXPECT_FALSE(fs::exists(dir / "w.dduf"));
+  writer.finish();
+  EXPECT_THROW(writer.add("notes.txt", "late"), brine::InternalError);
+  brine::DdufFile dduf = brine::open_dduf(dir / "w.dduf");
+  ASSERT_EQ(dduf.entries().size(), 2u);
+  EXPECT_EQ(dduf.at("vae/config.json").text(), "{}");
+}
+
 TEST(Dduf, EntryNamesAreChecked) {
   EXPECT_NO_THROW(brine::validate_dduf_entry_name("model_index.json"));
   EXPECT_NO_THROW(brine::validate_dduf_entry_name("vae/x.safetensors"));

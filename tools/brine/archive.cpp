@@ -34,6 +34,23 @@ constexpr std::string_view kNpyMagic{"\x93NUMPY", 6};
 constexpr std::string_view kZipLocalHeader{"PK\x03\x04", 4};
 constexpr std::string_view kZipEmptyArchive{"PK\x05\x06", 4};
 
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// A ZIP is a DDUF file when it is named so, or when its first entry is one of the kinds a DDUF
+// file holds (numpy's savez names every entry *.npy).
+bool is_dduf_zip(std::string_view bytes, const std::string& source) {
+  if (ends_with(source, ".dduf")) return true;
+  if (bytes.size() < 30) return false;
+  const std::size_t name_length =
+      static_cast<unsigned char>(bytes[26]) | static_cast<unsigned char>(bytes[27]) << 8;
+  const std::string_view name = bytes.substr(30, name_length);
+  for (std::string_view ext : {".json", ".safetensors", ".model", ".txt"})
+    if (ends_with(name, ext)) return true;
+  return false;
+}
+
 bool starts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
 }
@@ -191,6 +208,8 @@ const char* format_name(Format format) noexcept {
       return "npy";
     case Format::npz:
       return "npz";
+    case Format::dduf:
+      return "dduf";
   }
   return "unknown";
 }
@@ -202,6 +221,7 @@ Format format_from_option(const std::string& option) {
   if (option == "safetensors") return Format::safetensors;
   if (option == "npy") return Format::npy;
   if (option == "npz") return Format::npz;
+  if (option == "dduf") return Format::dduf;
   throw UsageError("unknown format '" + option +
                    "' (known: binary, stable, json, safetensors, npy, npz)");
 }
@@ -217,6 +237,7 @@ Format output_format(const std::filesystem::path& out, const std::string& to) {
   if (ext == ".safetensors") return Format::safetensors;
   if (ext == ".npy") return Format::npy;
   if (ext == ".npz") return Format::npz;
+  if (ext == ".dduf") return Format::dduf;
   // A folder (existing, or named with a trailing '/') holds a sharded safetensors checkpoint.
   const std::string name = out.string();
   if ((!name.empty() && name.back() == '/') || std::filesystem::is_directory(out))
@@ -227,9 +248,12 @@ Format output_format(const std::filesystem::path& out, const std::string& to) {
 }
 
 Format detect_format(std::string_view bytes, const std::string& source) {
+  // A file named .dduf is read as one, so that its errors say which DDUF rule it breaks.
+  if (ends_with(source, ".dduf")) return Format::dduf;
   if (starts_with(bytes, kBinaryMagic)) return Format::binary;
   if (starts_with(bytes, kStableMagic)) return Format::stable;
   if (starts_with(bytes, kNpyMagic)) return Format::npy;
+  if (starts_with(bytes, kZipLocalHeader) && is_dduf_zip(bytes, source)) return Format::dduf;
   if (starts_with(bytes, kZipLocalHeader) || starts_with(bytes, kZipEmptyArchive))
     return Format::npz;
   // safetensors has no magic: 8 bytes of header length, then the JSON header's '{'. The
@@ -317,6 +341,7 @@ Archive read_file_archive(brine::FileSource& file, Progress& progress) {
     case Format::safetensors:
     case Format::npy:
     case Format::npz:
+    case Format::dduf:
       break;  // read by read_tensor_file above
   }
   check_shared_objects(archive.values, source.description());
@@ -376,6 +401,7 @@ void write_archive(const std::filesystem::path& path, Format format,
     case Format::safetensors:
     case Format::npy:
     case Format::npz:
+    case Format::dduf:
       BRINE_ASSERT(false, "write_archive of a tensor format: convert writes those itself");
       break;
   }

@@ -37,21 +37,23 @@ class UsageError : public std::runtime_error {
 };
 
 /// What the tool reads and writes: brine's three encodings, and the tensor files of other
-/// tools (safetensors, a single file or a sharded folder; numpy's .npy and .npz).
-enum class Format { binary, stable, json, safetensors, npy, npz };
+/// tools (safetensors, a single file or a sharded folder; numpy's .npy and .npz; DDUF).
+enum class Format { binary, stable, json, safetensors, npy, npz, dduf };
 
-/// Whether `format` is a file of named tensors rather than a brine archive.
+/// Whether `format` is a file of named tensors rather than a brine archive (a DDUF file
+/// counts: its safetensors entries' tensors, named `entry:tensor`).
 inline bool is_tensor_format(Format format) noexcept {
-  return format == Format::safetensors || format == Format::npy || format == Format::npz;
+  return format == Format::safetensors || format == Format::npy || format == Format::npz ||
+         format == Format::dduf;
 }
 
 /// The name `inspect --json` reports: "brine-binary", "brine-stable", "brine-json",
-/// "safetensors", "npy", "npz".
+/// "safetensors", "npy", "npz", "dduf".
 const char* format_name(Format format) noexcept;
 
 /// The `--to` spellings, in the order --help lists them.
-inline const std::vector<std::string> kFormatOptions = {"binary",      "stable", "json",
-                                                        "safetensors", "npy",    "npz"};
+inline const std::vector<std::string> kFormatOptions = {"binary", "stable", "json", "safetensors",
+                                                        "npy",    "npz",    "dduf"};
 
 /// The `--to` spellings of the brine encodings alone (migrate writes brine archives only).
 inline const std::vector<std::string> kArchiveFormatOptions = {"binary", "stable", "json"};
@@ -88,6 +90,13 @@ struct Archive {
   brine::StateDict tensors;
   /// A safetensors checkpoint sharded over several files (read from a folder or an index).
   bool sharded = false;
+  /// DDUF files only: every entry, in the archive's order.
+  struct Entry {
+    std::string name;
+    std::uint64_t offset = 0;
+    std::uint64_t size = 0;
+  };
+  std::vector<Entry> entries;
 };
 
 /// Whether `path` is a sharded safetensors checkpoint: a folder, or an index file

@@ -5,9 +5,11 @@
 // back equal values.
 
 #include <CLI/CLI.hpp>
+#include <brine/dduf.hpp>
 #include <brine/error.hpp>
 #include <brine/safetensors.hpp>
 #include <cstdint>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -23,7 +25,58 @@ struct ConvertOptions {
   std::string max_shard_size;
 };
 
+// Whether `path` is a DDUF file: a regular file whose bytes the tool takes for one.
+bool is_dduf_file(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return false;
+  std::string head(64, '\0');
+  std::ifstream in(path, std::ios::binary);
+  in.read(&head[0], static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<std::size_t>(in.gcount()));
+  try {
+    return detect_format(head, path) == Format::dduf;
+  } catch (const brine::Error&) {
+    return false;
+  }
+}
+
+// DDUF: a folder in the DDUF layout packs into a file, a DDUF file unpacks into a folder (OUT
+// with no extension, or ending in '/'), and a DDUF file repacks into another (aligned by
+// brine's writer). Returns false when neither side is DDUF.
+bool convert_dduf(const ConvertOptions& options) {
+  const bool in_dduf = is_dduf_file(options.in);
+  const std::filesystem::path out(options.out);
+  const bool out_folder =
+      options.to.empty() && (options.out.back() == '/' || (out.extension().empty() && in_dduf));
+  if (in_dduf && out_folder) {
+    brine::DdufReadOptions read;
+    read.verify_crc = true;
+    brine::extract_dduf(options.in, out, read);
+    return true;
+  }
+  const bool out_dduf = options.to == "dduf" || (options.to.empty() && out.extension() == ".dduf");
+  if (!out_dduf) return false;
+  if (std::filesystem::is_directory(options.in)) {
+    brine::export_dduf_folder(options.in, out);
+    return true;
+  }
+  if (!in_dduf)
+    throw UsageError(
+        "a DDUF file is packed from a folder in the DDUF layout or from another "
+        "DDUF file, and '" +
+        options.in + "' is neither");
+  brine::DdufReadOptions read;
+  read.verify_crc = true;
+  brine::DdufFile dduf = brine::open_dduf(options.in, read);
+  brine::DdufWriter writer(out);
+  for (const brine::DdufEntry& e : dduf.entries())
+    if (!e.is_directory()) writer.add(e.name(), e.view());
+  writer.finish();
+  return true;
+}
+
 int convert(const ConvertOptions& options) {
+  if (!options.out.empty() && convert_dduf(options)) return exit_ok;
   // Decide the output format before reading: a misnamed output is a usage error, and should
   // not cost a read of a large input first.
   Format format = output_format(options.out, options.to);
@@ -61,12 +114,15 @@ void add_convert_command(CLI::App& app, Runner& run) {
                          "atomically");
   cmd->add_option("IN", options->in,
                   "Archive (binary, stable or JSON) or tensor file (safetensors, a sharded "
-                  "folder or index, .npy, .npz) to read")
+                  "folder or index, .npy, .npz, .dduf) to read, or a folder in the DDUF layout "
+                  "to pack into OUT.dduf")
       ->required();
-  cmd->add_option("OUT", options->out,
-                  "File to write; its extension picks the format unless --to is given: .brine "
-                  "or .bin binary, .brines or .cbor stable, .json JSON, .safetensors, .npy, "
-                  ".npz; a folder (existing or ending in '/') a sharded safetensors checkpoint")
+  cmd->add_option(
+         "OUT", options->out,
+         "File to write; its extension picks the format unless --to is given: .brine "
+         "or .bin binary, .brines or .cbor stable, .json JSON, .safetensors, .npy, "
+         ".npz, .dduf; a folder (existing or ending in '/') a sharded safetensors checkpoint; "
+         "from a .dduf, a new folder (no extension, or ending in '/') to unpack into")
       ->required();
   cmd->add_option("--to", options->to, "Output format, whatever OUT is called")
       ->check(CLI::IsMember(kFormatOptions));

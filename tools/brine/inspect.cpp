@@ -46,6 +46,13 @@ int inspect(const InspectOptions& options) {
                              {"dtype", brine::safetensors_dtype_name(tensor.dtype())},
                              {"shape", tensor.shape()}});
     out["tensors"] = std::move(tensor_list);
+    // DDUF files also list their entries: where each one's data lies in the file.
+    if (archive.format == Format::dduf) {
+      nlohmann::json entries = nlohmann::json::array();
+      for (const Archive::Entry& e : archive.entries)
+        entries.push_back({{"name", e.name}, {"offset", e.offset}, {"size", e.size}});
+      out["entries"] = std::move(entries);
+    }
     // Type names come from the input and may hold any bytes; replace rather than throw on
     // invalid UTF-8, so inspect still reports what it found.
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
@@ -60,6 +67,11 @@ int inspect(const InspectOptions& options) {
             << "types:           " << types.size() << '\n';
   for (const TypeVersion& t : types)
     std::cout << "  " << one_line(t.name) << " v" << t.version << '\n';
+  if (archive.format == Format::dduf) {
+    std::cout << "entries:         " << archive.entries.size() << '\n';
+    for (const Archive::Entry& e : archive.entries)
+      std::cout << "  " << one_line(e.name) << " (" << e.size << " bytes at " << e.offset << ")\n";
+  }
   std::cout << "tensors:         " << tensors.size() << '\n';
   for (const auto& [name, tensor] : tensors) {
     std::cout << "  " << one_line(name) << ' ' << brine::safetensors_dtype_name(tensor.dtype())
@@ -81,11 +93,11 @@ void add_inspect_command(CLI::App& app, Runner& run) {
       "count, tensors and size");
   cmd->add_option("FILE", options->file,
                   "Archive to inspect (binary, stable or JSON), or a tensor file (safetensors, "
-                  "a sharded safetensors folder or index, .npy, .npz)")
+                  "a sharded safetensors folder or index, .npy, .npz, .dduf)")
       ->required();
   cmd->add_flag("--json", options->json,
                 "Print one JSON object (keys: format, format_version, types, objects, tensors, "
-                "bytes, file; see docs/cli.md)");
+                "bytes, file, and entries for a DDUF file; see docs/cli.md)");
   cmd->callback([options, &run] { run = [options] { return inspect(*options); }; });
 }
 

@@ -4,6 +4,7 @@
 // subcommands see them: named tensors, and one brine value (a map from name to tensor), so
 // that inspect, dump, verify and convert treat them as they treat brine archives.
 
+#include <brine/dduf.hpp>
 #include <brine/error.hpp>
 #include <brine/model_state.hpp>
 #include <brine/npz_object.hpp>
@@ -73,6 +74,37 @@ void read_tensor_file(const std::string& path, std::string_view bytes, Archive& 
       archive.tensors = brine::load_npz(path);
       archive.format_version = 0;  // ZIP records no version of the npz convention
       break;
+    case Format::dduf: {
+      // Every rule checked, CRCs included, and every safetensors entry parsed: verify then
+      // means the whole file. The value is {entry name: content}: a safetensors entry's
+      // tensors; the text of a .json or .txt entry up to kMaxDdufText; any other entry (a
+      // .model, a larger text) as a uint8 tensor viewing the mapping, never copied.
+      constexpr std::uint64_t kMaxDdufText = std::uint64_t{64} << 20;
+      brine::DdufReadOptions options;
+      options.verify_crc = true;
+      brine::DdufFile dduf = brine::open_dduf(path, options);
+      brine::Value::Map entries;
+      for (const brine::DdufEntry& e : dduf.entries()) {
+        archive.entries.push_back({e.name(), e.offset(), e.size()});
+        if (e.is_directory()) continue;
+        if (ends_with(e.name(), ".safetensors")) {
+          brine::StateDict dict = brine::load_safetensors(e);
+          for (const auto& [name, tensor] : dict)
+            archive.tensors.insert(e.name() + ":" + name, tensor);
+          entries.emplace(e.name(), value_of(dict));
+        } else if (!ends_with(e.name(), ".model") && e.size() <= kMaxDdufText) {
+          entries.emplace(e.name(), brine::Value(e.text()));
+        } else {
+          entries.emplace(e.name(), brine::Value(brine::Tensor::view(
+                                        brine::DType::uint8, {static_cast<std::int64_t>(e.size())},
+                                        e.file(), static_cast<std::size_t>(e.offset()))));
+        }
+      }
+      archive.format_version = 0;  // DDUF records no version
+      archive.values.clear();
+      archive.values.emplace_back(std::move(entries));  // not assign(1, v): a copy
+      return;
+    }
     case Format::binary:
     case Format::stable:
     case Format::json:
@@ -117,6 +149,8 @@ void write_tensor_file(const std::filesystem::path& path, Format format,
     case Format::npz:
       brine::save_npz(path, tensors);
       return;
+    case Format::dduf:
+      break;  // convert packs DDUF files itself
     case Format::binary:
     case Format::stable:
     case Format::json:

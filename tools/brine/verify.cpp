@@ -35,6 +35,9 @@ std::string problem_with(const std::string& file, bool quiet) {
     }
     if (!quiet) {
       std::cout << one_line(file) << ": ok (" << format_name(archive.format);
+      if (archive.format == Format::dduf)
+        std::cout << ", " << archive.entries.size()
+                  << (archive.entries.size() == 1 ? " entry" : " entries");
       if (is_tensor_format(archive.format))
         std::cout << (archive.sharded ? " sharded" : "") << ", " << archive.tensors.size()
                   << (archive.tensors.size() == 1 ? " tensor, " : " tensors, ");
@@ -77,7 +80,7 @@ void add_verify_command(CLI::App& app, Runner& run) {
       "line per bad file on stderr");
   cmd->add_option("FILE", options->files,
                   "Archives (binary, stable or JSON) or tensor files (safetensors, a sharded "
-                  "folder or index, .npy, .npz) to verify")
+                  "folder or index, .npy, .npz, .dduf) to verify")
       ->required();
   cmd->add_flag("-q,--quiet", options->quiet, "Print nothing for valid files");
   cmd->callback([options, &run] { run = [options] { return verify(*options); }; });

@@ -98,6 +98,9 @@ def files():
     valid = build(base())
     yield "valid.dduf", valid
     yield "valid_zip64.dduf", build(base(), zip64=True)
+    # A directory entry, as generic ZIP tools write them: read, not required.
+    yield "valid_directory_entry.dduf", build(
+        [base()[0], entry("vae/", b"")] + base()[1:])
 
     deflated = zlib.compressobj(9, zlib.DEFLATED, -15)
     packed = deflated.compress(VAE_CONFIG) + deflated.flush()
