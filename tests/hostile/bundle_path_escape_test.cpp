@@ -184,6 +184,16 @@ TEST_F(BundleEscape, RefusesAManifestWithWrongTypes) {
   EXPECT_THROW_WITH(brine::load_bundle(dir_), brine::FormatError, "manifest lacks 'files'");
 }
 
+TEST_F(BundleEscape, RefusesADeeplyNestedManifest) {
+  std::string deep(200000, '[');
+  deep += std::string(200000, ']');
+  write_text(dir_ / "brine-bundle.json", deep);
+  EXPECT_THROW_WITH(brine::load_bundle(dir_), brine::FormatError, "not a JSON object");
+  write_text(dir_ / "brine-bundle.json", "{\"format\": \"brine-bundle\", \"x\": " + deep + "}");
+  EXPECT_THROW_WITH(brine::load_bundle(dir_), brine::FormatError,
+                    "manifest lacks 'format_version'");
+}
+
 TEST_F(BundleEscape, RefusesACorruptArchive) {
   std::string bytes = read_text(dir_ / "values.brine");
   write_text(dir_ / "values.brine", brine_test::corrupt(bytes, bytes.size() / 2, 4));
