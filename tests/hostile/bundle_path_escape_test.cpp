@@ -6,6 +6,7 @@
 
 #include <brine/bundle.hpp>
 #include <brine/store.hpp>
+#include <cstdio>
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -183,12 +184,51 @@ TEST_F(BundleEscape, RefusesAManifestWithWrongTypes) {
   EXPECT_THROW_WITH(brine::load_bundle(dir_), brine::FormatError, "manifest lacks 'files'");
 }
 
+TEST_F(BundleEscape, RefusesADeeplyNestedManifest) {
+  std::string deep(200000, '[');
+  deep += std::string(200000, ']');
+  write_text(dir_ / "brine-bundle.json", deep);
+  EXPECT_THROW_WITH(brine::load_bundle(dir_), brine::FormatError, "not a JSON object");
+  write_text(dir_ / "brine-bundle.json", "{\"format\": \"brine-bundle\", \"x\": " + deep + "}");
+  EXPECT_THROW_WITH(brine::load_bundle(dir_), brine::FormatError,
+                    "manifest lacks 'format_version'");
+}
+
 TEST_F(BundleEscape, RefusesACorruptArchive) {
   std::string bytes = read_text(dir_ / "values.brine");
   write_text(dir_ / "values.brine", brine_test::corrupt(bytes, bytes.size() / 2, 4));
   EXPECT_THROW(brine::load_bundle(dir_), brine::FormatError);
   write_text(dir_ / "values.brine", bytes.substr(0, bytes.size() - 3));
   EXPECT_THROW(brine::load_bundle(dir_), brine::FormatError);
+}
+
+// Every truncation and every flipped byte of the manifest and of the archive is a typed
+// error or, where the change is harmless (JSON whitespace, a key's case in an ignored key),
+// a whole load: never a crash, never another exception.
+TEST_F(BundleEscape, EveryDamagedManifestOrArchiveIsATypedErrorOrAWholeLoad) {
+  for (const char* name : {"brine-bundle.json", "values.brine"}) {
+    SCOPED_TRACE(name);
+    const std::string original = read_text(dir_ / name);
+    std::size_t refused = 0, loaded = 0;
+    for (std::size_t i = 0; i <= original.size() * 2; ++i) {
+      std::string damaged = i < original.size()
+                                ? original.substr(0, i)
+                                : brine_test::corrupt(original, i - original.size());
+      write_text(dir_ / name, damaged);
+      try {
+        auto values = brine::load_bundle(dir_);
+        ++loaded;
+        ASSERT_EQ(values.size(), 1u);
+        EXPECT_EQ(read_text(values[0].get<Doc>().file.path()), "doc");
+      } catch (const brine::Error&) {
+        ++refused;
+      }
+    }
+    write_text(dir_ / name, original);
+    EXPECT_GT(refused, original.size());  // every truncation at least
+    std::printf("%s: %zu damaged copies refused, %zu loaded whole\n", name, refused, loaded);
+  }
+  EXPECT_EQ(read_text(brine::load_bundle(dir_)[0].get<Doc>().file.path()), "doc");
 }
 
 }  // namespace

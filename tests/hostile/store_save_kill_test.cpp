@@ -42,7 +42,7 @@ struct Generation {
 };
 BRINE_REGISTER(Generation);
 
-constexpr std::size_t kPayload = 20000;
+constexpr std::size_t kPayload = 4000;
 
 std::string file_content(std::uint64_t n) {
   std::string s;
@@ -96,7 +96,7 @@ TEST(StoreSaveKill, EveryKillLeavesAWholeBundle) {
   std::uniform_int_distribution<long> delay(0, window);
 
   int kills = 0, previous = 0, newer = 0;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(45);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(55);
   while (kills < 120 && std::chrono::steady_clock::now() < deadline) {
     std::uint64_t from = last;
     pid_t child = ::fork();

@@ -256,6 +256,34 @@ TEST(Bundle, ContainersAndMapsOfObjects) {
   EXPECT_EQ(read_text(loaded_map.at("fr").vocab.path()), "bonjour");
 }
 
+struct Weights {
+  BRINE_TYPE("bundle_test.Weights", 1);
+  brine::Tensor w;
+  brine::DataPath config;
+  template <class A>
+  void getstate(A& ar) const {
+    ar("w", w)("config", config);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("w", w)("config", config);
+  }
+};
+BRINE_REGISTER(Weights);
+
+TEST(Bundle, HoldsTensorsBesideDataFiles) {
+  TempDir tmp;
+  write_text(tmp / "config.json", "{}");
+  Weights w;
+  w.w = brine::Tensor::from_vector(std::vector<float>{1, 2, 3, 4, 5, 6}, {2, 3});
+  w.config = brine::DataPath(tmp / "config.json");
+  brine::save_bundle(tmp / "b", w);
+  auto values = brine::load_bundle(tmp / "b");
+  const Weights& loaded = values[0].get<Weights>();
+  EXPECT_EQ(loaded.w, w.w);
+  EXPECT_EQ(read_text(loaded.config.path()), "{}");
+}
+
 TEST(Bundle, MovedAndCopiedBundlesResolveToTheirNewPlace) {
   TempDir tmp;
   brine::save_bundle(tmp / "b", make_model(tmp / "src"));
