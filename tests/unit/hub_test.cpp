@@ -260,6 +260,36 @@ TEST(ModelFolder, RefusesWeightsTheDefinitionDoesNotMatch) {
                     "weight 'extra' of the default weights is not referenced by the definition");
 }
 
+TEST(ModelFolder, RefusesADefinitionItCannotTrust) {
+  brine_test::TempDir dir;
+  brine::push_to_folder(dir / "m", make_model(0), {}, registry());
+  const std::string good = brine::read_file(dir / "m" / "brine.json");
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string text = good;
+    std::size_t at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) text.replace(at, from.size(), to);
+    brine::write_file_atomically(dir / "m" / "brine.json", text);
+  };
+  with("\"format_version\": 1", "\"format_version\": 2");
+  EXPECT_THROW_WITH(brine::load_pretrained_state(dir / "m"), brine::VersionError,
+                    "format version 2");
+  with("\"brine-model\"", "\"brine-npz\"");
+  EXPECT_THROW_WITH(brine::load_pretrained_state(dir / "m"), brine::FormatError,
+                    "does not say \"format\": \"brine-model\"");
+  // A reference may say what it expects; the weight must then be that.
+  with("{\n      \"$tensor_ref\": \"embedding\"\n    }",
+       R"({"$tensor_ref": "embedding", "dtype": "float16", "shape": [8, 4]})");
+  EXPECT_THROW_WITH(brine::load_pretrained_state(dir / "m"), brine::FormatError,
+                    "'$tensor_ref' to 'embedding' says float16[8, 4], the weight is float32[8, 4]");
+  with("\"type\": \"hub_test.Model\"", "\"type\": \"hub_test.Other\"");
+  EXPECT_THROW_WITH(brine::load_pretrained_state(dir / "m"), brine::FormatError,
+                    "\"type\" is not the root object's type 'hub_test.Model'");
+  // The round-trip sibling: the file as written loads.
+  brine::write_file_atomically(dir / "m" / "brine.json", good);
+  expect_same(brine::from_pretrained<Model>(dir / "m", {}, registry()), make_model(0));
+}
+
 TEST(ModelFolder, NumpyReadsTheWeightsAndJsonTheDefinition) {
   ASSERT_STRNE(BRINE_PYTHON_WITH_NUMPY, "")
       << "no python3 with numpy (apt-get install python3-numpy)";

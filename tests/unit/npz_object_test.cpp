@@ -314,6 +314,14 @@ TEST(NpzObject, NumpyLoadsTheArraysAndJsonParsesTheDescription) {
   EXPECT_EQ(std::system(command.c_str()), 0) << command;
 }
 
+TEST(NpzObject, DtypeNumpyLacksIsRefusedAndNothingIsWritten) {
+  brine_test::TempDir dir;
+  Layer layer{brine::Tensor(brine::DType::bfloat16, {2}), filled({1}, 0)};
+  EXPECT_THROW_WITH(brine::save_npz(dir / "bf16.npz", layer, {}, registry()), brine::FormatError,
+                    "bfloat16");
+  EXPECT_FALSE(fs::exists(dir / "bf16.npz"));
+}
+
 TEST(NpzObject, SaveReplacesAnExistingFileAtomically) {
   brine_test::TempDir dir;
   brine::save_npz(dir / "m.npz", make_model(), {}, registry());
