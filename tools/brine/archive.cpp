@@ -7,6 +7,7 @@
 #include <brine/binary.hpp>
 #include <brine/error.hpp>
 #include <brine/io.hpp>
+#include <brine/npz_object.hpp>
 #include <brine/stable.hpp>
 #include <cctype>
 #include <cstdio>
@@ -39,13 +40,15 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 }
 
 // A ZIP is a DDUF file when it is named so, or when its first entry is one of the kinds a DDUF
-// file holds (numpy's savez names every entry *.npy).
+// file holds (numpy's savez names every entry *.npy). A file named .npz stays an .npz, and so
+// does a ZIP whose first entry is an object .npz's JSON entry (an object without tensors).
 bool is_dduf_zip(std::string_view bytes, const std::string& source) {
   if (ends_with(source, ".dduf")) return true;
-  if (bytes.size() < 30) return false;
+  if (ends_with(source, ".npz") || bytes.size() < 30) return false;
   const std::size_t name_length =
       static_cast<unsigned char>(bytes[26]) | static_cast<unsigned char>(bytes[27]) << 8;
   const std::string_view name = bytes.substr(30, name_length);
+  if (name == brine::kNpzObjectEntry) return false;
   for (std::string_view ext : {".json", ".safetensors", ".model", ".txt"})
     if (ends_with(name, ext)) return true;
   return false;
