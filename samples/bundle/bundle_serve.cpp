@@ -3,12 +3,12 @@
 // sentences with the model it finds; and can export the bundle as one DDUF file.
 //
 //   bundle_serve --bundle DIR [--dduf OUT.dduf] [SENTENCE...]
-#include "text_model.hpp"
-
 #include <cstdio>
 #include <exception>
 #include <string>
 #include <vector>
+
+#include "text_model.hpp"
 
 namespace {
 

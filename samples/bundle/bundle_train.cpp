@@ -5,13 +5,13 @@
 //
 // The vocabulary is written to the work folder (a scratch place, as a tokenizer's output would
 // be); save_bundle copies it into DIR, so the work folder can be deleted afterwards.
-#include "text_model.hpp"
-
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <map>
 #include <string>
+
+#include "text_model.hpp"
 
 namespace {
 
@@ -46,15 +46,15 @@ int main(int argc, char** argv) {
     std::size_t correct = 0;
     for (const auto& [sentence, label] : corpus) correct += model.classify(sentence) == label;
 
-    const std::map<std::string, std::string> note{
-        {"trained_by", "bundle_train"}, {"examples", std::to_string(corpus.size())}};
+    const std::map<std::string, std::string> note{{"trained_by", "bundle_train"},
+                                                  {"examples", std::to_string(corpus.size())}};
     // Three values of three kinds: a registered object with a data file, a registered object,
     // a plain map. load_bundle returns them in this order.
     brine::save_bundle(out, model, settings, note);
 
-    std::printf("trained on %zu sentences (%zu labels, %lld words), %zu/%zu right\n",
-                corpus.size(), model.labels().size(),
-                static_cast<long long>(model.weights().shape()[1]), correct, corpus.size());
+    std::printf("trained on %zu sentences (%zu labels, %lld words), %zu/%zu right\n", corpus.size(),
+                model.labels().size(), static_cast<long long>(model.weights().shape()[1]), correct,
+                corpus.size());
     std::printf("saved the bundle %s\n", out.string().c_str());
     return 0;
   } catch (const std::exception& e) {

@@ -90,7 +90,8 @@ TextClassifier TextClassifier::train(
 const std::vector<std::string>& TextClassifier::vocabulary() const {
   if (vocabulary_.empty()) {
     std::ifstream in(vocabulary_file_.path(), std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read the vocabulary " + vocabulary_file_.path().string());
+    if (!in)
+      throw std::runtime_error("cannot read the vocabulary " + vocabulary_file_.path().string());
     for (std::string line; std::getline(in, line);) vocabulary_.push_back(line);
     const auto rows = log_likelihood_.shape();
     if (rows.size() != 2 || static_cast<std::size_t>(rows[1]) != vocabulary_.size()) {

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <brine/brine.hpp>
-
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -66,8 +65,8 @@ class TextClassifier {
   const std::vector<std::string>& vocabulary() const;
 
   std::vector<std::string> labels_;
-  std::vector<float> log_prior_;   ///< one per label
-  brine::Tensor log_likelihood_;   ///< float32 [labels, words]
+  std::vector<float> log_prior_;  ///< one per label
+  brine::Tensor log_likelihood_;  ///< float32 [labels, words]
   brine::DataPath vocabulary_file_;
   mutable std::vector<std::string> vocabulary_;  ///< read from vocabulary_file_ when needed
 };
