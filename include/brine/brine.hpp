@@ -8,6 +8,7 @@
 #include "brine/archive_file.hpp"
 #include "brine/binary.hpp"
 #include "brine/bundle.hpp"
+#include "brine/bundle_dduf.hpp"
 #include "brine/codec.hpp"
 #include "brine/data_path.hpp"
 #include "brine/error.hpp"

@@ -165,6 +165,10 @@ struct BundleLoadOptions {
   std::filesystem::path store_root;
   /// Limits for the values archive.
   LoadOptions load;
+  /// For a bundle in a DDUF file (load_bundle_dduf): the folder its data files are extracted
+  /// to, created when missing, files of the same names replaced. Empty (default): a private
+  /// temporary folder, removed once no LoadedValue of the load holds it any more.
+  std::filesystem::path dduf_data_dir;
 };
 
 /// One entry of a bundle manifest.
@@ -204,7 +208,8 @@ class BRINE_API LoadedValue {
   const Value& state() const noexcept { return state_; }
   /// Whether the object was built (BundleLoadOptions::as_instance, or a get<T>() since).
   bool has_instance() const noexcept { return instance_ != nullptr; }
-  /// The folder the value was loaded from.
+  /// The folder the value was loaded from; for a DDUF file, the folder its data files were
+  /// extracted to (what the value's DataPaths point into).
   const std::filesystem::path& bundle_dir() const noexcept { return bundle_dir_; }
   /// Files a bundle-files hook added for this value: (name, absolute path).
   const std::vector<std::pair<std::string, std::filesystem::path>>& extra_files() const noexcept {
@@ -246,6 +251,9 @@ class BRINE_API LoadedValue {
   std::shared_ptr<void> instance_;
   const TypeInfo* info_ = nullptr;
   std::vector<std::pair<std::string, std::filesystem::path>> extra_files_;
+  // For a DDUF load: the temporary folder of the extracted data files, removed with the last
+  // value that holds it.
+  std::shared_ptr<const void> keep_alive_;
 };
 
 /// Writes `states` (state trees, as to_state makes them) as a bundle at folder `dir`,
@@ -276,11 +284,12 @@ void save_bundle(const std::filesystem::path& dir, const Ts&... values) {
   save_bundle_with(dir, BundleSaveOptions{}, values...);
 }
 
-/// Loads the values of the bundle at `dir`, in order, without naming their types: checks the
-/// manifest, the data files' sizes and SHA-256, resolves every DataPath against its base,
-/// builds the objects (options.as_instance) and runs their init functions. Throws FormatError
-/// (corrupt_data for a broken manifest or archive, checksum_mismatch for a changed data file,
-/// unsupported_content for a path that leaves its base), VersionError for a newer bundle
+/// Loads the values of the bundle at `dir`, in order (a regular file at `dir` is taken for
+/// the DDUF form of a bundle and loaded by load_bundle_dduf, bundle_dduf.hpp), without naming their
+/// types: checks the manifest, the data files' sizes and SHA-256, resolves every DataPath against
+/// its base, builds the objects (options.as_instance) and runs their init functions. Throws
+/// FormatError (corrupt_data for a broken manifest or archive, checksum_mismatch for a changed data
+/// file, unsupported_content for a path that leaves its base), VersionError for a newer bundle
 /// format, SchemaError for an unknown type or an unregistered init function (before any init
 /// function runs), IoError.
 BRINE_API std::vector<LoadedValue> load_bundle(const std::filesystem::path& dir,

@@ -20,9 +20,11 @@
 #include <set>
 #include <system_error>
 
+#include "brine/bundle_dduf.hpp"
 #include "brine/io.hpp"
 #include "brine/stable.hpp"
 #include "brine/version.hpp"
+#include "bundle/bundle_internal.hpp"
 #include "bundle/paths.hpp"
 
 namespace brine {
@@ -33,6 +35,9 @@ namespace fs = std::filesystem;
 struct BundleLoader {
   static void add_extra(LoadedValue& value, std::string name, fs::path path) {
     value.extra_files_.emplace_back(std::move(name), std::move(path));
+  }
+  static void keep_alive(LoadedValue& value, std::shared_ptr<const void> keep) {
+    value.keep_alive_ = std::move(keep);
   }
 };
 
@@ -504,10 +509,12 @@ T json_get(const nlohmann::json& j, const char* key, const fs::path& where) {
   }
 }
 
-std::vector<LoadedValue> load_impl(const fs::path& dir_in, const BundleLoadOptions& options) {
-  const Registry& registry = options.registry ? *options.registry : default_registry();
-  fs::path dir = fs::absolute(dir_in).lexically_normal();
-  if (dir.has_filename() == false) dir = dir.parent_path();
+}  // namespace
+
+namespace bundle_internal {
+
+std::pair<BundleManifest, std::vector<Value>> read_checked(const fs::path& dir,
+                                                           const BundleLoadOptions& options) {
   BundleManifest manifest = read_bundle_manifest(dir);
 
   if (options.verify_data_files) {
@@ -543,8 +550,6 @@ std::vector<LoadedValue> load_impl(const fs::path& dir_in, const BundleLoadOptio
          "the archive holds " + std::to_string(states.size()) + " values, the manifest lists " +
              std::to_string(manifest.values.size()),
          archive);
-
-  std::vector<std::vector<InitCall>> calls(states.size());
   for (std::size_t i = 0; i < states.size(); ++i) {
     const BundleValueInfo& listed = manifest.values[i];
     bool is_object = states[i].kind() == ValueKind::object;
@@ -554,6 +559,31 @@ std::vector<LoadedValue> load_impl(const fs::path& dir_in, const BundleLoadOptio
            "value " + std::to_string(i) + " of the archive is not the " + listed.kind + " " +
                listed.type + " the manifest lists",
            archive);
+  }
+  return {std::move(manifest), std::move(states)};
+}
+
+std::pair<std::string, std::uint64_t> file_sha256(const fs::path& path) {
+  return sha256_file(path);
+}
+
+std::string bytes_sha256(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned length = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1)
+    detail::throw_error(errc::internal_error, "SHA-256 is not available");
+  return hex_of(digest, length);
+}
+
+std::vector<LoadedValue> finish_load(std::vector<Value> states, const fs::path& dir,
+                                     const std::string& source,
+                                     const std::vector<std::pair<std::size_t, std::string>>& extras,
+                                     const BundleLoadOptions& options,
+                                     std::shared_ptr<const void> keep_alive) {
+  const Registry& registry = options.registry ? *options.registry : default_registry();
+  const fs::path archive = source;
+  std::vector<std::vector<InitCall>> calls(states.size());
+  for (std::size_t i = 0; i < states.size(); ++i) {
     try {
       registry.upgrade(states[i], options.load);
     } catch (Error& e) {
@@ -586,10 +616,10 @@ std::vector<LoadedValue> load_impl(const fs::path& dir_in, const BundleLoadOptio
   out.reserve(states.size());
   for (std::size_t i = 0; i < states.size(); ++i)
     out.emplace_back(std::move(states[i]), registry, dir, options.load);
-  for (const BundleFileInfo& f : manifest.files)
-    if (f.role == "extra" && f.value < out.size()) {
-      BundleLoader::add_extra(out[f.value], f.path, dir / fs::path(f.path));
-    }
+  for (const auto& [index, path] : extras)
+    if (index < out.size()) BundleLoader::add_extra(out[index], path, dir / fs::path(path));
+  if (keep_alive)
+    for (LoadedValue& v : out) BundleLoader::keep_alive(v, keep_alive);
   if (options.as_instance)
     for (LoadedValue& v : out) v.instantiate();
   if (run)
@@ -602,7 +632,7 @@ std::vector<LoadedValue> load_impl(const fs::path& dir_in, const BundleLoadOptio
   return out;
 }
 
-}  // namespace
+}  // namespace bundle_internal
 
 // ----------------------------------------------------------------------------------------
 
@@ -868,7 +898,25 @@ bool is_bundle(const fs::path& dir) noexcept {
   return fs::is_directory(dir, ec) && fs::is_regular_file(dir / kManifestName, ec);
 }
 
+namespace {
+
+std::vector<LoadedValue> load_impl(const fs::path& dir_in, const BundleLoadOptions& options) {
+  fs::path dir = fs::absolute(dir_in).lexically_normal();
+  if (dir.has_filename() == false) dir = dir.parent_path();
+  auto [manifest, states] = bundle_internal::read_checked(dir, options);
+  std::vector<std::pair<std::size_t, std::string>> extras;
+  for (const BundleFileInfo& f : manifest.files)
+    if (f.role == "extra") extras.emplace_back(f.value, f.path);
+  return bundle_internal::finish_load(std::move(states), dir, (dir / kValuesName).string(), extras,
+                                      options, nullptr);
+}
+
+}  // namespace
+
 std::vector<LoadedValue> load_bundle(const fs::path& dir, const BundleLoadOptions& options) {
+  // A regular file is the DDUF form (docs/format/bundle.md §10); a folder the ordinary one.
+  std::error_code ec;
+  if (fs::is_regular_file(dir, ec)) return load_bundle_dduf(dir, options);
   return load_impl(dir, options);
 }
 
