@@ -9,6 +9,8 @@
 // symbol, in a shared build too. brine::Error is the expected verdict on bad input; any
 // other exception, a crash, a leak or undefined behaviour is a bug.
 
+#include <unistd.h>
+
 #include <brine/bundle.hpp>
 #include <brine/hub.hpp>
 #include <brine/tensor.hpp>
@@ -22,7 +24,6 @@
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <unistd.h>
 
 namespace fuzz::bundle_manifest {
 
@@ -90,8 +91,7 @@ inline void one_input(std::string_view bytes) {
 
 #ifndef BRINE_FUZZ_REPLAY
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  fuzz::bundle_manifest::one_input(
-      std::string_view(reinterpret_cast<const char*>(data), size));
+  fuzz::bundle_manifest::one_input(std::string_view(reinterpret_cast<const char*>(data), size));
   return 0;
 }
 #endif
