@@ -12,6 +12,7 @@
 #include <exception>
 #include <string>
 
+#include "../../fuzz/fuzz_bundle_manifest.cpp"
 #include "../../fuzz/fuzz_json_reader.cpp"
 #include "../../fuzz/fuzz_migration_file.cpp"
 #include "../../fuzz/fuzz_npy.cpp"
@@ -168,6 +169,34 @@ TEST(FuzzRegression, StableJsonAndMigrationTargetsTakeValidInputsAndJunk) {
                   "steps": [{"from": 0, "ops": [{"op": "add_field", "name": "y", "default": 0.5}]}]})") +
                   std::string(1, '\0') + R"({"$type": "fuzz.Point", "$version": 0, "x": 2})");
   replay_with(fuzz::migration_file::one_input, std::string("{\0}", 3));
+}
+
+// The manifest and definition target: valid documents are read as such (so the replay
+// reaches past the envelope checks), and every truncation of them, and junk, is a verdict.
+TEST(FuzzRegression, BundleManifestTargetTakesValidDocumentsAndJunk) {
+  const std::string manifest =
+      R"({"format": "brine-bundle", "format_version": 1, "brine_version": "0.1.0",
+          "values": [{"kind": "object", "type": "demo.Model", "version": 2}],
+          "files": [{"path": "data/0/w.bin", "size": 12, "role": "data", "value": 0,
+                     "owner": "w", "sha256": "00"}]})";
+  const std::string definition =
+      R"({"format": "brine-model", "format_version": 1, "brine_version": "0.1.0",
+          "value": {"w": {"$tensor_ref": "w"}, "b": [{"$tensor_ref": "b"}], "n": 3}})";
+  const auto& folders = fuzz::bundle_manifest::folders();
+  fuzz::bundle_manifest::write(folders.bundle / "brine-bundle.json", manifest);
+  const brine::BundleManifest m = brine::read_bundle_manifest(folders.bundle);
+  ASSERT_EQ(m.files.size(), 1u);
+  EXPECT_EQ(m.files[0].path, "data/0/w.bin");
+  EXPECT_EQ(m.values.at(0).type, "demo.Model");
+  fuzz::bundle_manifest::write(folders.model / "brine.json", definition);
+  const brine::Value state = brine::load_pretrained_state(folders.model);
+  EXPECT_EQ(state.as_map().at("w").as_tensor().shape(), (std::vector<std::int64_t>{2, 3}));
+
+  for (const std::string* text : {&manifest, &definition})
+    for (std::size_t n = 0; n <= text->size(); ++n)
+      replay_with(fuzz::bundle_manifest::one_input, text->substr(0, n));
+  replay_with(fuzz::bundle_manifest::one_input, std::string("\0\xff[[[[", 6));
+  replay_with(fuzz::bundle_manifest::one_input, "[1, 2]");
 }
 
 // Regression: fuzz find (migration file: a number beyond double's range, 1e4001, escaped
