@@ -25,7 +25,7 @@ file(REMOVE_RECURSE "${WORK}/scratch")
 file(RENAME "${WORK}/first/classifier" "${WORK}/elsewhere/moved")
 file(REMOVE_RECURSE "${WORK}/first")
 
-execute_process(COMMAND "${SERVE}" --bundle "${WORK}/elsewhere/moved"
+execute_process(COMMAND "${SERVE}" --bundle "${WORK}/elsewhere/moved" --dduf "${WORK}/classifier.dduf"
     "the goalkeeper saved the match" "stir the butter into the sauce"
     "investors sold bank shares"
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -39,7 +39,8 @@ foreach(expected
     "vocabulary: ${WORK}/elsewhere/moved/"
     "sport\tthe goalkeeper saved the match"
     "cooking\tstir the butter into the sauce"
-    "finance\tinvestors sold bank shares")
+    "finance\tinvestors sold bank shares"
+    "exported ${WORK}/classifier.dduf: 3 values, weights mapped: yes, 3/3 labels agree")
   string(FIND "${out}" "${expected}" at)
   if(at EQUAL -1)
     message(FATAL_ERROR "bundle_serve's output lacks '${expected}':\n${out}")

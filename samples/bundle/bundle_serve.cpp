@@ -64,6 +64,21 @@ int main(int argc, char** argv) {
     for (const auto& sentence : sentences) {
       std::printf("%s\t%s\n", model->classify(sentence).c_str(), sentence.c_str());
     }
+
+    if (!dduf.empty()) {
+      // The same bundle as one file a model hub takes: its state as JSON, the weights as a
+      // safetensors entry, the vocabulary as a .txt entry. Loaded back, the weights view the
+      // mapped file and the vocabulary is extracted to a folder the values keep alive.
+      brine::export_bundle_dduf(bundle, dduf);
+      auto from_dduf = brine::load_bundle_dduf(dduf);
+      auto& copy = from_dduf.at(0).get<sample::TextClassifier>();
+      std::size_t agree = 0;
+      for (const auto& sentence : sentences)
+        agree += copy.classify(sentence) == model->classify(sentence);
+      std::printf("exported %s: %zu values, weights mapped: %s, %zu/%zu labels agree\n",
+                  dduf.string().c_str(), from_dduf.size(),
+                  copy.weights().is_mapped() ? "yes" : "no", agree, sentences.size());
+    }
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bundle_serve: %s\n", e.what());
