@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <brine/binary.hpp>
+#include <brine/bundle.hpp>
 #include <brine/error.hpp>
+#include <brine/hub.hpp>
 #include <brine/io.hpp>
 #include <brine/npz_object.hpp>
 #include <brine/stable.hpp>
@@ -213,6 +215,10 @@ const char* format_name(Format format) noexcept {
       return "npz";
     case Format::dduf:
       return "dduf";
+    case Format::bundle:
+      return "brine-bundle";
+    case Format::model_folder:
+      return "model-folder";
   }
   return "unknown";
 }
@@ -345,7 +351,9 @@ Archive read_file_archive(brine::FileSource& file, Progress& progress) {
     case Format::npy:
     case Format::npz:
     case Format::dduf:
-      break;  // read by read_tensor_file above
+    case Format::bundle:
+    case Format::model_folder:
+      break;  // read by read_tensor_file above, or read_archive for folders
   }
   check_shared_objects(archive.values, source.description());
   return archive;
@@ -353,7 +361,75 @@ Archive read_file_archive(brine::FileSource& file, Progress& progress) {
 
 }  // namespace
 
+bool is_bundle_folder(const std::filesystem::path& path) {
+  std::error_code ec;
+  return std::filesystem::is_directory(path, ec) &&
+         std::filesystem::exists(path / "brine-bundle.json", ec);
+}
+
+bool is_model_folder(const std::filesystem::path& path) {
+  std::error_code ec;
+  return std::filesystem::is_directory(path, ec) &&
+         (std::filesystem::exists(path / "brine.json", ec) ||
+          std::filesystem::exists(path / "definition.json", ec));
+}
+
+namespace {
+
+/// The bytes of every regular file under `dir`: what the folder weighs.
+std::uint64_t folder_bytes(const std::filesystem::path& dir) {
+  std::uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+    if (it->is_regular_file(ec)) total += it->file_size(ec);
+  return total;
+}
+
+// A bundle is read as a generic tool reads one: states only (no type needed, the registry
+// empty), every data file checked against the manifest, paths resolved where the folder is.
+Archive read_bundle_folder(const std::filesystem::path& path) {
+  Archive archive;
+  archive.format = Format::bundle;
+  const brine::BundleManifest manifest = brine::read_bundle_manifest(path);
+  archive.format_version = manifest.format_version;
+  const brine::Registry empty;
+  brine::BundleLoadOptions options;
+  options.as_instance = false;
+  options.registry = &empty;
+  for (brine::LoadedValue& v : brine::load_bundle(path, options))
+    archive.values.push_back(v.state());
+  for (const brine::BundleFileInfo& f : manifest.files)
+    archive.files.push_back({f.path, f.size, f.sha256, f.role});
+  archive.bytes = folder_bytes(path);
+  return archive;
+}
+
+// A model folder: its definition with the weights of every variant it holds, each checked
+// against it; the values are the default weights' state (or the first variant's).
+Archive read_model_folder(const std::filesystem::path& path) {
+  Archive archive;
+  archive.format = Format::model_folder;
+  archive.format_version = brine::model_folder_format_version;
+  std::vector<std::string> variants = brine::model_folder_variants(path);
+  // No weights at all: the default is loaded, and its error says what is missing.
+  if (variants.empty()) variants.push_back(std::string());
+  brine::ModelFolderOptions options;
+  for (const std::string& variant : variants) {
+    options.variant = variant;
+    brine::Value state = brine::load_pretrained_state(path, options);
+    if (archive.values.empty()) archive.values.push_back(std::move(state));
+  }
+  archive.variants = std::move(variants);
+  archive.bytes = folder_bytes(path);
+  return archive;
+}
+
+}  // namespace
+
 Archive read_archive(const std::filesystem::path& path, Progress& progress) {
+  if (is_bundle_folder(path)) return read_bundle_folder(path);
+  if (is_model_folder(path)) return read_model_folder(path);
   if (is_sharded_checkpoint(path)) {
     Archive archive;
     archive.format = Format::safetensors;
@@ -405,7 +481,9 @@ void write_archive(const std::filesystem::path& path, Format format,
     case Format::npy:
     case Format::npz:
     case Format::dduf:
-      BRINE_ASSERT(false, "write_archive of a tensor format: convert writes those itself");
+    case Format::bundle:
+    case Format::model_folder:
+      BRINE_ASSERT(false, "write_archive of a tensor format or folder: convert writes those");
       break;
   }
   file.commit();

@@ -38,7 +38,9 @@ class UsageError : public std::runtime_error {
 
 /// What the tool reads and writes: brine's three encodings, and the tensor files of other
 /// tools (safetensors, a single file or a sharded folder; numpy's .npy and .npz; DDUF).
-enum class Format { binary, stable, json, safetensors, npy, npz, dduf };
+/// A folder is a bundle (brine-bundle.json) or a model folder (brine.json or definition.json)
+/// before it is a sharded safetensors checkpoint.
+enum class Format { binary, stable, json, safetensors, npy, npz, dduf, bundle, model_folder };
 
 /// Whether `format` is a file of named tensors rather than a brine archive (a DDUF file
 /// counts: its safetensors entries' tensors, named `entry:tensor`).
@@ -48,7 +50,7 @@ inline bool is_tensor_format(Format format) noexcept {
 }
 
 /// The name `inspect --json` reports: "brine-binary", "brine-stable", "brine-json",
-/// "safetensors", "npy", "npz", "dduf".
+/// "safetensors", "npy", "npz", "dduf", "brine-bundle", "model-folder".
 const char* format_name(Format format) noexcept;
 
 /// The `--to` spellings, in the order --help lists them.
@@ -97,7 +99,21 @@ struct Archive {
     std::uint64_t size = 0;
   };
   std::vector<Entry> entries;
+  /// Bundle folders only: the data files the manifest lists, checked against it.
+  struct DataFile {
+    std::string path;  ///< relative to the bundle
+    std::uint64_t size = 0;
+    std::string sha256;
+    std::string role;
+  };
+  std::vector<DataFile> files;
+  /// Model folders only: the variants whose weights the folder holds ("" for the default).
+  std::vector<std::string> variants;
 };
+/// Whether `path` is a bundle folder (holds brine-bundle.json).
+bool is_bundle_folder(const std::filesystem::path& path);
+/// Whether `path` is a model folder (holds brine.json or definition.json).
+bool is_model_folder(const std::filesystem::path& path);
 
 /// Whether `path` is a sharded safetensors checkpoint: a folder, or an index file
 /// (`*.safetensors.index.json`).
