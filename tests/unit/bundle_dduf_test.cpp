@@ -334,3 +334,51 @@ TEST(BundleDduf, RefusesADiffusersFile) {
 }
 
 }  // namespace
+
+namespace {
+
+struct TwoPaths {
+  BRINE_TYPE("bundle_dduf_test.TwoPaths", 1);
+  brine::DataPath folder;
+  brine::DataPath file;
+  template <class A>
+  void getstate(A& ar) const {
+    ar("folder", folder)("file", file);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("folder", folder)("file", file);
+  }
+};
+BRINE_REGISTER(TwoPaths);
+
+TEST(BundleDduf, RefusesADataFolderSharingItsValueFolder) {
+  TempDir dir;
+  write(dir / "src/assets/a.txt", "a");
+  write(dir / "src/vocab.txt", "v");
+  TwoPaths two{brine::DataPath(dir / "src/assets"), brine::DataPath(dir / "src/vocab.txt")};
+  brine::save_bundle(dir / "bundle", two);
+  EXPECT_EQ(refused_rule([&] { brine::export_bundle_dduf(dir / "bundle", dir / "b.dduf"); }),
+            brine::DdufRule::duplicate_name);
+  EXPECT_FALSE(fs::exists(dir / "b.dduf"));
+}
+
+TEST(BundleDduf, RefusesADamagedBundle) {
+  TempDir dir;
+  fs::path bundle = make_bundle(dir);
+  // The bundle's copy of the data file changes after the save: its SHA-256 tells.
+  for (const auto& item : fs::recursive_directory_iterator(bundle))
+    if (item.path().filename() == "vocab.txt") {
+      fs::remove(item.path());  // a hard link to the source: replace, not rewrite
+      write(item.path(), "HELLO\nworld\n");
+    }
+  try {
+    brine::export_bundle_dduf(bundle, dir / "b.dduf");
+    FAIL() << "exported";
+  } catch (const brine::FormatError& e) {
+    EXPECT_EQ(e.code(), brine::errc::checksum_mismatch) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(dir / "b.dduf"));
+}
+
+}  // namespace
