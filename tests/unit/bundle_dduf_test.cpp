@@ -382,3 +382,44 @@ TEST(BundleDduf, RefusesADamagedBundle) {
 }
 
 }  // namespace
+
+namespace {
+
+struct Noted {
+  BRINE_TYPE("bundle_dduf_test.Noted", 1);
+  brine::DataPath main;
+  brine::DataPath outside;  // excluded by the hook: recorded absolute, kept as is
+  template <class A>
+  void getstate(A& ar) const {
+    ar("main", main)("outside", outside);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("main", main)("outside", outside);
+  }
+};
+BRINE_REGISTER(Noted);
+
+TEST(BundleDduf, HookFilesAndAbsolutePathsTravel) {
+  TempDir dir;
+  write(dir / "src/main.json", "{\"a\": 1}");
+  write(dir / "src/outside.bin", "kept outside");
+  write(dir / "src/notes.txt", "notes");
+  const fs::path notes = dir / "src/notes.txt";
+  brine::add_bundle_files_hook<Noted>([notes](const Noted&, brine::BundleFiles& files) {
+    files.exclude("outside");
+    files.add(notes, "notes.txt");
+  });
+  Noted n{brine::DataPath(dir / "src/main.json"), brine::DataPath(dir / "src/outside.bin")};
+  brine::save_bundle(dir / "bundle", n);
+  brine::export_bundle_dduf(dir / "bundle", dir / "b.dduf");
+  auto values = brine::load_bundle(dir / "b.dduf");
+  Noted& loaded = values[0].get<Noted>();
+  EXPECT_EQ(slurp(loaded.main.path()), "{\"a\": 1}");
+  EXPECT_EQ(loaded.outside.path(), dir / "src/outside.bin");
+  ASSERT_EQ(values[0].extra_files().size(), 1u);
+  EXPECT_EQ(values[0].extra_files()[0].first, "value0/notes.txt");
+  EXPECT_EQ(slurp(values[0].extra_files()[0].second), "notes");
+}
+
+}  // namespace
