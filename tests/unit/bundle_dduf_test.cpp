@@ -202,6 +202,19 @@ TEST(BundleDduf, ConfigurationOnlyAndChosenDataFolder) {
   EXPECT_EQ(slurp(dir / "extracted/value0/vocab.txt"), "hello\nworld\n");
 }
 
+TEST(BundleDduf, VerifyBundleChecksADdufFile) {
+  TempDir dir;
+  fs::path bundle = make_bundle(dir);
+  brine::export_bundle_dduf(bundle, dir / "b.dduf");
+  EXPECT_NO_THROW(brine::verify_bundle(dir / "b.dduf"));
+  std::string bytes = slurp(dir / "b.dduf");
+  std::size_t at = bytes.find("hello\nworld");
+  ASSERT_NE(at, std::string::npos);
+  bytes[at] = 'j';
+  std::ofstream(dir / "b.dduf", std::ios::binary | std::ios::trunc) << bytes;
+  EXPECT_THROW(brine::verify_bundle(dir / "b.dduf"), brine::FormatError);
+}
+
 TEST(BundleDduf, MovedFileLoads) {
   TempDir dir;
   fs::path bundle = make_bundle(dir);
