@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <brine/binary.hpp>
+#include <brine/bundle.hpp>
 #include <brine/error.hpp>
 #include <brine/io.hpp>
 #include <brine/npz_object.hpp>
@@ -213,6 +214,8 @@ const char* format_name(Format format) noexcept {
       return "npz";
     case Format::dduf:
       return "dduf";
+    case Format::bundle:
+      return "brine-bundle";
   }
   return "unknown";
 }
@@ -346,6 +349,9 @@ Archive read_file_archive(brine::FileSource& file, Progress& progress) {
     case Format::npz:
     case Format::dduf:
       break;  // read by read_tensor_file above
+    case Format::bundle:
+      BRINE_ASSERT(false, "a bundle is a folder: read_archive reads it");
+      break;
   }
   check_shared_objects(archive.values, source.description());
   return archive;
@@ -353,7 +359,41 @@ Archive read_file_archive(brine::FileSource& file, Progress& progress) {
 
 }  // namespace
 
+bool is_bundle_folder(const std::filesystem::path& path) {
+  std::error_code ec;
+  return std::filesystem::is_directory(path, ec) && brine::is_bundle(path);
+}
+
+namespace {
+
+// A bundle folder: its values as configurations (no type needed, nothing built, no init
+// function run), every data file checked against the manifest's size and SHA-256 on the way.
+Archive read_bundle_folder(const std::filesystem::path& path, Progress& progress) {
+  const brine::BundleManifest manifest = brine::read_bundle_manifest(path);
+  const brine::Registry empty;
+  brine::BundleLoadOptions options;
+  options.as_instance = false;
+  options.run_init_functions = false;
+  options.registry = &empty;
+  std::vector<brine::LoadedValue> loaded = brine::load_bundle(path, options);
+  Archive archive;
+  archive.format = Format::bundle;
+  archive.format_version = manifest.format_version;
+  archive.values.reserve(loaded.size());
+  for (const brine::LoadedValue& value : loaded) archive.values.push_back(value.state());
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(path, ec))
+    if (entry.is_regular_file(ec)) archive.bytes += entry.file_size(ec);
+  for (const brine::BundleFileInfo& file : manifest.files)
+    archive.files.push_back({file.path, file.size, file.sha256});
+  progress.read(archive.bytes);
+  return archive;
+}
+
+}  // namespace
+
 Archive read_archive(const std::filesystem::path& path, Progress& progress) {
+  if (is_bundle_folder(path)) return read_bundle_folder(path, progress);
   if (is_sharded_checkpoint(path)) {
     Archive archive;
     archive.format = Format::safetensors;
@@ -405,7 +445,8 @@ void write_archive(const std::filesystem::path& path, Format format,
     case Format::npy:
     case Format::npz:
     case Format::dduf:
-      BRINE_ASSERT(false, "write_archive of a tensor format: convert writes those itself");
+    case Format::bundle:
+      BRINE_ASSERT(false, "write_archive of a tensor format or a bundle: convert writes those");
       break;
   }
   file.commit();

@@ -38,7 +38,7 @@ class UsageError : public std::runtime_error {
 
 /// What the tool reads and writes: brine's three encodings, and the tensor files of other
 /// tools (safetensors, a single file or a sharded folder; numpy's .npy and .npz; DDUF).
-enum class Format { binary, stable, json, safetensors, npy, npz, dduf };
+enum class Format { binary, stable, json, safetensors, npy, npz, dduf, bundle };
 
 /// Whether `format` is a file of named tensors rather than a brine archive (a DDUF file
 /// counts: its safetensors entries' tensors, named `entry:tensor`).
@@ -48,7 +48,7 @@ inline bool is_tensor_format(Format format) noexcept {
 }
 
 /// The name `inspect --json` reports: "brine-binary", "brine-stable", "brine-json",
-/// "safetensors", "npy", "npz", "dduf".
+/// "safetensors", "npy", "npz", "dduf", "brine-bundle".
 const char* format_name(Format format) noexcept;
 
 /// The `--to` spellings, in the order --help lists them.
@@ -97,7 +97,18 @@ struct Archive {
     std::uint64_t size = 0;
   };
   std::vector<Entry> entries;
+  /// Bundle folders only: the data files the manifest lists, each checked against its size
+  /// and SHA-256.
+  struct File {
+    std::string path;  ///< relative to the bundle
+    std::uint64_t size = 0;
+    std::string sha256;
+  };
+  std::vector<File> files;
 };
+
+/// Whether `path` is a bundle folder (it holds brine-bundle.json, docs/format/bundle.md).
+bool is_bundle_folder(const std::filesystem::path& path);
 
 /// Whether `path` is a sharded safetensors checkpoint: a folder, or an index file
 /// (`*.safetensors.index.json`).

@@ -53,6 +53,13 @@ int inspect(const InspectOptions& options) {
         entries.push_back({{"name", e.name}, {"offset", e.offset}, {"size", e.size}});
       out["entries"] = std::move(entries);
     }
+    // Bundle folders list their data files, checked against the manifest.
+    if (archive.format == Format::bundle) {
+      nlohmann::json files = nlohmann::json::array();
+      for (const Archive::File& f : archive.files)
+        files.push_back({{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}});
+      out["files"] = std::move(files);
+    }
     // Type names come from the input and may hold any bytes; replace rather than throw on
     // invalid UTF-8, so inspect still reports what it found.
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
@@ -71,6 +78,12 @@ int inspect(const InspectOptions& options) {
     std::cout << "entries:         " << archive.entries.size() << '\n';
     for (const Archive::Entry& e : archive.entries)
       std::cout << "  " << one_line(e.name) << " (" << e.size << " bytes at " << e.offset << ")\n";
+  }
+  if (archive.format == Format::bundle) {
+    std::cout << "data files:      " << archive.files.size() << '\n';
+    for (const Archive::File& f : archive.files)
+      std::cout << "  " << one_line(f.path) << " (" << f.size << " bytes, sha256 " << f.sha256
+                << ")\n";
   }
   std::cout << "tensors:         " << tensors.size() << '\n';
   for (const auto& [name, tensor] : tensors) {
@@ -93,11 +106,11 @@ void add_inspect_command(CLI::App& app, Runner& run) {
       "count, tensors and size");
   cmd->add_option("FILE", options->file,
                   "Archive to inspect (binary, stable or JSON), or a tensor file (safetensors, "
-                  "a sharded safetensors folder or index, .npy, .npz, .dduf)")
+                  "a sharded safetensors folder or index, .npy, .npz, .dduf), or a bundle folder")
       ->required();
   cmd->add_flag("--json", options->json,
                 "Print one JSON object (keys: format, format_version, types, objects, tensors, "
-                "bytes, file, and entries for a DDUF file; see docs/cli.md)");
+                "bytes, file, entries for a DDUF file, files for a bundle; see docs/cli.md)");
   cmd->callback([options, &run] { run = [options] { return inspect(*options); }; });
 }
 

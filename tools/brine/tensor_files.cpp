@@ -108,6 +108,7 @@ void read_tensor_file(const std::string& path, std::string_view bytes, Archive& 
     case Format::binary:
     case Format::stable:
     case Format::json:
+    case Format::bundle:
       BRINE_ASSERT(false, "read_tensor_file of a brine archive");
   }
   archive.values.assign(1, value_of(archive.tensors));
@@ -154,6 +155,7 @@ void write_tensor_file(const std::filesystem::path& path, Format format,
     case Format::binary:
     case Format::stable:
     case Format::json:
+    case Format::bundle:
       break;
   }
   BRINE_ASSERT(false, "write_tensor_file of a brine archive format");

@@ -44,6 +44,9 @@ std::string problem_with(const std::string& file, bool quiet) {
       else
         std::cout << " v" << archive.format_version << ", " << archive.values.size()
                   << (archive.values.size() == 1 ? " object, " : " objects, ");
+      if (archive.format == Format::bundle)
+        std::cout << archive.files.size()
+                  << (archive.files.size() == 1 ? " data file, " : " data files, ");
       std::cout << archive.bytes << " bytes)\n";
     }
     return {};
@@ -80,7 +83,7 @@ void add_verify_command(CLI::App& app, Runner& run) {
       "line per bad file on stderr");
   cmd->add_option("FILE", options->files,
                   "Archives (binary, stable or JSON) or tensor files (safetensors, a sharded "
-                  "folder or index, .npy, .npz, .dduf) to verify")
+                  "folder or index, .npy, .npz, .dduf), or bundle folders, to verify")
       ->required();
   cmd->add_flag("-q,--quiet", options->quiet, "Print nothing for valid files");
   cmd->callback([options, &run] { run = [options] { return verify(*options); }; });
