@@ -35,6 +35,12 @@ struct NumpyLoadOptions {
   /// cannot exceed about 1032; arrays of real weights compress to 1 to 3. Raise it for
   /// arrays that are almost all zeros, which deflate compresses several hundred times.
   std::uint64_t max_compression_ratio = 256;
+
+  /// load_npz of a file: check the CRC-32 of each stored entry it maps (a stored entry whose
+  /// data is C order, little-endian and aligned is a view of the file, not a copy). On by
+  /// default, as strict as an entry read through libzip; off, a mapped entry's pages are
+  /// not read until the tensor is. Entries read through libzip are always checked.
+  bool verify_crc = true;
 };
 
 /// The .npy format version to write. `automatic` is numpy's choice: 1.0, or 2.0 when the

@@ -165,6 +165,38 @@ TEST(Numpy, HeaderIsReadWithoutTheData) {
   EXPECT_FALSE(brine::inspect_npz(golden / "stored.npz").arrays[0].compressed);
 }
 
+// A stored entry whose data is C order, little-endian and aligned for its dtype views the
+// mapped file; others are copies. numpy's savez does not align the data (Python's zipfile
+// writes no padding): of zip64_stored.npz, "y" (uint16 at an even offset) is aligned and "x"
+// (float64 at offset 183) is not. Deflated entries are always inflated into memory.
+TEST(Numpy, StoredAlignedNpzEntriesViewTheMappedFile) {
+  fs::path golden = fs::path(BRINE_NUMPY_DATA_DIR) / "golden";
+  brine::StateDict numpy = brine::load_npz(golden / "zip64_stored.npz");
+  EXPECT_TRUE(numpy.at("y").is_mapped());
+  EXPECT_FALSE(numpy.at("y").is_writable());
+  EXPECT_FALSE(numpy.at("x").is_mapped()) << "misaligned float64 data is copied";
+  EXPECT_EQ(numpy, brine::load_npz_from_memory(brine::npz_bytes(numpy)));
+  for (const auto& [name, t] : brine::load_npz(golden / "zip64_deflate.npz"))
+    EXPECT_FALSE(t.is_mapped()) << name;
+  // Big-endian and Fortran-order entries are converted, so copied.
+  brine::StateDict stored = brine::load_npz(golden / "stored.npz");
+  EXPECT_FALSE(stored.at("big_endian").is_mapped());
+  EXPECT_FALSE(stored.at("fortran").is_mapped());
+
+  // One-byte dtypes are always aligned: brine's own stored .npz of them is mapped.
+  brine_test::TempDir dir;
+  brine::StateDict bytes;
+  bytes.insert("u", Tensor::from_vector(std::vector<std::uint8_t>{1, 2, 3, 4, 5}));
+  bytes.insert("flag", Tensor::from_vector(std::vector<std::int8_t>{1, 0}));
+  brine::save_npz(dir / "b.npz", bytes, false);
+  brine::StateDict back = brine::load_npz(dir / "b.npz");
+  EXPECT_EQ(back, bytes);
+  EXPECT_TRUE(back.at("u").is_mapped());
+  EXPECT_EQ(back.at("u").storage_id(), back.at("flag").storage_id()) << "one mapping";
+  brine::save_npz(dir / "d.npz", bytes, true);
+  EXPECT_FALSE(brine::load_npz(dir / "d.npz").at("u").is_mapped());
+}
+
 // Tensors of every dtype numpy has, values that use every byte.
 brine::StateDict sample_tensors() {
   brine::StateDict dict;
