@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -369,6 +370,52 @@ TEST(Numpy, EntriesThatAreNotArraysAreSkipped) {
   EXPECT_EQ(dict.at("w").values<double>()[3], 3.0);
   brine::NpzContents contents = brine::inspect_npz(dir / "mixed.npz");
   EXPECT_EQ(contents.skipped, (std::vector<std::string>{"config.json", "sub/"}));
+}
+
+// ---- memory -----------------------------------------------------------------------------
+
+std::uint64_t status_kib(const char* field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  const std::string prefix = std::string(field) + ":";
+  while (std::getline(in, line))
+    if (line.compare(0, prefix.size(), prefix) == 0) return std::stoull(line.substr(prefix.size()));
+  return 0;
+}
+
+bool reset_peak_rss() {
+  std::ofstream out("/proc/self/clear_refs");
+  out << "5";
+  out.flush();
+  return static_cast<bool>(out);
+}
+
+// A stored .npz of N bytes loads as the mapping alone: the pages the CRC check and the
+// reads touch are the file's, and no copy is made (a copy would add N more).
+TEST(NumpyMemory, AStoredNpzLoadHoldsTheMappingNotACopy) {
+  brine_test::TempDir dir;
+  constexpr std::size_t kBytes = std::size_t{128} << 20;
+  {
+    std::vector<std::uint8_t> values(kBytes);
+    for (std::size_t k = 0; k < kBytes; k += 4096) values[k] = static_cast<std::uint8_t>(k >> 12);
+    brine::StateDict dict;
+    dict.insert("big", Tensor::from_vector(std::move(values)));
+    brine::save_npz(dir / "big.npz", dict, false);
+  }
+  ASSERT_TRUE(reset_peak_rss()) << "/proc/self/clear_refs is needed to measure the peak";
+  const std::uint64_t before = status_kib("VmHWM");
+  brine::StateDict loaded = brine::load_npz(dir / "big.npz");
+  const Tensor& big = loaded.at("big");
+  ASSERT_TRUE(big.is_mapped());
+  std::uint64_t sum = 0;
+  const auto p = big.values<std::uint8_t>();
+  for (std::size_t k = 0; k < kBytes; k += 4096) sum += p[k];
+  const std::uint64_t peak = status_kib("VmHWM");
+  const std::uint64_t kib = kBytes >> 10;
+  std::cout << "peak RSS growth " << (peak - before) / 1024 << " MiB for a stored .npz of "
+            << (kBytes >> 20) << " MiB\n";
+  EXPECT_LT(peak - before, kib * 5 / 4) << "peak RSS grew by " << peak - before << " KiB";
+  EXPECT_GT(sum, 0u);
 }
 
 }  // namespace
