@@ -575,6 +575,19 @@ std::string bytes_sha256(std::string_view bytes) {
   return hex_of(digest, length);
 }
 
+std::vector<BundleFileInfo> place_data_files(Value& state, std::size_t index, const fs::path& dir,
+                                             const Registry& registry,
+                                             SerializationContext& context) {
+  SaveWalker walker(registry, context, dir, fs::path(), std::string());
+  walker.value(state, index);
+  return std::move(walker.files());
+}
+
+void resolve_data_paths(Value& state, std::size_t index, const fs::path& dir) {
+  LoadWalker walker(dir, fs::path(), index);
+  walker.walk(state, "");
+}
+
 std::vector<LoadedValue> finish_load(std::vector<Value> states, const fs::path& dir,
                                      const std::string& source,
                                      const std::vector<std::pair<std::size_t, std::string>>& extras,

@@ -37,4 +37,18 @@ std::vector<LoadedValue> finish_load(std::vector<Value> states, const std::files
                                      const BundleLoadOptions& options,
                                      std::shared_ptr<const void> keep_alive);
 
+/// Puts the content of every DataPath in `state` into the folder `dir`, as save_bundle does
+/// for value `index` (the type's BundleFiles hook, names under `data/<index>/` from the
+/// field's path, placed by `context`: hard link or copy), and records each as
+/// `{base: "bundle", path}`. Used by model folders, whose folder is the base.
+std::vector<BundleFileInfo> place_data_files(Value& state, std::size_t index,
+                                             const std::filesystem::path& dir,
+                                             const Registry& registry,
+                                             SerializationContext& context);
+
+/// Resolves every DataPath of `state` recorded against the bundle to an absolute path inside
+/// `dir`, refusing one that escapes it (`..`, absolute, a symlink leading out) as a bundle
+/// load does; a store-relative one is refused (no store here).
+void resolve_data_paths(Value& state, std::size_t index, const std::filesystem::path& dir);
+
 }  // namespace brine::bundle_internal

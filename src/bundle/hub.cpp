@@ -19,8 +19,11 @@
 #include <utility>
 #include <vector>
 
+#include "brine/bundle.hpp"
 #include "brine/io.hpp"
+#include "brine/registry.hpp"
 #include "brine/version.hpp"
+#include "bundle/bundle_internal.hpp"
 #include "state/json_document.hpp"
 #include "state/nesting.hpp"
 #include "tensor/tensor_refs.hpp"
@@ -33,6 +36,8 @@ namespace fs = std::filesystem;
 constexpr std::string_view kFormat = "brine-model";
 constexpr std::string_view kFallbackDefinition = "definition.json";
 constexpr std::string_view kPrefix = "model";
+// Where place_data_files puts the object's data files (`data/0/<field>/<file>`).
+constexpr std::string_view kDataFolder = "data";
 constexpr std::string_view kPushTag = ".brine-push-";
 
 [[noreturn]] void fail_io(const std::string& what, const fs::path& path, std::error_code ec) {
@@ -91,7 +96,8 @@ void carry_over(const fs::path& from, const fs::path& to, const std::string& ski
   std::error_code ec;
   for (const auto& item : fs::directory_iterator(from, ec)) {
     const std::string name = item.path().filename().string();
-    if (name == skip) continue;
+    // The data files are placed again from the object at every push.
+    if (name == skip || name == kDataFolder) continue;
     const fs::path target = to / name;
     const fs::file_status status = item.symlink_status(ec);
     if (ec) fail_io("cannot read an entry of the model folder", item.path(), ec);
@@ -264,26 +270,12 @@ PushedModelFolder push_state_to_folder(const std::filesystem::path& folder_in, c
   for (const auto& item : fs::directory_iterator(parent, ec))
     if (starts_with(item.path().filename().string(), tag)) fs::remove_all(item.path(), ec);
 
-  // The definition first: a state that cannot be written as JSON leaves nothing behind.
+  // The tensors are named now; the definition is written once the data files are placed,
+  // since their recorded paths are part of it.
+  Value placed = state;
   tensor_refs::Namer namer;
-  namer.visit(state, std::string());
-  detail::check_json_document_nesting(state, JsonOptions{}.max_depth);
-  Value::Map envelope;
-  envelope.emplace("format", Value(kFormat));
-  envelope.emplace("format_version",
-                   Value(static_cast<std::uint64_t>(model_folder_format_version)));
-  envelope.emplace("brine_version", Value(std::to_string(BRINE_VERSION_MAJOR) + "." +
-                                          std::to_string(BRINE_VERSION_MINOR) + "." +
-                                          std::to_string(BRINE_VERSION_PATCH)));
-  if (state.kind() == ValueKind::object) {
-    envelope.emplace("type", Value(state.as_object().type));
-    envelope.emplace("version", Value(static_cast<std::uint64_t>(state.as_object().version)));
-  }
-  envelope.emplace("value", state);
-  // Names only: the variants of one folder share the definition and differ in dtype.
-  const std::string definition = detail::to_json_with_tensor_refs(
-      Value(std::move(envelope)), JsonOptions{},
-      [&namer](const Tensor& t) { return namer.name_of(t); }, /*describe=*/false);
+  namer.visit(placed, std::string());
+  detail::check_json_document_nesting(placed, JsonOptions{}.max_depth);
 
   const fs::path fresh = parent / (tag + random_token());
   fs::create_directory(fresh, ec);
@@ -296,8 +288,26 @@ PushedModelFolder push_state_to_folder(const std::filesystem::path& folder_in, c
     shards.max_shard_size = options.max_shard_size;
     PushedModelFolder pushed;
     pushed.weights = save_state_dict(fresh, namer.dict(), shards);
-    // TODO(#11): DataPath — the object's data files go into `fresh` here (relative to the
-    // folder, hard-linked or copied), before the definition that names them.
+    // Placed as a bundle places them, with the folder as the base, before the definition
+    // that names them.
+    SerializationContext default_context;
+    bundle_internal::place_data_files(placed, 0, fresh, default_registry(), default_context);
+    Value::Map envelope;
+    envelope.emplace("format", Value(kFormat));
+    envelope.emplace("format_version",
+                     Value(static_cast<std::uint64_t>(model_folder_format_version)));
+    envelope.emplace("brine_version", Value(std::to_string(BRINE_VERSION_MAJOR) + "." +
+                                            std::to_string(BRINE_VERSION_MINOR) + "." +
+                                            std::to_string(BRINE_VERSION_PATCH)));
+    if (placed.kind() == ValueKind::object) {
+      envelope.emplace("type", Value(placed.as_object().type));
+      envelope.emplace("version", Value(static_cast<std::uint64_t>(placed.as_object().version)));
+    }
+    envelope.emplace("value", placed);
+    // Names only: the variants of one folder share the definition and differ in dtype.
+    const std::string definition = detail::to_json_with_tensor_refs(
+        Value(std::move(envelope)), JsonOptions{},
+        [&namer](const Tensor& t) { return namer.name_of(t); }, /*describe=*/false);
     write_file_atomically(fresh / options.definition_filename, definition);
     pushed.definition = options.definition_filename;
     sync_directory(fresh);
@@ -388,7 +398,13 @@ Value load_pretrained_state(const std::filesystem::path& folder, const ModelFold
     detail::note_error_source(e, definition.string());
     throw;
   }
-  // TODO(#11): DataPath — data files named by the state resolve against `folder` here.
+  // Recorded relative to the folder, wherever it now lies; one that would leave it is refused.
+  try {
+    bundle_internal::resolve_data_paths(state, 0, fs::absolute(folder));
+  } catch (Error& e) {
+    detail::note_error_source(e, definition.string());
+    throw;
+  }
   return state;
 }
 

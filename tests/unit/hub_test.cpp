@@ -5,6 +5,7 @@
 // a missing variant, the state without an instance, and numpy reading the weights.
 
 #include <algorithm>
+#include <brine/data_path.hpp>
 #include <brine/hub.hpp>
 #include <brine/types/tensor.hpp>
 #include <cstdlib>
@@ -54,11 +55,27 @@ struct Model {
   }
 };
 
+// A model with a vocabulary file beside its weights.
+struct Tokenized {
+  BRINE_TYPE("hub_test.Tokenized", 1);
+  brine::Tensor embedding;
+  brine::DataPath vocab;
+  template <class A>
+  void getstate(A& a) const {
+    a("embedding", embedding)("vocab", vocab);
+  }
+  template <class A>
+  void setstate(A& a) {
+    a("embedding", embedding)("vocab", vocab);
+  }
+};
+
 brine::Registry& registry() {
   static brine::Registry r;
   static const bool registered = [] {
     r.add<Block>();
     r.add<Model>();
+    r.add<Tokenized>();
     return true;
   }();
   (void)registered;
@@ -345,3 +362,60 @@ print('hub check: %d weights' % len(weights))
 }
 
 }  // namespace
+
+TEST(ModelFolder, DataFilesGoIntoTheFolderAndResolveWhereverItMoves) {
+  brine_test::TempDir dir;
+  fs::create_directory(dir / "src");
+  std::ofstream(dir / "src" / "vocab.txt") << "the\nof\nand\n";
+  Tokenized m;
+  m.embedding = filled({3, 2}, 0);
+  m.vocab = brine::DataPath(dir / "src" / "vocab.txt");
+  brine::push_to_folder(dir / "m", m, {}, registry());
+  // A second push (a variant) places the data again rather than carrying a stale copy.
+  brine::ModelFolderOptions half;
+  half.variant = "fp16";
+  brine::push_to_folder(dir / "m", m, half, registry());
+  // The source goes away and the folder moves: the copy inside it is what loads.
+  fs::remove_all(dir / "src");
+  fs::rename(dir / "m", dir / "moved");
+  for (const auto& options : {brine::ModelFolderOptions{}, half}) {
+    Tokenized back = brine::from_pretrained<Tokenized>(dir / "moved", options, registry());
+    EXPECT_EQ(back.embedding, m.embedding);
+    EXPECT_EQ(back.vocab.base(), brine::PathBase::absolute);
+    const fs::path inside = fs::canonical(back.vocab.path());
+    const fs::path folder = fs::canonical(dir / "moved");
+    EXPECT_EQ(inside.string().rfind(folder.string() + "/", 0), 0u) << inside;
+    EXPECT_EQ(brine::read_file(back.vocab.path()), "the\nof\nand\n");
+  }
+  // The definition records the path relative to the folder.
+  const std::string definition = brine::read_file(dir / "moved" / "brine.json");
+  EXPECT_NE(definition.find("\"bundle\""), std::string::npos) << definition;
+  EXPECT_EQ(definition.find(dir.path().string()), std::string::npos) << definition;
+}
+
+TEST(ModelFolder, RefusesADataPathThatEscapesTheFolder) {
+  brine_test::TempDir dir;
+  std::ofstream(dir / "vocab.txt") << "a\n";
+  Tokenized m;
+  m.embedding = filled({2}, 0);
+  m.vocab = brine::DataPath(dir / "vocab.txt");
+  brine::push_to_folder(dir / "m", m, {}, registry());
+  const std::string good = brine::read_file(dir / "m" / "brine.json");
+  const std::string recorded = "data/0/vocab/vocab.txt";
+  ASSERT_NE(good.find(recorded), std::string::npos) << good;
+  auto rewrite = [&](const std::string& path) {
+    std::string text = good;
+    text.replace(text.find(recorded), recorded.size(), path);
+    std::ofstream(dir / "m" / "brine.json", std::ios::trunc) << text;
+  };
+  rewrite("../vocab.txt");
+  EXPECT_THROW_WITH(brine::from_pretrained<Tokenized>(dir / "m", {}, registry()),
+                    brine::FormatError, "climbs out of the bundle");
+  rewrite((dir / "vocab.txt").string());
+  EXPECT_THROW_WITH(brine::load_pretrained_state(dir / "m"), brine::FormatError,
+                    "is absolute where a path relative");
+  fs::create_symlink(dir / "vocab.txt", dir / "m" / "link.txt");
+  rewrite("link.txt");
+  EXPECT_THROW_WITH(brine::from_pretrained<Tokenized>(dir / "m", {}, registry()),
+                    brine::FormatError, "leads outside the bundle through a symlink");
+}
