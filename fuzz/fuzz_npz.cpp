@@ -7,7 +7,11 @@
 // exception, a crash, a leak, undefined behaviour or an allocation over -rss_limit_mb is a
 // bug. Inputs are also loaded as an object .npz (src/tensor/npz_object.cpp: the
 // `__brine__.json` entry and its tensor references); a state that loads must write back and
-// load again as the same state.
+// load again as the same state. Inputs are also written to a file and loaded from it, which
+// maps stored entries (src/io/zip_directory.cpp finds them): what the mapped load accepts
+// the libzip path from memory must accept too, with the same tensors.
+
+#include <unistd.h>
 
 #include <brine/npz_object.hpp>
 #include <brine/numpy.hpp>
@@ -15,6 +19,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <string_view>
 
@@ -40,8 +46,41 @@ inline void object_input(std::string_view bytes) {
   }
 }
 
+// load_npz of the input as a file, against load_npz_from_memory of it.
+inline void mapped_input(std::string_view bytes) {
+  static const std::filesystem::path path =
+      std::filesystem::temp_directory_path() /
+      ("brine-fuzz-npz-" + std::to_string(::getpid()) + ".npz");
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out.flush()) {
+      std::fprintf(stderr, "cannot write %s\n", path.c_str());
+      std::abort();
+    }
+  }
+  brine::StateDict mapped;
+  try {
+    mapped = brine::load_npz(path);
+  } catch (const brine::Error&) {
+    return;
+  }
+  brine::StateDict copied;
+  try {
+    copied = brine::load_npz_from_memory(bytes);
+  } catch (const brine::Error& e) {
+    std::fprintf(stderr, "the mapped load accepts an .npz the memory load refuses: %s\n", e.what());
+    std::abort();
+  }
+  if (mapped != copied) {
+    std::fprintf(stderr, "the mapped and memory loads of an .npz differ\n");
+    std::abort();
+  }
+}
+
 inline void one_input(std::string_view bytes) {
   object_input(bytes);
+  mapped_input(bytes);
   brine::NpzContents contents;
   try {
     contents = brine::inspect_npz_from_memory(bytes);

@@ -306,7 +306,8 @@ BRINE_API bool is_bundle_temp_folder_name(std::string_view name) noexcept;
 /// folder holding the bundles), and only those no running save holds locked. Returns how
 /// many it removed. Throws IoError.
 BRINE_API std::size_t remove_stale_bundle_folders(const std::filesystem::path& parent);
-/// Checks the whole bundle, data files and archive, building nothing. Throws as load_bundle.
+/// Checks the whole bundle, data files and archive, building nothing (a DDUF file too, as
+/// load_bundle takes it). Throws as load_bundle.
 BRINE_API void verify_bundle(const std::filesystem::path& dir,
                              const BundleLoadOptions& options = {});
 

@@ -35,6 +35,12 @@ struct NumpyLoadOptions {
   /// cannot exceed about 1032; arrays of real weights compress to 1 to 3. Raise it for
   /// arrays that are almost all zeros, which deflate compresses several hundred times.
   std::uint64_t max_compression_ratio = 256;
+
+  /// load_npz of a file: check the CRC-32 of each stored entry it maps (a stored entry whose
+  /// data is C order, little-endian and aligned is a view of the file, not a copy). On by
+  /// default, as strict as an entry read through libzip; off, a mapped entry's pages are
+  /// not read until the tensor is. Entries read through libzip are always checked.
+  bool verify_crc = true;
 };
 
 /// The .npy format version to write. `automatic` is numpy's choice: 1.0, or 2.0 when the
@@ -117,13 +123,16 @@ BRINE_API NpzContents inspect_npz(const std::filesystem::path& path,
                                   const NumpyLoadOptions& options = {});
 
 /// Loads every array of the .npz at `path`, in the order of its central directory, named
-/// as numpy.load names them ("a.npy" is "a", "dir/b.npy" is "dir/b"). Entries are read
-/// into owned memory (one copy, inflated when compressed; no intermediate buffer), each
+/// as numpy.load names them ("a.npy" is "a", "dir/b.npy" is "dir/b"). A stored entry whose
+/// data is C order, little-endian and aligned for its dtype is a read-only view of the
+/// mapped file (Tensor::is_mapped; its CRC-32 checked per options.verify_crc); the others
+/// are read into owned memory (one copy, inflated when compressed; no intermediate buffer),
 /// converted to C order and little-endian. Entries that are not .npy are skipped (see
-/// inspect_npz). Throws FormatError (corrupt_data: not a ZIP, a CRC mismatch, duplicate
-/// names; truncated_input; unsupported_content: encryption, a compression other than
-/// stored and deflate, and what parse_npy_header refuses), LimitError, IoError. The error
-/// names the file and the entry.
+/// inspect_npz). Throws FormatError (corrupt_data: not a ZIP, a ZIP structure whose local
+/// headers, central directory or entry bounds disagree, duplicate names;
+/// checksum_mismatch: a CRC mismatch; truncated_input; unsupported_content: encryption, a
+/// compression other than stored and deflate, and what parse_npy_header refuses), LimitError,
+/// IoError. The error names the file and the entry.
 BRINE_API StateDict load_npz(const std::filesystem::path& path,
                              const NumpyLoadOptions& options = {});
 

@@ -938,7 +938,7 @@ void verify_bundle(const fs::path& dir, const BundleLoadOptions& options) {
   o.as_instance = false;
   o.run_init_functions = false;
   o.verify_data_files = true;
-  load_impl(dir, o);
+  load_bundle(dir, o);  // a DDUF file too: its data files are then extracted and checked
 }
 
 }  // namespace brine

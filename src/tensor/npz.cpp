@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <memory>
 #include <new>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -16,6 +18,7 @@
 
 #include "brine/io.hpp"
 #include "brine/numpy.hpp"
+#include "io/zip_directory.hpp"
 #include "tensor/npy_format.hpp"
 
 namespace brine {
@@ -280,14 +283,68 @@ Tensor read_array(OpenEntry& entry, const std::string& source) {
 constexpr auto kNoOther = [](const std::string&, std::uint64_t) { return false; };
 constexpr auto kIgnoreOther = [](const std::string&, std::string) {};
 
+// The stored entries of a mapped .npz, by ZIP name, as the validating ZIP reader
+// (io/zip_directory) found them: where their bytes are in the file. libzip 1.7 does not say.
+std::map<std::string, detail::zip::Entry, std::less<>> stored_entries(std::string_view bytes,
+                                                                      const std::string& source) {
+  // libzip's verdict first, so that a file it refuses is refused with the same error as
+  // from memory; then the stricter structure checks the mapped entries rely on.
+  (void)open_archive(bytes, source);
+  detail::zip::Hooks hooks;
+  hooks.reject = [&](detail::zip::Problem problem, const std::string& message,
+                     std::optional<std::uint64_t>, const std::string& entry) {
+    fail(problem == detail::zip::Problem::truncated ? errc::truncated_input : errc::corrupt_data,
+         "not a valid .npz (ZIP): " + message, source, entry);
+  };
+  std::map<std::string, detail::zip::Entry, std::less<>> out;
+  for (detail::zip::Entry& e : detail::zip::read_directory(bytes, hooks).entries)
+    if (e.method == 0 && e.compressed_size == e.size) out.emplace(e.name, std::move(e));
+  return out;
+}
+
+// A view of the array's data in the mapped file, when the entry is stored and its data is
+// C order, little-endian and aligned for its dtype (as numpy's np.savez writes it); none
+// otherwise, and the entry is read through libzip.
+std::optional<Tensor> mapped_array(
+    const OpenEntry& entry, const std::map<std::string, detail::zip::Entry, std::less<>>& stored,
+    const std::shared_ptr<const MappedFile>& file, const NumpyLoadOptions& options,
+    const std::string& source) {
+  const NpyHeader& header = entry.info.header;
+  auto it = stored.find(entry.zip_name);
+  if (it == stored.end() || header.big_endian || (header.fortran_order && header.shape.size() > 1))
+    return std::nullopt;
+  const detail::zip::Entry& z = it->second;
+  // Trailing bytes are refused on the libzip path; a mapped entry is the .npy exactly.
+  if (header.data_offset + header.data_nbytes != z.size)
+    fail(errc::corrupt_data, "entry '" + z.name + "' holds more bytes than it declares", source,
+         z.name);
+  const std::uint64_t at = z.data_offset + header.data_offset;
+  // Typed access checks the alignment of a component: a complex128 is two doubles.
+  const std::size_t unit = header.dtype == DType::complex64    ? 4
+                           : header.dtype == DType::complex128 ? 8
+                                                               : dtype_size(header.dtype);
+  if (reinterpret_cast<std::uintptr_t>(file->data() + at) % unit != 0) return std::nullopt;
+  if (options.verify_crc &&
+      detail::zip::crc32_update(0, file->data() + z.data_offset, z.size) != z.crc32)
+    fail(errc::checksum_mismatch,
+         "entry '" + z.name + "': CRC-32 of its bytes does not match the recorded one", source,
+         z.name);
+  return Tensor::view(header.dtype, header.shape, file, static_cast<std::size_t>(at));
+}
+
 StateDict load_npz_bytes(std::string_view bytes, const NumpyLoadOptions& options,
-                         const std::string& source) {
+                         const std::string& source,
+                         const std::shared_ptr<const MappedFile>& file = nullptr) {
+  std::map<std::string, detail::zip::Entry, std::less<>> stored;
+  if (file) stored = stored_entries(bytes, source);
   StateDict dict;
   walk(
       bytes, options, source,
       [&](OpenEntry& entry, NpzContents&) {
         // Duplicates of the ZIP names are refused by walk; two ZIP names never give one key.
-        dict.insert(entry.info.name, read_array(entry, source));
+        std::optional<Tensor> mapped;
+        if (file) mapped = mapped_array(entry, stored, file, options, source);
+        dict.insert(entry.info.name, mapped ? std::move(*mapped) : read_array(entry, source));
       },
       kNoOther, kIgnoreOther);
   return dict;
@@ -386,7 +443,7 @@ void build_npz(const StateDict& dict, const std::vector<npy::NpzFile>& files, bo
 
 StateDict load_npz(const std::filesystem::path& path, const NumpyLoadOptions& options) {
   auto file = MappedFile::open(path);
-  return load_npz_bytes(file->view(), options, file->path());
+  return load_npz_bytes(file->view(), options, file->path(), file);
 }
 
 StateDict load_npz_from_memory(std::string_view bytes, const NumpyLoadOptions& options,

@@ -6,8 +6,10 @@
 // a typed error and no value.
 
 #include <brine/bundle_dduf.hpp>
+#include <cstdlib>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "test_util.hpp"
 
@@ -76,6 +78,36 @@ TEST(BundleDdufHostile, ATamperedDataFileIsRefused) {
   brine::DdufReadOptions verify;
   verify.verify_crc = true;
   EXPECT_THROW(brine::open_dduf(file, verify), brine::DdufError);
+}
+
+TEST(BundleDdufHostile, ARefusedLoadLeavesNoTemporaryFolder) {
+  TempDir dir;
+  fs::path file = make_dduf(dir);
+  patch(file, "MARKER-0123456789", "MARKER-0123456780");
+  TempDir good;  // made before TMPDIR moves
+  fs::path whole = make_dduf(good);
+  // The private extraction folder is made under TMPDIR: point it at an empty folder.
+  fs::create_directories(dir / "tmp");
+  const char* old = std::getenv("TMPDIR");
+  const std::string saved = old ? old : "";
+  ::setenv("TMPDIR", (dir / "tmp").c_str(), 1);
+  EXPECT_THROW(brine::load_bundle(file), brine::FormatError);
+  const bool empty = fs::is_empty(dir / "tmp");
+  bool held = false;
+  {
+    // A whole load: the folder exists while a value holds it, and goes with the last one.
+    auto values = brine::load_bundle(whole);
+    std::vector<brine::LoadedValue> moved = std::move(values);
+    held = fs::exists(moved[0].bundle_dir()) && moved[0].bundle_dir().parent_path() == dir / "tmp";
+  }
+  const bool empty_after = fs::is_empty(dir / "tmp");
+  if (old)
+    ::setenv("TMPDIR", saved.c_str(), 1);
+  else
+    ::unsetenv("TMPDIR");
+  EXPECT_TRUE(empty);
+  EXPECT_TRUE(held);
+  EXPECT_TRUE(empty_after);
 }
 
 TEST(BundleDdufHostile, ANewerFormatIsAVersionError) {

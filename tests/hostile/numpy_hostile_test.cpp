@@ -6,6 +6,8 @@
 
 #include <brine/numpy.hpp>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -13,6 +15,7 @@
 
 namespace {
 
+namespace fs = std::filesystem;
 using brine::DType;
 using brine::Tensor;
 
@@ -346,6 +349,90 @@ TEST(NumpyHostile, EveryTruncationAndBitFlipOfAnNpzIsLoadedOrTyped) {
           brine::load_npz_from_memory(flipped);
         } catch (const brine::Error&) {
         }
+      }
+    }
+  }
+}
+
+// load_npz of a file maps stored entries; it is as strict as the libzip path of
+// load_npz_from_memory: the ZIP structure is validated (local headers against the central
+// directory, bounds, overlap) and the CRC of a mapped entry checked unless verify_crc is off.
+brine::StateDict mappable() {
+  brine::StateDict dict;
+  dict.insert("a", Tensor::from_vector(std::vector<std::uint8_t>{1, 2, 3, 4, 5, 6, 7, 8}));
+  dict.insert("b", Tensor::from_vector(std::vector<std::int8_t>{-1, -2, -3}));
+  return dict;
+}
+
+void write_bytes(const std::filesystem::path& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  ASSERT_TRUE(out.flush());
+}
+
+TEST(NumpyHostile, MappedNpzEntriesAreCheckedAsStrictly) {
+  brine_test::TempDir dir;
+  const fs::path file = dir / "m.npz";
+  const std::string whole = brine::npz_bytes(mappable(), false);
+  write_bytes(file, whole);
+  brine::StateDict loaded = brine::load_npz(file);
+  ASSERT_EQ(loaded, mappable());
+  ASSERT_TRUE(loaded.at("a").is_mapped());
+
+  // The last data byte of "a", before the second local header: a CRC mismatch, caught by
+  // default; with verify_crc off the view shows the changed byte.
+  std::string flipped = whole;
+  const std::size_t second = find_all(whole, "PK\x03\x04").at(1);
+  flipped[second - 1] = static_cast<char>(flipped[second - 1] ^ 0x01);
+  write_bytes(file, flipped);
+  expect_error([&] { brine::load_npz(file); }, brine::errc::checksum_mismatch, "a.npy");
+  brine::NumpyLoadOptions unchecked;
+  unchecked.verify_crc = false;
+  brine::StateDict trusted = brine::load_npz(file, unchecked);
+  EXPECT_TRUE(trusted.at("a").is_mapped());
+  EXPECT_EQ(trusted.at("a").values<std::uint8_t>()[7], 9);
+
+  // The second local header's CRC disagrees with the central directory (libzip's consistency
+  // check sees it first, as from memory, without naming the entry).
+  std::string local = whole;
+  local[second + 14] = static_cast<char>(local[second + 14] ^ 0x10);
+  write_bytes(file, local);
+  expect_error([&] { brine::load_npz(file); }, brine::errc::corrupt_data, "not a valid .npz");
+
+  // The second central record points at the first local header: overlapping entries, or a
+  // header naming another entry, never a load.
+  std::string overlap = whole;
+  const std::size_t central = find_all(whole, "PK\x01\x02").at(1);
+  std::memset(&overlap[central + 42], 0, 4);
+  write_bytes(file, overlap);
+  expect_error([&] { brine::load_npz(file); }, brine::errc::corrupt_data, "not a valid .npz");
+
+  // Every truncation fails; every bit flip loads or is a brine::Error, and what the libzip
+  // path refuses the mapped path refuses too.
+  for (std::size_t n = 0; n < whole.size(); ++n) {
+    write_bytes(file, whole.substr(0, n));
+    try {
+      brine::load_npz(file);
+      ADD_FAILURE() << "a truncation to " << n << " bytes loaded";
+    } catch (const brine::Error&) {
+    }
+  }
+  for (std::size_t i = 0; i < whole.size(); ++i) {
+    for (int bit : {0, 7}) {
+      std::string bad = whole;
+      bad[i] = static_cast<char>(bad[i] ^ (1 << bit));
+      bool memory_loads = true;
+      try {
+        brine::load_npz_from_memory(bad);
+      } catch (const brine::Error&) {
+        memory_loads = false;
+      }
+      write_bytes(file, bad);
+      try {
+        brine::load_npz(file);
+        EXPECT_TRUE(memory_loads) << "byte " << i << " bit " << bit
+                                  << ": the mapped load accepts what libzip refuses";
+      } catch (const brine::Error&) {
       }
     }
   }

@@ -1,20 +1,19 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
-// bundle_cli_test.cpp: the `brine` tool on bundle folders and model folders: inspect --json
-// (format, types, objects, files / variants), verify (0 valid, 1 with one line naming the
-// file that is wrong, never a signal), dump showing the values, a moved bundle.
+// bundle_cli_test.cpp: the `brine` tool on bundle folders, which it reads without any of
+// their types: verify (0 valid, 1 with one line naming the file, never a signal), inspect
+// --json (the usual keys, plus the data files), dump, a moved bundle, and convert into a DDUF
+// file and into a brine archive.
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
-#include <brine/bundle.hpp>
-#include <brine/data_path.hpp>
-#include <brine/hub.hpp>
-#include <brine/io.hpp>
-#include <brine/types/tensor.hpp>
+#include <algorithm>
+#include <brine/brine.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -24,34 +23,29 @@
 namespace {
 
 namespace fs = std::filesystem;
+using brine_test::TempDir;
 
 struct Tokenizer {
-  BRINE_TYPE("bundle_cli_test.Tokenizer", 1);
-  std::string lang;
-  brine::DataPath vocab;
-  template <class A>
-  void getstate(A& ar) const {
-    ar("lang", lang)("vocab", vocab);
+  BRINE_TYPE("cli_test.Tokenizer", 3);
+  std::string name;
+  brine::DataPath vocabulary;
+  brine::Tensor embedding;
+
+  template <class Archive>
+  void getstate(Archive& ar) const {
+    ar("name", name)("vocabulary", vocabulary)("embedding", embedding);
   }
-  template <class A>
-  void setstate(A& ar) {
-    ar("lang", lang)("vocab", vocab);
+  template <class Archive>
+  void setstate(Archive& ar) {
+    ar("name", name)("vocabulary", vocabulary)("embedding", embedding);
   }
 };
 
-struct Net {
-  BRINE_TYPE("bundle_cli_test.Net", 2);
-  int hidden = 0;
-  brine::Tensor weight;
-  template <class A>
-  void getstate(A& ar) const {
-    ar("hidden", hidden)("weight", weight);
-  }
-  template <class A>
-  void setstate(A& ar) {
-    ar("hidden", hidden)("weight", weight);
-  }
-};
+}  // namespace
+
+BRINE_REGISTER(Tokenizer);
+
+namespace {
 
 struct CliRun {
   int exit_code = -1;
@@ -60,8 +54,8 @@ struct CliRun {
   std::string err;
 };
 
-CliRun brine_cli(const brine_test::TempDir& dir, const std::string& args) {
-  const fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
+CliRun brine_cli(const TempDir& dir, const std::string& args) {
+  const fs::path out = dir.path() / "stdout.txt", err = dir.path() / "stderr.txt";
   const std::string command =
       std::string(BRINE_CLI_PATH) + " " + args + " > " + out.string() + " 2> " + err.string();
   const int status = std::system(command.c_str());
@@ -73,121 +67,120 @@ CliRun brine_cli(const brine_test::TempDir& dir, const std::string& args) {
   return run;
 }
 
-void write_text(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
+void spit(const fs::path& p, const std::string& bytes) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << bytes;
 }
 
-// A bundle of a tokenizer with a vocabulary file and a plain number.
-void make_bundle(const brine_test::TempDir& dir, const fs::path& bundle) {
-  write_text(dir / "src" / "vocab.txt", "hello\nworld\n");
-  Tokenizer t;
-  t.lang = "en";
-  t.vocab = brine::DataPath(dir / "src" / "vocab.txt");
-  brine::save_bundle(bundle, t, 42);
+// A bundle of a Tokenizer (with a vocabulary file and a tensor) and a plain map.
+fs::path make_bundle(const TempDir& tmp) {
+  spit(tmp.path() / "vocab.txt", "hello\nworld\n");
+  Tokenizer tok;
+  tok.name = "wordpiece";
+  tok.vocabulary = brine::DataPath(tmp.path() / "vocab.txt");
+  tok.embedding = brine::Tensor::from_vector(std::vector<float>{1, 2, 3, 4, 5, 6}, {2, 3});
+  const fs::path dir = tmp.path() / "bundle";
+  brine::save_bundle(dir, tok, std::map<std::string, int>{{"epochs", 7}});
+  fs::remove(tmp.path() / "vocab.txt");
+  return dir;
 }
 
-TEST(BundleCli, InspectVerifyAndDumpABundleWithoutItsTypes) {
-  brine_test::TempDir dir;
-  make_bundle(dir, dir / "b");
-  CliRun inspect = brine_cli(dir, "inspect --json " + (dir / "b").string());
-  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
-  nlohmann::json j = nlohmann::json::parse(inspect.out);
-  EXPECT_EQ(j["format"], "brine-bundle");
-  EXPECT_EQ(j["format_version"], 1);
-  EXPECT_EQ(j["objects"], 2);
-  ASSERT_EQ(j["types"].size(), 2u) << j.dump();  // the tokenizer and its DataPath
-  EXPECT_EQ(j["types"][1]["name"], "bundle_cli_test.Tokenizer");
-  EXPECT_TRUE(j["tensors"].is_array());
-  ASSERT_EQ(j["files"].size(), 1u) << j.dump();
-  EXPECT_EQ(j["files"][0]["path"], "data/0/vocab/vocab.txt");
-  EXPECT_EQ(j["files"][0]["size"], 12);
+std::string quoted(const fs::path& p) { return "'" + p.string() + "'"; }
 
-  CliRun verify = brine_cli(dir, "verify " + (dir / "b").string());
+TEST(BundleCli, VerifyInspectAndDumpReadABundleWithoutItsTypes) {
+  TempDir tmp;
+  const fs::path bundle = make_bundle(tmp);
+
+  CliRun verify = brine_cli(tmp, "verify " + quoted(bundle));
   EXPECT_EQ(verify.exit_code, 0) << verify.err;
   EXPECT_NE(verify.out.find("ok (brine-bundle v1, 2 objects, 1 data file, "), std::string::npos)
       << verify.out;
 
-  CliRun dump = brine_cli(dir, "dump " + (dir / "b").string());
-  ASSERT_EQ(dump.exit_code, 0) << dump.err;
-  EXPECT_NE(dump.out.find("\"en\""), std::string::npos) << dump.out;
-  EXPECT_NE(dump.out.find("42"), std::string::npos) << dump.out;
-  // The data path shows resolved inside the bundle, where it now lies.
-  EXPECT_NE(dump.out.find((dir / "b" / "data/0/vocab/vocab.txt").string()), std::string::npos)
-      << dump.out;
-}
-
-TEST(BundleCli, VerifyRefusesATamperedDataFileNamingIt) {
-  brine_test::TempDir dir;
-  make_bundle(dir, dir / "b");
-  const fs::path vocab = dir / "b" / "data/0/vocab/vocab.txt";
-  fs::remove(vocab);  // a hard link to the source: write a new file
-  write_text(vocab, "hello\nWorld\n");
-  CliRun verify = brine_cli(dir, "verify " + (dir / "b").string());
-  EXPECT_EQ(verify.signal, 0);
-  EXPECT_EQ(verify.exit_code, 1);
-  EXPECT_NE(verify.err.find("data/0/vocab/vocab.txt"), std::string::npos) << verify.err;
-  EXPECT_EQ(std::count(verify.err.begin(), verify.err.end(), '\n'), 1) << verify.err;
-  // inspect and dump refuse it too, with the same reason, rather than show a wrong value.
-  CliRun inspect = brine_cli(dir, "inspect --json " + (dir / "b").string());
-  EXPECT_EQ(inspect.exit_code, 1);
-  EXPECT_NE(inspect.err.find("vocab.txt"), std::string::npos) << inspect.err;
-}
-
-TEST(BundleCli, AMovedBundleVerifiesAndDumpsItsNewPlace) {
-  brine_test::TempDir dir;
-  make_bundle(dir, dir / "b");
-  fs::remove_all(dir / "src");
-  fs::rename(dir / "b", dir / "moved");
-  CliRun verify = brine_cli(dir, "verify " + (dir / "moved").string());
-  EXPECT_EQ(verify.exit_code, 0) << verify.err;
-  CliRun dump = brine_cli(dir, "dump " + (dir / "moved").string());
-  ASSERT_EQ(dump.exit_code, 0) << dump.err;
-  EXPECT_NE(dump.out.find((dir / "moved" / "data/0/vocab/vocab.txt").string()), std::string::npos)
-      << dump.out;
-  EXPECT_EQ(dump.out.find((dir / "b" / "").string()), std::string::npos) << dump.out;
-}
-
-TEST(BundleCli, AModelFolderWithAVariant) {
-  brine_test::TempDir dir;
-  Net n;
-  n.hidden = 3;
-  n.weight = brine::Tensor(brine::DType::float32, {3});
-  brine::push_to_folder(dir / "m", n);
-  brine::ModelFolderOptions half;
-  half.variant = "fp16";
-  brine::push_to_folder(dir / "m", n, half);
-  CliRun inspect = brine_cli(dir, "inspect --json " + (dir / "m").string());
+  CliRun inspect = brine_cli(tmp, "inspect --json " + quoted(bundle));
   ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
-  nlohmann::json j = nlohmann::json::parse(inspect.out);
-  EXPECT_EQ(j["format"], "model-folder");
-  EXPECT_EQ(j["format_version"], brine::model_folder_format_version);
-  EXPECT_EQ(j["objects"], 1);
-  ASSERT_EQ(j["types"].size(), 1u) << j.dump();
-  EXPECT_EQ(j["types"][0]["name"], "bundle_cli_test.Net");
-  EXPECT_EQ(j["types"][0]["version"], 2);
-  EXPECT_EQ(j["variants"], (std::vector<std::string>{"", "fp16"}));
-  ASSERT_EQ(j["tensors"].size(), 1u) << j.dump();
-  EXPECT_EQ(j["tensors"][0]["name"], "weight");
+  const nlohmann::json info = nlohmann::json::parse(inspect.out);
+  EXPECT_EQ(info["format"], "brine-bundle");
+  EXPECT_EQ(info["format_version"], 1);
+  EXPECT_EQ(info["objects"], 2);
+  ASSERT_EQ(info["files"].size(), 1u);
+  EXPECT_EQ(info["files"][0]["path"], "data/0/vocabulary/vocab.txt");
+  EXPECT_EQ(info["files"][0]["size"], 12);
+  EXPECT_EQ(info["files"][0]["sha256"].get<std::string>().size(), 64u);
+  bool has_type = false;
+  for (const auto& t : info["types"])
+    has_type = has_type || (t["name"] == "cli_test.Tokenizer" && t["version"] == 3);
+  EXPECT_TRUE(has_type) << inspect.out;
+  ASSERT_EQ(info["tensors"].size(), 1u);
+  EXPECT_EQ(info["tensors"][0]["name"], "0.embedding");
+  EXPECT_EQ(info["tensors"][0]["dtype"], "F32");
+  EXPECT_EQ(info["tensors"][0]["shape"], nlohmann::json::array({2, 3}));
 
-  CliRun verify = brine_cli(dir, "verify " + (dir / "m").string());
-  EXPECT_EQ(verify.exit_code, 0) << verify.err;
-  EXPECT_NE(verify.out.find("model-folder v1, 1 object, 2 variants"), std::string::npos)
-      << verify.out;
-  // A variant whose weights are damaged makes the folder invalid, naming the file.
-  write_text(dir / "m" / "model.fp16.safetensors", "garbage");
-  verify = brine_cli(dir, "verify " + (dir / "m").string());
-  EXPECT_EQ(verify.signal, 0);
-  EXPECT_EQ(verify.exit_code, 1);
-  EXPECT_NE(verify.err.find("model.fp16.safetensors"), std::string::npos) << verify.err;
+  CliRun dump = brine_cli(tmp, "dump " + quoted(bundle));
+  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  EXPECT_NE(dump.out.find("\"wordpiece\""), std::string::npos) << dump.out;
+  EXPECT_NE(dump.out.find("\"epochs\""), std::string::npos) << dump.out;
+  EXPECT_NE(dump.out.find((bundle / "data/0/vocabulary/vocab.txt").string()), std::string::npos)
+      << dump.out;
 }
 
-TEST(BundleCli, AFolderThatIsNeitherIsStillASafetensorsCheckpoint) {
-  brine_test::TempDir dir;
-  fs::create_directory(dir / "empty");
-  CliRun verify = brine_cli(dir, "verify " + (dir / "empty").string());
-  EXPECT_EQ(verify.exit_code, 1);
-  EXPECT_EQ(verify.err.find("bundle"), std::string::npos) << verify.err;
+TEST(BundleCli, AMovedBundleVerifiesAndDumpsItsPathsInTheNewPlace) {
+  TempDir tmp;
+  const fs::path moved = tmp.path() / "elsewhere" / "moved";
+  fs::create_directories(moved.parent_path());
+  fs::rename(make_bundle(tmp), moved);
+
+  CliRun verify = brine_cli(tmp, "verify " + quoted(moved));
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
+  CliRun dump = brine_cli(tmp, "dump " + quoted(moved));
+  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  EXPECT_NE(dump.out.find((moved / "data/0/vocabulary/vocab.txt").string()), std::string::npos)
+      << dump.out;
+}
+
+TEST(BundleCli, VerifyRefusesAChangedDataFileAndABrokenManifestInOneLine) {
+  TempDir tmp;
+  const fs::path bundle = make_bundle(tmp);
+  const fs::path vocab = bundle / "data/0/vocabulary/vocab.txt";
+  // Same size, other bytes: only the SHA-256 tells.
+  fs::remove(vocab);  // a hard link to nothing else now, but never write through a link
+  spit(vocab, "HELLO\nworld\n");
+  CliRun changed = brine_cli(tmp, "verify " + quoted(bundle));
+  EXPECT_EQ(changed.exit_code, 1);
+  EXPECT_EQ(changed.signal, 0);
+  EXPECT_NE(changed.err.find("data/0/vocabulary/vocab.txt"), std::string::npos) << changed.err;
+  EXPECT_EQ(std::count(changed.err.begin(), changed.err.end(), '\n'), 1) << changed.err;
+
+  TempDir tmp2;
+  const fs::path other = make_bundle(tmp2);
+  spit(other / "brine-bundle.json", "{\"format\": \"brine-bundle\", \"format_version\": ");
+  CliRun broken = brine_cli(tmp2, "verify " + quoted(other));
+  EXPECT_EQ(broken.exit_code, 1);
+  EXPECT_EQ(broken.signal, 0);
+  EXPECT_NE(broken.err.find("brine-bundle.json"), std::string::npos) << broken.err;
+}
+
+TEST(BundleCli, ConvertPacksABundleIntoItsDdufFormAndWritesItsValuesAsAnArchive) {
+  TempDir tmp;
+  const fs::path bundle = make_bundle(tmp);
+  const fs::path dduf = tmp.path() / "tokenizer.dduf";
+  CliRun pack = brine_cli(tmp, "convert " + quoted(bundle) + " " + quoted(dduf));
+  ASSERT_EQ(pack.exit_code, 0) << pack.err;
+  CliRun verify = brine_cli(tmp, "verify " + quoted(dduf));
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
+
+  std::vector<brine::LoadedValue> values = brine::load_bundle_dduf(dduf);
+  ASSERT_EQ(values.size(), 2u);
+  const Tokenizer& tok = values[0].get<Tokenizer>();
+  EXPECT_EQ(tok.name, "wordpiece");
+  EXPECT_EQ(brine::read_file(tok.vocabulary.path()), "hello\nworld\n");
+  EXPECT_TRUE(tok.embedding.is_mapped());
+  EXPECT_EQ((values[1].as<std::map<std::string, int>>().at("epochs")), 7);
+
+  const fs::path json = tmp.path() / "values.json";
+  CliRun to_json = brine_cli(tmp, "convert " + quoted(bundle) + " " + quoted(json));
+  ASSERT_EQ(to_json.exit_code, 0) << to_json.err;
+  const std::string text = brine::read_file(json);
+  EXPECT_NE(text.find("cli_test.Tokenizer"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -202,6 +202,19 @@ TEST(BundleDduf, ConfigurationOnlyAndChosenDataFolder) {
   EXPECT_EQ(slurp(dir / "extracted/value0/vocab.txt"), "hello\nworld\n");
 }
 
+TEST(BundleDduf, VerifyBundleChecksADdufFile) {
+  TempDir dir;
+  fs::path bundle = make_bundle(dir);
+  brine::export_bundle_dduf(bundle, dir / "b.dduf");
+  EXPECT_NO_THROW(brine::verify_bundle(dir / "b.dduf"));
+  std::string bytes = slurp(dir / "b.dduf");
+  std::size_t at = bytes.find("hello\nworld");
+  ASSERT_NE(at, std::string::npos);
+  bytes[at] = 'j';
+  std::ofstream(dir / "b.dduf", std::ios::binary | std::ios::trunc) << bytes;
+  EXPECT_THROW(brine::verify_bundle(dir / "b.dduf"), brine::FormatError);
+}
+
 TEST(BundleDduf, MovedFileLoads) {
   TempDir dir;
   fs::path bundle = make_bundle(dir);
@@ -331,6 +344,95 @@ TEST(BundleDduf, RefusesADiffusersFile) {
   }
   EXPECT_THROW(brine::import_bundle_dduf(dir / "pipe.dduf", dir / "out"), brine::FormatError);
   EXPECT_FALSE(fs::exists(dir / "out"));
+}
+
+}  // namespace
+
+namespace {
+
+struct TwoPaths {
+  BRINE_TYPE("bundle_dduf_test.TwoPaths", 1);
+  brine::DataPath folder;
+  brine::DataPath file;
+  template <class A>
+  void getstate(A& ar) const {
+    ar("folder", folder)("file", file);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("folder", folder)("file", file);
+  }
+};
+BRINE_REGISTER(TwoPaths);
+
+TEST(BundleDduf, RefusesADataFolderSharingItsValueFolder) {
+  TempDir dir;
+  write(dir / "src/assets/a.txt", "a");
+  write(dir / "src/vocab.txt", "v");
+  TwoPaths two{brine::DataPath(dir / "src/assets"), brine::DataPath(dir / "src/vocab.txt")};
+  brine::save_bundle(dir / "bundle", two);
+  EXPECT_EQ(refused_rule([&] { brine::export_bundle_dduf(dir / "bundle", dir / "b.dduf"); }),
+            brine::DdufRule::duplicate_name);
+  EXPECT_FALSE(fs::exists(dir / "b.dduf"));
+}
+
+TEST(BundleDduf, RefusesADamagedBundle) {
+  TempDir dir;
+  fs::path bundle = make_bundle(dir);
+  // The bundle's copy of the data file changes after the save: its SHA-256 tells.
+  for (const auto& item : fs::recursive_directory_iterator(bundle))
+    if (item.path().filename() == "vocab.txt") {
+      fs::remove(item.path());  // a hard link to the source: replace, not rewrite
+      write(item.path(), "HELLO\nworld\n");
+    }
+  try {
+    brine::export_bundle_dduf(bundle, dir / "b.dduf");
+    FAIL() << "exported";
+  } catch (const brine::FormatError& e) {
+    EXPECT_EQ(e.code(), brine::errc::checksum_mismatch) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(dir / "b.dduf"));
+}
+
+}  // namespace
+
+namespace {
+
+struct Noted {
+  BRINE_TYPE("bundle_dduf_test.Noted", 1);
+  brine::DataPath main;
+  brine::DataPath outside;  // excluded by the hook: recorded absolute, kept as is
+  template <class A>
+  void getstate(A& ar) const {
+    ar("main", main)("outside", outside);
+  }
+  template <class A>
+  void setstate(A& ar) {
+    ar("main", main)("outside", outside);
+  }
+};
+BRINE_REGISTER(Noted);
+
+TEST(BundleDduf, HookFilesAndAbsolutePathsTravel) {
+  TempDir dir;
+  write(dir / "src/main.json", "{\"a\": 1}");
+  write(dir / "src/outside.bin", "kept outside");
+  write(dir / "src/notes.txt", "notes");
+  const fs::path notes = dir / "src/notes.txt";
+  brine::add_bundle_files_hook<Noted>([notes](const Noted&, brine::BundleFiles& files) {
+    files.exclude("outside");
+    files.add(notes, "notes.txt");
+  });
+  Noted n{brine::DataPath(dir / "src/main.json"), brine::DataPath(dir / "src/outside.bin")};
+  brine::save_bundle(dir / "bundle", n);
+  brine::export_bundle_dduf(dir / "bundle", dir / "b.dduf");
+  auto values = brine::load_bundle(dir / "b.dduf");
+  Noted& loaded = values[0].get<Noted>();
+  EXPECT_EQ(slurp(loaded.main.path()), "{\"a\": 1}");
+  EXPECT_EQ(loaded.outside.path(), dir / "src/outside.bin");
+  ASSERT_EQ(values[0].extra_files().size(), 1u);
+  EXPECT_EQ(values[0].extra_files()[0].first, "value0/notes.txt");
+  EXPECT_EQ(slurp(values[0].extra_files()[0].second), "notes");
 }
 
 }  // namespace

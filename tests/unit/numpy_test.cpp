@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -163,6 +164,38 @@ TEST(Numpy, HeaderIsReadWithoutTheData) {
   EXPECT_EQ(z.arrays[2].header.shape, (std::vector<std::int64_t>{2, 2}));
   EXPECT_TRUE(z.skipped.empty());
   EXPECT_FALSE(brine::inspect_npz(golden / "stored.npz").arrays[0].compressed);
+}
+
+// A stored entry whose data is C order, little-endian and aligned for its dtype views the
+// mapped file; others are copies. numpy's savez does not align the data (Python's zipfile
+// writes no padding): of zip64_stored.npz, "y" (uint16 at an even offset) is aligned and "x"
+// (float64 at offset 183) is not. Deflated entries are always inflated into memory.
+TEST(Numpy, StoredAlignedNpzEntriesViewTheMappedFile) {
+  fs::path golden = fs::path(BRINE_NUMPY_DATA_DIR) / "golden";
+  brine::StateDict numpy = brine::load_npz(golden / "zip64_stored.npz");
+  EXPECT_TRUE(numpy.at("y").is_mapped());
+  EXPECT_FALSE(numpy.at("y").is_writable());
+  EXPECT_FALSE(numpy.at("x").is_mapped()) << "misaligned float64 data is copied";
+  EXPECT_EQ(numpy, brine::load_npz_from_memory(brine::npz_bytes(numpy)));
+  for (const auto& [name, t] : brine::load_npz(golden / "zip64_deflate.npz"))
+    EXPECT_FALSE(t.is_mapped()) << name;
+  // Big-endian and Fortran-order entries are converted, so copied.
+  brine::StateDict stored = brine::load_npz(golden / "stored.npz");
+  EXPECT_FALSE(stored.at("big_endian").is_mapped());
+  EXPECT_FALSE(stored.at("fortran").is_mapped());
+
+  // One-byte dtypes are always aligned: brine's own stored .npz of them is mapped.
+  brine_test::TempDir dir;
+  brine::StateDict bytes;
+  bytes.insert("u", Tensor::from_vector(std::vector<std::uint8_t>{1, 2, 3, 4, 5}));
+  bytes.insert("flag", Tensor::from_vector(std::vector<std::int8_t>{1, 0}));
+  brine::save_npz(dir / "b.npz", bytes, false);
+  brine::StateDict back = brine::load_npz(dir / "b.npz");
+  EXPECT_EQ(back, bytes);
+  EXPECT_TRUE(back.at("u").is_mapped());
+  EXPECT_EQ(back.at("u").storage_id(), back.at("flag").storage_id()) << "one mapping";
+  brine::save_npz(dir / "d.npz", bytes, true);
+  EXPECT_FALSE(brine::load_npz(dir / "d.npz").at("u").is_mapped());
 }
 
 // Tensors of every dtype numpy has, values that use every byte.
@@ -337,6 +370,52 @@ TEST(Numpy, EntriesThatAreNotArraysAreSkipped) {
   EXPECT_EQ(dict.at("w").values<double>()[3], 3.0);
   brine::NpzContents contents = brine::inspect_npz(dir / "mixed.npz");
   EXPECT_EQ(contents.skipped, (std::vector<std::string>{"config.json", "sub/"}));
+}
+
+// ---- memory -----------------------------------------------------------------------------
+
+std::uint64_t status_kib(const char* field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  const std::string prefix = std::string(field) + ":";
+  while (std::getline(in, line))
+    if (line.compare(0, prefix.size(), prefix) == 0) return std::stoull(line.substr(prefix.size()));
+  return 0;
+}
+
+bool reset_peak_rss() {
+  std::ofstream out("/proc/self/clear_refs");
+  out << "5";
+  out.flush();
+  return static_cast<bool>(out);
+}
+
+// A stored .npz of N bytes loads as the mapping alone: the pages the CRC check and the
+// reads touch are the file's, and no copy is made (a copy would add N more).
+TEST(NumpyMemory, AStoredNpzLoadHoldsTheMappingNotACopy) {
+  brine_test::TempDir dir;
+  constexpr std::size_t kBytes = std::size_t{128} << 20;
+  {
+    std::vector<std::uint8_t> values(kBytes);
+    for (std::size_t k = 0; k < kBytes; k += 4096) values[k] = static_cast<std::uint8_t>(k >> 12);
+    brine::StateDict dict;
+    dict.insert("big", Tensor::from_vector(std::move(values)));
+    brine::save_npz(dir / "big.npz", dict, false);
+  }
+  ASSERT_TRUE(reset_peak_rss()) << "/proc/self/clear_refs is needed to measure the peak";
+  const std::uint64_t before = status_kib("VmHWM");
+  brine::StateDict loaded = brine::load_npz(dir / "big.npz");
+  const Tensor& big = loaded.at("big");
+  ASSERT_TRUE(big.is_mapped());
+  std::uint64_t sum = 0;
+  const auto p = big.values<std::uint8_t>();
+  for (std::size_t k = 0; k < kBytes; k += 4096) sum += p[k];
+  const std::uint64_t peak = status_kib("VmHWM");
+  const std::uint64_t kib = kBytes >> 10;
+  std::cout << "peak RSS growth " << (peak - before) / 1024 << " MiB for a stored .npz of "
+            << (kBytes >> 20) << " MiB\n";
+  EXPECT_LT(peak - before, kib * 5 / 4) << "peak RSS grew by " << peak - before << " KiB";
+  EXPECT_GT(sum, 0u);
 }
 
 }  // namespace

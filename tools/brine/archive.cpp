@@ -351,9 +351,11 @@ Archive read_file_archive(brine::FileSource& file, Progress& progress) {
     case Format::npy:
     case Format::npz:
     case Format::dduf:
+      break;  // read by read_tensor_file above
     case Format::bundle:
     case Format::model_folder:
-      break;  // read by read_tensor_file above, or read_archive for folders
+      BRINE_ASSERT(false, "a bundle or model folder is a folder: read_archive reads it");
+      break;
   }
   check_shared_objects(archive.values, source.description());
   return archive;
@@ -363,51 +365,38 @@ Archive read_file_archive(brine::FileSource& file, Progress& progress) {
 
 bool is_bundle_folder(const std::filesystem::path& path) {
   std::error_code ec;
-  return std::filesystem::is_directory(path, ec) &&
-         std::filesystem::exists(path / "brine-bundle.json", ec);
-}
-
-bool is_model_folder(const std::filesystem::path& path) {
-  std::error_code ec;
-  return std::filesystem::is_directory(path, ec) &&
-         (std::filesystem::exists(path / "brine.json", ec) ||
-          std::filesystem::exists(path / "definition.json", ec));
+  return std::filesystem::is_directory(path, ec) && brine::is_bundle(path);
 }
 
 namespace {
 
-/// The bytes of every regular file under `dir`: what the folder weighs.
-std::uint64_t folder_bytes(const std::filesystem::path& dir) {
-  std::uint64_t total = 0;
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
-    if (it->is_regular_file(ec)) total += it->file_size(ec);
-  return total;
-}
-
-// A bundle is read as a generic tool reads one: states only (no type needed, the registry
-// empty), every data file checked against the manifest, paths resolved where the folder is.
-Archive read_bundle_folder(const std::filesystem::path& path) {
-  Archive archive;
-  archive.format = Format::bundle;
+// A bundle folder: its values as configurations (no type needed, nothing built, no init
+// function run), every data file checked against the manifest's size and SHA-256 on the way.
+Archive read_bundle_folder(const std::filesystem::path& path, Progress& progress) {
   const brine::BundleManifest manifest = brine::read_bundle_manifest(path);
-  archive.format_version = manifest.format_version;
   const brine::Registry empty;
   brine::BundleLoadOptions options;
   options.as_instance = false;
+  options.run_init_functions = false;
   options.registry = &empty;
-  for (brine::LoadedValue& v : brine::load_bundle(path, options))
-    archive.values.push_back(v.state());
-  for (const brine::BundleFileInfo& f : manifest.files)
-    archive.files.push_back({f.path, f.size, f.sha256, f.role});
-  archive.bytes = folder_bytes(path);
+  std::vector<brine::LoadedValue> loaded = brine::load_bundle(path, options);
+  Archive archive;
+  archive.format = Format::bundle;
+  archive.format_version = manifest.format_version;
+  archive.values.reserve(loaded.size());
+  for (const brine::LoadedValue& value : loaded) archive.values.push_back(value.state());
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(path, ec))
+    if (entry.is_regular_file(ec)) archive.bytes += entry.file_size(ec);
+  for (const brine::BundleFileInfo& file : manifest.files)
+    archive.files.push_back({file.path, file.size, file.sha256});
+  progress.read(archive.bytes);
   return archive;
 }
 
 // A model folder: its definition with the weights of every variant it holds, each checked
-// against it; the values are the default weights' state (or the first variant's).
-Archive read_model_folder(const std::filesystem::path& path) {
+// against it; the value is the default weights' state (or the first variant's).
+Archive read_model_folder(const std::filesystem::path& path, Progress& progress) {
   Archive archive;
   archive.format = Format::model_folder;
   archive.format_version = brine::model_folder_format_version;
@@ -421,15 +410,25 @@ Archive read_model_folder(const std::filesystem::path& path) {
     if (archive.values.empty()) archive.values.push_back(std::move(state));
   }
   archive.variants = std::move(variants);
-  archive.bytes = folder_bytes(path);
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(path, ec))
+    if (entry.is_regular_file(ec)) archive.bytes += entry.file_size(ec);
+  progress.read(archive.bytes);
   return archive;
 }
 
 }  // namespace
 
+bool is_model_folder(const std::filesystem::path& path) {
+  std::error_code ec;
+  return std::filesystem::is_directory(path, ec) &&
+         (std::filesystem::exists(path / "brine.json", ec) ||
+          std::filesystem::exists(path / "definition.json", ec));
+}
+
 Archive read_archive(const std::filesystem::path& path, Progress& progress) {
-  if (is_bundle_folder(path)) return read_bundle_folder(path);
-  if (is_model_folder(path)) return read_model_folder(path);
+  if (is_bundle_folder(path)) return read_bundle_folder(path, progress);
+  if (is_model_folder(path)) return read_model_folder(path, progress);
   if (is_sharded_checkpoint(path)) {
     Archive archive;
     archive.format = Format::safetensors;
@@ -483,7 +482,7 @@ void write_archive(const std::filesystem::path& path, Format format,
     case Format::dduf:
     case Format::bundle:
     case Format::model_folder:
-      BRINE_ASSERT(false, "write_archive of a tensor format or folder: convert writes those");
+      BRINE_ASSERT(false, "write_archive of a tensor format or a bundle: convert writes those");
       break;
   }
   file.commit();

@@ -99,20 +99,21 @@ struct Archive {
     std::uint64_t size = 0;
   };
   std::vector<Entry> entries;
-  /// Bundle folders only: the data files the manifest lists, checked against it.
-  struct DataFile {
+  /// Bundle folders only: the data files the manifest lists, each checked against its size
+  /// and SHA-256.
+  struct File {
     std::string path;  ///< relative to the bundle
     std::uint64_t size = 0;
     std::string sha256;
-    std::string role;
   };
-  std::vector<DataFile> files;
+  std::vector<File> files;
   /// Model folders only: the variants whose weights the folder holds ("" for the default).
   std::vector<std::string> variants;
 };
-/// Whether `path` is a bundle folder (holds brine-bundle.json).
+
+/// Whether `path` is a bundle folder (it holds brine-bundle.json, docs/format/bundle.md).
 bool is_bundle_folder(const std::filesystem::path& path);
-/// Whether `path` is a model folder (holds brine.json or definition.json).
+/// Whether `path` is a model folder (holds brine.json or definition.json, docs/hub.md).
 bool is_model_folder(const std::filesystem::path& path);
 
 /// Whether `path` is a sharded safetensors checkpoint: a folder, or an index file

@@ -5,6 +5,7 @@
 // back equal values.
 
 #include <CLI/CLI.hpp>
+#include <brine/bundle_dduf.hpp>
 #include <brine/dduf.hpp>
 #include <brine/error.hpp>
 #include <brine/safetensors.hpp>
@@ -56,6 +57,13 @@ bool convert_dduf(const ConvertOptions& options) {
   }
   const bool out_dduf = options.to == "dduf" || (options.to.empty() && out.extension() == ".dduf");
   if (!out_dduf) return false;
+  // A bundle gets the DDUF form of a bundle (docs/format/bundle.md §10): its values as JSON,
+  // its tensors as safetensors, its data files beside them; any other folder must already be
+  // in the DDUF layout.
+  if (is_bundle_folder(options.in)) {
+    brine::export_bundle_dduf(options.in, out);
+    return true;
+  }
   if (std::filesystem::is_directory(options.in)) {
     brine::export_dduf_folder(options.in, out);
     return true;
@@ -114,8 +122,8 @@ void add_convert_command(CLI::App& app, Runner& run) {
                          "atomically");
   cmd->add_option("IN", options->in,
                   "Archive (binary, stable or JSON) or tensor file (safetensors, a sharded "
-                  "folder or index, .npy, .npz, .dduf) to read, or a folder in the DDUF layout "
-                  "to pack into OUT.dduf")
+                  "folder or index, .npy, .npz, .dduf) to read, a bundle folder, or a folder in "
+                  "the DDUF layout to pack into OUT.dduf")
       ->required();
   cmd->add_option(
          "OUT", options->out,

@@ -49,7 +49,7 @@ void add_dump_command(CLI::App& app, Runner& run) {
                          "rendered by brine::to_json)");
   cmd->add_option("FILE", options->file,
                   "Archive (binary, stable or JSON) or tensor file (safetensors, a sharded "
-                  "folder or index, .npy, .npz, .dduf), bundle folder or model folder to dump")
+                  "folder or index, .npy, .npz, .dduf), or a bundle folder, to dump")
       ->required();
   cmd->add_flag("--full", options->full,
                 "Render tensors in full (base64 data, a loadable document) instead of "

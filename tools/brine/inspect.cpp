@@ -53,12 +53,11 @@ int inspect(const InspectOptions& options) {
         entries.push_back({{"name", e.name}, {"offset", e.offset}, {"size", e.size}});
       out["entries"] = std::move(entries);
     }
-    // Bundle folders list their data files as the manifest records them (checked on read).
+    // Bundle folders list their data files, checked against the manifest.
     if (archive.format == Format::bundle) {
       nlohmann::json files = nlohmann::json::array();
-      for (const Archive::DataFile& f : archive.files)
-        files.push_back(
-            {{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}, {"role", f.role}});
+      for (const Archive::File& f : archive.files)
+        files.push_back({{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}});
       out["files"] = std::move(files);
     }
     // Model folders list the variants whose weights they hold ("" is the default weights).
@@ -84,8 +83,9 @@ int inspect(const InspectOptions& options) {
   }
   if (archive.format == Format::bundle) {
     std::cout << "data files:      " << archive.files.size() << '\n';
-    for (const Archive::DataFile& f : archive.files)
-      std::cout << "  " << one_line(f.path) << " (" << f.size << " bytes, " << f.role << ")\n";
+    for (const Archive::File& f : archive.files)
+      std::cout << "  " << one_line(f.path) << " (" << f.size << " bytes, sha256 " << f.sha256
+                << ")\n";
   }
   if (archive.format == Format::model_folder) {
     std::cout << "variants:        " << archive.variants.size() << '\n';
@@ -118,7 +118,7 @@ void add_inspect_command(CLI::App& app, Runner& run) {
       ->required();
   cmd->add_flag("--json", options->json,
                 "Print one JSON object (keys: format, format_version, types, objects, tensors, "
-                "bytes, file; entries for a DDUF file, files for a bundle, variants for a model "
+                "bytes, file, entries for a DDUF file, files for a bundle, variants for a model "
                 "folder; see docs/cli.md)");
   cmd->callback([options, &run] { run = [options] { return inspect(*options); }; });
 }

@@ -86,7 +86,7 @@ void add_verify_command(CLI::App& app, Runner& run) {
       "line per bad file on stderr");
   cmd->add_option("FILE", options->files,
                   "Archives (binary, stable or JSON) or tensor files (safetensors, a sharded "
-                  "folder or index, .npy, .npz, .dduf), bundle folders or model folders to verify")
+                  "folder or index, .npy, .npz, .dduf), or bundle or model folders, to verify")
       ->required();
   cmd->add_flag("-q,--quiet", options->quiet, "Print nothing for valid files");
   cmd->callback([options, &run] { run = [options] { return verify(*options); }; });
