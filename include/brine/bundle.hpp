@@ -28,6 +28,9 @@ namespace brine {
 
 /// Version of the bundle layout (docs/format/bundle.md) this build writes and reads up to.
 inline constexpr unsigned bundle_format_version = 1;
+/// The largest manifest (brine-bundle.json) a load reads: 64 MiB, room for about 200,000 data
+/// files. A larger one is refused (LimitError, limit_exceeded) before it is read.
+inline constexpr std::uint64_t kMaxBundleManifestBytes = std::uint64_t{64} << 20;
 
 class LoadedValue;
 

@@ -827,6 +827,15 @@ void save_bundle_values(const fs::path& dir_in, std::vector<Value> states,
 
 BundleManifest read_bundle_manifest(const fs::path& dir) {
   fs::path path = dir / kManifestName;
+  // The parsed document costs several times its bytes: bound them before reading, so that a
+  // hostile manifest cannot make the loader hold more than a known multiple of a known size.
+  std::error_code ec;
+  const std::uintmax_t size = fs::file_size(path, ec);
+  if (!ec && size > kMaxBundleManifestBytes)
+    fail(errc::limit_exceeded,
+         "the bundle manifest holds " + std::to_string(size) + " bytes, more than the " +
+             std::to_string(kMaxBundleManifestBytes) + " a manifest may hold",
+         path);
   std::string text = read_file(path);
   nlohmann::json j;
   try {

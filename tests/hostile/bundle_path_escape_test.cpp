@@ -194,6 +194,15 @@ TEST_F(BundleEscape, RefusesADeeplyNestedManifest) {
                     "manifest lacks 'format_version'");
 }
 
+TEST_F(BundleEscape, RefusesAManifestLargerThanTheLimitBeforeReadingIt) {
+  // Sparse: the size is what is checked, and the bytes are never read.
+  const fs::path manifest = dir_ / "brine-bundle.json";
+  fs::resize_file(manifest, brine::kMaxBundleManifestBytes + 1);
+  EXPECT_THROW_WITH(brine::load_bundle(dir_), brine::LimitError,
+                    "more than the 67108864 a manifest may hold");
+  EXPECT_THROW_WITH(brine::read_bundle_manifest(dir_), brine::LimitError, "bundle manifest");
+}
+
 TEST_F(BundleEscape, RefusesACorruptArchive) {
   std::string bytes = read_text(dir_ / "values.brine");
   write_text(dir_ / "values.brine", brine_test::corrupt(bytes, bytes.size() / 2, 4));
