@@ -21,6 +21,7 @@
 
 #include "brine/io.hpp"
 #include "io/zip_directory.hpp"
+#include "io/zip_writer.hpp"
 #include "tensor/safetensors_mapped.hpp"
 
 namespace brine {
@@ -30,9 +31,6 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 using namespace detail::zip;  // the ZIP constants, Bytes and crc32_update
-// brine's alignment padding in a local header's extra field (docs/format/dduf.md §5): an id
-// no registered ZIP extension uses, whose data is zeros.
-constexpr std::uint16_t kPaddingExtraId = 0xD935;
 // Deeper JSON than this in model_index.json is refused before parsing (a recursive parser).
 constexpr std::size_t kMaxIndexDepth = 128;
 constexpr const char* kModelIndex = "model_index.json";
@@ -400,30 +398,6 @@ StateDict load_safetensors(const DdufEntry& entry, const SafetensorsLoadOptions&
 
 namespace {
 
-void put16(std::string& out, std::uint64_t v) {
-  out.push_back(static_cast<char>(v & 0xFF));
-  out.push_back(static_cast<char>((v >> 8) & 0xFF));
-}
-void put32(std::string& out, std::uint64_t v) {
-  put16(out, v & 0xFFFF);
-  put16(out, (v >> 16) & 0xFFFF);
-}
-void put64(std::string& out, std::uint64_t v) {
-  put32(out, v & k32);
-  put32(out, v >> 32);
-}
-
-// DOS date 1980-01-01, time 00:00: fixed, so that one content gives one file.
-constexpr std::uint16_t kDosDate = 0x0021;
-constexpr std::uint16_t kDosTime = 0;
-constexpr std::uint16_t kMadeBy = (3 << 8) | 45;           // Unix, ZIP 4.5
-constexpr std::uint32_t kFileAttributes = 0100644u << 16;  // -rw-r--r--
-
-bool needs_utf8_flag(std::string_view name) {
-  return std::any_of(name.begin(), name.end(),
-                     [](char c) { return (static_cast<unsigned char>(c) & 0x80) != 0; });
-}
-
 std::string read_whole(const fs::path& path, const std::string& name,
                        const std::string& destination) {
   std::error_code ec;
@@ -436,18 +410,11 @@ std::string read_whole(const fs::path& path, const std::string& name,
 
 }  // namespace
 
+// The DDUF rules on top of the aligned ZIP writer (io/zip_writer.hpp).
 struct DdufWriter::Impl {
-  struct Record {
-    std::string name;
-    std::uint64_t header_offset;
-    std::uint64_t size;
-    std::uint32_t crc;
-  };
   fs::path path;
-  DdufWriteOptions options;
   AtomicFileSink sink;
-  std::uint64_t position = 0;
-  std::vector<Record> records;
+  Writer zip;
   std::set<std::string> names;
   std::optional<std::string> model_index;
   bool finished = false;
@@ -455,14 +422,15 @@ struct DdufWriter::Impl {
   // after which the archive cannot be finished.
   bool broken = false;
 
-  Impl(const fs::path& p, const DdufWriteOptions& o) : path(p), options(o), sink(p) {}
+  Impl(const fs::path& p, const DdufWriteOptions& o)
+      : path(p),
+        sink(p),
+        zip([this](const void* bytes, std::size_t n) { sink.write(bytes, n); },
+            WriterOptions{o.alignment, o.force_zip64}, p.string()) {}
 
   std::string destination() const { return path.string(); }
 
-  void write(const void* bytes, std::size_t n) {
-    sink.write(bytes, n);
-    position += n;
-  }
+  void write(const void* bytes, std::size_t n) { zip.write(bytes, n); }
 
   void check_usable() {
     if (finished)
@@ -482,46 +450,8 @@ struct DdufWriter::Impl {
                   destination());
   }
 
-  bool entry_zip64(std::uint64_t size, std::uint64_t offset) const {
-    return options.force_zip64 || size >= k32 || offset >= k32;
-  }
-
   void write_local_header(const std::string& name, std::uint64_t size, std::uint32_t crc) {
-    const std::uint64_t offset = position;
-    const bool zip64 = entry_zip64(size, offset);
-    const bool sizes64 = options.force_zip64 || size >= k32;
-    std::string header;
-    put32(header, kLocalSig);
-    put16(header, zip64 ? 45 : 20);
-    put16(header, needs_utf8_flag(name) ? 0x0800 : 0);
-    put16(header, 0);
-    put16(header, kDosTime);
-    put16(header, kDosDate);
-    put32(header, crc);
-    put32(header, sizes64 ? k32 : size);
-    put32(header, sizes64 ? k32 : size);
-    std::string extra;
-    if (sizes64) {
-      put16(extra, kZip64ExtraId);
-      put16(extra, 16);
-      put64(extra, size);
-      put64(extra, size);
-    }
-    const std::uint64_t align = options.alignment;
-    const std::uint64_t data_at = offset + kLocalFixed + name.size() + extra.size();
-    std::uint64_t pad = (align - data_at % align) % align;
-    while (pad != 0 && pad < 4) pad += align;
-    if (pad != 0) {
-      put16(extra, kPaddingExtraId);
-      put16(extra, pad - 4);
-      extra.append(static_cast<std::size_t>(pad - 4), '\0');
-    }
-    put16(header, name.size());
-    put16(header, extra.size());
-    header += name;
-    header += extra;
-    write(header.data(), header.size());
-    records.push_back(Record{name, offset, size, crc});
+    zip.begin_entry(name, size, crc);
     names.insert(name);
   }
 
@@ -530,73 +460,7 @@ struct DdufWriter::Impl {
     std::vector<std::string> all(names.begin(), names.end());
     if (auto v = check_structure(model_index ? &*model_index : nullptr, all))
       fail_export(v->rule, v->message, v->entry, destination());
-    const std::uint64_t cd_offset = position;
-    for (const Record& r : records) {
-      const bool sizes64 = options.force_zip64 || r.size >= k32;
-      const bool offset64 = options.force_zip64 || r.header_offset >= k32;
-      std::string extra;
-      if (sizes64 || offset64) {
-        put16(extra, kZip64ExtraId);
-        put16(extra, (sizes64 ? 16 : 0) + (offset64 ? 8 : 0));
-        if (sizes64) {
-          put64(extra, r.size);
-          put64(extra, r.size);
-        }
-        if (offset64) put64(extra, r.header_offset);
-      }
-      std::string rec;
-      put32(rec, kCentralSig);
-      put16(rec, kMadeBy);
-      put16(rec, (sizes64 || offset64) ? 45 : 20);
-      put16(rec, needs_utf8_flag(r.name) ? 0x0800 : 0);
-      put16(rec, 0);
-      put16(rec, kDosTime);
-      put16(rec, kDosDate);
-      put32(rec, r.crc);
-      put32(rec, sizes64 ? k32 : r.size);
-      put32(rec, sizes64 ? k32 : r.size);
-      put16(rec, r.name.size());
-      put16(rec, extra.size());
-      put16(rec, 0);  // comment
-      put16(rec, 0);  // disk
-      put16(rec, 0);  // internal attributes
-      put32(rec, kFileAttributes);
-      put32(rec, offset64 ? k32 : r.header_offset);
-      rec += r.name;
-      rec += extra;
-      write(rec.data(), rec.size());
-    }
-    const std::uint64_t cd_size = position - cd_offset;
-    const std::uint64_t count = records.size();
-    const bool zip64_end =
-        options.force_zip64 || count >= k16 || cd_offset >= k32 || cd_size >= k32;
-    std::string tail;
-    if (zip64_end) {
-      const std::uint64_t record_at = position;
-      put32(tail, kZip64EndSig);
-      put64(tail, kZip64EndFixed - 12);
-      put16(tail, kMadeBy);
-      put16(tail, 45);
-      put32(tail, 0);
-      put32(tail, 0);
-      put64(tail, count);
-      put64(tail, count);
-      put64(tail, cd_size);
-      put64(tail, cd_offset);
-      put32(tail, kZip64LocatorSig);
-      put32(tail, 0);
-      put64(tail, record_at);
-      put32(tail, 1);
-    }
-    put32(tail, kEndSig);
-    put16(tail, 0);
-    put16(tail, 0);
-    put16(tail, zip64_end ? k16 : count);
-    put16(tail, zip64_end ? k16 : count);
-    put32(tail, zip64_end ? k32 : cd_size);
-    put32(tail, zip64_end ? k32 : cd_offset);
-    put16(tail, 0);
-    write(tail.data(), tail.size());
+    zip.finish();
     sink.commit();
     finished = true;
   }

@@ -19,6 +19,7 @@
 #include "brine/io.hpp"
 #include "brine/numpy.hpp"
 #include "io/zip_directory.hpp"
+#include "io/zip_writer.hpp"
 #include "tensor/npy_format.hpp"
 
 namespace brine {
@@ -367,10 +368,41 @@ NpzContents inspect_npz_bytes(std::string_view bytes, const NumpyLoadOptions& op
   detail::throw_error(errc::internal_error, what + ": " + zip_error_strerror(error));
 }
 
-// Builds the .npz in a libzip memory buffer and hands its bytes to `sink` in chunks.
+// Writes a stored .npz through the aligned ZIP writer (io/zip_writer.hpp): each entry's data
+// starts 64-aligned, and the .npy header pads to a multiple of 64, so every array's data lies
+// 64-aligned in the file and load_npz maps it in place.
+void write_stored_npz(const StateDict& dict, const std::vector<npy::NpzFile>& files,
+                      const std::function<void(const void*, std::size_t)>& sink,
+                      const std::string& destination) {
+  detail::zip::Writer zip(sink, detail::zip::WriterOptions{}, destination);
+  for (const auto& [name, tensor] : dict) {
+    const std::string header =
+        npy::header_bytes(tensor.dtype(), tensor.shape(), NpyVersion::automatic);
+    std::uint32_t crc = detail::zip::crc32_update(0, header.data(), header.size());
+    crc = detail::zip::crc32_update(crc, tensor.bytes(), tensor.nbytes());
+    zip.begin_entry(name + ".npy", header.size() + tensor.nbytes(), crc);
+    zip.write(header.data(), header.size());
+    if (tensor.nbytes() != 0) zip.write(tensor.bytes(), tensor.nbytes());
+  }
+  for (const npy::NpzFile& file : files) {
+    zip.begin_entry(file.name, file.bytes.size(),
+                    detail::zip::crc32_update(0, file.bytes.data(), file.bytes.size()));
+    zip.write(file.bytes.data(), file.bytes.size());
+  }
+  zip.finish();
+}
+
+// Builds the .npz and hands its bytes to `sink` in chunks: stored through the aligned writer,
+// deflated through libzip (in a memory buffer).
 template <class Sink>
 void build_npz(const StateDict& dict, const std::vector<npy::NpzFile>& files, bool compress,
-               Sink&& sink) {
+               Sink&& sink, const std::string& destination) {
+  if (!compress) {
+    write_stored_npz(
+        dict, files, [&](const void* p, std::size_t n) { sink(static_cast<const char*>(p), n); },
+        destination);
+    return;
+  }
   if (dict.empty() && files.empty()) {
     // libzip writes nothing for an archive without entries; numpy.savez writes the end of
     // central directory record alone, which is a valid empty ZIP.
@@ -472,14 +504,17 @@ void save_npz(const std::filesystem::path& path, const StateDict& dict, bool com
 std::string npy::npz_bytes_with_files(const StateDict& dict, const std::vector<NpzFile>& files,
                                       bool compress) {
   std::string out;
-  build_npz(dict, files, compress, [&](const char* p, std::size_t n) { out.append(p, n); });
+  build_npz(
+      dict, files, compress, [&](const char* p, std::size_t n) { out.append(p, n); }, "<memory>");
   return out;
 }
 
 void npy::save_npz_with_files(const std::filesystem::path& path, const StateDict& dict,
                               const std::vector<NpzFile>& files, bool compress) {
   AtomicFileSink sink(path);
-  build_npz(dict, files, compress, [&](const char* p, std::size_t n) { sink.write(p, n); });
+  build_npz(
+      dict, files, compress, [&](const char* p, std::size_t n) { sink.write(p, n); },
+      path.string());
   sink.commit();
 }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <brine/numpy.hpp>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -198,6 +199,73 @@ TEST(Numpy, StoredAlignedNpzEntriesViewTheMappedFile) {
   EXPECT_FALSE(brine::load_npz(dir / "d.npz").at("u").is_mapped());
 }
 
+// Names of every length from 1 to 70 move the local header's end through every offset
+// modulo 64, so the writer pads by every amount, the ones under 4 bytes too.
+brine::StateDict names_of_every_length() {
+  brine::StateDict dict;
+  for (std::size_t n = 1; n <= 70; ++n) {
+    std::vector<double> values(n % 5 + 1);
+    for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<double>(n) + 0.25 * i;
+    dict.insert(std::string(n, static_cast<char>('a' + n % 26)), Tensor::from_vector(values));
+  }
+  return dict;
+}
+
+TEST(Numpy, BrineStoredNpzDataIs64AlignedAndLoadsMapped) {
+  brine_test::TempDir dir;
+  brine::StateDict dict;
+  dict.insert("f32", Tensor::from_vector(std::vector<float>{1.5f, -2, 3, 4, 5, 6}, {2, 3}));
+  dict.insert("f64", Tensor::from_vector(std::vector<double>{0.5, -1e300, 7}));
+  dict.insert("i64", Tensor::from_vector(std::vector<std::int64_t>{-1, 1LL << 62, 3, 4, 5}));
+  dict.insert("odd", Tensor::from_vector(std::vector<std::int16_t>{1, 2, 3}));
+  dict.insert("nested/name", Tensor::from_vector(std::vector<float>{9}));
+  for (auto& [name, t] : names_of_every_length()) dict.insert(name, t);
+  brine::save_npz(dir / "a.npz", dict, false);
+  EXPECT_EQ(read_file(dir / "a.npz"), brine::npz_bytes(dict, false)) << "file and memory agree";
+  brine::StateDict back = brine::load_npz(dir / "a.npz");
+  EXPECT_EQ(back, dict);
+  for (const auto& [name, t] : back) {
+    EXPECT_TRUE(t.is_mapped()) << name;
+    // The mapping starts on a page: an address 64-aligned is a file offset 64-aligned.
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(t.bytes()) % 64, 0u) << name;
+  }
+  // Deflated output stays with libzip: read through it, so copied.
+  brine::save_npz(dir / "d.npz", dict, true);
+  brine::StateDict deflated = brine::load_npz(dir / "d.npz");
+  EXPECT_EQ(deflated, dict);
+  EXPECT_FALSE(deflated.at("f32").is_mapped());
+}
+
+// 65,536 entries need ZIP64's end records (the classic ones count to 65,535): brine writes
+// them, brine maps the entries, numpy reads the archive.
+TEST(Numpy, BrineStoredNpzWithMoreEntriesThanClassicZipCountsIsZip64) {
+  require_numpy();
+  brine_test::TempDir dir;
+  brine::StateDict dict;
+  constexpr std::int64_t kCount = 65536;
+  for (std::int64_t k = 0; k < kCount; ++k)
+    dict.insert("k" + std::to_string(k), Tensor::from_vector(std::vector<std::int64_t>{k, -k}));
+  brine::save_npz(dir / "many.npz", dict, false);
+  const std::string bytes = read_file(dir / "many.npz");
+  ASSERT_GE(bytes.size(), 22u + 20u + 56u);
+  EXPECT_EQ(bytes.substr(bytes.size() - 22 - 20 - 56, 4), std::string("PK\x06\x06", 4))
+      << "a ZIP64 end of central directory record";
+  brine::StateDict back = brine::load_npz(dir / "many.npz");
+  ASSERT_EQ(back.size(), dict.size());
+  EXPECT_EQ(back.at("k65535"), dict.at("k65535"));
+  EXPECT_TRUE(back.at("k65535").is_mapped());
+  EXPECT_EQ(back.at("k0").storage_id(), back.at("k65535").storage_id()) << "one mapping";
+  std::string command = std::string(BRINE_PYTHON_WITH_NUMPY) +
+                        " -c \"import numpy as np, sys\n"
+                        "z = np.load(sys.argv[1] + '/many.npz')\n"
+                        "assert len(z.files) == 65536, len(z.files)\n"
+                        "for k in (0, 1, 40000, 65535):\n"
+                        "  a = z['k%d' % k]\n"
+                        "  assert a.dtype == np.int64 and a.tolist() == [k, -k], (k, a)\" '" +
+                        dir.path().string() + "'";
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+}
+
 // Tensors of every dtype numpy has, values that use every byte.
 brine::StateDict sample_tensors() {
   brine::StateDict dict;
@@ -284,6 +352,12 @@ TEST(Numpy, BrineWrittenFilesLoadInNumpyWithTheSameValues) {
       record(file, name, label, t);
     }
   }
+  // Every dtype in one stored .npz, and names that pad each entry by every amount.
+  brine::save_npz(dir / "all.npz", dict, false);
+  for (const auto& [name, t] : dict) record("all.npz", name, "all_" + name, t);
+  brine::StateDict padded = names_of_every_length();
+  brine::save_npz(dir / "padded.npz", padded, false);
+  for (const auto& [name, t] : padded) record("padded.npz", name, "padded_" + name, t);
   write_file(dir / "manifest.tsv", manifest.str());
   EXPECT_EQ(run_python(BRINE_NUMPY_CHECK_SCRIPT, dir.path()), 0);
 }
