@@ -7,6 +7,13 @@
 #define BRINE_VERSION_MINOR 1
 #define BRINE_VERSION_PATCH 0
 
+#define BRINE_DETAIL_STRINGIFY_(x) #x
+#define BRINE_DETAIL_STRINGIFY(x) BRINE_DETAIL_STRINGIFY_(x)
+/// "MAJOR.MINOR.PATCH", as files that record the writer's version spell it.
+#define BRINE_VERSION_STRING                  \
+  BRINE_DETAIL_STRINGIFY(BRINE_VERSION_MAJOR) \
+  "." BRINE_DETAIL_STRINGIFY(BRINE_VERSION_MINOR) "." BRINE_DETAIL_STRINGIFY(BRINE_VERSION_PATCH)
+
 namespace brine {
 
 /// Version of the binary (short-term) archive format this build writes. A reader accepts

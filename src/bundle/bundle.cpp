@@ -353,9 +353,7 @@ nlohmann::json manifest_json(const std::vector<Value>& states,
   nlohmann::json m;
   m["format"] = "brine-bundle";
   m["format_version"] = bundle_format_version;
-  m["brine_version"] = std::to_string(BRINE_VERSION_MAJOR) + "." +
-                       std::to_string(BRINE_VERSION_MINOR) + "." +
-                       std::to_string(BRINE_VERSION_PATCH);
+  m["brine_version"] = BRINE_VERSION_STRING;
   m["archive"] = kValuesName;
   nlohmann::json values = nlohmann::json::array();
   for (const Value& s : states) {

@@ -48,11 +48,6 @@ bool allowed_extension(std::string_view name) {
          ends_with(name, ".txt");
 }
 
-std::string brine_version() {
-  return std::to_string(BRINE_VERSION_MAJOR) + "." + std::to_string(BRINE_VERSION_MINOR) + "." +
-         std::to_string(BRINE_VERSION_PATCH);
-}
-
 [[noreturn]] void refuse(DdufRule rule, const std::string& message, const std::string& file,
                          const fs::path& bundle) {
   ErrorContext context;
@@ -431,7 +426,7 @@ void export_bundle_dduf(const fs::path& bundle_dir, const fs::path& out,
   // Everything is decided, and every refusal made, before the writer creates a file.
   nlohmann::json index = nlohmann::json::object();
   index["_class_name"] = bundle_dduf_class_name;
-  index["_brine_version"] = brine_version();
+  index["_brine_version"] = BRINE_VERSION_STRING;
   index["_brine_bundle_format"] = bundle_dduf_format_version;
   nlohmann::json files = nlohmann::json::array();
   std::vector<std::string> configs;

@@ -177,54 +177,11 @@ bool has_variant(const fs::path& folder, const std::string& variant) {
          fs::exists(folder / ("." + stem + ".safetensors.brine-commit"), ec);
 }
 
-std::string describe_shape(const std::vector<std::int64_t>& shape) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
-  return out + "]";
-}
-
 // The envelope of the definition file, checked; returns its value.
 Value open_definition(Value doc) {
-  auto bad = [](const std::string& m) {
-    detail::throw_error(errc::corrupt_data, "model definition " + m);
-  };
-  if (doc.kind() != ValueKind::map) bad("is not a JSON object");
-  Value::Map& map = doc.as_map();
-  for (const auto& member : map)
-    if (member.first != "format" && member.first != "format_version" &&
-        member.first != "brine_version" && member.first != "type" && member.first != "version" &&
-        member.first != "value")
-      bad("has an unknown member '" + member.first + "'");
-  auto format = map.find("format");
-  if (format == map.end() || format->second.kind() != ValueKind::text ||
-      format->second.as_text() != kFormat)
-    bad("does not say \"format\": \"brine-model\"");
-  auto version = map.find("format_version");
-  if (version == map.end() || version->second.kind() != ValueKind::unsigned_integer ||
-      version->second.as_uint64() == 0)
-    bad("has no positive \"format_version\"");
-  if (version->second.as_uint64() > model_folder_format_version)
-    detail::throw_error(errc::newer_format_version,
-                        "model definition written in format version " +
-                            std::to_string(version->second.as_uint64()) +
-                            ", this build of brine reads up to version " +
-                            std::to_string(model_folder_format_version) + ": upgrade brine");
-  auto value = map.find("value");
-  if (value == map.end()) bad("has no \"value\"");
-  auto type = map.find("type");
-  auto class_version = map.find("version");
-  if (value->second.kind() == ValueKind::object) {
-    const Object& root = value->second.as_object();
-    if (type == map.end() || type->second.kind() != ValueKind::text ||
-        type->second.as_text() != root.type)
-      bad("\"type\" is not the root object's type '" + root.type + "'");
-    if (class_version == map.end() || class_version->second.kind() != ValueKind::unsigned_integer ||
-        class_version->second.as_uint64() != root.version)
-      bad("\"version\" is not the root object's version " + std::to_string(root.version));
-  } else if (type != map.end() || class_version != map.end()) {
-    bad("has \"type\" or \"version\" but its value is not an object");
-  }
-  return std::move(value->second);
+  unsigned format_version = 0;
+  return tensor_refs::open_envelope(std::move(doc), kFormat, model_folder_format_version,
+                                    "model definition", format_version);
 }
 
 std::string variant_label(const std::string& variant) {
@@ -292,21 +249,9 @@ PushedModelFolder push_state_to_folder(const std::filesystem::path& folder_in, c
     // that names them.
     SerializationContext default_context;
     bundle_internal::place_data_files(placed, 0, fresh, default_registry(), default_context);
-    Value::Map envelope;
-    envelope.emplace("format", Value(kFormat));
-    envelope.emplace("format_version",
-                     Value(static_cast<std::uint64_t>(model_folder_format_version)));
-    envelope.emplace("brine_version", Value(std::to_string(BRINE_VERSION_MAJOR) + "." +
-                                            std::to_string(BRINE_VERSION_MINOR) + "." +
-                                            std::to_string(BRINE_VERSION_PATCH)));
-    if (placed.kind() == ValueKind::object) {
-      envelope.emplace("type", Value(placed.as_object().type));
-      envelope.emplace("version", Value(static_cast<std::uint64_t>(placed.as_object().version)));
-    }
-    envelope.emplace("value", placed);
     // Names only: the variants of one folder share the definition and differ in dtype.
     const std::string definition = detail::to_json_with_tensor_refs(
-        Value(std::move(envelope)), JsonOptions{},
+        tensor_refs::make_envelope(kFormat, model_folder_format_version, placed), JsonOptions{},
         [&namer](const Tensor& t) { return namer.name_of(t); }, /*describe=*/false);
     write_file_atomically(fresh / options.definition_filename, definition);
     pushed.definition = options.definition_filename;
@@ -379,9 +324,9 @@ Value load_pretrained_state(const std::filesystem::path& folder, const ModelFold
     if ((dtype && *dtype != t->dtype()) || (shape && *shape != t->shape()))
       detail::throw_error(errc::corrupt_data, "'$tensor_ref' to '" + name + "' says " +
                                                   (dtype ? dtype_name(*dtype) : "") +
-                                                  (shape ? describe_shape(*shape) : "") +
+                                                  (shape ? tensor_refs::shape_text(*shape) : "") +
                                                   ", the weight is " + dtype_name(t->dtype()) +
-                                                  describe_shape(t->shape()));
+                                                  tensor_refs::shape_text(t->shape()));
     referenced.insert(name);
     return Value(*t);
   };

@@ -9,19 +9,13 @@
 #include <utility>
 
 #include "brine/error.hpp"
+#include "tensor/tensor_refs.hpp"
 
 namespace brine {
 namespace {
 
-std::string join(const std::string& prefix, const std::string& part) {
-  return prefix.empty() ? part : prefix + "." + part;
-}
-
-std::string shape_text(const std::vector<std::int64_t>& shape) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
-  return out + "]";
-}
+using tensor_refs::join;
+using tensor_refs::shape_text;
 
 // Visits every tensor of a tree with its dotted name. Objects that a shared pointer holds
 // are visited once: later References are not followed, as the dict must name each tensor once.

@@ -37,61 +37,16 @@ constexpr std::string_view kFormat = "brine-npz";
   detail::throw_error(code, message, where);
 }
 
-std::string describe_shape(const std::vector<std::int64_t>& shape) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
-  return out + "]";
-}
-
 // The envelope of `__brine__.json`, checked. Returns the value; fills `info`.
 Value open_envelope(Value doc, NpzObjectInfo& info) {
-  auto bad = [](const std::string& m) {
-    detail::throw_error(errc::corrupt_data,
-                        std::string("'") + std::string(kNpzObjectEntry) + "' " + m);
-  };
-  if (doc.kind() != ValueKind::map) bad("is not a JSON object");
-  Value::Map& map = doc.as_map();
-  for (const auto& member : map)
-    if (member.first != "format" && member.first != "format_version" &&
-        member.first != "brine_version" && member.first != "type" && member.first != "version" &&
-        member.first != "value")
-      bad("has an unknown member '" + member.first + "'");
-  auto format = map.find("format");
-  if (format == map.end() || format->second.kind() != ValueKind::text ||
-      format->second.as_text() != kFormat)
-    bad("does not say \"format\": \"brine-npz\"");
-  auto version = map.find("format_version");
-  if (version == map.end() || version->second.kind() != ValueKind::unsigned_integer)
-    bad("has no unsigned \"format_version\"");
-  std::uint64_t v = version->second.as_uint64();
-  if (v == 0) bad("has format_version 0");
-  if (v > npz_object_format_version)
-    detail::throw_error(errc::newer_format_version,
-                        std::string("'") + std::string(kNpzObjectEntry) +
-                            "' written in format version " + std::to_string(v) +
-                            ", this build of brine reads up to version " +
-                            std::to_string(npz_object_format_version) + ": upgrade brine");
-  info.format_version = static_cast<unsigned>(v);
-  auto value = map.find("value");
-  if (value == map.end()) bad("has no \"value\"");
-  // "type" and "version" repeat the root object's for readers without brine; they must agree.
-  auto type = map.find("type");
-  auto class_version = map.find("version");
-  if (value->second.kind() == ValueKind::object) {
-    const Object& root = value->second.as_object();
-    if (type == map.end() || type->second.kind() != ValueKind::text ||
-        type->second.as_text() != root.type)
-      bad("\"type\" is not the root object's type '" + root.type + "'");
-    if (class_version == map.end() || !class_version->second.is_number() ||
-        class_version->second.kind() == ValueKind::floating ||
-        class_version->second.as_uint64() != root.version)
-      bad("\"version\" is not the root object's version " + std::to_string(root.version));
-    info.type = root.type;
-    info.version = root.version;
-  } else if (type != map.end() || class_version != map.end()) {
-    bad("has \"type\" or \"version\" but its value is not an object");
+  Value value =
+      tensor_refs::open_envelope(std::move(doc), kFormat, npz_object_format_version,
+                                 "'" + std::string(kNpzObjectEntry) + "'", info.format_version);
+  if (value.kind() == ValueKind::object) {
+    info.type = value.as_object().type;
+    info.version = value.as_object().version;
   }
-  return std::move(value->second);
+  return value;
 }
 
 bool is_object_entry(const std::string& name) { return name == kNpzObjectEntry; }
@@ -128,10 +83,10 @@ Value load_state(std::string_view bytes, const LoadOptions& options,
           errc::corrupt_data,
           "'$tensor_ref' names '" + name + "', but the archive has no entry '" + name + ".npy'");
     if (t->dtype() != *dtype || t->shape() != *shape)
-      detail::throw_error(errc::corrupt_data, "'$tensor_ref' to '" + name + "' says " +
-                                                  dtype_name(*dtype) + describe_shape(*shape) +
-                                                  ", the entry holds " + dtype_name(t->dtype()) +
-                                                  describe_shape(t->shape()));
+      detail::throw_error(errc::corrupt_data,
+                          "'$tensor_ref' to '" + name + "' says " + dtype_name(*dtype) +
+                              tensor_refs::shape_text(*shape) + ", the entry holds " +
+                              dtype_name(t->dtype()) + tensor_refs::shape_text(t->shape()));
     referenced.insert(name);
     return Value(*t);  // another view of the entry's storage: references to it share it
   };
@@ -161,20 +116,9 @@ std::string npz_object_bytes(const Value& state, const NpzObjectOptions& options
   Namer namer;
   namer.visit(state, std::string());
   detail::check_json_document_nesting(state, JsonOptions{}.max_depth);
-  Value::Map envelope;
-  envelope.emplace("format", Value(kFormat));
-  envelope.emplace("format_version", Value(static_cast<std::uint64_t>(npz_object_format_version)));
-  envelope.emplace("brine_version", Value(std::to_string(BRINE_VERSION_MAJOR) + "." +
-                                          std::to_string(BRINE_VERSION_MINOR) + "." +
-                                          std::to_string(BRINE_VERSION_PATCH)));
-  if (state.kind() == ValueKind::object) {
-    envelope.emplace("type", Value(state.as_object().type));
-    envelope.emplace("version", Value(static_cast<std::uint64_t>(state.as_object().version)));
-  }
-  envelope.emplace("value", state);
-  std::string json =
-      detail::to_json_with_tensor_refs(Value(std::move(envelope)), JsonOptions{},
-                                       [&namer](const Tensor& t) { return namer.name_of(t); });
+  std::string json = detail::to_json_with_tensor_refs(
+      tensor_refs::make_envelope(kFormat, npz_object_format_version, state), JsonOptions{},
+      [&namer](const Tensor& t) { return namer.name_of(t); });
   return npy::npz_bytes_with_files(namer.dict(), {{std::string(kNpzObjectEntry), std::move(json)}},
                                    options.compress);
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -15,6 +16,7 @@
 #include "brine/error.hpp"
 #include "brine/state_dict.hpp"
 #include "brine/value.hpp"
+#include "brine/version.hpp"
 
 namespace brine::tensor_refs {
 
@@ -43,6 +45,78 @@ inline ViewKey key_of(const Tensor& t) {
 
 inline std::string join(const std::string& prefix, const std::string& part) {
   return prefix.empty() ? part : prefix + "." + part;
+}
+
+// "[2, 3]", as error messages show a shape.
+inline std::string shape_text(const std::vector<std::int64_t>& shape) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
+  return out + "]";
+}
+
+// The JSON envelope both the object .npz and the model folder's definition wrap a state in
+// (numpy.md §6, hub.md): {format, format_version, brine_version, type, version, value}, where
+// type and version repeat the root object's for readers without brine.
+inline Value make_envelope(std::string_view format, unsigned format_version, const Value& value) {
+  Value::Map envelope;
+  envelope.emplace("format", Value(std::string(format)));
+  envelope.emplace("format_version", Value(static_cast<std::uint64_t>(format_version)));
+  envelope.emplace("brine_version", Value(std::string(BRINE_VERSION_STRING)));
+  if (value.kind() == ValueKind::object) {
+    envelope.emplace("type", Value(value.as_object().type));
+    envelope.emplace("version", Value(static_cast<std::uint64_t>(value.as_object().version)));
+  }
+  envelope.emplace("value", value);
+  return Value(std::move(envelope));
+}
+
+// Checks an envelope written by make_envelope and returns its value; `what` names the file
+// in messages, `format_version` receives the version found. Throws FormatError corrupt_data,
+// VersionError newer_format_version.
+inline Value open_envelope(Value doc, std::string_view format, unsigned max_format_version,
+                           const std::string& what, unsigned& format_version) {
+  auto bad = [&what](const std::string& m) {
+    detail::throw_error(errc::corrupt_data, what + " " + m);
+  };
+  if (doc.kind() != ValueKind::map) bad("is not a JSON object");
+  Value::Map& map = doc.as_map();
+  for (const auto& member : map)
+    if (member.first != "format" && member.first != "format_version" &&
+        member.first != "brine_version" && member.first != "type" && member.first != "version" &&
+        member.first != "value")
+      bad("has an unknown member '" + member.first + "'");
+  auto found_format = map.find("format");
+  if (found_format == map.end() || found_format->second.kind() != ValueKind::text ||
+      found_format->second.as_text() != format)
+    bad("does not say \"format\": \"" + std::string(format) + "\"");
+  auto version = map.find("format_version");
+  if (version == map.end() || version->second.kind() != ValueKind::unsigned_integer)
+    bad("has no unsigned \"format_version\"");
+  const std::uint64_t v = version->second.as_uint64();
+  if (v == 0) bad("has format_version 0");
+  if (v > max_format_version)
+    detail::throw_error(errc::newer_format_version,
+                        what + " written in format version " + std::to_string(v) +
+                            ", this build of brine reads up to version " +
+                            std::to_string(max_format_version) + ": upgrade brine");
+  format_version = static_cast<unsigned>(v);
+  auto value = map.find("value");
+  if (value == map.end()) bad("has no \"value\"");
+  auto type = map.find("type");
+  auto class_version = map.find("version");
+  if (value->second.kind() == ValueKind::object) {
+    const Object& root = value->second.as_object();
+    if (type == map.end() || type->second.kind() != ValueKind::text ||
+        type->second.as_text() != root.type)
+      bad("\"type\" is not the root object's type '" + root.type + "'");
+    if (class_version == map.end() || !class_version->second.is_number() ||
+        class_version->second.kind() == ValueKind::floating ||
+        class_version->second.as_uint64() != root.version)
+      bad("\"version\" is not the root object's version " + std::to_string(root.version));
+  } else if (type != map.end() || class_version != map.end()) {
+    bad("has \"type\" or \"version\" but its value is not an object");
+  }
+  return std::move(value->second);
 }
 
 // Gives each distinct tensor view an entry name: the dotted path of its first occurrence,

@@ -62,9 +62,7 @@ int main(int argc, char** argv) {
       "Inspects, verifies, converts and migrates brine archives (binary, stable CBOR, "
       "JSON) of any program, without its C++ types.",
       "brine"};
-  app.set_version_flag("--version", std::to_string(BRINE_VERSION_MAJOR) + "." +
-                                        std::to_string(BRINE_VERSION_MINOR) + "." +
-                                        std::to_string(BRINE_VERSION_PATCH));
+  app.set_version_flag("--version", BRINE_VERSION_STRING);
   app.require_subcommand(1, 1);
   app.footer("Exit status: 0 success, 1 invalid input, 2 usage error. Documentation: docs/cli.md.");
 
