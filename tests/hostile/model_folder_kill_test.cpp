@@ -5,17 +5,13 @@
 // killed at its k-th system-call stop, for k spread over a whole push (every write, fsync,
 // link, rename and unlink is a stop), as sharded_save_kill_test does for the weights alone.
 
-#include <signal.h>
-#include <sys/ptrace.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <brine/hub.hpp>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "test_util.hpp"
+#include "traced_child.hpp"
 
 namespace {
 
@@ -43,51 +39,8 @@ brine::Value model(int seed, int blocks) {
 std::uint64_t push_in_traced_child(const fs::path& folder, const brine::Value& state,
                                    const brine::ModelFolderOptions& options,
                                    std::uint64_t kill_at) {
-  pid_t child = ::fork();
-  if (child == 0) {
-    if (::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) ::_exit(42);
-    ::raise(SIGSTOP);
-    try {
-      brine::push_state_to_folder(folder, state, options);
-    } catch (const brine::Error&) {
-      ::_exit(3);
-    }
-    ::_exit(0);
-  }
-  EXPECT_GT(child, 0);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  if (WIFEXITED(status)) {
-    ADD_FAILURE() << "the child could not be traced (exit " << WEXITSTATUS(status) << ")";
-    return 0;
-  }
-  ::ptrace(PTRACE_SETOPTIONS, child, nullptr,
-           reinterpret_cast<void*>(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL));
-  std::uint64_t stops = 0;
-  int signal_to_deliver = 0;
-  for (;;) {
-    ::ptrace(PTRACE_SYSCALL, child, nullptr, reinterpret_cast<void*>(signal_to_deliver));
-    signal_to_deliver = 0;
-    if (::waitpid(child, &status, 0) < 0) break;
-    if (WIFEXITED(status)) {
-      EXPECT_EQ(WEXITSTATUS(status), 0) << "the push failed";
-      break;
-    }
-    if (WIFSIGNALED(status)) break;
-    if (WIFSTOPPED(status)) {
-      if (WSTOPSIG(status) == (SIGTRAP | 0x80)) {
-        if (++stops == kill_at) {
-          ::kill(child, SIGKILL);
-          ::waitpid(child, &status, 0);
-          EXPECT_TRUE(WIFSIGNALED(status));
-          break;
-        }
-      } else {
-        signal_to_deliver = WSTOPSIG(status);
-      }
-    }
-  }
-  return stops;
+  return brine_test::run_in_traced_child(
+      [&] { brine::push_state_to_folder(folder, state, options); }, kill_at);
 }
 
 TEST(ModelFolderPush, SigkillAtAnySyscallLeavesThePreviousOrTheNewFolder) {

@@ -8,12 +8,6 @@
 // write, fsync, rename and unlink is a stop). Nothing depends on timing: the same k kills at
 // the same point on every machine, however loaded.
 
-#include <signal.h>
-#include <sys/ptrace.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <brine/safetensors.hpp>
 #include <cstdint>
 #include <cstdio>
@@ -23,6 +17,7 @@
 #include <vector>
 
 #include "test_util.hpp"
+#include "traced_child.hpp"
 
 namespace {
 
@@ -74,51 +69,8 @@ bool same(const StateDict& a, const StateDict& b) {
 // `kill_at` (0: never). Returns the number of stops the child made.
 std::uint64_t save_in_traced_child(const fs::path& dir, const Checkpoint& c,
                                    std::uint64_t kill_at) {
-  pid_t child = ::fork();
-  if (child == 0) {
-    if (::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) ::_exit(42);
-    ::raise(SIGSTOP);
-    try {
-      brine::save_state_dict(dir, c.dict, c.options);
-    } catch (...) {
-      ::_exit(3);
-    }
-    ::_exit(0);  // no atexit handlers: the parent's test state stays the parent's
-  }
-  EXPECT_GT(child, 0);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  if (WIFEXITED(status)) {
-    ADD_FAILURE() << "the child could not be traced (exit " << WEXITSTATUS(status) << ")";
-    return 0;
-  }
-  ::ptrace(PTRACE_SETOPTIONS, child, nullptr,
-           reinterpret_cast<void*>(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL));
-  std::uint64_t stops = 0;
-  int signal_to_deliver = 0;
-  for (;;) {
-    ::ptrace(PTRACE_SYSCALL, child, nullptr, reinterpret_cast<void*>(signal_to_deliver));
-    signal_to_deliver = 0;
-    if (::waitpid(child, &status, 0) < 0) break;
-    if (WIFEXITED(status)) {
-      EXPECT_EQ(WEXITSTATUS(status), 0) << "the save failed";
-      break;
-    }
-    if (WIFSIGNALED(status)) break;
-    if (WIFSTOPPED(status)) {
-      if (WSTOPSIG(status) == (SIGTRAP | 0x80)) {
-        if (++stops == kill_at) {
-          ::kill(child, SIGKILL);
-          ::waitpid(child, &status, 0);
-          EXPECT_TRUE(WIFSIGNALED(status));
-          break;
-        }
-      } else {
-        signal_to_deliver = WSTOPSIG(status);  // a real signal: let the child have it
-      }
-    }
-  }
-  return stops;
+  return brine_test::run_in_traced_child([&] { brine::save_state_dict(dir, c.dict, c.options); },
+                                         kill_at);
 }
 
 TEST(ShardedSave, SigkillAtAnySyscallLeavesThePreviousOrTheNewCheckpoint) {

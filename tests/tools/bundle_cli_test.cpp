@@ -6,7 +6,6 @@
 // file and into a brine archive.
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <brine/brine.hpp>
@@ -18,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_run.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -47,24 +47,10 @@ BRINE_REGISTER(Tokenizer);
 
 namespace {
 
-struct CliRun {
-  int exit_code = -1;
-  int signal = 0;
-  std::string out;
-  std::string err;
-};
+using brine_test::CliRun;
 
 CliRun brine_cli(const TempDir& dir, const std::string& args) {
-  const fs::path out = dir.path() / "stdout.txt", err = dir.path() / "stderr.txt";
-  const std::string command =
-      std::string(BRINE_CLI_PATH) + " " + args + " > " + out.string() + " 2> " + err.string();
-  const int status = std::system(command.c_str());
-  CliRun run;
-  if (WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) run.signal = WTERMSIG(status);
-  run.out = brine::read_file(out);
-  run.err = brine::read_file(err);
-  return run;
+  return brine_test::run_captured(BRINE_CLI_PATH, dir.path(), args);
 }
 
 void spit(const fs::path& p, const std::string& bytes) {

@@ -5,7 +5,6 @@
 // and unpacking a file, checked against Python's zipfile.
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <brine/dduf.hpp>
 #include <brine/io.hpp>
@@ -18,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_run.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -26,25 +26,10 @@ namespace fs = std::filesystem;
 
 const fs::path kData = BRINE_DDUF_DATA_DIR;
 
-struct CliRun {
-  int exit_code = -1;
-  int signal = 0;
-  std::string out;
-  std::string err;
-};
+using brine_test::CliRun;
 
-// Runs the tool through the shell with stdout and stderr captured in files under `dir`.
 CliRun brine_cli(const brine_test::TempDir& dir, const std::string& args) {
-  const fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
-  const std::string command =
-      std::string(BRINE_CLI_PATH) + " " + args + " > " + out.string() + " 2> " + err.string();
-  const int status = std::system(command.c_str());
-  CliRun run;
-  if (WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) run.signal = WTERMSIG(status);
-  run.out = brine::read_file(out);
-  run.err = brine::read_file(err);
-  return run;
+  return brine_test::run_captured(BRINE_CLI_PATH, dir.path(), args);
 }
 
 std::string python() {

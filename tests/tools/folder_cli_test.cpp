@@ -5,7 +5,6 @@
 // file that is wrong, never a signal), dump showing the values, a moved bundle.
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <brine/bundle.hpp>
 #include <brine/data_path.hpp>
@@ -19,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_run.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -53,24 +53,10 @@ struct Net {
   }
 };
 
-struct CliRun {
-  int exit_code = -1;
-  int signal = 0;
-  std::string out;
-  std::string err;
-};
+using brine_test::CliRun;
 
 CliRun brine_cli(const brine_test::TempDir& dir, const std::string& args) {
-  const fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
-  const std::string command =
-      std::string(BRINE_CLI_PATH) + " " + args + " > " + out.string() + " 2> " + err.string();
-  const int status = std::system(command.c_str());
-  CliRun run;
-  if (WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) run.signal = WTERMSIG(status);
-  run.out = brine::read_file(out);
-  run.err = brine::read_file(err);
-  return run;
+  return brine_test::run_captured(BRINE_CLI_PATH, dir.path(), args);
 }
 
 void write_text(const fs::path& p, const std::string& text) {

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "peak_memory.hpp"
 #include "test_util.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -362,22 +363,6 @@ TEST(Dduf, EntryNamesAreChecked) {
 
 // ---- memory --------------------------------------------------------------------------------
 
-std::uint64_t status_kib(const char* field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  std::string prefix = std::string(field) + ":";
-  while (std::getline(in, line))
-    if (line.compare(0, prefix.size(), prefix) == 0) return std::stoull(line.substr(prefix.size()));
-  return 0;
-}
-
-bool reset_peak_rss() {
-  std::ofstream out("/proc/self/clear_refs");
-  out << "5";
-  out.flush();
-  return static_cast<bool>(out);
-}
-
 TEST(DduffMemory, AGeneratorExportHoldsOneEntryAtATime) {
   brine_test::TempDir dir;
   constexpr std::size_t kEntry = std::size_t{32} << 20;
@@ -392,10 +377,11 @@ TEST(DduffMemory, AGeneratorExportHoldsOneEntryAtATime) {
     for (std::size_t k = 0; k < kEntry; k += 4096) e.bytes[k] = static_cast<char>(i + k);
     return e;
   };
-  ASSERT_TRUE(reset_peak_rss()) << "/proc/self/clear_refs is needed to measure the peak";
-  const std::uint64_t before = status_kib("VmHWM");
+  ASSERT_TRUE(brine_test::reset_peak_rss())
+      << "/proc/self/clear_refs is needed to measure the peak";
+  const std::uint64_t before = brine_test::status_kib("VmHWM");
   brine::export_dduf(dir / "big.dduf", next);
-  const std::uint64_t peak = status_kib("VmHWM");
+  const std::uint64_t peak = brine_test::status_kib("VmHWM");
   const std::uint64_t entry_kib = kEntry >> 10;
   std::cout << "peak RSS growth " << (peak - before) / 1024 << " MiB for " << kEntries
             << " entries of 32 MiB\n";

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "peak_memory.hpp"
 #include "test_util.hpp"
 
 #ifndef BRINE_PYTHON_WITH_NUMPY
@@ -448,22 +449,6 @@ TEST(Numpy, EntriesThatAreNotArraysAreSkipped) {
 
 // ---- memory -----------------------------------------------------------------------------
 
-std::uint64_t status_kib(const char* field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  const std::string prefix = std::string(field) + ":";
-  while (std::getline(in, line))
-    if (line.compare(0, prefix.size(), prefix) == 0) return std::stoull(line.substr(prefix.size()));
-  return 0;
-}
-
-bool reset_peak_rss() {
-  std::ofstream out("/proc/self/clear_refs");
-  out << "5";
-  out.flush();
-  return static_cast<bool>(out);
-}
-
 // A stored .npz of N bytes loads as the mapping alone: the pages the CRC check and the
 // reads touch are the file's, and no copy is made (a copy would add N more).
 TEST(NumpyMemory, AStoredNpzLoadHoldsTheMappingNotACopy) {
@@ -476,15 +461,16 @@ TEST(NumpyMemory, AStoredNpzLoadHoldsTheMappingNotACopy) {
     dict.insert("big", Tensor::from_vector(std::move(values)));
     brine::save_npz(dir / "big.npz", dict, false);
   }
-  ASSERT_TRUE(reset_peak_rss()) << "/proc/self/clear_refs is needed to measure the peak";
-  const std::uint64_t before = status_kib("VmHWM");
+  ASSERT_TRUE(brine_test::reset_peak_rss())
+      << "/proc/self/clear_refs is needed to measure the peak";
+  const std::uint64_t before = brine_test::status_kib("VmHWM");
   brine::StateDict loaded = brine::load_npz(dir / "big.npz");
   const Tensor& big = loaded.at("big");
   ASSERT_TRUE(big.is_mapped());
   std::uint64_t sum = 0;
   const auto p = big.values<std::uint8_t>();
   for (std::size_t k = 0; k < kBytes; k += 4096) sum += p[k];
-  const std::uint64_t peak = status_kib("VmHWM");
+  const std::uint64_t peak = brine_test::status_kib("VmHWM");
   const std::uint64_t kib = kBytes >> 10;
   std::cout << "peak RSS growth " << (peak - before) / 1024 << " MiB for a stored .npz of "
             << (kBytes >> 20) << " MiB\n";

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "peak_memory.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -304,24 +305,6 @@ TEST(TensorArchive, LargeVectorOfFloatsRoundTrips) {
 
 // ---- the 256 MiB checkpoint ------------------------------------------------------------
 
-/// A field of /proc/self/status, in KiB ("VmHWM", "RssAnon").
-std::uint64_t status_kib(const char* field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  std::string prefix = std::string(field) + ":";
-  while (std::getline(in, line))
-    if (line.compare(0, prefix.size(), prefix) == 0) return std::stoull(line.substr(prefix.size()));
-  return 0;
-}
-
-/// Resets the peak resident set (VmHWM) to the current one (Linux: clear_refs 5).
-bool reset_peak_rss() {
-  std::ofstream out("/proc/self/clear_refs");
-  out << "5";
-  out.flush();
-  return static_cast<bool>(out);
-}
-
 TEST(TensorArchiveMapped, A256MiBTensorFieldLoadsMappedWithNoCopy) {
   brine::Registry registry;
   brine_test::TempDir dir;
@@ -347,12 +330,12 @@ TEST(TensorArchiveMapped, A256MiBTensorFieldLoadsMappedWithNoCopy) {
   // grows by the archive's metadata alone.
   brine::LoadOptions mapped_only;
   mapped_only.verify_payload_checksums = false;
-  const bool can_reset = reset_peak_rss();
-  const std::uint64_t before = status_kib("VmHWM");
-  const std::uint64_t anon_before = status_kib("RssAnon");
+  const bool can_reset = brine_test::reset_peak_rss();
+  const std::uint64_t before = brine_test::status_kib("VmHWM");
+  const std::uint64_t anon_before = brine_test::status_kib("RssAnon");
   Checkpoint loaded = brine::load_binary<Checkpoint>(path, registry, mapped_only);
-  const std::uint64_t peak = status_kib("VmHWM");
-  const std::uint64_t anon_after = status_kib("RssAnon");
+  const std::uint64_t peak = brine_test::status_kib("VmHWM");
+  const std::uint64_t anon_after = brine_test::status_kib("RssAnon");
   ASSERT_TRUE(loaded.weight.is_mapped());
   EXPECT_EQ(loaded.weight.storage_kind(), Tensor::StorageKind::mapped);
   auto file = std::static_pointer_cast<const brine::MappedFile>(loaded.weight.owner());
@@ -371,9 +354,9 @@ TEST(TensorArchiveMapped, A256MiBTensorFieldLoadsMappedWithNoCopy) {
   // Verified (the default): every payload byte is hashed, which makes the file's pages
   // resident, but they are the page cache's, shared and not a copy: anonymous memory does
   // not grow.
-  const std::uint64_t anon_before_verified = status_kib("RssAnon");
+  const std::uint64_t anon_before_verified = brine_test::status_kib("RssAnon");
   Checkpoint verified = brine::load_binary<Checkpoint>(path, registry);
-  const std::uint64_t anon_after_verified = status_kib("RssAnon");
+  const std::uint64_t anon_after_verified = brine_test::status_kib("RssAnon");
   EXPECT_TRUE(verified.weight.is_mapped());
   EXPECT_LT(anon_after_verified - std::min(anon_after_verified, anon_before_verified),
             std::uint64_t{16} << 10);
@@ -395,10 +378,11 @@ TEST(TensorArchiveMapped, AnInlineVectorLoadsWithoutHoldingTheWholeFileAndTheCop
     for (std::size_t i = 0; i < kFloats; i += 4096) v.values[i] = static_cast<float>(i);
     brine::save_binary(path, v, registry);
   }
-  ASSERT_TRUE(reset_peak_rss()) << "/proc/self/clear_refs is needed to measure the peak";
-  const std::uint64_t before = status_kib("VmHWM");
+  ASSERT_TRUE(brine_test::reset_peak_rss())
+      << "/proc/self/clear_refs is needed to measure the peak";
+  const std::uint64_t before = brine_test::status_kib("VmHWM");
   BigVector loaded = brine::load_binary<BigVector>(path, registry);
-  const std::uint64_t peak = status_kib("VmHWM");
+  const std::uint64_t peak = brine_test::status_kib("VmHWM");
   ASSERT_EQ(loaded.values.size(), kFloats);
   EXPECT_EQ(loaded.values[4096], 4096.0f);
   // Holding both would grow the peak by 256 MiB; the copy alone is 128 MiB (measured: 150 MiB).
