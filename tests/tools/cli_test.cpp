@@ -1305,6 +1305,24 @@ TEST_F(CliTest, InspectAndDumpShowAnObjectNpz) {
   EXPECT_EQ(r.exit_code, 0) << describe(r);
 }
 
+TEST_F(CliTest, AnObjectNpzWithoutTensorsIsAnNpzWhateverItsName) {
+  // Its first entry is __brine__.json, the kind of entry a DDUF file starts with: the tool
+  // must still read it as an .npz, under its own extension and under another name.
+  brine::Object config;
+  config.type = "cli.Config";
+  config.version = 2;
+  config.set("units", brine::Value(std::uint64_t{4}));
+  brine::save_npz_state(path("config.npz"), brine::Value(config));
+  std::filesystem::copy_file(path("config.npz"), path("config.bin"));
+  for (const char* name : {"config.npz", "config.bin"}) {
+    RunResult r = run_brine({"inspect", path(name).string(), "--json"});
+    ASSERT_EQ(r.exit_code, 0) << name << ": " << describe(r);
+    Json j = Json::parse(r.out);
+    EXPECT_EQ(j.at("format"), "npz") << name;
+    EXPECT_EQ(j.at("types"), Json::array({{{"name", "cli.Config"}, {"version", 2}}})) << name;
+  }
+}
+
 TEST_F(CliTest, InspectListsTheTensorsInsideABrineArchive) {
   brine::Value::Map map;
   map.emplace("w", brine::Value(brine::Tensor(brine::DType::bfloat16, {3, 1})));
