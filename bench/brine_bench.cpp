@@ -8,7 +8,8 @@
 //   checkpoint  config + 64 float32 tensors, 256 MiB, to and from files with fsync [dims / 16]
 //             (its own harness and adapters: bench_checkpoint_save/load, adapters/checkpoint_*)
 // Ops:        save (object -> in-memory archive), load (archive -> default-constructed object)
-// Libraries:  memcpy (limit row: the canonical bytes), cereal_binary, boost_binary,
+// Libraries:  memcpy (limit row: the canonical bytes), handwritten (records only: the floor a
+//             plain loop reaches, no format or checks), cereal_binary, boost_binary,
 //             cereal_json, cereal_xml, boost_text, boost_xml
 //             [brine_binary, brine_stable, brine_json when built with brine]
 // Text rows (cereal_json, cereal_xml, boost_text, boost_xml, brine_json) take seconds per op
@@ -19,8 +20,9 @@
 // same basis for every library, so MB/s ratios are time ratios. Counters: archive_bytes (the
 // library's archive size), items_per_second (records or nodes). The console prints
 // bytes_per_second in binary units (M/s is MiB/s); WORKLOADS.md's MB/s are 10^6 bytes/s, as
-// the JSON output's raw bytes_per_second gives them. Save rows also report peak_bytes: how
-// far the process's resident memory rose during one save (measure_save_peak).
+// the JSON output's raw bytes_per_second gives them. Save and load rows also report
+// peak_bytes: how far the process's resident memory rose during one save, or one load into
+// an empty object (measure_peak); records/load/handwritten's is the loaded objects alone.
 //
 // Usage: brine_bench [--quick] [Google Benchmark flags], e.g. --benchmark_filter=graph/
 //        BRINE_BENCH_QUICK=1 in the environment is the same as --quick.
@@ -56,6 +58,7 @@
 #include "adapters/cereal_json.hpp"
 #include "adapters/cereal_xml.hpp"
 #include "adapters/checkpoint_files.hpp"
+#include "adapters/handwritten.hpp"
 #include "adapters/memcpy.hpp"
 #if BRINE_BENCH_HAVE_BRINE
 #include "adapters/checkpoint_brine.hpp"
@@ -237,9 +240,9 @@ long proc_status_kib(const char* key) {
   return -1;
 }
 
-/// Bytes the resident set rose by during `save()`, or -1 where Linux's peak reset is missing.
-template <class Save>
-double measure_save_peak(Save&& save) {
+/// Bytes the resident set rose by during `work()`, or -1 where Linux's peak reset is missing.
+template <class Work>
+double measure_peak(Work&& work) {
 #if defined(__GLIBC__)
   malloc_trim(0);
 #endif
@@ -250,7 +253,7 @@ double measure_save_peak(Save&& save) {
     clear.flush();
     if (!clear || before < 0) return -1;
   }
-  save();
+  work();
   const long peak = proc_status_kib("VmHWM:");
   if (peak < 0) return -1;
   return static_cast<double>(peak > before ? peak - before : 0) * 1024;
@@ -259,6 +262,7 @@ double measure_save_peak(Save&& save) {
 /// Each save row's peak_bytes, measured once per row and process: it is a property of the
 /// library and the data, not of the repetition, and a text row's save takes seconds.
 std::map<std::string, double> g_save_peaks;
+std::map<std::string, double> g_load_peaks;
 
 template <class W>
 void finish(benchmark::State& state, const std::string& row, const Prepared<W>& p,
@@ -291,7 +295,7 @@ void bench_save(benchmark::State& state) {
     auto peak = g_save_peaks.find(row);
     if (peak == g_save_peaks.end()) {
       out.clear();
-      double bytes = measure_save_peak([&] { A::save(Subject::source(p), out); });
+      double bytes = measure_peak([&] { A::save(Subject::source(p), out); });
       peak = g_save_peaks.emplace(row, bytes).first;
     }
     for (auto _ : state) {
@@ -329,6 +333,15 @@ void bench_load(benchmark::State& state) {
     // WORKLOADS.md does not prime text formats (seconds per op dwarf the effect), and a
     // prime would double the time their rows take.
     if constexpr (!IsTextAdapter<A>::value) A::load(archive, loaded);
+    // The resident set's rise during one load into an empty object: the loaded objects plus
+    // whatever the reader holds beside them. Measured once per row, untimed; the handwritten
+    // row's figure is the objects alone, the basis issue #14's memory target compares with.
+    auto peak = g_load_peaks.find(row);
+    if (peak == g_load_peaks.end()) {
+      loaded = typename Subject::Data{};
+      double bytes = measure_peak([&] { A::load(archive, loaded); });
+      peak = g_load_peaks.emplace(row, bytes).first;
+    }
     for (auto _ : state) {
       if constexpr (!Subject::kIsLimitRow) {
         // Destroying the previous object is not part of a load, so it happens with the timer
@@ -350,6 +363,7 @@ void bench_load(benchmark::State& state) {
       benchmark::DoNotOptimize(loaded);
     }
     finish<W>(state, row, p, archive.size(), Subject::verify(loaded, p));
+    if (peak->second >= 0) state.counters["peak_bytes"] = peak->second;
   } catch (const std::exception& e) {
     fail(state, row, std::string("exception: ") + e.what());
   }
@@ -385,7 +399,9 @@ void register_load() {
 // Saves, then loads; within each, binary rows before text rows.
 template <class W>
 void register_workload() {
+  constexpr bool kRecords = std::is_same_v<W, RecordsWorkload>;
   register_save<W, PayloadSubject, MemcpyAdapter>();
+  if constexpr (kRecords) register_save<W, ObjectSubject, HandwrittenAdapter>();
   register_save<W, ObjectSubject, CerealBinaryAdapter>();
   register_save<W, ObjectSubject, BoostBinaryAdapter>();
 #if BRINE_BENCH_HAVE_BRINE
@@ -401,6 +417,7 @@ void register_workload() {
 #endif
 
   register_load<W, PayloadSubject, MemcpyAdapter>();
+  if constexpr (kRecords) register_load<W, ObjectSubject, HandwrittenAdapter>();
   register_load<W, ObjectSubject, CerealBinaryAdapter>();
   register_load<W, ObjectSubject, BoostBinaryAdapter>();
 #if BRINE_BENCH_HAVE_BRINE
@@ -449,7 +466,7 @@ const CheckpointPrepared& checkpoint_prepared() {
 }
 
 /// The highest resident set during a stretch of work, above the resident set at its start
-/// (see measure_save_peak for why VmHWM after clear_refs "5"). Measured around each timed
+/// (see measure_peak for why VmHWM after clear_refs "5"). Measured around each timed
 /// op, so each row gets its own figure whatever ran before it: ru_maxrss and an unreset
 /// VmHWM are the process's high-water mark since it started, which only ever grows.
 class RssPeak {
