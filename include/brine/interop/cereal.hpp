@@ -422,10 +422,12 @@ inline const char* format_name(CerealFormat format) noexcept {
 /// Bounds on what an import may cost. cereal's loaders trust their input; these are checked
 /// on brine's side before cereal acts on it.
 struct CerealImportOptions {
-  /// How deeply objects (and, in JSON and XML, arrays and elements) may nest. cereal's loaders
-  /// and the JSON and XML parsers recurse once or more per level, so a deeper document, a few
-  /// bytes per level, would overflow the stack. 256 levels stay within a 1 MiB stack in the
-  /// sanitizer build; raise it for data that is legitimately deeper.
+  /// How deeply values may nest: in binary archives class values (an object, a container, a
+  /// smart pointer and cereal's wrapper of its target: a pointer to an object is three
+  /// levels), in JSON arrays and objects, in XML elements. cereal's loaders and the JSON and
+  /// XML parsers recurse once or more per level, so a deeper archive, a few bytes per level,
+  /// would overflow the stack. Raise it for data that is legitimately deeper (long chains of
+  /// pointers), on a thread with the stack to match.
   std::size_t max_depth = 256;
   /// The largest archive accepted, in bytes: the import holds the whole archive, and the JSON
   /// and XML parsers a document tree a small multiple of it.
@@ -508,7 +510,11 @@ class BoundedBinaryInputArchive : public cereal::InputArchive<BoundedBinaryInput
   [[noreturn]] void fail(errc code, const std::string& message) const {
     ErrorContext context;
     context.byte_offset = position_;
-    brine::detail::throw_error(code, message, std::move(context));
+    brine::detail::throw_error(
+        code,
+        std::string(Portable ? "cereal portable binary archive: " : "cereal binary archive: ") +
+            message,
+        std::move(context));
   }
 
  private:
@@ -552,14 +558,20 @@ void CEREAL_LOAD_FUNCTION_NAME(BoundedBinaryInputArchive<P>& ar, cereal::BinaryD
   ar.load_raw(data.data, static_cast<std::size_t>(data.size), element_size);
 }
 
-// Every value cereal loads passes through these; objects count a nesting level.
+// Every value cereal loads passes through these. A class value (an object, a container, a
+// smart pointer and cereal's wrapper around its target) counts a nesting level; cereal's name
+// and size wrappers, which recurse no further, do not.
+template <class T>
+inline constexpr bool counts_as_level_v =
+    std::is_class_v<T> && !is_nvp<T>::value && !is_size_tag<T>::value && !is_binary_data<T>::value;
+
 template <bool P, class T>
 void prologue(BoundedBinaryInputArchive<P>& ar, const T&) {
-  if constexpr (std::is_class_v<T>) ar.enter();
+  if constexpr (counts_as_level_v<T>) ar.enter();
 }
 template <bool P, class T>
 void epilogue(BoundedBinaryInputArchive<P>& ar, const T&) {
-  if constexpr (std::is_class_v<T>) ar.leave();
+  if constexpr (counts_as_level_v<T>) ar.leave();
 }
 
 using BoundedBinaryArchive = BoundedBinaryInputArchive<false>;
@@ -585,7 +597,7 @@ inline void check_json_depth(std::string_view text, std::size_t max_depth) {
         ErrorContext context;
         context.byte_offset = i;
         brine::detail::throw_error(errc::limit_exceeded,
-                                   "nesting depth " + std::to_string(depth) +
+                                   "cereal json archive: nesting depth " + std::to_string(depth) +
                                        " exceeds CerealImportOptions::max_depth (" +
                                        std::to_string(max_depth) + ")",
                                    std::move(context));
@@ -635,7 +647,7 @@ inline void check_xml_depth(std::string_view text, std::size_t max_depth) {
         ErrorContext context;
         context.byte_offset = i;
         brine::detail::throw_error(errc::limit_exceeded,
-                                   "nesting depth " + std::to_string(depth) +
+                                   "cereal xml archive: nesting depth " + std::to_string(depth) +
                                        " exceeds CerealImportOptions::max_depth (" +
                                        std::to_string(max_depth) + ")",
                                    std::move(context));
