@@ -46,6 +46,27 @@ struct Ledger {
 
 BRINE_REGISTER(tally::Tally);
 
+namespace both {
+// A class described for both libraries, as during a move: each library keeps its own.
+struct Pair {
+  BRINE_TYPE("test.Pair", 1);
+  int a = 0;
+  int b = 0;
+  template <class Archive>
+  void getstate(Archive& ar) const {
+    ar("first", a)("second", b);
+  }
+  template <class Archive>
+  void setstate(Archive& ar) {
+    ar("first", a)("second", b);
+  }
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(CEREAL_NVP(a), CEREAL_NVP(b));
+  }
+};
+}  // namespace both
+
 namespace probe {
 namespace v1 {
 // Release 1 of a cereal class: Celsius.
@@ -160,6 +181,19 @@ TEST(BrineTypesInCereal, DamagedBrineStateIsABrineError) {
   EXPECT_THROW(
       brine::interop::import_cereal<tally::Ledger>(bytes, brine::interop::CerealFormat::binary),
       brine::Error);
+}
+
+TEST(BrineTypesInCereal, ClassWithBothKeepsEachLibrarysFunctions) {
+  std::stringstream stream;
+  {
+    cereal::JSONOutputArchive ar(stream);
+    ar(cereal::make_nvp("pair", both::Pair{1, 2}));
+  }
+  const std::string json = stream.str();
+  EXPECT_EQ(json.find("brine_json"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"a\": 1"), std::string::npos) << json;
+  const brine::Value state = brine::to_state(both::Pair{1, 2});
+  EXPECT_NE(state.as_object().find("first"), nullptr);
 }
 
 template <class Save, class Load>

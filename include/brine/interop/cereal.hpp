@@ -98,11 +98,6 @@ struct is_cereal_type<T, std::void_t<decltype(TypeDeclaration<T>::cereal_hooks)>
 template <class T>
 inline constexpr bool is_cereal_type_v = is_cereal_type<std::remove_cv_t<T>>::value;
 
-/// True for brine types with brine hooks (BRINE_TYPE / BRINE_EXTERNAL_TYPE): cereal archives
-/// save them through the functions below.
-template <class T>
-inline constexpr bool is_brine_hooks_type_v = is_object_type_v<T> && !is_cereal_type_v<T>;
-
 namespace detail {
 
 /// Field names for values a cereal function passes without an NVP: "_" and the value's
@@ -182,6 +177,22 @@ BRINE_DETAIL_CEREAL_HOOK_TEST(member_load_v, cereal::access::member_load(std::de
 BRINE_DETAIL_CEREAL_HOOK_TEST(free_load, load(std::declval<A&>(), std::declval<T&>()));
 BRINE_DETAIL_CEREAL_HOOK_TEST(free_load_v, load(std::declval<A&>(), std::declval<T&>(), 0u));
 #undef BRINE_DETAIL_CEREAL_HOOK_TEST
+
+/// An archive type for asking whether T has cereal functions of its own, outside namespace
+/// cereal so that the search cannot meet the functions below that cereal archives use for
+/// brine types (which ask this very question).
+struct ProbeArchive {};
+
+/// True when T has cereal functions (member, or free in its own namespace) that are templates
+/// over the archive.
+template <class T>
+inline constexpr bool has_cereal_functions_v =
+    member_serialize<ProbeArchive, T>::value || member_serialize_v<ProbeArchive, T>::value ||
+    free_serialize<ProbeArchive, T>::value || free_serialize_v<ProbeArchive, T>::value ||
+    member_save<ProbeArchive, T>::value || member_save_v<ProbeArchive, T>::value ||
+    free_save<ProbeArchive, T>::value || free_save_v<ProbeArchive, T>::value ||
+    member_load<ProbeArchive, T>::value || member_load_v<ProbeArchive, T>::value ||
+    free_load<ProbeArchive, T>::value || free_load_v<ProbeArchive, T>::value;
 
 /// Runs T's cereal function for the adapter `ar`: serialize when T has one, else save (when
 /// saving) or load. A class with none of them is a compile error naming what to add.
@@ -341,6 +352,17 @@ class CerealLoadAdapter {
 };
 
 }  // namespace detail
+}  // namespace brine::interop
+
+namespace brine::interop {
+
+/// True for brine types with brine hooks (BRINE_TYPE / BRINE_EXTERNAL_TYPE) and no cereal
+/// functions of their own: cereal archives save them through the functions below. A type with
+/// both keeps its cereal functions in cereal archives and its brine hooks in brine's.
+template <class T>
+inline constexpr bool is_brine_hooks_type_v =
+    is_object_type_v<T> && !is_cereal_type_v<T> && !cereal_calls::has_cereal_functions_v<T>;
+
 }  // namespace brine::interop
 
 namespace brine {
