@@ -63,6 +63,9 @@
 #if BRINE_BENCH_HAVE_BRINE
 #include "adapters/checkpoint_brine.hpp"
 #endif
+#if BRINE_BENCH_HAVE_BRINE_CEREAL
+#include "adapters/brine_cereal_hooks.hpp"
+#endif
 #if BRINE_BENCH_HAVE_TENSOR_FIELDS
 #include "adapters/checkpoint_brine_mapped.hpp"
 #endif
@@ -181,6 +184,26 @@ struct ObjectSubject {
     return W::check_structure(loaded);
   }
 };
+
+#if BRINE_BENCH_HAVE_BRINE_CEREAL
+/// The brine_cereal_hooks rows serialize a copy of the records annotated for cereal only
+/// (adapters/brine_cereal_hooks.hpp), made once, untimed; a load is verified through the
+/// workload's own encoding.
+template <class W>
+struct CerealHooksSubject {
+  using Data = cereal_hooks::Records;
+  static constexpr bool kIsLimitRow = false;
+
+  static const Data& source(const Prepared<W>& p) {
+    static const Data copy = cereal_hooks::from_workload(p.data);
+    return copy;
+  }
+
+  static std::string verify(const Data& loaded, const Prepared<W>& p) {
+    return ObjectSubject<W>::verify(cereal_hooks::to_workload(loaded), p);
+  }
+};
+#endif
 
 /// Limit rows copy the canonical bytes.
 template <class W>
@@ -403,6 +426,10 @@ void register_workload() {
   register_save<W, PayloadSubject, MemcpyAdapter>();
   if constexpr (kRecords) register_save<W, ObjectSubject, HandwrittenAdapter>();
   register_save<W, ObjectSubject, CerealBinaryAdapter>();
+#if BRINE_BENCH_HAVE_BRINE_CEREAL
+  if constexpr (std::is_same_v<W, RecordsWorkload>)
+    register_save<W, CerealHooksSubject, BrineCerealHooksAdapter>();
+#endif
   register_save<W, ObjectSubject, BoostBinaryAdapter>();
 #if BRINE_BENCH_HAVE_BRINE
   register_save<W, ObjectSubject, BrineBinaryAdapter>();
@@ -419,6 +446,10 @@ void register_workload() {
   register_load<W, PayloadSubject, MemcpyAdapter>();
   if constexpr (kRecords) register_load<W, ObjectSubject, HandwrittenAdapter>();
   register_load<W, ObjectSubject, CerealBinaryAdapter>();
+#if BRINE_BENCH_HAVE_BRINE_CEREAL
+  if constexpr (std::is_same_v<W, RecordsWorkload>)
+    register_load<W, CerealHooksSubject, BrineCerealHooksAdapter>();
+#endif
   register_load<W, ObjectSubject, BoostBinaryAdapter>();
 #if BRINE_BENCH_HAVE_BRINE
   register_load<W, ObjectSubject, BrineBinaryAdapter>();

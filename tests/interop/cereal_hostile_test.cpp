@@ -1,0 +1,221 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// cereal_hostile_test.cpp: damaged cereal archives given to import_cereal: every legacy
+// archive cut at every offset and with each byte flipped gives a typed brine error or an
+// object, never a crash (run under AddressSanitizer too); and each case brine's side handles
+// before cereal acts (size bombs, nesting bombs, bad byte order, oversized input).
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cereal_legacy_types.hpp"
+#include "test_util.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using brine::interop::CerealFormat;
+using brine::interop::import_cereal;
+
+const fs::path kLegacyDir = BRINE_CEREAL_LEGACY_DIR;
+
+struct Archive {
+  std::string name;
+  std::string bytes;
+  CerealFormat format;
+  bool station;
+};
+
+std::vector<Archive> legacy_archives() {
+  std::vector<Archive> result;
+  for (const auto& entry : fs::directory_iterator(kLegacyDir)) {
+    const std::string ext = entry.path().extension().string();
+    CerealFormat format;
+    if (ext == ".bin") {
+      format = CerealFormat::binary;
+    } else if (ext == ".pbin") {
+      format = CerealFormat::portable_binary;
+    } else if (ext == ".json") {
+      format = CerealFormat::json;
+    } else if (ext == ".xml") {
+      format = CerealFormat::xml;
+    } else {
+      continue;
+    }
+    const std::string name = entry.path().filename().string();
+    result.push_back({name, brine::read_file(entry.path()), format, name.rfind("station", 0) == 0});
+  }
+  std::sort(result.begin(), result.end(),
+            [](const Archive& a, const Archive& b) { return a.name < b.name; });
+  return result;
+}
+
+// Imports `bytes` as the archive's class; true when it loaded, false on a brine error. Any
+// other exception escapes and fails the test.
+bool import_as(const Archive& archive, const std::string& bytes) {
+  try {
+    if (archive.station) {
+      (void)import_cereal<legacy_app::Station>(bytes, archive.format, {}, archive.name);
+    } else {
+      (void)import_cereal<legacy_app::Sensor>(bytes, archive.format, {}, archive.name);
+    }
+    return true;
+  } catch (const brine::Error& e) {
+    // Every message names the format it was reading.
+    EXPECT_NE(std::string(e.what()).find("cereal"), std::string::npos) << e.what();
+    return false;
+  }
+}
+
+TEST(CerealImportHostile, EveryTruncationIsATypedErrorOrAnObject) {
+  for (const Archive& archive : legacy_archives()) {
+    SCOPED_TRACE(archive.name);
+    std::size_t refused = 0;
+    for (std::size_t n = 0; n < archive.bytes.size(); ++n) {
+      if (!import_as(archive, archive.bytes.substr(0, n))) ++refused;
+    }
+    // Binary archives end with their last value: every cut loses part of it.
+    if (archive.format == CerealFormat::binary || archive.format == CerealFormat::portable_binary)
+      EXPECT_EQ(refused, archive.bytes.size());
+    else
+      EXPECT_GT(refused, 0u);
+    EXPECT_TRUE(import_as(archive, archive.bytes));  // the still-round-trips sibling
+  }
+}
+
+TEST(CerealImportHostile, EveryByteFlipIsATypedErrorOrAnObject) {
+  for (const Archive& archive : legacy_archives()) {
+    SCOPED_TRACE(archive.name);
+    for (std::size_t i = 0; i < archive.bytes.size(); ++i) {
+      for (unsigned char mask : {0x01, 0x80, 0xFF}) {
+        std::string damaged = archive.bytes;
+        damaged[i] = static_cast<char>(static_cast<unsigned char>(damaged[i]) ^ mask);
+        (void)import_as(archive, damaged);
+      }
+    }
+  }
+}
+
+std::string binary_sensor() { return brine::read_file(kLegacyDir / "sensor_v2.bin"); }
+
+// Regression: a size tag is 8 bytes cereal trusts; cereal's vector load resizes to it first.
+TEST(CerealImportHostile, SizeLargerThanTheInputIsRefusedBeforeAllocation) {
+  // sensor_v2.bin: version (4), name size (8) + "thermo" (6), id (4), readings size (8)...
+  std::string bytes = binary_sensor();
+  const std::size_t readings_size_at = 4 + 8 + 6 + 4;
+  const std::uint64_t huge = std::uint64_t{1} << 40;
+  std::memcpy(&bytes[readings_size_at], &huge, sizeof huge);
+  try {
+    (void)import_cereal<legacy_app::Sensor>(bytes, CerealFormat::binary, {}, "bomb.bin");
+    FAIL() << "no error";
+  } catch (const brine::FormatError& e) {
+    EXPECT_EQ(e.code(), brine::errc::truncated_input);
+    EXPECT_EQ(e.context().byte_offset, readings_size_at + 8);
+    EXPECT_NE(std::string(e.what()).find("1099511627776"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("bomb.bin"), std::string::npos) << e.what();
+  }
+}
+
+TEST(CerealImportHostile, StringSizeLargerThanTheInputIsRefused) {
+  std::string bytes = binary_sensor();
+  const std::uint64_t huge = ~std::uint64_t{0};
+  std::memcpy(&bytes[4], &huge, sizeof huge);  // the name's size
+  EXPECT_THROW_WITH(import_cereal<legacy_app::Sensor>(bytes, CerealFormat::binary),
+                    brine::FormatError, "remain");
+}
+
+// A chain of objects one byte per level would recurse in cereal's loader until the stack ends.
+struct Chain {
+  std::unique_ptr<Chain> next;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(CEREAL_NVP(next));
+  }
+};
+
+std::string chain_archive(std::size_t depth) {
+  std::ostringstream out;
+  {
+    cereal::BinaryOutputArchive ar(out);
+    Chain root;
+    Chain* last = &root;
+    for (std::size_t i = 0; i < depth; ++i) {
+      last->next = std::make_unique<Chain>();
+      last = last->next.get();
+    }
+    ar(root);
+    // Unlink iteratively: the default destructor would recurse as deep.
+    while (root.next) root.next = std::move(root.next->next);
+  }
+  return out.str();
+}
+
+TEST(CerealImportHostile, BinaryNestingBeyondMaxDepthIsALimitError) {
+  brine::interop::CerealImportOptions options;
+  options.max_depth = 64;
+  EXPECT_THROW_WITH(import_cereal<Chain>(chain_archive(100), CerealFormat::binary, options),
+                    brine::LimitError, "CerealImportOptions::max_depth (64)");
+  Chain shallow = import_cereal<Chain>(chain_archive(10), CerealFormat::binary, options);
+  std::size_t depth = 0;
+  for (Chain* c = shallow.next.get(); c != nullptr; c = c->next.get()) ++depth;
+  EXPECT_EQ(depth, 10u);
+}
+
+TEST(CerealImportHostile, JsonNestingBombIsRefusedBeforeParsing) {
+  const std::string bomb =
+      "{\"value0\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  EXPECT_THROW_WITH(import_cereal<legacy_app::Sensor>(bomb, CerealFormat::json), brine::LimitError,
+                    "max_depth (256)");
+}
+
+TEST(CerealImportHostile, XmlNestingBombIsRefusedBeforeParsing) {
+  std::string bomb = "<?xml version=\"1.0\"?><cereal>";
+  for (int i = 0; i < 100000; ++i) bomb += "<a>";
+  EXPECT_THROW_WITH(import_cereal<legacy_app::Sensor>(bomb, CerealFormat::xml), brine::LimitError,
+                    "max_depth (256)");
+}
+
+TEST(CerealImportHostile, BadByteOrderFlagIsAFormatError) {
+  std::string bytes = brine::read_file(kLegacyDir / "sensor_v2.pbin");
+  bytes[0] = 7;
+  EXPECT_THROW_WITH(import_cereal<legacy_app::Sensor>(bytes, CerealFormat::portable_binary),
+                    brine::FormatError, "byte order flag 7");
+}
+
+TEST(CerealImportHostile, ArchiveOverMaxBytesIsALimitError) {
+  brine::interop::CerealImportOptions options;
+  options.max_bytes = 16;
+  EXPECT_THROW_WITH(
+      import_cereal<legacy_app::Sensor>(binary_sensor(), CerealFormat::binary, options),
+      brine::LimitError, "CerealImportOptions::max_bytes (16)");
+}
+
+TEST(CerealImportHostile, UnregisteredPolymorphicNameIsASchemaError) {
+  std::string bytes = brine::read_file(kLegacyDir / "station_v2.bin");
+  const auto at = bytes.find("legacy.Circle");
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 7] = 'X';  // "legacy.Xircle": same length, not registered
+  try {
+    (void)import_cereal<legacy_app::Station>(bytes, CerealFormat::binary);
+    FAIL() << "no error";
+  } catch (const brine::SchemaError& e) {
+    EXPECT_EQ(e.code(), brine::errc::unknown_type);
+    EXPECT_NE(std::string(e.what()).find("legacy.Xircle"), std::string::npos) << e.what();
+  }
+}
+
+TEST(CerealImportHostile, JsonTypeMismatchIsAFormatError) {
+  std::string text = brine::read_file(kLegacyDir / "sensor_v2.json");
+  const auto at = text.find("\"id\": 7");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 7, "\"id\": \"seven\"");
+  EXPECT_THROW_WITH(import_cereal<legacy_app::Sensor>(text, CerealFormat::json), brine::FormatError,
+                    "cereal json archive");
+}
+
+}  // namespace
