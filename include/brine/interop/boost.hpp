@@ -31,6 +31,7 @@
 #include <boost/archive/xml_archive_exception.hpp>
 #include <boost/archive/xml_iarchive.hpp>
 #include <boost/mpl/bool.hpp>
+#include <boost/serialization/array_optimization.hpp>
 #include <boost/serialization/array_wrapper.hpp>
 #include <boost/serialization/base_object.hpp>
 #include <boost/serialization/binary_object.hpp>
@@ -192,10 +193,9 @@ class BoostAdapter {
   const void* register_type(const T* = nullptr) {
     return nullptr;
   }
-  /// The Boost library version of the archive being read; serialize functions that branch on
-  /// it see the one Boost 1.74 writes.
+  /// The library version of this Boost, for serialize functions that branch on it.
   boost::archive::library_version_type get_library_version() const {
-    return boost::archive::library_version_type(17);
+    return boost::archive::BOOST_ARCHIVE_VERSION();
   }
   void reset_object_address(const void*, const void*) {}
   void delete_created_pointers() {}
@@ -350,19 +350,40 @@ class ImportBounds {
   ImportBounds(const ViewStreambuf& buffer, std::uint64_t max_elements)
       : buffer_(buffer), max_elements_(max_elements) {}
 
+  /// A count of elements of a collection (`what`) Boost is about to allocate for.
   void check_count(std::uint64_t count, const char* what) const {
+    check_length(count, what);
     if (count > max_elements_)
       brine::detail::throw_error(errc::limit_exceeded,
                                  std::string(what) + " of " + std::to_string(count) +
                                      " elements exceeds BoostImportOptions::max_elements (" +
                                      std::to_string(max_elements_) + ")",
                                  context());
+  }
+  /// A length Boost is about to size a string or collection by: each element takes a byte of
+  /// the archive at least (a collection of empty classes, which takes none, is refused too).
+  void check_length(std::uint64_t count, const char* what) const {
     if (count > buffer_.remaining())
       brine::detail::throw_error(errc::corrupt_data,
                                  std::string(what) + " claims " + std::to_string(count) +
                                      " elements, but only " + std::to_string(buffer_.remaining()) +
                                      " bytes remain",
                                  context());
+  }
+  // Boost numbers the classes of an archive 0, 1, 2... in the order they first appear, and
+  // registers a class it has not seen when a pointer's class id is not below the count so far,
+  // trusting (only in debug builds of Boost) that the id is the next one: a larger id writes
+  // past the end of its class table, a negative one reads before it. A class met as an object
+  // (not through a pointer) is registered with its (optional, unchecked) class id read first.
+  void note_new_class() { ++classes_; }
+  void check_class_id(std::int64_t id) {
+    // -1 is Boost's null pointer.
+    if (id < -1 || id > classes_)
+      brine::detail::throw_error(errc::corrupt_data,
+                                 "class id " + std::to_string(id) + " where " +
+                                     std::to_string(classes_) + " classes are known",
+                                 context());
+    if (id == classes_) ++classes_;
   }
   ErrorContext context() const {
     ErrorContext c;
@@ -374,6 +395,7 @@ class ImportBounds {
  private:
   const ViewStreambuf& buffer_;
   std::uint64_t max_elements_;
+  std::int64_t classes_ = 0;
 };
 
 // The import's archive classes: Boost's own text, XML and binary loaders, with the counts they
@@ -391,11 +413,19 @@ class ImportBounds {
     Base::load(s);                                                    \
     bounds_.string_length_pending = false;                            \
   }                                                                   \
+  void load_override(boost::archive::class_id_optional_type& t) {     \
+    Base::load_override(t);                                           \
+    bounds_.note_new_class();                                         \
+  }                                                                   \
+  void load_override(boost::archive::class_id_type& t) {              \
+    Base::load_override(t);                                           \
+    bounds_.check_class_id(t);                                        \
+  }                                                                   \
   void load(unsigned long& n) {                                       \
     Base::load(n);                                                    \
     if (bounds_.string_length_pending) {                              \
       bounds_.string_length_pending = false;                          \
-      bounds_.check_count(n, "a string");                             \
+      bounds_.check_length(n, "a string");                            \
     }                                                                 \
   }                                                                   \
                                                                       \
@@ -445,8 +475,17 @@ class BoundedXmlIArchive : public boost::archive::xml_iarchive_impl<BoundedXmlIA
   friend class boost::archive::load_access;
 
  public:
-  BoundedXmlIArchive(std::istream& is, ImportBounds& bounds) : Base(is, 0), bounds_(bounds) {
+  // Opened with no_header, and the header read here: Boost's destructor otherwise parses the
+  // closing tag, and throws from the destructor (std::terminate) when a truncated archive lacks
+  // it. finish() reads it instead.
+  BoundedXmlIArchive(std::istream& is, ImportBounds& bounds)
+      : Base(is, boost::archive::no_header), bounds_(bounds) {
     init();
+  }
+  void finish() {
+    if (!gimpl->windup(is))
+      throw boost::archive::xml_archive_exception(
+          boost::archive::xml_archive_exception::xml_archive_parsing_error);
   }
   BRINE_DETAIL_BOUNDED_LOADS(Base);
 };
@@ -547,6 +586,7 @@ T import_boost(std::string_view bytes, BoostFormat format, const BoostImportOpti
       case BoostFormat::xml: {
         detail::BoundedXmlIArchive ar(stream, bounds);
         ar >> boost::serialization::make_nvp(options.name, value);
+        ar.finish();
         break;
       }
     }
@@ -579,6 +619,11 @@ void setstate(Archive& ar, T& value) {
 }
 
 }  // namespace brine
+
+// Boost's binary archives write arrays of plain values (std::vector<double>) as one block, and
+// read them back that way only in archives declared to use the optimization, as
+// binary_iarchive is.
+BOOST_SERIALIZATION_USE_ARRAY_OPTIMIZATION(brine::interop::detail::BoundedBinaryIArchive)
 
 // Boost instantiates pointer loading (BOOST_CLASS_EXPORT) for these archives too.
 BOOST_SERIALIZATION_REGISTER_ARCHIVE(brine::interop::detail::BoundedBinaryIArchive)
