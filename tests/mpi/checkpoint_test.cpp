@@ -431,9 +431,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: mpirun -np N %s --gtest_filter=... --dir=<directory>\n", argv[0]);
   } else if (provided < MPI_THREAD_FUNNELED) {
     std::fprintf(stderr, "MPI provides no MPI_THREAD_FUNNELED, which save_async needs\n");
-  } else if (testing::UnitTest::GetInstance()->test_to_run_count() == 0) {
-    // A filter that matches nothing would otherwise pass a ctest entry that tests nothing.
-    std::fprintf(stderr, "no test matches the filter\n");
   } else {
     if (world_rank() != 0) {
       testing::TestEventListeners& listeners = testing::UnitTest::GetInstance()->listeners();
@@ -441,6 +438,11 @@ int main(int argc, char** argv) {
       listeners.Append(new RankFailurePrinter(world_rank()));
     }
     result = RUN_ALL_TESTS();
+    // A filter that matches nothing would otherwise pass a ctest entry that tests nothing.
+    if (testing::UnitTest::GetInstance()->test_to_run_count() == 0) {
+      std::fprintf(stderr, "no test matches the filter\n");
+      result = 1;
+    }
   }
   MPI_Finalize();
   return result;
