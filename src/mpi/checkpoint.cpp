@@ -131,7 +131,6 @@ bool has_suffix(std::string_view name, std::string_view suffix) {
   return name.size() > suffix.size() && name.substr(name.size() - suffix.size()) == suffix;
 }
 
-constexpr std::string_view kTempSuffix = ".tmp";
 constexpr std::string_view kRemovedSuffix = ".removing";
 
 /// Complete checkpoints, oldest first: `step-<N>` folders that hold a manifest (§1).
@@ -329,19 +328,22 @@ DistributedCheckpointer::DistributedCheckpointer(MPI_Comm comm, fs::path directo
                     ? "another job holds the checkpoint directory (one job per directory)"
                     : "cannot lock the checkpoint directory",
                 lock_path, errno);
-      // Holding the lock, no save of ours runs: every temporary or half-removed folder is
-      // what a killed job left.
+      // Holding the lock, no save of ours runs: a step folder without a manifest, or one
+      // being removed, is what a killed job left.
       for (auto it = fs::directory_iterator(directory_, ec); !ec && it != fs::directory_iterator();
            it.increment(ec)) {
         std::string name = it->path().filename().string();
-        for (std::string_view suffix : {kTempSuffix, kRemovedSuffix})
-          if (has_suffix(name, suffix) &&
-              mf::step_of_folder_name(name.substr(0, name.size() - suffix.size()))) {
-            std::error_code remove_ec;
-            fs::remove_all(it->path(), remove_ec);
-            if (remove_ec)
-              io_fail("cannot remove an interrupted checkpoint", it->path(), remove_ec.value());
-          }
+        bool removed = has_suffix(name, kRemovedSuffix) &&
+                       mf::step_of_folder_name(name.substr(0, name.size() - kRemovedSuffix.size()));
+        std::error_code stat_ec;
+        bool interrupted = mf::step_of_folder_name(name) && it->is_directory(stat_ec) &&
+                           !fs::exists(it->path() / mf::kManifestName, stat_ec);
+        if (removed || interrupted) {
+          std::error_code remove_ec;
+          fs::remove_all(it->path(), remove_ec);
+          if (remove_ec)
+            io_fail("cannot remove an interrupted checkpoint", it->path(), remove_ec.value());
+        }
       }
       if (ec) io_fail("cannot list the checkpoint directory", directory_, ec.value());
     } catch (...) {
@@ -366,7 +368,7 @@ DistributedCheckpointer::~DistributedCheckpointer() {
 }
 
 fs::path DistributedCheckpointer::begin_step(std::int64_t step) {
-  fs::path temp = directory_ / (mf::step_folder_name(step) + std::string(kTempSuffix));
+  fs::path folder = directory_ / mf::step_folder_name(step);
   Status status;
   std::exception_ptr own;
   if (rank_ == 0) {
@@ -380,11 +382,12 @@ fs::path DistributedCheckpointer::begin_step(std::int64_t step) {
                     "checkpoint step " + std::to_string(step) +
                         " is not after the newest checkpoint, step " + std::to_string(steps.back()),
                     directory_);
+      // A folder of this step without a manifest is an earlier attempt that failed.
       std::error_code ec;
-      fs::remove_all(temp, ec);
-      if (ec) io_fail("cannot remove an interrupted checkpoint", temp, ec.value());
-      fs::create_directory(temp, ec);
-      if (ec) io_fail("cannot create the checkpoint folder", temp, ec.value());
+      fs::remove_all(folder, ec);
+      if (ec) io_fail("cannot remove an interrupted checkpoint", folder, ec.value());
+      fs::create_directory(folder, ec);
+      if (ec) io_fail("cannot create the checkpoint folder", folder, ec.value());
     } catch (...) {
       own = std::current_exception();
       status = status_of(own, 0, "to begin checkpoint step " + std::to_string(step));
@@ -392,11 +395,11 @@ fs::path DistributedCheckpointer::begin_step(std::int64_t step) {
   }
   status = broadcast_status(comm_, status);
   if (status.code != 0) raise(status, own, directory_);
-  return temp;
+  return folder;
 }
 
 void DistributedCheckpointer::commit(std::int64_t step, const LocalResult& result) {
-  fs::path temp = directory_ / (mf::step_folder_name(step) + std::string(kTempSuffix));
+  fs::path folder = directory_ / mf::step_folder_name(step);
   json mine = result.description;
   if (result.error) {
     Status s = status_of(result.error, rank_, "to save checkpoint step " + std::to_string(step));
@@ -419,13 +422,10 @@ void DistributedCheckpointer::commit(std::int64_t step, const LocalResult& resul
         }
       if (status.code == 0) {
         mf::Manifest manifest = assemble(ranks, step);
-        // Every rank fsynced its file before reporting; the manifest's own atomic write
-        // fsyncs the folder, which makes every file's name durable with it.
-        write_file_atomically(temp / mf::kManifestName, mf::to_json(manifest));
-        fs::path folder = directory_ / mf::step_folder_name(step);
-        if (::rename(temp.c_str(), folder.c_str()) != 0)
-          io_fail("cannot publish the checkpoint", folder, errno);
-        fsync_directory(directory_);
+        // The commit point (§4). Every rank fsynced its file before reporting, and rank 0
+        // the folder's entry in the directory; the manifest's atomic write fsyncs the folder,
+        // which makes the rank files' names durable with the manifest's.
+        write_file_atomically(folder / mf::kManifestName, mf::to_json(manifest));
       }
     } catch (...) {
       if (!own) own = std::current_exception();
@@ -434,7 +434,7 @@ void DistributedCheckpointer::commit(std::int64_t step, const LocalResult& resul
     }
     if (status.code != 0) {
       std::error_code ec;
-      fs::remove_all(temp, ec);
+      fs::remove_all(folder, ec);
     } else {
       // Retention after the commit: the new checkpoint is durable before any old one goes. A
       // folder that cannot be removed now is tried again after the next save.
@@ -457,12 +457,14 @@ void DistributedCheckpointer::commit(std::int64_t step, const LocalResult& resul
 
 void DistributedCheckpointer::save(std::int64_t step, const Shard& shard) {
   wait();
-  fs::path temp = begin_step(step);
+  fs::path folder = begin_step(step);
   LocalResult result;
   try {
+    // The new folder's name made durable while the other ranks write, not at the commit.
+    if (rank_ == 0) fsync_directory(directory_);
     check_shard(shard, rank_);
     StateDict entries = rank_entries(shard, rank_);
-    RankFileWriter file(temp / mf::rank_file_name(rank_));
+    RankFileWriter file(folder / mf::rank_file_name(rank_));
     write_safetensors(file, entries);
     result.file = file.finish();
     result.description = describe(shard, step);
@@ -474,7 +476,7 @@ void DistributedCheckpointer::save(std::int64_t step, const Shard& shard) {
 
 void DistributedCheckpointer::save_async(std::int64_t step, const Shard& shard) {
   wait();
-  fs::path temp = begin_step(step);
+  fs::path folder = begin_step(step);
   auto pending = std::make_shared<Pending>();
   pending->step = step;
   try {
@@ -483,10 +485,12 @@ void DistributedCheckpointer::save_async(std::int64_t step, const Shard& shard) 
     BufferSink sink(pending->bytes);
     write_safetensors(sink, entries);
     pending->result.description = describe(shard, step);
-    fs::path path = temp / mf::rank_file_name(rank_);
+    fs::path path = folder / mf::rank_file_name(rank_);
+    fs::path directory = rank_ == 0 ? directory_ : fs::path();
     Pending* p = pending.get();
-    pending->writer = std::thread([p, path] {
+    pending->writer = std::thread([p, path, directory] {
       try {
+        if (!directory.empty()) fsync_directory(directory);
         RankFileWriter file(path);
         file.write(p->bytes.data(), p->bytes.size());
         p->result.file = file.finish();

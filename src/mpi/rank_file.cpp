@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <system_error>
+#include <thread>
 
 // Inlined rather than linked, as in manifest.cpp.
 #define XXH_INLINE_ALL
@@ -24,13 +25,7 @@ namespace {
 }
 }  // namespace
 
-struct RankFileWriter::HashState {
-  XXH3_state_t state;
-};
-
-RankFileWriter::RankFileWriter(std::filesystem::path path)
-    : path_(std::move(path)), hash_(std::make_unique<HashState>()) {
-  XXH3_64bits_reset(&hash_->state);
+RankFileWriter::RankFileWriter(std::filesystem::path path) : path_(std::move(path)) {
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd_ < 0) io_fail("cannot create the rank file", path_, errno);
 }
@@ -41,7 +36,13 @@ RankFileWriter::~RankFileWriter() {
 
 void RankFileWriter::write(const void* bytes, std::size_t n) {
   BRINE_ASSERT(fd_ >= 0, "write after finish");
-  XXH3_64bits_update(&hash_->state, bytes, n);
+  if (n == 0) return;
+  if (n >= kKeepReference) {
+    pieces_.push_back({bytes, 0, n});
+  } else {
+    pieces_.push_back({nullptr, copies_.size(), n});
+    copies_.append(bytes, n);
+  }
   const char* p = static_cast<const char*>(bytes);
   while (n > 0) {
     ssize_t w = ::write(fd_, p, n);
@@ -57,11 +58,24 @@ void RankFileWriter::write(const void* bytes, std::size_t n) {
 
 manifest::FileEntry RankFileWriter::finish() {
   BRINE_ASSERT(fd_ >= 0, "finish twice");
-  if (::fsync(fd_) != 0) io_fail("cannot fsync the rank file", path_, errno);
   int fd = fd_;
-  fd_ = -1;
-  if (::close(fd) != 0) io_fail("cannot close the rank file", path_, errno);
-  return {path_.filename().string(), size_, XXH3_64bits_digest(&hash_->state)};
+  int sync_error = 0;
+  std::thread syncer([fd, &sync_error] {
+    if (::fsync(fd) != 0) sync_error = errno;
+  });
+  fd_ = -1;  // only now: had the thread not started, the destructor would close the file
+  XXH3_state_t state;
+  XXH3_64bits_reset(&state);
+  for (const Piece& piece : pieces_)
+    XXH3_64bits_update(&state, piece.external ? piece.external : copies_.data() + piece.offset,
+                       piece.size);
+  std::uint64_t digest = XXH3_64bits_digest(&state);
+  syncer.join();
+  int close_rc = ::close(fd);
+  int close_error = errno;
+  if (sync_error != 0) io_fail("cannot fsync the rank file", path_, sync_error);
+  if (close_rc != 0) io_fail("cannot close the rank file", path_, close_error);
+  return {path_.filename().string(), size_, digest};
 }
 
 }  // namespace brine::mpi

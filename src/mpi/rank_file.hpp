@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <vector>
 
 #include "brine/io.hpp"
 #include "brine/mpi/checkpoint.hpp"
@@ -15,9 +16,12 @@
 
 namespace brine::mpi {
 
-/// Writes a new file (never an existing one: O_EXCL) and the XXH3-64 of every byte that
-/// passes, so the checksum costs no second read. finish() fsyncs it. Destroyed unfinished,
-/// it closes the file and leaves it to the folder's removal.
+/// Writes a new file (never an existing one: O_EXCL), fsyncs it in finish() and returns its
+/// XXH3-64. The checksum is computed in finish() while another thread waits for the fsync, so
+/// that hashing, which would otherwise add a tenth to a save, costs nothing: the disk is the
+/// bottleneck then, not the processor. For that, the bytes of a write() of kKeepReference bytes
+/// or more must stay valid and unchanged until finish() returns (smaller writes are copied).
+/// Destroyed unfinished, it closes the file and leaves it to the folder's removal.
 class RankFileWriter final : public ByteSink {
  public:
   explicit RankFileWriter(std::filesystem::path path);
@@ -31,11 +35,18 @@ class RankFileWriter final : public ByteSink {
   manifest::FileEntry finish();
 
  private:
-  struct HashState;
+  static constexpr std::size_t kKeepReference = std::size_t{1} << 16;
+  /// A run of the file's bytes: `external` (the caller's) or at `offset` in copies_.
+  struct Piece {
+    const void* external = nullptr;
+    std::size_t offset = 0;
+    std::size_t size = 0;
+  };
   std::filesystem::path path_;
   int fd_ = -1;
   std::uint64_t size_ = 0;
-  std::unique_ptr<HashState> hash_;
+  std::vector<Piece> pieces_;
+  Buffer copies_;
 };
 
 namespace restored_detail {

@@ -344,6 +344,65 @@ TEST(DistributedCheckpointer, AsyncSavesOnEveryRank) {
   expect_checkpoint(ckpt.restore(6), 6, size);
 }
 
+TEST(DistributedCheckpointer, IgnoresIncompleteAndDamagedCheckpoints) {
+  const int rank = world_rank();
+  const int size = world_size();
+  fresh_directory(g_dir);
+  brine::mpi::CheckpointerOptions options;
+  options.keep_last = 0;
+  DistributedCheckpointer ckpt(MPI_COMM_WORLD, g_dir, options);
+  ckpt.save(1, shard_of(1, rank, size));
+  const fs::path one = g_dir / "step-000000000001";
+  // A copy of step 1 as another step (its manifest says which).
+  auto copy_of_one = [&](std::int64_t step) {
+    char name[32];
+    std::snprintf(name, sizeof name, "step-%012lld", static_cast<long long>(step));
+    fs::path copy = g_dir / name;
+    fs::copy(one, copy, fs::copy_options::recursive);
+    std::string manifest = brine::read_file(copy / "manifest.json");
+    std::size_t at = manifest.find("\"step\": 1,");
+    EXPECT_NE(at, std::string::npos);
+    manifest.replace(at, 10, "\"step\": " + std::to_string(step) + ",");
+    fs::remove(copy / "manifest.json");
+    brine::write_file_atomically(copy / "manifest.json", manifest);
+    return copy;
+  };
+  if (rank == 0) {
+    // 5: no manifest (a save that did not commit). 7: a manifest that is not JSON.
+    fs::remove(copy_of_one(5) / "manifest.json");
+    brine::write_file_atomically(copy_of_one(7) / "manifest.json", "{\"format\": ");
+    // 9: whole sizes, one byte of rank 1's tensor data flipped. 11: rank 2's file cut short.
+    fs::path flipped = copy_of_one(9) / "rank-00001.safetensors";
+    std::string bytes = brine::read_file(flipped);
+    bytes[bytes.size() - 1] = static_cast<char>(bytes[bytes.size() - 1] ^ 0x20);
+    fs::remove(flipped);
+    brine::write_file_atomically(flipped, bytes);
+    fs::resize_file(copy_of_one(11) / "rank-00002.safetensors", 100);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+
+  // Listed are the folders with a manifest; restore_latest passes over 11 (a file shorter
+  // than its manifest says) and takes 9, whose damage shows only when its bytes are read.
+  EXPECT_EQ(ckpt.steps(), (std::vector<std::int64_t>{1, 7, 9, 11}));
+  std::optional<brine::mpi::Restored> latest = ckpt.restore_latest();
+  ASSERT_TRUE(latest.has_value());
+  EXPECT_EQ(latest->step(), 9);
+  EXPECT_THROW_WITH(latest->tensor("weights", RowRange{0, 37}), brine::FormatError,
+                    "rank file's XXH3-64 is");
+  EXPECT_THROW_WITH(ckpt.restore(11).tensor("weights", RowRange{0, 37}), brine::FormatError,
+                    "the manifest records");
+  EXPECT_THROW_WITH(ckpt.restore(7), brine::FormatError,
+                    "invalid checkpoint manifest: not valid JSON");
+  EXPECT_THROW_WITH(ckpt.restore(5), brine::IoError, "manifest.json");
+  expect_checkpoint(ckpt.restore(1), 1, size);
+  EXPECT_THROW_WITH(ckpt.restore(1).tensor("nothing"), brine::SchemaError,
+                    "no distributed tensor 'nothing'");
+  EXPECT_THROW_WITH(ckpt.restore(1).tensor("weights", RowRange{30, 38}), brine::SchemaError,
+                    "rows 30..38 of tensor 'weights' are not within its 37 rows");
+  EXPECT_THROW_WITH(ckpt.restore(1).replicated<TrainConfig>("nothing"), brine::SchemaError,
+                    "no replicated value 'nothing'");
+}
+
 // First half of the kill test: rank 2 is killed (SIGKILL) while its file of step 2 is being
 // written. Open MPI then tears the job down, so this run fails by design (WILL_FAIL);
 // RestoresAfterKilledSave checks what it left.
@@ -364,7 +423,7 @@ TEST(DistributedCheckpointer, KilledDuringSave) {
       ShardedTensor{{rows}, mine.begin, brine::Tensor(brine::DType::float32, {mine.size()})});
   ckpt.save_async(2, shard);
   if (rank == 2) {
-    fs::path file = g_dir / "step-000000000002.tmp" / "rank-00002.safetensors";
+    fs::path file = g_dir / "step-000000000002" / "rank-00002.safetensors";
     std::error_code ec;
     while (!fs::exists(file, ec) || fs::file_size(file, ec) == 0)
       std::this_thread::sleep_for(std::chrono::microseconds(100));
@@ -379,10 +438,10 @@ TEST(DistributedCheckpointer, RestoresAfterKilledSave) {
   const int rank = world_rank();
   const int size = world_size();
   if (rank == 0) {
-    // What the killed job left: step 1 complete, step 2 a temporary folder without manifest.
+    // What the killed job left: step 1 complete, step 2 a folder without manifest.
     EXPECT_TRUE(fs::is_regular_file(g_dir / "step-000000000001" / "manifest.json"));
-    EXPECT_TRUE(fs::is_directory(g_dir / "step-000000000002.tmp"));
-    EXPECT_FALSE(fs::exists(g_dir / "step-000000000002.tmp" / "manifest.json"));
+    EXPECT_TRUE(fs::is_directory(g_dir / "step-000000000002"));
+    EXPECT_FALSE(fs::exists(g_dir / "step-000000000002" / "manifest.json"));
   }
   MPI_Barrier(MPI_COMM_WORLD);
   DistributedCheckpointer ckpt(MPI_COMM_WORLD, g_dir);
