@@ -10,13 +10,11 @@
 #include <brine/interop/cereal.hpp>
 #include <cstdint>
 #include <map>
-#include <ostream>
 #include <string>
-#include <string_view>
 #include <vector>
 
-#include "../support/streams.hpp"
 #include "../workloads/records.hpp"
+#include "brine_binary.hpp"
 
 namespace brine_bench::cereal_hooks {
 
@@ -59,25 +57,10 @@ BRINE_CEREAL_TYPE(brine_bench::cereal_hooks::Record, "bench.cereal_hooks.Record"
 
 namespace brine_bench {
 
-/// See adapters/README.md for the adapter shape; the calls are BrineBinaryAdapter's.
-struct BrineCerealHooksAdapter {
+/// See adapters/README.md for the adapter shape. The calls are BrineBinaryAdapter's: only the
+/// hooks differ.
+struct BrineCerealHooksAdapter : BrineBinaryAdapter {
   static constexpr const char* name = "brine_cereal_hooks";
-
-  template <class T>
-  static void save(const T& data, OutBuf& out) {
-    std::ostream os(&out);
-    brine::StreamSink sink(os);
-    brine::BinaryWriter writer(sink);
-    writer.write(data);
-    writer.finish();
-  }
-
-  template <class T>
-  static void load(std::string_view archive, T& data) {
-    brine::MemorySource source(archive);
-    brine::BinaryReader reader(source);
-    reader.read(data);
-  }
 };
 
 }  // namespace brine_bench

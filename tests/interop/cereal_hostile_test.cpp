@@ -209,6 +209,22 @@ TEST(CerealImportHostile, UnregisteredPolymorphicNameIsASchemaError) {
   }
 }
 
+// Regression: cereal's XML reader dereferences a null node when an unnamed value is read and
+// the root is empty; the import reads the top-level value by its element's name.
+TEST(CerealImportHostile, XmlWithoutAValueIsAFormatError) {
+  for (const char* text : {"<?xml version=\"1.0\"?><cereal></cereal>", "<cereal/>",
+                           "<?xml version=\"1.0\"?><cereal><!-- x --></cereal>"}) {
+    SCOPED_TRACE(text);
+    EXPECT_THROW_WITH(import_cereal<legacy_app::Sensor>(text, CerealFormat::xml),
+                      brine::FormatError, "holds no value");
+  }
+}
+
+TEST(CerealImportHostile, JsonWithoutAValueIsAFormatError) {
+  EXPECT_THROW_WITH(import_cereal<legacy_app::Sensor>("{}", CerealFormat::json), brine::FormatError,
+                    "cereal json archive");
+}
+
 TEST(CerealImportHostile, JsonTypeMismatchIsAFormatError) {
   std::string text = brine::read_file(kLegacyDir / "sensor_v2.json");
   const auto at = text.find("\"id\": 7");

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -679,6 +680,47 @@ inline void check_xml_depth(std::string_view text, std::size_t max_depth) {
   }
 }
 
+/// The element name of the first value in a cereal XML document (the first child of its
+/// root). cereal 1.3's XML reader dereferences a null node when a value without a name is
+/// read and no element is left, so the import names the top-level value it reads. Throws
+/// FormatError when the root holds no element.
+inline std::string xml_first_value_name(std::string_view text) {
+  auto fail = [&](const std::string& what) {
+    brine::detail::throw_error(errc::corrupt_data, "cereal xml archive: " + what);
+  };
+  std::size_t at = text.find("<cereal");
+  if (at == std::string_view::npos) fail("no root element 'cereal'");
+  at = text.find('>', at);
+  if (at == std::string_view::npos) fail("the root element does not end");
+  if (text[at - 1] == '/') fail("the root element holds no value");
+  for (++at; at < text.size(); ++at) {
+    if (text[at] != '<') continue;
+    const std::string_view rest = text.substr(at);
+    if (rest.rfind("<!--", 0) == 0) {
+      const std::size_t end = text.find("-->", at);
+      if (end == std::string_view::npos) break;
+      at = end + 2;
+      continue;
+    }
+    if (rest.rfind("<?", 0) == 0 || rest.rfind("<!", 0) == 0) {
+      const std::size_t end = text.find('>', at);
+      if (end == std::string_view::npos) break;
+      at = end;
+      continue;
+    }
+    if (rest.rfind("</", 0) == 0) break;
+    std::size_t end = at + 1;
+    while (end < text.size() &&
+           (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_' ||
+            text[end] == '-' || text[end] == '.' || text[end] == ':'))
+      ++end;
+    if (end == at + 1) break;
+    return std::string(text.substr(at + 1, end - at - 1));
+  }
+  fail("the root element holds no value");
+  return {};
+}
+
 /// Runs `load` and turns what cereal, its parsers and the standard library throw on bad input
 /// into brine errors naming the format and the source. `position` gives the byte offset
 /// reached, where the archive knows it. Other exceptions (the user's own) pass unchanged.
@@ -791,8 +833,9 @@ T import_cereal(std::string_view bytes, CerealFormat format,
               cereal::JSONInputArchive archive(stream);
               archive(value);
             } else {
+              const std::string name = detail::xml_first_value_name(bytes);
               cereal::XMLInputArchive archive(stream);
-              archive(value);
+              archive(cereal::make_nvp(name.c_str(), value));
             }
           },
           no_position);
