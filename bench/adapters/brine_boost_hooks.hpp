@@ -14,13 +14,12 @@
 #include <brine/interop/boost.hpp>
 #include <cstdint>
 #include <map>
-#include <ostream>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "../support/streams.hpp"
 #include "../workloads/records.hpp"
+#include "brine_binary.hpp"
 
 namespace brine_bench {
 namespace boost_hooks {
@@ -72,26 +71,10 @@ inline Records make_records(std::size_t n) {
 
 }  // namespace boost_hooks
 
-/// See adapters/README.md for the adapter shape. As brine_binary.hpp: saves through a
-/// std::ostream over the OutBuf, loads from the bytes in place.
-struct BrineBoostHooksAdapter {
+/// See adapters/README.md for the adapter shape. brine_binary's save and load: only the type
+/// handed to them differs, and with it the hooks brine runs.
+struct BrineBoostHooksAdapter : BrineBinaryAdapter {
   static constexpr const char* name = "brine_boost_hooks";
-
-  template <class T>
-  static void save(const T& data, OutBuf& out) {
-    std::ostream os(&out);
-    brine::StreamSink sink(os);
-    brine::BinaryWriter writer(sink);
-    writer.write(data);
-    writer.finish();
-  }
-
-  template <class T>
-  static void load(std::string_view archive, T& data) {
-    brine::MemorySource source(archive);
-    brine::BinaryReader reader(source);
-    reader.read(data);
-  }
 };
 
 }  // namespace brine_bench
