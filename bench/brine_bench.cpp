@@ -69,6 +69,9 @@
 #if BRINE_BENCH_HAVE_TENSOR_FIELDS
 #include "adapters/checkpoint_brine_mapped.hpp"
 #endif
+#if BRINE_BENCH_HAVE_BRINE_BOOST
+#include "adapters/brine_boost_hooks.hpp"
+#endif
 #if BRINE_BENCH_HAVE_SAFETENSORS
 #include "adapters/checkpoint_safetensors.hpp"
 #endif
@@ -464,6 +467,25 @@ void register_workload() {
 #endif
 }
 
+#if BRINE_BENCH_HAVE_BRINE_BOOST
+// Issue #12: workload A's records annotated only for Boost (adapters/brine_boost_hooks.hpp),
+// through brine's binary archive. Same name, so the rows read records/<op>/brine_boost_hooks.
+struct RecordsBoostHooksWorkload {
+  using Data = boost_hooks::Records;
+  static constexpr const char* name = "records";
+
+  static std::size_t objects() { return RecordsWorkload::objects(); }
+  static Data generate() { return boost_hooks::make_records(objects()); }
+  static const Fingerprint& published() { return kRecordsFullFingerprint; }
+  static std::string check_structure(const Data&) { return {}; }
+};
+
+void register_boost_hooks_rows() {
+  register_save<RecordsBoostHooksWorkload, ObjectSubject, BrineBoostHooksAdapter>();
+  register_load<RecordsBoostHooksWorkload, ObjectSubject, BrineBoostHooksAdapter>();
+}
+#endif
+
 // ---- Workload C: checkpoint, saved to and loaded from files (WORKLOADS.md "What is timed",
 // File (C)).
 //
@@ -697,6 +719,9 @@ int main(int argc, char** argv) {
   brine_bench::g_quick = quick;
 
   brine_bench::register_workload<brine_bench::RecordsWorkload>();
+#if BRINE_BENCH_HAVE_BRINE_BOOST
+  brine_bench::register_boost_hooks_rows();
+#endif
   brine_bench::register_workload<brine_bench::GraphWorkload>();
   brine_bench::register_checkpoint();
 
