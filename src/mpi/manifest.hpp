@@ -21,6 +21,9 @@ inline constexpr const char* kFormatName = "brine-mpi-checkpoint";
 inline constexpr std::int64_t kFormatVersion = 1;
 inline constexpr const char* kManifestName = "manifest.json";
 inline constexpr const char* kLockName = ".brine-mpi.lock";
+/// The largest manifest read (§2): it is read whole and parsed into memory, so this bounds
+/// what opening a checkpoint allocates. A million ranks' entries take about 100 MiB.
+inline constexpr std::uint64_t kMaxManifestBytes = std::uint64_t{256} << 20;
 /// The largest world size a manifest may claim: bounds what parsing one allocates.
 inline constexpr std::int64_t kMaxWorldSize = std::int64_t{1} << 20;
 

@@ -1,7 +1,7 @@
 // brine — versioned object persistence for C++17.
 // SPDX-License-Identifier: MIT
 // mpi/restored.cpp: reading a committed distributed checkpoint on any number of ranks. See
-// docs/format/mpi-checkpoint.md §5 "Restoring".
+// docs/format/mpi-checkpoint.md §7 "Restoring".
 
 #include <sys/stat.h>
 
@@ -220,6 +220,13 @@ Restored restored_detail::open(const fs::path& directory, std::int64_t step, int
   impl->world_size = world_size;
   impl->options = options;
   fs::path manifest_path = impl->folder / mf::kManifestName;
+  std::error_code ec;
+  std::uintmax_t manifest_bytes = fs::file_size(manifest_path, ec);
+  if (!ec && manifest_bytes > mf::kMaxManifestBytes)
+    fail(errc::limit_exceeded,
+         "checkpoint manifest of " + std::to_string(manifest_bytes) + " bytes is over the " +
+             std::to_string(mf::kMaxManifestBytes) + " bytes a reader accepts",
+         manifest_path);
   impl->manifest = mf::parse(read_file(manifest_path), manifest_path.string());
   if (impl->manifest.step != step)
     fail(errc::corrupt_data,

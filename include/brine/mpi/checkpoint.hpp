@@ -126,8 +126,9 @@ class Restored;
 /// Every member function except the accessors is collective: every rank of `comm` must call
 /// it, in the same order, with the same step. MPI must be initialized (with at least
 /// MPI_THREAD_FUNNELED for save_async, whose writer thread makes no MPI call) and stay so for
-/// the checkpointer's lifetime. One job per directory: rank 0 holds a lock on it (an OFD
-/// lock on `<directory>/.brine-mpi.lock`) from construction to destruction.
+/// the checkpointer's lifetime, and the checkpointer must be destroyed before MPI_Finalize.
+/// One job per directory: rank 0 holds a lock on it (`flock` on
+/// `<directory>/.brine-mpi.lock`) from construction to destruction.
 ///
 /// Example:
 ///   brine::mpi::DistributedCheckpointer ckpt(MPI_COMM_WORLD, "ckpt");
@@ -142,7 +143,8 @@ class Restored;
 class DistributedCheckpointer {
  public:
   /// Opens (creating it when missing) the checkpoint directory. Rank 0 takes the directory's
-  /// lock and removes what saves killed before their commit left (`step-<N>.tmp` folders).
+  /// lock and removes what saves killed before their commit left (step folders without a
+  /// manifest, folders whose removal was interrupted).
   /// Throws IoError on every rank when rank 0 cannot (another job holds the lock, the
   /// directory cannot be created).
   DistributedCheckpointer(MPI_Comm comm, std::filesystem::path directory,
@@ -170,7 +172,8 @@ class DistributedCheckpointer {
   /// Whether a save_async() awaits its commit.
   bool pending() const noexcept { return pending_ != nullptr; }
 
-  /// The steps of the complete checkpoints, oldest first, as rank 0 sees them.
+  /// The steps of the complete checkpoints (folders with a manifest), oldest first, as rank 0
+  /// sees them. A manifest is not checked here: restore_latest() passes over a damaged one.
   std::vector<std::int64_t> steps();
   /// The newest complete step, or nothing.
   std::optional<std::int64_t> latest_step();
@@ -251,6 +254,7 @@ class Restored {
     return from_binary<T>(object_bytes(name, false, saved_rank), registry, load_options());
   }
 
+  /// For DistributedCheckpointer, which opens checkpoints.
   struct Impl;
   explicit Restored(std::shared_ptr<const Impl> impl) noexcept : impl_(std::move(impl)) {}
 
