@@ -400,17 +400,31 @@ fs::path DistributedCheckpointer::begin_step(std::int64_t step) {
 
 void DistributedCheckpointer::commit(std::int64_t step, const LocalResult& result) {
   fs::path folder = directory_ / mf::step_folder_name(step);
+  std::exception_ptr own = result.error;
   json mine = result.description;
-  if (result.error) {
-    Status s = status_of(result.error, rank_, "to save checkpoint step " + std::to_string(step));
-    mine = {{"ok", false}, {"code", s.code}, {"message", s.message}};
-  } else {
-    mine["file"] = {{"size", result.file.size}, {"xxh3", result.file.xxh3}};
+  if (!own) mine["file"] = {{"size", result.file.size}, {"xxh3", result.file.xxh3}};
+  std::string text;
+  try {
+    if (!own) text = mine.dump();
+  } catch (const json::exception&) {
+    // Names that are not UTF-8 cannot go into the manifest; this rank must still take part
+    // in the gather below, or the others would wait for it forever.
+    try {
+      detail::throw_error(
+          errc::unsupported_content,
+          "a tensor or value name is not valid UTF-8 (rank " + std::to_string(rank_) + ")");
+    } catch (const Error&) {
+      own = std::current_exception();
+    }
   }
-  std::vector<std::string> parts = gather_strings(comm_, mine.dump(), rank_, world_size_);
+  if (own) {
+    Status s = status_of(own, rank_, "to save checkpoint step " + std::to_string(step));
+    text = json{{"ok", false}, {"code", s.code}, {"message", s.message}}.dump(
+        -1, ' ', false, json::error_handler_t::replace);
+  }
+  std::vector<std::string> parts = gather_strings(comm_, text, rank_, world_size_);
 
   Status status;
-  std::exception_ptr own = result.error;
   if (rank_ == 0) {
     try {
       std::vector<json> ranks;
@@ -422,10 +436,12 @@ void DistributedCheckpointer::commit(std::int64_t step, const LocalResult& resul
         }
       if (status.code == 0) {
         mf::Manifest manifest = assemble(ranks, step);
-        // The commit point (§4). Every rank fsynced its file before reporting, and rank 0
-        // the folder's entry in the directory; the manifest's atomic write fsyncs the folder,
-        // which makes the rank files' names durable with the manifest's.
+        // The commit point (§4). Every rank fsynced its file before reporting; the
+        // manifest's atomic write fsyncs the folder, which makes the rank files' names
+        // durable with the manifest's, and the directory's fsync the folder's own name (by
+        // then the file system has usually committed it with the rest: it costs little).
         write_file_atomically(folder / mf::kManifestName, mf::to_json(manifest));
+        fsync_directory(directory_);
       }
     } catch (...) {
       if (!own) own = std::current_exception();
@@ -438,7 +454,6 @@ void DistributedCheckpointer::commit(std::int64_t step, const LocalResult& resul
     } else {
       // Retention after the commit: the new checkpoint is durable before any old one goes. A
       // folder that cannot be removed now is tried again after the next save.
-      std::error_code ec;
       std::vector<std::int64_t> steps;
       try {
         steps = list_steps(directory_);
@@ -460,8 +475,6 @@ void DistributedCheckpointer::save(std::int64_t step, const Shard& shard) {
   fs::path folder = begin_step(step);
   LocalResult result;
   try {
-    // The new folder's name made durable while the other ranks write, not at the commit.
-    if (rank_ == 0) fsync_directory(directory_);
     check_shard(shard, rank_);
     StateDict entries = rank_entries(shard, rank_);
     RankFileWriter file(folder / mf::rank_file_name(rank_));
@@ -486,11 +499,9 @@ void DistributedCheckpointer::save_async(std::int64_t step, const Shard& shard) 
     write_safetensors(sink, entries);
     pending->result.description = describe(shard, step);
     fs::path path = folder / mf::rank_file_name(rank_);
-    fs::path directory = rank_ == 0 ? directory_ : fs::path();
     Pending* p = pending.get();
-    pending->writer = std::thread([p, path, directory] {
+    pending->writer = std::thread([p, path] {
       try {
-        if (!directory.empty()) fsync_directory(directory);
         RankFileWriter file(path);
         file.write(p->bytes.data(), p->bytes.size());
         p->result.file = file.finish();
@@ -547,16 +558,26 @@ std::optional<Restored> DistributedCheckpointer::restore_latest() {
   // Rank 0 tries the newest first and falls back past a checkpoint whose manifest or file
   // sizes are damaged; every rank then opens the one it chose.
   std::int64_t chosen = -1;
-  if (rank_ == 0)
-    for (auto it = all.rbegin(); it != all.rend() && chosen < 0; ++it) {
-      try {
-        restored_detail::open(directory_, *it, rank_, world_size_, options_, true);
-        chosen = *it;
-      } catch (const FormatError&) {
-      } catch (const VersionError&) {
-      } catch (const IoError&) {
+  Status status;
+  std::exception_ptr own;
+  if (rank_ == 0) {
+    try {
+      for (auto it = all.rbegin(); it != all.rend() && chosen < 0; ++it) {
+        try {
+          restored_detail::open(directory_, *it, rank_, world_size_, options_, true);
+          chosen = *it;
+        } catch (const FormatError&) {
+        } catch (const VersionError&) {
+        } catch (const IoError&) {
+        }
       }
+    } catch (...) {
+      own = std::current_exception();
+      status = status_of(own, 0, "to choose the checkpoint to restore");
     }
+  }
+  status = broadcast_status(comm_, status);
+  if (status.code != 0) raise(status, own, directory_);
   MPI_Bcast(&chosen, 1, MPI_INT64_T, 0, comm_);
   if (chosen < 0) return std::nullopt;
   return restored_detail::open(directory_, chosen, rank_, world_size_, options_, false);
