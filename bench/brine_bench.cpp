@@ -59,6 +59,7 @@
 #include "adapters/memcpy.hpp"
 #if BRINE_BENCH_HAVE_BRINE
 #include "adapters/checkpoint_brine.hpp"
+#include "adapters/checkpoint_manager.hpp"
 #endif
 #if BRINE_BENCH_HAVE_TENSOR_FIELDS
 #include "adapters/checkpoint_brine_mapped.hpp"
@@ -585,6 +586,57 @@ void bench_checkpoint_load(benchmark::State& state) {
   }
 }
 
+#if BRINE_BENCH_HAVE_BRINE
+/// Timed: how long CheckpointManager::save blocks its caller with async saving, i.e. the
+/// capture (the binary archive serialized into memory) and the hand-over to the writer
+/// thread, in a job's steady state: one manager over the run (keep_last 1), each timed save
+/// at a new step after an untimed first one. Untimed: the wait() for each background write
+/// (a write that fails fails the row), then the load back through restore_latest.
+void bench_checkpoint_manager_async_save(benchmark::State& state) {
+  const std::string row = row_name("checkpoint", "save", "brine_manager_async");
+  const CheckpointPrepared& p = checkpoint_prepared();
+  if (!p.error.empty()) {
+    fail(state, row, p.error);
+    return;
+  }
+  try {
+    const RemoveOnExit dir{checkpoint_path("brine_manager_async")};
+    remove_file(dir.path);
+    brine::CheckpointOptions options;
+    options.async = true;
+    options.keep_last = 1;
+    const Checkpoint& c = p.d.data;
+    std::uint64_t step = static_cast<std::uint64_t>(c.config.step);
+    {
+      brine::CheckpointManager manager(dir.path, options);
+      manager.save(step++, c);  // untimed prime, as the other rows
+      manager.wait();
+      double peak = 0;
+      bool have_peak = true;
+      for (auto _ : state) {
+        state.PauseTiming();
+        settle_allocator();
+        RssPeak rss;
+        have_peak = rss.start() && have_peak;
+        state.ResumeTiming();
+        manager.save(step++, c);
+        state.PauseTiming();
+        manager.wait();
+        peak = std::max(peak, rss.bytes());
+        state.ResumeTiming();
+      }
+      if (have_peak) state.counters["peak_bytes"] = peak;
+    }
+    Checkpoint back{};
+    CheckpointBrineManager::load(dir.path, back);
+    finish_checkpoint(state, row, p.d, CheckpointBrineManager::archive_bytes(dir.path),
+                      checkpoint_mismatch(canonical_fingerprint(back), p.d));
+  } catch (const std::exception& e) {
+    fail(state, row, std::string("exception: ") + e.what());
+  }
+}
+#endif
+
 template <class A>
 void register_checkpoint_save() {
   if constexpr (A::has_save_row) {
@@ -616,7 +668,7 @@ void register_checkpoint() {
                            CheckpointRawMmap, CheckpointCerealBinary, CheckpointBoostBinary
 #if BRINE_BENCH_HAVE_BRINE
                            ,
-                           CheckpointBrineBinary
+                           CheckpointBrineBinary, CheckpointBrineManager
 #endif
 #if BRINE_BENCH_HAVE_TENSOR_FIELDS
                            ,
@@ -627,6 +679,13 @@ void register_checkpoint() {
                            CheckpointBrineSafetensors
 #endif
                            >();
+#if BRINE_BENCH_HAVE_BRINE
+  benchmark::RegisterBenchmark(row_name("checkpoint", "save", "brine_manager_async").c_str(),
+                               &bench_checkpoint_manager_async_save)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime()
+      ->Iterations(kCheckpointIterations);
+#endif
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 #include <string>
 
@@ -39,9 +40,14 @@ inline std::string checkpoint_path(const std::string& library) {
          std::to_string(::getpid()) + ".bin";
 }
 
-/// Removes `path` if it exists (untimed before every save: a save creates its file).
+/// Removes `path` if it exists (untimed before every save: a save creates its file), and
+/// the whole directory when it is one (the rows that save a checkpoint directory).
 inline void remove_file(const std::string& path) {
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) throw_errno("cannot remove", path);
+  if (::unlink(path.c_str()) == 0 || errno == ENOENT) return;
+  if (errno != EISDIR && errno != EPERM) throw_errno("cannot remove", path);
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+  if (ec) throw_errno("cannot remove", path);
 }
 
 /// fsync of a file already written and closed: the step WORKLOADS.md times after close() for

@@ -9,6 +9,7 @@
 #include "brine/binary.hpp"
 #include "brine/bundle.hpp"
 #include "brine/bundle_dduf.hpp"
+#include "brine/checkpoint.hpp"
 #include "brine/codec.hpp"
 #include "brine/data_path.hpp"
 #include "brine/error.hpp"

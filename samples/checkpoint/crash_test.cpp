@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <brine/checkpoint.hpp>
 #include <brine/io.hpp>
 #include <cerrno>
 #include <chrono>
@@ -134,30 +135,45 @@ class Job {
   std::optional<int> status_;
 };
 
+/// A complete checkpoint directory of brine::CheckpointManager (docs/format/checkpoint.md).
 bool is_checkpoint(const fs::path& p) {
-  std::string name = p.filename().string();
-  return name.rfind("step-", 0) == 0 && name.size() > 11 &&
-         name.compare(name.size() - 6, 6, ".brine") == 0;
+  std::error_code ec;
+  return brine::parse_checkpoint_directory_name(p.filename().string()).has_value() &&
+         fs::is_regular_file(p / brine::CheckpointManifest::kFileName, ec);
 }
 
-/// Checkpoint file names in `dir` with their modification times.
+/// Complete checkpoints in `dir` (their directory names) with their manifests' modification
+/// times: a new time is a new checkpoint.
 std::map<std::string, fs::file_time_type> snapshot(const fs::path& dir) {
   std::map<std::string, fs::file_time_type> files;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     if (!is_checkpoint(entry.path())) continue;
-    auto time = entry.last_write_time(ec);
+    auto time = fs::last_write_time(entry.path() / brine::CheckpointManifest::kFileName, ec);
     if (!ec) files[entry.path().filename().string()] = time;
   }
   return files;
 }
 
+/// Whether a save is in progress or was interrupted: a temporary file anywhere under `dir`.
+bool has_temp_file(const fs::path& dir, std::string* name = nullptr) {
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    if (brine::is_temp_file_name(it->path().filename().string())) {
+      if (name) *name = it->path().string();
+      return true;
+    }
+  }
+  return false;
+}
+
 /// Damages the newest checkpoint the way a crash or a bad disk might: truncation or one
-/// flipped byte. Returns its file name. Names sort by step (zero-padded).
+/// flipped byte of its data file. Returns its directory name. Names sort by step.
 std::string corrupt_newest(const fs::path& dir, bool truncate) {
   auto files = snapshot(dir);
   if (files.empty()) fail("no checkpoint to corrupt in " + dir.string());
-  fs::path path = dir / files.rbegin()->first;
+  fs::path path = dir / files.rbegin()->first / "values.brine";
   auto size = fs::file_size(path);
   if (truncate) {
     fs::resize_file(path, size / 2);
@@ -171,7 +187,7 @@ std::string corrupt_newest(const fs::path& dir, bool truncate) {
     f.write(&c, 1);
     if (!f) fail("cannot flip a byte of " + path.string());
   }
-  return path.filename().string();
+  return files.rbegin()->first;
 }
 
 std::string digest_of(const std::string& out) {
@@ -282,9 +298,7 @@ int run(const Options& options) {
       default:
         // Best effort: a save is short, and a poll may miss it; the job is killed either way.
         while (job.running() && !saw_save && Clock::now() < deadline) {
-          std::error_code ec;
-          for (const auto& entry : fs::directory_iterator(crash_dir, ec))
-            if (brine::is_temp_file_name(entry.path().filename().string())) saw_save = true;
+          saw_save = has_temp_file(crash_dir);
           if (!saw_save) std::this_thread::sleep_for(std::chrono::microseconds(100));
         }
         break;
@@ -332,9 +346,13 @@ int run(const Options& options) {
   int checkpoints = 0;
   for (const auto& entry : fs::directory_iterator(crash_dir)) {
     std::string name = entry.path().filename().string();
-    if (is_checkpoint(entry.path())) ++checkpoints;
-    if (brine::is_temp_file_name(name)) fail("temporary file left behind: " + name);
+    if (is_checkpoint(entry.path()))
+      ++checkpoints;
+    else if (brine::parse_checkpoint_directory_name(name))
+      fail("incomplete checkpoint left behind: " + name);
   }
+  std::string temp;
+  if (has_temp_file(crash_dir, &temp)) fail("temporary file left behind: " + temp);
   if (checkpoints > 3) fail(std::to_string(checkpoints) + " checkpoints kept, expected at most 3");
 
   std::cout << "crash test passed: " << kills << " kills (" << kills_after_checkpoint

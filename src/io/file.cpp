@@ -23,6 +23,7 @@
 #include "brine/error.hpp"
 #include "brine/io.hpp"
 #include "brine/tensor.hpp"
+#include "io/durable.hpp"
 
 namespace brine {
 namespace {
@@ -61,6 +62,10 @@ void fsync_directory(const std::filesystem::path& dir, const std::string& path) 
 }
 
 }  // namespace
+
+void io_internal::fsync_directory(const std::filesystem::path& dir) {
+  brine::fsync_directory(dir, dir.string());
+}
 
 FileSource::FileSource(const std::filesystem::path& path) : path_(path.string()) {
   {

@@ -20,8 +20,9 @@ endif()
 
 # brine::detail functions that public headers call from inline code (BRINE_ASSERT, the stable
 # writer's field count, the context the codecs and load entry points add to an error in
-# flight), and throw_io_error, throw_error's IoError half: exported on purpose.
-set(detail_api "throw_error|throw_io_error|assertion_failed|field_count_of|note_error_source|note_error_type|prepend_error_field|prepend_error_key|prepend_error_index")
+# flight, the checkpoint manager's encoding check), and throw_io_error, throw_error's IoError
+# half: exported on purpose.
+set(detail_api "throw_error|throw_io_error|checkpoint_encoding_mismatch|assertion_failed|field_count_of|note_error_source|note_error_type|prepend_error_field|prepend_error_key|prepend_error_index")
 
 string(REPLACE "\n" ";" lines "${listing}")
 set(count 0)

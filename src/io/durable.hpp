@@ -1,0 +1,14 @@
+// brine — versioned object persistence for C++17.
+// SPDX-License-Identifier: MIT
+// io/durable.hpp: making directory changes durable (private).
+#pragma once
+
+#include <filesystem>
+
+namespace brine::io_internal {
+
+/// fsyncs `dir`, so that the entries created, renamed or removed in it survive a crash.
+/// Throws IoError naming `dir`. File systems that cannot fsync a directory (EINVAL) pass.
+void fsync_directory(const std::filesystem::path& dir);
+
+}  // namespace brine::io_internal
