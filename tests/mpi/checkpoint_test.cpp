@@ -240,10 +240,10 @@ TEST(DistributedCheckpointer, SavesOnFourRanks) {
   expect_checkpoint(ckpt.restore(10), 10, 4);
 
   if (world_rank() == 0) {
-    EXPECT_EQ(entries_of(g_dir), (std::vector<std::string>{".brine-mpi.lock", "step-000000000010",
-                                                           "step-000000000020"}));
-    EXPECT_EQ(entries_of(g_dir / "step-000000000020"),
-              (std::vector<std::string>{"manifest.json", "rank-00000.safetensors",
+    EXPECT_EQ(entries_of(g_dir), (std::vector<std::string>{"brine-checkpoint.lock",
+                                                           "step-0000000010", "step-0000000020"}));
+    EXPECT_EQ(entries_of(g_dir / "step-0000000020"),
+              (std::vector<std::string>{"brine-checkpoint.json", "rank-00000.safetensors",
                                         "rank-00001.safetensors", "rank-00002.safetensors",
                                         "rank-00003.safetensors"}));
   }
@@ -296,11 +296,16 @@ TEST(DistributedCheckpointer, FailingRankAbortsTheCheckpointOnEveryRank) {
   EXPECT_EQ(ckpt.steps(), (std::vector<std::int64_t>{1}));
   if (rank == 0) {
     EXPECT_EQ(entries_of(g_dir),
-              (std::vector<std::string>{".brine-mpi.lock", "step-000000000001"}));
+              (std::vector<std::string>{"brine-checkpoint.lock", "step-0000000001"}));
   }
   std::optional<brine::mpi::Restored> restored = ckpt.restore_latest();
   ASSERT_TRUE(restored.has_value());
   expect_checkpoint(*restored, 1, size);
+
+  // A second checkpointer of the directory is refused on every rank: rank 0 cannot take the
+  // lock the first holds (CheckpointLockedError there, an IoError naming rank 0 elsewhere).
+  EXPECT_THROW_WITH(DistributedCheckpointer(MPI_COMM_WORLD, g_dir), brine::IoError,
+                    "checkpoint directory is in use by");
 
   // A step not after the newest is refused on every rank; the next good save succeeds.
   EXPECT_THROW_WITH(ckpt.save(1, shard_of(1, rank, size)), brine::FormatError,
@@ -352,25 +357,25 @@ TEST(DistributedCheckpointer, IgnoresIncompleteAndDamagedCheckpoints) {
   options.keep_last = 0;
   DistributedCheckpointer ckpt(MPI_COMM_WORLD, g_dir, options);
   ckpt.save(1, shard_of(1, rank, size));
-  const fs::path one = g_dir / "step-000000000001";
+  const fs::path one = g_dir / "step-0000000001";
   // A copy of step 1 as another step (its manifest says which).
   auto copy_of_one = [&](std::int64_t step) {
     char name[32];
-    std::snprintf(name, sizeof name, "step-%012lld", static_cast<long long>(step));
+    std::snprintf(name, sizeof name, "step-%010lld", static_cast<long long>(step));
     fs::path copy = g_dir / name;
     fs::copy(one, copy, fs::copy_options::recursive);
-    std::string manifest = brine::read_file(copy / "manifest.json");
+    std::string manifest = brine::read_file(copy / "brine-checkpoint.json");
     std::size_t at = manifest.find("\"step\": 1,");
     EXPECT_NE(at, std::string::npos);
     manifest.replace(at, 10, "\"step\": " + std::to_string(step) + ",");
-    fs::remove(copy / "manifest.json");
-    brine::write_file_atomically(copy / "manifest.json", manifest);
+    fs::remove(copy / "brine-checkpoint.json");
+    brine::write_file_atomically(copy / "brine-checkpoint.json", manifest);
     return copy;
   };
   if (rank == 0) {
     // 5: no manifest (a save that did not commit). 7: a manifest that is not JSON.
-    fs::remove(copy_of_one(5) / "manifest.json");
-    brine::write_file_atomically(copy_of_one(7) / "manifest.json", "{\"format\": ");
+    fs::remove(copy_of_one(5) / "brine-checkpoint.json");
+    brine::write_file_atomically(copy_of_one(7) / "brine-checkpoint.json", "{\"format\": ");
     // 9: whole sizes, one byte of rank 1's tensor data flipped. 11: rank 2's file cut short.
     fs::path flipped = copy_of_one(9) / "rank-00001.safetensors";
     std::string bytes = brine::read_file(flipped);
@@ -393,7 +398,7 @@ TEST(DistributedCheckpointer, IgnoresIncompleteAndDamagedCheckpoints) {
                     "the manifest records");
   EXPECT_THROW_WITH(ckpt.restore(7), brine::FormatError,
                     "invalid checkpoint manifest: not valid JSON");
-  EXPECT_THROW_WITH(ckpt.restore(5), brine::IoError, "manifest.json");
+  EXPECT_THROW_WITH(ckpt.restore(5), brine::IoError, "brine-checkpoint.json");
   expect_checkpoint(ckpt.restore(1), 1, size);
   EXPECT_THROW_WITH(ckpt.restore(1).tensor("nothing"), brine::SchemaError,
                     "no distributed tensor 'nothing'");
@@ -423,7 +428,7 @@ TEST(DistributedCheckpointer, KilledDuringSave) {
       ShardedTensor{{rows}, mine.begin, brine::Tensor(brine::DType::float32, {mine.size()})});
   ckpt.save_async(2, shard);
   if (rank == 2) {
-    fs::path file = g_dir / "step-000000000002" / "rank-00002.safetensors";
+    fs::path file = g_dir / "step-0000000002" / "rank-00002.safetensors";
     std::error_code ec;
     while (!fs::exists(file, ec) || fs::file_size(file, ec) == 0)
       std::this_thread::sleep_for(std::chrono::microseconds(100));
@@ -439,16 +444,16 @@ TEST(DistributedCheckpointer, RestoresAfterKilledSave) {
   const int size = world_size();
   if (rank == 0) {
     // What the killed job left: step 1 complete, step 2 a folder without manifest.
-    EXPECT_TRUE(fs::is_regular_file(g_dir / "step-000000000001" / "manifest.json"));
-    EXPECT_TRUE(fs::is_directory(g_dir / "step-000000000002"));
-    EXPECT_FALSE(fs::exists(g_dir / "step-000000000002" / "manifest.json"));
+    EXPECT_TRUE(fs::is_regular_file(g_dir / "step-0000000001" / "brine-checkpoint.json"));
+    EXPECT_TRUE(fs::is_directory(g_dir / "step-0000000002"));
+    EXPECT_FALSE(fs::exists(g_dir / "step-0000000002" / "brine-checkpoint.json"));
   }
   MPI_Barrier(MPI_COMM_WORLD);
   DistributedCheckpointer ckpt(MPI_COMM_WORLD, g_dir);
   // Opening the directory removed the interrupted save.
   if (rank == 0) {
     EXPECT_EQ(entries_of(g_dir),
-              (std::vector<std::string>{".brine-mpi.lock", "step-000000000001"}));
+              (std::vector<std::string>{"brine-checkpoint.lock", "step-0000000001"}));
   }
   EXPECT_EQ(ckpt.latest_step(), std::optional<std::int64_t>(1));
   std::optional<brine::mpi::Restored> restored = ckpt.restore_latest();

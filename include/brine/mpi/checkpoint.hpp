@@ -24,6 +24,10 @@
 #include "brine/registry.hpp"
 #include "brine/tensor.hpp"
 
+namespace brine {
+class CheckpointDirectoryLock;
+}  // namespace brine
+
 namespace brine::mpi {
 
 /// Rows [begin, end) of a tensor's first dimension.
@@ -127,8 +131,8 @@ class Restored;
 /// it, in the same order, with the same step. MPI must be initialized (with at least
 /// MPI_THREAD_FUNNELED for save_async, whose writer thread makes no MPI call) and stay so for
 /// the checkpointer's lifetime, and the checkpointer must be destroyed before MPI_Finalize.
-/// One job per directory: rank 0 holds a lock on it (`flock` on
-/// `<directory>/.brine-mpi.lock`) from construction to destruction.
+/// One job per directory: rank 0 holds its CheckpointDirectoryLock (brine/checkpoint.hpp)
+/// from construction to destruction.
 ///
 /// Example:
 ///   brine::mpi::DistributedCheckpointer ckpt(MPI_COMM_WORLD, "ckpt");
@@ -144,7 +148,7 @@ class DistributedCheckpointer {
  public:
   /// Opens (creating it when missing) the checkpoint directory. Rank 0 takes the directory's
   /// lock and removes what saves killed before their commit left (step folders without a
-  /// manifest, folders whose removal was interrupted).
+  /// manifest). Throws CheckpointLockedError (an IoError) when another job holds the lock.
   /// Throws IoError on every rank when rank 0 cannot (another job holds the lock, the
   /// directory cannot be created).
   DistributedCheckpointer(MPI_Comm comm, std::filesystem::path directory,
@@ -200,7 +204,7 @@ class DistributedCheckpointer {
   CheckpointerOptions options_;
   int rank_ = 0;
   int world_size_ = 1;
-  int lock_fd_ = -1;  // rank 0 only
+  std::unique_ptr<CheckpointDirectoryLock> lock_;  // rank 0 only
   std::shared_ptr<Pending> pending_;
 };
 
