@@ -388,12 +388,10 @@ void DistributedCheckpointer::commit(std::int64_t step, const LocalResult& resul
         }
       if (status.code == 0) {
         mf::Manifest manifest = assemble(ranks, step);
-        // The commit point (§4). Every rank fsynced its file before reporting; the
-        // manifest's atomic write fsyncs the folder, which makes the rank files' names
-        // durable with the manifest's, and the directory's fsync the folder's own name (by
-        // then the file system has usually committed it with the rest: it costs little).
+        // The commit point (§4). Every rank fsynced its file before reporting, and rank 0
+        // the directory (the folder's own name); the manifest's atomic write fsyncs the
+        // folder, which makes the rank files' names durable with the manifest's.
         write_file_atomically(folder / mf::kManifestName, mf::to_json(manifest));
-        fsync_directory(directory_);
       }
     } catch (...) {
       if (!own) own = std::current_exception();
@@ -432,7 +430,19 @@ void DistributedCheckpointer::save(std::int64_t step, const Shard& shard) {
   wait();
   fs::path folder = begin_step(step);
   LocalResult result;
+  // Rank 0 makes the new folder's name durable while it writes its file, off the path every
+  // rank waits on: a directory fsync is a file system journal commit.
+  std::exception_ptr folder_sync_error;
+  std::thread folder_sync;
   try {
+    if (rank_ == 0)
+      folder_sync = std::thread([this, &folder_sync_error] {
+        try {
+          fsync_directory(directory_);
+        } catch (...) {
+          folder_sync_error = std::current_exception();
+        }
+      });
     check_shard(shard, rank_);
     StateDict entries = rank_entries(shard, rank_);
     RankFileWriter file(folder / mf::rank_file_name(rank_));
@@ -442,6 +452,8 @@ void DistributedCheckpointer::save(std::int64_t step, const Shard& shard) {
   } catch (...) {
     result.error = std::current_exception();
   }
+  if (folder_sync.joinable()) folder_sync.join();
+  if (!result.error) result.error = folder_sync_error;
   commit(step, result);
 }
 
@@ -458,8 +470,10 @@ void DistributedCheckpointer::save_async(std::int64_t step, const Shard& shard) 
     pending->result.description = describe(shard, step);
     fs::path path = folder / mf::rank_file_name(rank_);
     Pending* p = pending.get();
-    pending->writer = std::thread([p, path] {
+    const fs::path directory = rank_ == 0 ? directory_ : fs::path();
+    pending->writer = std::thread([p, path, directory] {
       try {
+        if (!directory.empty()) fsync_directory(directory);  // the folder's name, as in save()
         RankFileWriter file(path);
         file.write(p->bytes.data(), p->bytes.size());
         p->result.file = file.finish();
