@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -385,6 +386,61 @@ TEST(DistributedCheckpointer, IgnoresIncompleteAndDamagedCheckpoints) {
     fs::resize_file(copy_of_one(11) / "rank-00002.safetensors", 100);
   }
   MPI_Barrier(MPI_COMM_WORLD);
+
+  // Manifests that break a rule, each refused with its own message (checked before the
+  // copies above are added as later steps, so that restore_latest is not disturbed).
+  struct Broken {
+    const char* rule;
+    void (*edit)(nlohmann::json&);
+    const char* message;
+  };
+  const Broken broken[] = {
+      {"newer version", [](nlohmann::json& m) { m["version"] = 2; },
+       "checkpoint manifest version 2, this build reads up to 1"},
+      {"file outside the folder", [](nlohmann::json& m) { m["files"][0]["name"] = "../x"; },
+       "files[0].name is not 'rank-00000.safetensors'"},
+      {"a file per rank", [](nlohmann::json& m) { m["files"].erase(0); },
+       "'files' is not an array of one entry per rank"},
+      {"rows written twice",
+       [](nlohmann::json& m) { m["tensors"]["weights"]["slices"][1]["begin"] = 5; },
+       "tensor 'weights' has rows 5..10 written twice"},
+      {"rows written by no rank",
+       [](nlohmann::json& m) { m["tensors"]["weights"]["shape"][0] = 40; },
+       "tensor 'weights' has rows 37..40 written by no rank"},
+      {"unknown dtype", [](nlohmann::json& m) { m["tensors"]["ids"]["dtype"] = "float128"; },
+       "tensor 'ids' has an unknown dtype"},
+      {"names unsorted",
+       [](nlohmann::json& m) {
+         m["local"] = {"b", "a"};
+       },
+       "'local' is not sorted without repeats"},
+  };
+  const fs::path probe = g_dir / "probe";
+  for (const Broken& b : broken) {
+    SCOPED_TRACE(b.rule);
+    // Step 1's folder with a broken manifest, under a name only restore(1) of a checkpointer
+    // of `probe` reads.
+    if (rank == 0) {
+      fs::remove_all(probe);
+      fs::create_directories(probe);
+      fs::copy(one, probe / "step-0000000001", fs::copy_options::recursive);
+      nlohmann::json m = nlohmann::json::parse(brine::read_file(one / "brine-checkpoint.json"));
+      b.edit(m);
+      fs::remove(probe / "step-0000000001" / "brine-checkpoint.json");
+      brine::write_file_atomically(probe / "step-0000000001" / "brine-checkpoint.json", m.dump());
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    {
+      DistributedCheckpointer other(MPI_COMM_WORLD, probe);
+      if (std::string(b.rule) == "newer version")
+        EXPECT_THROW_WITH(other.restore(1), brine::VersionError, b.message);
+      else
+        EXPECT_THROW_WITH(other.restore(1), brine::FormatError, b.message);
+      // Never chosen as the newest either.
+      EXPECT_FALSE(other.restore_latest().has_value());
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+  }
 
   // Listed are the folders with a manifest; restore_latest passes over 11 (a file shorter
   // than its manifest says) and takes 9, whose damage shows only when its bytes are read.
