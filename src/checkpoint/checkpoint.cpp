@@ -21,6 +21,7 @@
 #include <system_error>
 #include <thread>
 
+#include "brine/version.hpp"
 #include "io/durable.hpp"
 #include "util/xxhash.hpp"
 
@@ -290,6 +291,7 @@ void write_checkpoint_manifest(const fs::path& checkpoint_dir, const CheckpointM
     files.push_back({{"name", f.name}, {"bytes", f.bytes}, {"xxh3_64", hex64(f.xxh3_64)}});
   nlohmann::json j = {{"format", kManifestFormat},
                       {"format_version", manifest.format_version},
+                      {"brine_version", BRINE_VERSION_STRING},
                       {"step", manifest.step},
                       {"encoding", checkpoint_encoding_name(manifest.encoding)},
                       {"value_count", manifest.value_count},

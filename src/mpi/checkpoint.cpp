@@ -3,10 +3,9 @@
 // mpi/checkpoint.cpp: the save and commit protocol of DistributedCheckpointer. See
 // docs/format/mpi-checkpoint.md §4 "Commit".
 
-#include "brine/mpi/checkpoint.hpp"
+#include "brine/checkpoint.hpp"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +18,7 @@
 #include <system_error>
 #include <thread>
 
+#include "brine/mpi/checkpoint.hpp"
 #include "brine/safetensors.hpp"
 #include "mpi/manifest.hpp"
 #include "mpi/rank_file.hpp"
@@ -127,36 +127,13 @@ void fsync_directory(const fs::path& dir) {
   if (rc != 0 && err != EINVAL) io_fail("cannot fsync the directory", dir, err);
 }
 
-bool has_suffix(std::string_view name, std::string_view suffix) {
-  return name.size() > suffix.size() && name.substr(name.size() - suffix.size()) == suffix;
-}
-
-constexpr std::string_view kRemovedSuffix = ".removing";
-
-/// Complete checkpoints, oldest first: `step-<N>` folders that hold a manifest (§1).
+/// Complete checkpoints, oldest first: step folders that hold a manifest (§1).
 std::vector<std::int64_t> list_steps(const fs::path& dir) {
   std::vector<std::int64_t> steps;
-  std::error_code ec;
-  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
-       it.increment(ec)) {
-    std::optional<std::int64_t> step = mf::step_of_folder_name(it->path().filename().string());
-    if (!step) continue;
-    std::error_code stat_ec;
-    if (fs::is_regular_file(it->path() / mf::kManifestName, stat_ec)) steps.push_back(*step);
-  }
-  if (ec) io_fail("cannot list the checkpoint directory", dir, ec.value());
-  std::sort(steps.begin(), steps.end());
+  for (std::uint64_t step : list_complete_checkpoints(dir))
+    if (step <= static_cast<std::uint64_t>(INT64_MAX))
+      steps.push_back(static_cast<std::int64_t>(step));
   return steps;
-}
-
-/// Removes a folder by first renaming it out of the checkpoints' names, so that a crash
-/// part-way leaves a `.removing` folder, never a half-deleted checkpoint.
-void remove_checkpoint(const fs::path& dir, std::int64_t step) {
-  fs::path folder = dir / mf::step_folder_name(step);
-  fs::path doomed = dir / (mf::step_folder_name(step) + std::string(kRemovedSuffix));
-  std::error_code ec;
-  fs::rename(folder, doomed, ec);
-  if (!ec) fs::remove_all(doomed, ec);
 }
 
 void check_shard(const Shard& shard, int rank) {
@@ -318,34 +295,10 @@ DistributedCheckpointer::DistributedCheckpointer(MPI_Comm comm, fs::path directo
       std::error_code ec;
       fs::create_directories(directory_, ec);
       if (ec) io_fail("cannot create the checkpoint directory", directory_, ec.value());
-      fs::path lock_path = directory_ / mf::kLockName;
-      lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-      if (lock_fd_ < 0) io_fail("cannot open the checkpoint directory's lock", lock_path, errno);
-      // flock: released by the kernel when the job dies, even by SIGKILL, so a killed job
-      // never blocks the next one.
-      if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0)
-        io_fail(errno == EWOULDBLOCK
-                    ? "another job holds the checkpoint directory (one job per directory)"
-                    : "cannot lock the checkpoint directory",
-                lock_path, errno);
-      // Holding the lock, no save of ours runs: a step folder without a manifest, or one
-      // being removed, is what a killed job left.
-      for (auto it = fs::directory_iterator(directory_, ec); !ec && it != fs::directory_iterator();
-           it.increment(ec)) {
-        std::string name = it->path().filename().string();
-        bool removed = has_suffix(name, kRemovedSuffix) &&
-                       mf::step_of_folder_name(name.substr(0, name.size() - kRemovedSuffix.size()));
-        std::error_code stat_ec;
-        bool interrupted = mf::step_of_folder_name(name) && it->is_directory(stat_ec) &&
-                           !fs::exists(it->path() / mf::kManifestName, stat_ec);
-        if (removed || interrupted) {
-          std::error_code remove_ec;
-          fs::remove_all(it->path(), remove_ec);
-          if (remove_ec)
-            io_fail("cannot remove an interrupted checkpoint", it->path(), remove_ec.value());
-        }
-      }
-      if (ec) io_fail("cannot list the checkpoint directory", directory_, ec.value());
+      lock_ = std::make_unique<CheckpointDirectoryLock>(directory_);
+      // Holding the lock, no save of ours runs: a step folder without a manifest is what a
+      // killed job left.
+      remove_incomplete_checkpoints(directory_);
     } catch (...) {
       own = std::current_exception();
       status = status_of(own, 0, "to open the checkpoint directory");
@@ -353,7 +306,7 @@ DistributedCheckpointer::DistributedCheckpointer(MPI_Comm comm, fs::path directo
   }
   status = broadcast_status(comm_, status);
   if (status.code != 0) {
-    if (lock_fd_ >= 0) ::close(lock_fd_);
+    lock_.reset();
     MPI_Comm_free(&comm_);
     raise(status, own, directory_);
   }
@@ -361,7 +314,6 @@ DistributedCheckpointer::DistributedCheckpointer(MPI_Comm comm, fs::path directo
 
 DistributedCheckpointer::~DistributedCheckpointer() {
   if (pending_ && pending_->writer.joinable()) pending_->writer.join();
-  if (lock_fd_ >= 0) ::close(lock_fd_);
   int finalized = 0;
   MPI_Finalized(&finalized);
   if (!finalized && comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
@@ -400,17 +352,31 @@ fs::path DistributedCheckpointer::begin_step(std::int64_t step) {
 
 void DistributedCheckpointer::commit(std::int64_t step, const LocalResult& result) {
   fs::path folder = directory_ / mf::step_folder_name(step);
+  std::exception_ptr own = result.error;
   json mine = result.description;
-  if (result.error) {
-    Status s = status_of(result.error, rank_, "to save checkpoint step " + std::to_string(step));
-    mine = {{"ok", false}, {"code", s.code}, {"message", s.message}};
-  } else {
-    mine["file"] = {{"size", result.file.size}, {"xxh3", result.file.xxh3}};
+  if (!own) mine["file"] = {{"size", result.file.size}, {"xxh3", result.file.xxh3}};
+  std::string text;
+  try {
+    if (!own) text = mine.dump();
+  } catch (const json::exception&) {
+    // Names that are not UTF-8 cannot go into the manifest; this rank must still take part
+    // in the gather below, or the others would wait for it forever.
+    try {
+      detail::throw_error(
+          errc::unsupported_content,
+          "a tensor or value name is not valid UTF-8 (rank " + std::to_string(rank_) + ")");
+    } catch (const Error&) {
+      own = std::current_exception();
+    }
   }
-  std::vector<std::string> parts = gather_strings(comm_, mine.dump(), rank_, world_size_);
+  if (own) {
+    Status s = status_of(own, rank_, "to save checkpoint step " + std::to_string(step));
+    text = json{{"ok", false}, {"code", s.code}, {"message", s.message}}.dump(
+        -1, ' ', false, json::error_handler_t::replace);
+  }
+  std::vector<std::string> parts = gather_strings(comm_, text, rank_, world_size_);
 
   Status status;
-  std::exception_ptr own = result.error;
   if (rank_ == 0) {
     try {
       std::vector<json> ranks;
@@ -423,8 +389,8 @@ void DistributedCheckpointer::commit(std::int64_t step, const LocalResult& resul
       if (status.code == 0) {
         mf::Manifest manifest = assemble(ranks, step);
         // The commit point (§4). Every rank fsynced its file before reporting, and rank 0
-        // the folder's entry in the directory; the manifest's atomic write fsyncs the folder,
-        // which makes the rank files' names durable with the manifest's.
+        // the directory (the folder's own name); the manifest's atomic write fsyncs the
+        // folder, which makes the rank files' names durable with the manifest's.
         write_file_atomically(folder / mf::kManifestName, mf::to_json(manifest));
       }
     } catch (...) {
@@ -438,16 +404,21 @@ void DistributedCheckpointer::commit(std::int64_t step, const LocalResult& resul
     } else {
       // Retention after the commit: the new checkpoint is durable before any old one goes. A
       // folder that cannot be removed now is tried again after the next save.
-      std::error_code ec;
       std::vector<std::int64_t> steps;
       try {
         steps = list_steps(directory_);
       } catch (const IoError&) {
       }
-      std::size_t keep = options_.keep_last;
-      for (std::size_t i = 0; keep != 0 && i + keep < steps.size(); ++i) {
-        bool kept_forever = options_.keep_every > 0 && steps[i] % options_.keep_every == 0;
-        if (!kept_forever) remove_checkpoint(directory_, steps[i]);
+      RetentionPolicy retention;
+      retention.keep_last = options_.keep_last;
+      if (options_.keep_every > 0)
+        retention.keep_every = static_cast<std::uint64_t>(options_.keep_every);
+      std::vector<std::uint64_t> all(steps.begin(), steps.end());
+      for (std::uint64_t old : retention.to_remove(all)) {
+        try {
+          remove_checkpoint(directory_, old);
+        } catch (const IoError&) {
+        }
       }
     }
   }
@@ -459,9 +430,19 @@ void DistributedCheckpointer::save(std::int64_t step, const Shard& shard) {
   wait();
   fs::path folder = begin_step(step);
   LocalResult result;
+  // Rank 0 makes the new folder's name durable while it writes its file, off the path every
+  // rank waits on: a directory fsync is a file system journal commit.
+  std::exception_ptr folder_sync_error;
+  std::thread folder_sync;
   try {
-    // The new folder's name made durable while the other ranks write, not at the commit.
-    if (rank_ == 0) fsync_directory(directory_);
+    if (rank_ == 0)
+      folder_sync = std::thread([this, &folder_sync_error] {
+        try {
+          fsync_directory(directory_);
+        } catch (...) {
+          folder_sync_error = std::current_exception();
+        }
+      });
     check_shard(shard, rank_);
     StateDict entries = rank_entries(shard, rank_);
     RankFileWriter file(folder / mf::rank_file_name(rank_));
@@ -471,6 +452,8 @@ void DistributedCheckpointer::save(std::int64_t step, const Shard& shard) {
   } catch (...) {
     result.error = std::current_exception();
   }
+  if (folder_sync.joinable()) folder_sync.join();
+  if (!result.error) result.error = folder_sync_error;
   commit(step, result);
 }
 
@@ -486,11 +469,11 @@ void DistributedCheckpointer::save_async(std::int64_t step, const Shard& shard) 
     write_safetensors(sink, entries);
     pending->result.description = describe(shard, step);
     fs::path path = folder / mf::rank_file_name(rank_);
-    fs::path directory = rank_ == 0 ? directory_ : fs::path();
     Pending* p = pending.get();
+    const fs::path directory = rank_ == 0 ? directory_ : fs::path();
     pending->writer = std::thread([p, path, directory] {
       try {
-        if (!directory.empty()) fsync_directory(directory);
+        if (!directory.empty()) fsync_directory(directory);  // the folder's name, as in save()
         RankFileWriter file(path);
         file.write(p->bytes.data(), p->bytes.size());
         p->result.file = file.finish();
@@ -547,16 +530,26 @@ std::optional<Restored> DistributedCheckpointer::restore_latest() {
   // Rank 0 tries the newest first and falls back past a checkpoint whose manifest or file
   // sizes are damaged; every rank then opens the one it chose.
   std::int64_t chosen = -1;
-  if (rank_ == 0)
-    for (auto it = all.rbegin(); it != all.rend() && chosen < 0; ++it) {
-      try {
-        restored_detail::open(directory_, *it, rank_, world_size_, options_, true);
-        chosen = *it;
-      } catch (const FormatError&) {
-      } catch (const VersionError&) {
-      } catch (const IoError&) {
+  Status status;
+  std::exception_ptr own;
+  if (rank_ == 0) {
+    try {
+      for (auto it = all.rbegin(); it != all.rend() && chosen < 0; ++it) {
+        try {
+          restored_detail::open(directory_, *it, rank_, world_size_, options_, true);
+          chosen = *it;
+        } catch (const FormatError&) {
+        } catch (const VersionError&) {
+        } catch (const IoError&) {
+        }
       }
+    } catch (...) {
+      own = std::current_exception();
+      status = status_of(own, 0, "to choose the checkpoint to restore");
     }
+  }
+  status = broadcast_status(comm_, status);
+  if (status.code != 0) raise(status, own, directory_);
   MPI_Bcast(&chosen, 1, MPI_INT64_T, 0, comm_);
   if (chosen < 0) return std::nullopt;
   return restored_detail::open(directory_, chosen, rank_, world_size_, options_, false);

@@ -66,26 +66,6 @@ std::vector<std::string> name_list(const json& value, const std::string& what,
 
 }  // namespace
 
-std::string step_folder_name(std::int64_t step) {
-  char name[32];
-  std::snprintf(name, sizeof name, "step-%012lld", static_cast<long long>(step));
-  return name;
-}
-
-std::optional<std::int64_t> step_of_folder_name(std::string_view name) {
-  constexpr std::string_view prefix = "step-";
-  if (name.size() <= prefix.size() || name.substr(0, prefix.size()) != prefix) return {};
-  std::string_view digits = name.substr(prefix.size());
-  // 18 digits always fit an int64; longer names are no folder this code wrote.
-  if (digits.size() > 18) return {};
-  std::int64_t step = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return {};
-    step = step * 10 + (c - '0');
-  }
-  return step;
-}
-
 std::string rank_file_name(int rank) {
   char name[40];
   std::snprintf(name, sizeof name, "rank-%05d.safetensors", rank);

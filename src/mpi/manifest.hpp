@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "brine/checkpoint.hpp"
 #include "brine/mpi/checkpoint.hpp"
 #include "brine/tensor.hpp"
 
@@ -19,8 +20,10 @@ namespace brine::mpi::manifest {
 
 inline constexpr const char* kFormatName = "brine-mpi-checkpoint";
 inline constexpr std::int64_t kFormatVersion = 1;
-inline constexpr const char* kManifestName = "manifest.json";
-inline constexpr const char* kLockName = ".brine-mpi.lock";
+/// The manifest's name is the single-process checkpoints' (docs/format/checkpoint.md), so
+/// that each kind of directory holds only complete checkpoints in the other's eyes: neither
+/// cleans up the other's as incomplete. The `format` key tells them apart.
+inline constexpr const char* kManifestName = CheckpointManifest::kFileName;
 /// The largest manifest read (§2): it is read whole and parsed into memory, so this bounds
 /// what opening a checkpoint allocates. A million ranks' entries take about 100 MiB.
 inline constexpr std::uint64_t kMaxManifestBytes = std::uint64_t{256} << 20;
@@ -32,11 +35,10 @@ inline std::string tensor_key(std::string_view name) { return "t." + std::string
 inline std::string replicated_key(std::string_view name) { return "r." + std::string(name); }
 inline std::string local_key(std::string_view name) { return "l." + std::string(name); }
 
-/// `step-000000000042` (§1).
-std::string step_folder_name(std::int64_t step);
-/// The step of a committed folder's name, or nothing for any other name (temporary and
-/// removed folders included).
-std::optional<std::int64_t> step_of_folder_name(std::string_view name);
+/// `step-0000000042` (§1), as the single-process checkpoints name theirs.
+inline std::string step_folder_name(std::int64_t step) {
+  return checkpoint_directory_name(static_cast<std::uint64_t>(step));
+}
 /// `rank-00003.safetensors`.
 std::string rank_file_name(int rank);
 

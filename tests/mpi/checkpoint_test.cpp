@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -240,10 +241,10 @@ TEST(DistributedCheckpointer, SavesOnFourRanks) {
   expect_checkpoint(ckpt.restore(10), 10, 4);
 
   if (world_rank() == 0) {
-    EXPECT_EQ(entries_of(g_dir), (std::vector<std::string>{".brine-mpi.lock", "step-000000000010",
-                                                           "step-000000000020"}));
-    EXPECT_EQ(entries_of(g_dir / "step-000000000020"),
-              (std::vector<std::string>{"manifest.json", "rank-00000.safetensors",
+    EXPECT_EQ(entries_of(g_dir), (std::vector<std::string>{"brine-checkpoint.lock",
+                                                           "step-0000000010", "step-0000000020"}));
+    EXPECT_EQ(entries_of(g_dir / "step-0000000020"),
+              (std::vector<std::string>{"brine-checkpoint.json", "rank-00000.safetensors",
                                         "rank-00001.safetensors", "rank-00002.safetensors",
                                         "rank-00003.safetensors"}));
   }
@@ -296,11 +297,16 @@ TEST(DistributedCheckpointer, FailingRankAbortsTheCheckpointOnEveryRank) {
   EXPECT_EQ(ckpt.steps(), (std::vector<std::int64_t>{1}));
   if (rank == 0) {
     EXPECT_EQ(entries_of(g_dir),
-              (std::vector<std::string>{".brine-mpi.lock", "step-000000000001"}));
+              (std::vector<std::string>{"brine-checkpoint.lock", "step-0000000001"}));
   }
   std::optional<brine::mpi::Restored> restored = ckpt.restore_latest();
   ASSERT_TRUE(restored.has_value());
   expect_checkpoint(*restored, 1, size);
+
+  // A second checkpointer of the directory is refused on every rank: rank 0 cannot take the
+  // lock the first holds (CheckpointLockedError there, an IoError naming rank 0 elsewhere).
+  EXPECT_THROW_WITH(DistributedCheckpointer(MPI_COMM_WORLD, g_dir), brine::IoError,
+                    "checkpoint directory is in use by");
 
   // A step not after the newest is refused on every rank; the next good save succeeds.
   EXPECT_THROW_WITH(ckpt.save(1, shard_of(1, rank, size)), brine::FormatError,
@@ -352,25 +358,25 @@ TEST(DistributedCheckpointer, IgnoresIncompleteAndDamagedCheckpoints) {
   options.keep_last = 0;
   DistributedCheckpointer ckpt(MPI_COMM_WORLD, g_dir, options);
   ckpt.save(1, shard_of(1, rank, size));
-  const fs::path one = g_dir / "step-000000000001";
+  const fs::path one = g_dir / "step-0000000001";
   // A copy of step 1 as another step (its manifest says which).
   auto copy_of_one = [&](std::int64_t step) {
     char name[32];
-    std::snprintf(name, sizeof name, "step-%012lld", static_cast<long long>(step));
+    std::snprintf(name, sizeof name, "step-%010lld", static_cast<long long>(step));
     fs::path copy = g_dir / name;
     fs::copy(one, copy, fs::copy_options::recursive);
-    std::string manifest = brine::read_file(copy / "manifest.json");
+    std::string manifest = brine::read_file(copy / "brine-checkpoint.json");
     std::size_t at = manifest.find("\"step\": 1,");
     EXPECT_NE(at, std::string::npos);
     manifest.replace(at, 10, "\"step\": " + std::to_string(step) + ",");
-    fs::remove(copy / "manifest.json");
-    brine::write_file_atomically(copy / "manifest.json", manifest);
+    fs::remove(copy / "brine-checkpoint.json");
+    brine::write_file_atomically(copy / "brine-checkpoint.json", manifest);
     return copy;
   };
   if (rank == 0) {
     // 5: no manifest (a save that did not commit). 7: a manifest that is not JSON.
-    fs::remove(copy_of_one(5) / "manifest.json");
-    brine::write_file_atomically(copy_of_one(7) / "manifest.json", "{\"format\": ");
+    fs::remove(copy_of_one(5) / "brine-checkpoint.json");
+    brine::write_file_atomically(copy_of_one(7) / "brine-checkpoint.json", "{\"format\": ");
     // 9: whole sizes, one byte of rank 1's tensor data flipped. 11: rank 2's file cut short.
     fs::path flipped = copy_of_one(9) / "rank-00001.safetensors";
     std::string bytes = brine::read_file(flipped);
@@ -380,6 +386,61 @@ TEST(DistributedCheckpointer, IgnoresIncompleteAndDamagedCheckpoints) {
     fs::resize_file(copy_of_one(11) / "rank-00002.safetensors", 100);
   }
   MPI_Barrier(MPI_COMM_WORLD);
+
+  // Manifests that break a rule, each refused with its own message (checked before the
+  // copies above are added as later steps, so that restore_latest is not disturbed).
+  struct Broken {
+    const char* rule;
+    void (*edit)(nlohmann::json&);
+    const char* message;
+  };
+  const Broken broken[] = {
+      {"newer version", [](nlohmann::json& m) { m["version"] = 2; },
+       "checkpoint manifest version 2, this build reads up to 1"},
+      {"file outside the folder", [](nlohmann::json& m) { m["files"][0]["name"] = "../x"; },
+       "files[0].name is not 'rank-00000.safetensors'"},
+      {"a file per rank", [](nlohmann::json& m) { m["files"].erase(0); },
+       "'files' is not an array of one entry per rank"},
+      {"rows written twice",
+       [](nlohmann::json& m) { m["tensors"]["weights"]["slices"][1]["begin"] = 5; },
+       "tensor 'weights' has rows 5..10 written twice"},
+      {"rows written by no rank",
+       [](nlohmann::json& m) { m["tensors"]["weights"]["shape"][0] = 40; },
+       "tensor 'weights' has rows 37..40 written by no rank"},
+      {"unknown dtype", [](nlohmann::json& m) { m["tensors"]["ids"]["dtype"] = "float128"; },
+       "tensor 'ids' has an unknown dtype"},
+      {"names unsorted",
+       [](nlohmann::json& m) {
+         m["local"] = {"b", "a"};
+       },
+       "'local' is not sorted without repeats"},
+  };
+  const fs::path probe = g_dir / "probe";
+  for (const Broken& b : broken) {
+    SCOPED_TRACE(b.rule);
+    // Step 1's folder with a broken manifest, under a name only restore(1) of a checkpointer
+    // of `probe` reads.
+    if (rank == 0) {
+      fs::remove_all(probe);
+      fs::create_directories(probe);
+      fs::copy(one, probe / "step-0000000001", fs::copy_options::recursive);
+      nlohmann::json m = nlohmann::json::parse(brine::read_file(one / "brine-checkpoint.json"));
+      b.edit(m);
+      fs::remove(probe / "step-0000000001" / "brine-checkpoint.json");
+      brine::write_file_atomically(probe / "step-0000000001" / "brine-checkpoint.json", m.dump());
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    {
+      DistributedCheckpointer other(MPI_COMM_WORLD, probe);
+      if (std::string(b.rule) == "newer version")
+        EXPECT_THROW_WITH(other.restore(1), brine::VersionError, b.message);
+      else
+        EXPECT_THROW_WITH(other.restore(1), brine::FormatError, b.message);
+      // Never chosen as the newest either.
+      EXPECT_FALSE(other.restore_latest().has_value());
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+  }
 
   // Listed are the folders with a manifest; restore_latest passes over 11 (a file shorter
   // than its manifest says) and takes 9, whose damage shows only when its bytes are read.
@@ -393,7 +454,7 @@ TEST(DistributedCheckpointer, IgnoresIncompleteAndDamagedCheckpoints) {
                     "the manifest records");
   EXPECT_THROW_WITH(ckpt.restore(7), brine::FormatError,
                     "invalid checkpoint manifest: not valid JSON");
-  EXPECT_THROW_WITH(ckpt.restore(5), brine::IoError, "manifest.json");
+  EXPECT_THROW_WITH(ckpt.restore(5), brine::IoError, "brine-checkpoint.json");
   expect_checkpoint(ckpt.restore(1), 1, size);
   EXPECT_THROW_WITH(ckpt.restore(1).tensor("nothing"), brine::SchemaError,
                     "no distributed tensor 'nothing'");
@@ -423,7 +484,7 @@ TEST(DistributedCheckpointer, KilledDuringSave) {
       ShardedTensor{{rows}, mine.begin, brine::Tensor(brine::DType::float32, {mine.size()})});
   ckpt.save_async(2, shard);
   if (rank == 2) {
-    fs::path file = g_dir / "step-000000000002" / "rank-00002.safetensors";
+    fs::path file = g_dir / "step-0000000002" / "rank-00002.safetensors";
     std::error_code ec;
     while (!fs::exists(file, ec) || fs::file_size(file, ec) == 0)
       std::this_thread::sleep_for(std::chrono::microseconds(100));
@@ -439,16 +500,16 @@ TEST(DistributedCheckpointer, RestoresAfterKilledSave) {
   const int size = world_size();
   if (rank == 0) {
     // What the killed job left: step 1 complete, step 2 a folder without manifest.
-    EXPECT_TRUE(fs::is_regular_file(g_dir / "step-000000000001" / "manifest.json"));
-    EXPECT_TRUE(fs::is_directory(g_dir / "step-000000000002"));
-    EXPECT_FALSE(fs::exists(g_dir / "step-000000000002" / "manifest.json"));
+    EXPECT_TRUE(fs::is_regular_file(g_dir / "step-0000000001" / "brine-checkpoint.json"));
+    EXPECT_TRUE(fs::is_directory(g_dir / "step-0000000002"));
+    EXPECT_FALSE(fs::exists(g_dir / "step-0000000002" / "brine-checkpoint.json"));
   }
   MPI_Barrier(MPI_COMM_WORLD);
   DistributedCheckpointer ckpt(MPI_COMM_WORLD, g_dir);
   // Opening the directory removed the interrupted save.
   if (rank == 0) {
     EXPECT_EQ(entries_of(g_dir),
-              (std::vector<std::string>{".brine-mpi.lock", "step-000000000001"}));
+              (std::vector<std::string>{"brine-checkpoint.lock", "step-0000000001"}));
   }
   EXPECT_EQ(ckpt.latest_step(), std::optional<std::int64_t>(1));
   std::optional<brine::mpi::Restored> restored = ckpt.restore_latest();

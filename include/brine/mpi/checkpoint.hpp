@@ -24,6 +24,10 @@
 #include "brine/registry.hpp"
 #include "brine/tensor.hpp"
 
+namespace brine {
+class CheckpointDirectoryLock;
+}  // namespace brine
+
 namespace brine::mpi {
 
 /// Rows [begin, end) of a tensor's first dimension.
@@ -127,13 +131,13 @@ class Restored;
 /// it, in the same order, with the same step. MPI must be initialized (with at least
 /// MPI_THREAD_FUNNELED for save_async, whose writer thread makes no MPI call) and stay so for
 /// the checkpointer's lifetime, and the checkpointer must be destroyed before MPI_Finalize.
-/// One job per directory: rank 0 holds a lock on it (`flock` on
-/// `<directory>/.brine-mpi.lock`) from construction to destruction.
+/// One job per directory: rank 0 holds its CheckpointDirectoryLock (brine/checkpoint.hpp)
+/// from construction to destruction.
 ///
 /// Example:
 ///   brine::mpi::DistributedCheckpointer ckpt(MPI_COMM_WORLD, "ckpt");
 ///   if (auto restored = ckpt.restore_latest()) {
-///     weights = restored->tensor("weights");         // this rank's rows, even split
+///     weights = restored->tensor("weights");  // this rank's rows, even split (a ShardedTensor)
 ///     config = restored->replicated<Config>("config");
 ///   }
 ///   brine::mpi::Shard shard;
@@ -144,9 +148,8 @@ class DistributedCheckpointer {
  public:
   /// Opens (creating it when missing) the checkpoint directory. Rank 0 takes the directory's
   /// lock and removes what saves killed before their commit left (step folders without a
-  /// manifest, folders whose removal was interrupted).
-  /// Throws IoError on every rank when rank 0 cannot (another job holds the lock, the
-  /// directory cannot be created).
+  /// manifest). Throws IoError on every rank when rank 0 cannot (rank 0 itself
+  /// CheckpointLockedError when another job holds the lock).
   DistributedCheckpointer(MPI_Comm comm, std::filesystem::path directory,
                           CheckpointerOptions options = {});
   /// Waits for a pending asynchronous write but cannot commit it (a commit is collective):
@@ -155,12 +158,12 @@ class DistributedCheckpointer {
   DistributedCheckpointer(const DistributedCheckpointer&) = delete;
   DistributedCheckpointer& operator=(const DistributedCheckpointer&) = delete;
 
-  /// Saves `shard` as this rank's part of checkpoint `step` (non-negative, not saved
-  /// before) and commits the checkpoint: returns once it is durable and restorable, on every
-  /// rank. If any rank fails (a write error, an inconsistent Shard), no rank commits: every
-  /// rank throws (the failing rank its own exception, the others an Error of the same code
-  /// naming the failing rank), the partial folder is removed and the previous checkpoint
-  /// stays the newest. Commits a pending save_async() first.
+  /// Saves `shard` as this rank's part of checkpoint `step` (non-negative, after the newest
+  /// complete checkpoint's, else FormatError unsupported_content) and commits the checkpoint:
+  /// returns once it is durable and restorable, on every rank. If any rank fails (a write error, an
+  /// inconsistent Shard), no rank commits: every rank throws (the failing rank its own exception,
+  /// the others an Error of the same code naming the failing rank), the partial folder is removed
+  /// and the previous checkpoint stays the newest. Commits a pending save_async() first.
   void save(std::int64_t step, const Shard& shard);
   /// Copies `shard` into memory and returns; a background thread writes and fsyncs this
   /// rank's file. The checkpoint is committed by the next wait(), save() or save_async() on
@@ -200,7 +203,7 @@ class DistributedCheckpointer {
   CheckpointerOptions options_;
   int rank_ = 0;
   int world_size_ = 1;
-  int lock_fd_ = -1;  // rank 0 only
+  std::unique_ptr<CheckpointDirectoryLock> lock_;  // rank 0 only
   std::shared_ptr<Pending> pending_;
 };
 
