@@ -705,11 +705,12 @@ void CheckpointManager::save_with(std::uint64_t step, std::size_t value_count,
   s.changed.wait(guard, [&] {
     return s.pending_count == 0 || s.pending_bytes + bytes.size() <= s.options.max_pending_bytes;
   });
+  // Started before the job is queued: a thread that cannot start leaves nothing pending.
+  if (!s.writer.joinable()) s.writer = std::thread([&s] { s.write_in_background(); });
   s.pending_bytes += bytes.size();
   ++s.pending_count;
   s.queue.push_back(State::Job{step, value_count, std::move(bytes)});
   s.latest = step;
-  if (!s.writer.joinable()) s.writer = std::thread([&s] { s.write_in_background(); });
   guard.unlock();
   s.changed.notify_all();
 }

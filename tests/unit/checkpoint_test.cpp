@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <brine/checkpoint.hpp>
 #include <brine/types/map.hpp>
 #include <brine/types/sequence.hpp>
@@ -386,6 +387,30 @@ TEST(CheckpointManager, AsyncSaveCapturesTheValuesWhenItReturns) {
   EXPECT_EQ(back, model_at(1, 100000));
   ASSERT_TRUE(manager.restore(2, back));
   EXPECT_EQ(back, model_at(2, 100000));
+}
+
+// The bounds on pending saves: when save() returns, the saves it had to wait for are durable.
+TEST(CheckpointManager, AsyncSaveWaitsWhileOverItsBounds) {
+  for (bool bound_by_count : {true, false}) {
+    SCOPED_TRACE(bound_by_count ? "max_pending_saves 1" : "max_pending_bytes 1");
+    TempDir dir;
+    CheckpointOptions options;
+    options.async = true;
+    options.keep_last = 0;
+    options.max_pending_saves = bound_by_count ? 1 : 8;
+    options.max_pending_bytes = bound_by_count ? options.max_pending_bytes : 1;
+    CheckpointManager manager(dir.path(), options);
+    for (std::uint64_t step = 1; step <= 4; ++step) {
+      manager.save(step, model_at(step, 200000));
+      std::vector<std::uint64_t> done = manager.steps();
+      // One save pending at most, so every earlier one is complete.
+      EXPECT_GE(done.size(), step - 1);
+      for (std::uint64_t earlier = 1; earlier < step; ++earlier)
+        EXPECT_TRUE(std::find(done.begin(), done.end(), earlier) != done.end()) << earlier;
+    }
+    manager.wait();
+    EXPECT_EQ(manager.steps(), (std::vector<std::uint64_t>{1, 2, 3, 4}));
+  }
 }
 
 TEST(CheckpointManager, DestructorFinishesPendingSaves) {
