@@ -3,8 +3,8 @@
 // brine::CheckpointManager::save of the Checkpoint into a checkpoint directory (the lock, a
 // step directory, the binary archive written through AtomicFileSink, the completion
 // manifest, the fsyncs of both directories), and restore_latest (checks the manifest and
-// the file's size, then loads it, block checksums verified). The row's path is the manager's directory,
-// which the harness removes before each save. The background row,
+// the file's size, then loads it, block checksums verified). The row's path is the manager's
+// directory, which the harness removes before each save. The background row,
 // checkpoint/save/brine_manager_async, times only how long save() blocks: see
 // bench_checkpoint_manager_async_save in brine_bench.cpp.
 #pragma once
