@@ -219,8 +219,9 @@ class BRINE_API CheckpointManager {
   /// FormatError, unsupported_content: retention and restore_latest() order by step).
   /// Synchronous: returns when the checkpoint is durable. Async: returns once the values are
   /// serialized into memory, after waiting while the pending saves are over their bounds; the
-  /// error of an earlier async save is thrown here (and that save is not retried). With the
-  /// safetensors encoding, `values` is exactly one StateDict.
+  /// error of an earlier async save is thrown here, before this one is made (call again to
+  /// make it; the failed one is not retried). With the safetensors encoding, `values` is
+  /// exactly one StateDict.
   template <class... Ts>
   void save(std::uint64_t step, const Ts&... values);
 
