@@ -1,10 +1,10 @@
 // brine — versioned object persistence for C++17.
 // bench/adapters/checkpoint_manager.hpp: rows brine_manager of workload C (checkpoint):
 // brine::CheckpointManager::save of the Checkpoint into a checkpoint directory (the lock, a
-// step directory, the binary archive written through AtomicFileSink and hashed on the way,
-// the completion manifest, the fsyncs of both directories), and restore_latest (verifies the
-// manifest's XXH3-64 of the file, then loads it). The row's path is the manager's directory,
-// which the harness removes before each save. The background row,
+// step directory, the binary archive written through AtomicFileSink, the completion
+// manifest, the fsyncs of both directories), and restore_latest (checks the manifest and
+// the file's size, then loads it, block checksums verified). The row's path is the manager's
+// directory, which the harness removes before each save. The background row,
 // checkpoint/save/brine_manager_async, times only how long save() blocks: see
 // bench_checkpoint_manager_async_save in brine_bench.cpp.
 #pragma once

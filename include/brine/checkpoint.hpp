@@ -116,7 +116,10 @@ BRINE_API std::optional<std::uint64_t> parse_checkpoint_directory_name(std::stri
 struct CheckpointFileInfo {
   std::string name;           ///< a plain file name inside the checkpoint's directory
   std::uint64_t bytes = 0;    ///< its size
-  std::uint64_t xxh3_64 = 0;  ///< XXH3-64 (seed 0) of its bytes
+  std::uint64_t xxh3_64 = 0;  ///< XXH3-64 (seed 0) of its bytes, when has_xxh3_64
+  /// Whether the manifest records xxh3_64. Files whose encoding checksums every byte itself
+  /// (brine binary and stable archives) go without: decoding them checks them.
+  bool has_xxh3_64 = true;
 };
 
 /// The completion manifest, `<checkpoint>/brine-checkpoint.json`: written last, so a
@@ -138,9 +141,11 @@ BRINE_API void write_checkpoint_manifest(const std::filesystem::path& checkpoint
 /// Throws IoError when it cannot be read, FormatError when it is not a valid manifest,
 /// VersionError when a newer brine wrote it.
 BRINE_API CheckpointManifest read_checkpoint_manifest(const std::filesystem::path& checkpoint_dir);
-/// read_checkpoint_manifest, then checks every file it lists for its size and XXH3-64 (and
-/// that the manifest's step is the directory's). Throws FormatError naming the file and what
-/// differs (a missing file is a FormatError too: the checkpoint is damaged), VersionError.
+/// read_checkpoint_manifest, then checks every file it lists for its size and, where the
+/// manifest records one, its XXH3-64 (and that the manifest's step is the directory's); a
+/// binary or stable data file's own checksums are checked when it is decoded. Throws FormatError
+/// naming the file and what differs (a missing file is a FormatError too: the checkpoint is
+/// damaged), VersionError.
 BRINE_API CheckpointManifest verify_checkpoint(const std::filesystem::path& checkpoint_dir);
 
 /// The steps of the complete checkpoints under `dir` (canonical names, manifest present; not
@@ -214,8 +219,9 @@ class BRINE_API CheckpointManager {
   /// FormatError, unsupported_content: retention and restore_latest() order by step).
   /// Synchronous: returns when the checkpoint is durable. Async: returns once the values are
   /// serialized into memory, after waiting while the pending saves are over their bounds; the
-  /// error of an earlier async save is thrown here (and that save is not retried). With the
-  /// safetensors encoding, `values` is exactly one StateDict.
+  /// error of an earlier async save is thrown here, before this one is made (call again to
+  /// make it; the failed one is not retried). With the safetensors encoding, `values` is
+  /// exactly one StateDict.
   template <class... Ts>
   void save(std::uint64_t step, const Ts&... values);
 

@@ -65,6 +65,7 @@ struct Fd {
   int fd = -1;
   Fd() = default;
   explicit Fd(int f) : fd(f) {}
+  Fd(Fd&& other) noexcept : fd(std::exchange(other.fd, -1)) {}
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
   ~Fd() {
@@ -110,14 +111,32 @@ bool is_plain_file_name(const std::string& name) {
          name.find_first_of(std::string("/\\\0", 3)) == std::string::npos;
 }
 
-/// XXH3-64 of the file at `path` and its size, read in bounded chunks.
-std::pair<std::uint64_t, std::uint64_t> hash_file(const fs::path& path) {
+Fd open_checkpoint_file(const fs::path& path) {
   Fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (f.fd < 0) {
     if (errno == ENOENT)
       format_fail(errc::corrupt_data, "checkpoint file listed in the manifest is missing", path);
     io_fail_errno("cannot open the checkpoint file", path);
   }
+  return f;
+}
+
+std::uint64_t size_of_file(const fs::path& path) {
+  Fd f = open_checkpoint_file(path);
+  struct stat st {};
+  if (::fstat(f.fd, &st) != 0) io_fail_errno("cannot stat the checkpoint file", path);
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+/// Whether a data file of `encoding` checksums every byte of its values itself, so that the
+/// manifest need not (a second pass over every byte, on save and on restore, for nothing).
+bool checksums_itself(CheckpointEncoding encoding) {
+  return encoding != CheckpointEncoding::kSafetensors;
+}
+
+/// XXH3-64 of the file at `path` and its size, read in bounded chunks.
+std::pair<std::uint64_t, std::uint64_t> hash_file(const fs::path& path) {
+  Fd f = open_checkpoint_file(path);
   std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state(XXH3_createState(),
                                                                  &XXH3_freeState);
   XXH3_64bits_reset(state.get());
@@ -136,26 +155,36 @@ std::pair<std::uint64_t, std::uint64_t> hash_file(const fs::path& path) {
   return {XXH3_64bits_digest(state.get()), total};
 }
 
-/// Forwards to `inner` and hashes what goes through, so that a streamed save knows its file's
-/// checksum without reading it back.
+/// Forwards to `inner`, counting what goes through and, with `hash`, hashing it, so that a
+/// streamed save knows its file's size and checksum without reading it back.
 class HashingSink final : public ByteSink {
  public:
-  explicit HashingSink(ByteSink& inner) : inner_(inner), state_(XXH3_createState()) {
-    if (state_ == nullptr) throw std::bad_alloc();
-    XXH3_64bits_reset(state_);
+  HashingSink(ByteSink& inner, bool hash)
+      : inner_(inner), state_(hash ? XXH3_createState() : nullptr) {
+    if (hash && state_ == nullptr) throw std::bad_alloc();
+    if (state_ != nullptr) XXH3_64bits_reset(state_);
   }
-  ~HashingSink() override { XXH3_freeState(state_); }
+  ~HashingSink() override {
+    if (state_ != nullptr) XXH3_freeState(state_);
+  }
   HashingSink(const HashingSink&) = delete;
   HashingSink& operator=(const HashingSink&) = delete;
 
   void write(const void* bytes, std::size_t n) override {
-    XXH3_64bits_update(state_, bytes, n);
+    if (state_ != nullptr) XXH3_64bits_update(state_, bytes, n);
     inner_.write(bytes, n);
     bytes_ += n;
   }
   void flush() override { inner_.flush(); }
   std::string description() const override { return inner_.description(); }
-  std::uint64_t digest() const { return XXH3_64bits_digest(state_); }
+  CheckpointFileInfo info(std::string name) const {
+    CheckpointFileInfo f;
+    f.name = std::move(name);
+    f.bytes = bytes_;
+    f.has_xxh3_64 = state_ != nullptr;
+    if (f.has_xxh3_64) f.xxh3_64 = XXH3_64bits_digest(state_);
+    return f;
+  }
   std::uint64_t bytes() const { return bytes_; }
 
  private:
@@ -287,8 +316,11 @@ std::optional<std::uint64_t> parse_checkpoint_directory_name(std::string_view na
 
 void write_checkpoint_manifest(const fs::path& checkpoint_dir, const CheckpointManifest& manifest) {
   nlohmann::json files = nlohmann::json::array();
-  for (const CheckpointFileInfo& f : manifest.files)
-    files.push_back({{"name", f.name}, {"bytes", f.bytes}, {"xxh3_64", hex64(f.xxh3_64)}});
+  for (const CheckpointFileInfo& f : manifest.files) {
+    nlohmann::json entry = {{"name", f.name}, {"bytes", f.bytes}};
+    if (f.has_xxh3_64) entry["xxh3_64"] = hex64(f.xxh3_64);
+    files.push_back(std::move(entry));
+  }
   nlohmann::json j = {{"format", kManifestFormat},
                       {"format_version", manifest.format_version},
                       {"brine_version", BRINE_VERSION_STRING},
@@ -364,12 +396,16 @@ CheckpointManifest read_checkpoint_manifest(const fs::path& checkpoint_dir) {
       format_fail(errc::corrupt_data, "manifest lists '" + info.name + "', not a plain file name",
                   path);
     info.bytes = field(f, "bytes", T::number_unsigned).get<std::uint64_t>();
-    std::optional<std::uint64_t> hash =
-        parse_hex64(field(f, "xxh3_64", T::string).get<std::string>());
-    if (!hash)
-      format_fail(errc::corrupt_data,
-                  "manifest 'xxh3_64' of '" + info.name + "' is not 16 lowercase hex digits", path);
-    info.xxh3_64 = *hash;
+    info.has_xxh3_64 = f.contains("xxh3_64");
+    if (info.has_xxh3_64) {
+      std::optional<std::uint64_t> hash =
+          parse_hex64(field(f, "xxh3_64", T::string).get<std::string>());
+      if (!hash)
+        format_fail(errc::corrupt_data,
+                    "manifest 'xxh3_64' of '" + info.name + "' is not 16 lowercase hex digits",
+                    path);
+      info.xxh3_64 = *hash;
+    }
     for (const CheckpointFileInfo& other : m.files)
       if (other.name == info.name)
         format_fail(errc::corrupt_data, "manifest lists '" + info.name + "' twice", path);
@@ -390,6 +426,15 @@ CheckpointManifest verify_checkpoint(const fs::path& checkpoint_dir) {
                 checkpoint_dir / CheckpointManifest::kFileName);
   for (const CheckpointFileInfo& f : m.files) {
     fs::path path = checkpoint_dir / f.name;
+    if (!f.has_xxh3_64) {
+      std::uint64_t bytes = size_of_file(path);
+      if (bytes != f.bytes)
+        format_fail(errc::truncated_input,
+                    "checkpoint file holds " + std::to_string(bytes) +
+                        " bytes, the manifest says " + std::to_string(f.bytes),
+                    path);
+      continue;
+    }
     auto [hash, bytes] = hash_file(path);
     if (bytes != f.bytes)
       format_fail(errc::truncated_input,
@@ -559,10 +604,14 @@ struct CheckpointManager::State {
       guard.unlock();
       std::exception_ptr failure;
       try {
-        commit(job.step, job.value_count, [&job](const fs::path& path) {
+        commit(job.step, job.value_count, [&](const fs::path& path) {
           write_file_atomically(path, job.bytes.view());
-          return CheckpointFileInfo{path.filename().string(), job.bytes.size(),
-                                    XXH3_64bits(job.bytes.data(), job.bytes.size())};
+          CheckpointFileInfo f;
+          f.name = path.filename().string();
+          f.bytes = job.bytes.size();
+          f.has_xxh3_64 = !checksums_itself(options.encoding);
+          if (f.has_xxh3_64) f.xxh3_64 = XXH3_64bits(job.bytes.data(), job.bytes.size());
+          return f;
         });
       } catch (...) {
         failure = std::current_exception();
@@ -626,11 +675,11 @@ void CheckpointManager::save_with(std::uint64_t step, std::size_t value_count,
   if (!s.options.async) {
     s.commit(step, value_count, [&](const fs::path& path) {
       AtomicFileSink file(path);
-      HashingSink sink(file);
+      HashingSink sink(file, !checksums_itself(s.options.encoding));
       write(sink);
       sink.flush();
       file.commit();
-      return CheckpointFileInfo{path.filename().string(), sink.bytes(), sink.digest()};
+      return sink.info(path.filename().string());
     });
     s.latest = step;
     return;
@@ -656,11 +705,12 @@ void CheckpointManager::save_with(std::uint64_t step, std::size_t value_count,
   s.changed.wait(guard, [&] {
     return s.pending_count == 0 || s.pending_bytes + bytes.size() <= s.options.max_pending_bytes;
   });
+  // Started before the job is queued: a thread that cannot start leaves nothing pending.
+  if (!s.writer.joinable()) s.writer = std::thread([&s] { s.write_in_background(); });
   s.pending_bytes += bytes.size();
   ++s.pending_count;
   s.queue.push_back(State::Job{step, value_count, std::move(bytes)});
   s.latest = step;
-  if (!s.writer.joinable()) s.writer = std::thread([&s] { s.write_in_background(); });
   guard.unlock();
   s.changed.notify_all();
 }
