@@ -499,6 +499,7 @@ class BoundedBinaryInputArchive : public cereal::InputArchive<BoundedBinaryInput
       fail(errc::truncated_input, "truncated input: " + std::to_string(size) + " bytes needed, " +
                                       std::to_string(bytes_.size() - position_) + " remain");
     }
+    if (size == 0) return;  // an empty container's data() may be null, which memcpy forbids
     std::memcpy(data, bytes_.data() + position_, size);
     position_ += size;
     if (Portable && swap_ && element_size > 1) {
@@ -559,7 +560,15 @@ class BoundedBinaryInputArchive : public cereal::InputArchive<BoundedBinaryInput
 template <bool P, class T>
 std::enable_if_t<std::is_arithmetic_v<T>> CEREAL_LOAD_FUNCTION_NAME(
     BoundedBinaryInputArchive<P>& ar, T& value) {
-  ar.load_raw(std::addressof(value), sizeof(T), sizeof(T));
+  if constexpr (std::is_same_v<T, bool>) {
+    // cereal copies the byte into the bool; any value but 0 or 1 would be undefined behaviour.
+    std::uint8_t byte = 0;
+    ar.load_raw(&byte, 1, 1);
+    if (byte > 1) ar.fail(errc::corrupt_data, "a bool holds " + std::to_string(byte));
+    value = byte == 1;
+  } else {
+    ar.load_raw(std::addressof(value), sizeof(T), sizeof(T));
+  }
 }
 
 template <bool P, class T>
