@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -239,6 +240,32 @@ TEST(CerealImportHostile, XmlWithoutAValueIsAFormatError) {
 TEST(CerealImportHostile, JsonWithoutAValueIsAFormatError) {
   EXPECT_THROW_WITH(import_cereal<legacy_app::Sensor>("{}", CerealFormat::json), brine::FormatError,
                     "cereal json archive");
+}
+
+// Regression: fuzz_cereal_import (an XML station): cereal keeps shared objects untyped by id and
+// cast a reference to the air Sensor into a shared_ptr<Shape>; the import checks the type.
+TEST(CerealImportHostile, SharedPointerIdOfAnotherTypeIsATypeMismatch) {
+  struct Case {
+    const char* file;
+    const char* reference;  // the third shape: a reference to the circle, id 3
+    const char* retarget;   // to the air sensor, id 1
+    CerealFormat format;
+  };
+  for (const Case& c : {Case{"station_v2.json", "\"id\": 3", "\"id\": 1", CerealFormat::json},
+                        Case{"station_v2.xml", "<id>3</id>", "<id>1</id>", CerealFormat::xml}}) {
+    SCOPED_TRACE(c.file);
+    std::string text = brine::read_file(kLegacyDir / c.file);
+    const auto at = text.rfind(c.reference);
+    ASSERT_NE(at, std::string::npos);
+    text.replace(at, std::strlen(c.reference), c.retarget);
+    try {
+      (void)import_cereal<legacy_app::Station>(text, c.format);
+      FAIL() << "no error";
+    } catch (const brine::SchemaError& e) {
+      EXPECT_EQ(e.code(), brine::errc::type_mismatch);
+      EXPECT_NE(std::string(e.what()).find("shared pointer id 1"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(CerealImportHostile, JsonTypeMismatchIsAFormatError) {
