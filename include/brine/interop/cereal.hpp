@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <istream>
+#include <memory>
 #include <new>
 #include <optional>
 #include <stdexcept>
@@ -20,6 +21,8 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <typeinfo>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -499,6 +502,7 @@ class BoundedBinaryInputArchive : public cereal::InputArchive<BoundedBinaryInput
       fail(errc::truncated_input, "truncated input: " + std::to_string(size) + " bytes needed, " +
                                       std::to_string(bytes_.size() - position_) + " remain");
     }
+    if (size == 0) return;  // an empty container's data() may be null, which memcpy forbids
     std::memcpy(data, bytes_.data() + position_, size);
     position_ += size;
     if (Portable && swap_ && element_size > 1) {
@@ -559,7 +563,15 @@ class BoundedBinaryInputArchive : public cereal::InputArchive<BoundedBinaryInput
 template <bool P, class T>
 std::enable_if_t<std::is_arithmetic_v<T>> CEREAL_LOAD_FUNCTION_NAME(
     BoundedBinaryInputArchive<P>& ar, T& value) {
-  ar.load_raw(std::addressof(value), sizeof(T), sizeof(T));
+  if constexpr (std::is_same_v<T, bool>) {
+    // cereal copies the byte into the bool; any value but 0 or 1 would be undefined behaviour.
+    std::uint8_t byte = 0;
+    ar.load_raw(&byte, 1, 1);
+    if (byte > 1) ar.fail(errc::corrupt_data, "a bool holds " + std::to_string(byte));
+    value = byte == 1;
+  } else {
+    ar.load_raw(std::addressof(value), sizeof(T), sizeof(T));
+  }
 }
 
 template <bool P, class T>
@@ -595,6 +607,68 @@ void prologue(BoundedBinaryInputArchive<P>& ar, const T&) {
 template <bool P, class T>
 void epilogue(BoundedBinaryInputArchive<P>& ar, const T&) {
   if constexpr (counts_as_level_v<T>) ar.leave();
+}
+
+/// The C++ type of each shared object an import has loaded, by cereal's pointer id. cereal
+/// keeps its shared objects untyped and casts a later reference to whatever type the reader
+/// asks for, so an archive whose id points at an object of another type would hand the
+/// program a pointer of the wrong type. Installed by import_cereal for its duration, on its
+/// thread; outside an import the checked load below behaves as cereal's.
+struct SharedPointerTypes {
+  std::unordered_map<std::uint32_t, const std::type_info*> types;
+};
+inline SharedPointerTypes*& current_shared_pointer_types() noexcept {
+  thread_local SharedPointerTypes* current = nullptr;
+  return current;
+}
+class SharedPointerTypesScope {
+ public:
+  SharedPointerTypesScope() noexcept : previous_(current_shared_pointer_types()) {
+    current_shared_pointer_types() = &table_;
+  }
+  ~SharedPointerTypesScope() { current_shared_pointer_types() = previous_; }
+  SharedPointerTypesScope(const SharedPointerTypesScope&) = delete;
+  SharedPointerTypesScope& operator=(const SharedPointerTypesScope&) = delete;
+
+ private:
+  SharedPointerTypes table_;
+  SharedPointerTypes* previous_;
+};
+
+/// cereal's load of a std::shared_ptr<T> (types/memory.hpp), reading the same archive, with the
+/// type of a reference checked against the object its id names.
+template <class Archive, class T>
+void load_shared_checked(Archive& ar,
+                         cereal::memory_detail::PtrWrapper<std::shared_ptr<T>&>& wrapper) {
+  using NonConstT = std::remove_const_t<T>;
+  std::uint32_t id = 0;
+  ar(cereal::make_nvp("id", id));
+  SharedPointerTypes* table = current_shared_pointer_types();
+  if (id & cereal::detail::msb_32bit) {
+    std::shared_ptr<NonConstT> ptr(
+        cereal::detail::Construct<NonConstT, Archive>::load_andor_construct());
+    ar.registerSharedPointer(id, ptr);
+    if (table != nullptr) table->types[id & ~cereal::detail::msb_32bit] = &typeid(NonConstT);
+    ar(cereal::make_nvp("data", *ptr));
+    wrapper.ptr = std::move(ptr);
+  } else {
+    if (table != nullptr && id != 0) {
+      const auto known = table->types.find(id);
+      if (known != table->types.end() && *known->second != typeid(NonConstT)) {
+        brine::detail::throw_error(errc::type_mismatch,
+                                   "cereal archive: shared pointer id " + std::to_string(id) +
+                                       " refers to an object of another type than the pointer's");
+      }
+    }
+    wrapper.ptr = std::static_pointer_cast<T>(ar.getSharedPointer(id));
+  }
+}
+
+template <bool P, class T>
+std::enable_if_t<!cereal::traits::has_load_and_construct<T, BoundedBinaryInputArchive<P>>::value>
+CEREAL_LOAD_FUNCTION_NAME(BoundedBinaryInputArchive<P>& ar,
+                          cereal::memory_detail::PtrWrapper<std::shared_ptr<T>&>& wrapper) {
+  load_shared_checked(ar, wrapper);
 }
 
 using BoundedBinaryArchive = BoundedBinaryInputArchive<false>;
@@ -766,6 +840,28 @@ void translate_cereal_errors(CerealFormat format, const std::string& source, Loa
 
 }  // namespace detail
 
+}  // namespace brine::interop
+
+// The checked shared pointer load for cereal's own JSON and XML input archives: more
+// specialized than cereal's, so chosen wherever this header is included; outside an import it
+// does what cereal's does.
+namespace cereal {
+template <class T>
+std::enable_if_t<!traits::has_load_and_construct<T, JSONInputArchive>::value>
+CEREAL_LOAD_FUNCTION_NAME(JSONInputArchive& ar,
+                          memory_detail::PtrWrapper<std::shared_ptr<T>&>& wrapper) {
+  ::brine::interop::detail::load_shared_checked(ar, wrapper);
+}
+template <class T>
+std::enable_if_t<!traits::has_load_and_construct<T, XMLInputArchive>::value>
+CEREAL_LOAD_FUNCTION_NAME(XMLInputArchive& ar,
+                          memory_detail::PtrWrapper<std::shared_ptr<T>&>& wrapper) {
+  ::brine::interop::detail::load_shared_checked(ar, wrapper);
+}
+}  // namespace cereal
+
+namespace brine::interop {
+
 /// Loads one object of type T from an archive cereal wrote (`ar(object)` or
 /// `ar(cereal::make_nvp(name, object))`, the first value of the archive) with T's cereal
 /// functions, which must be templates over the archive. Archives written at older class
@@ -789,6 +885,7 @@ T import_cereal(std::string_view bytes, CerealFormat format,
                                std::move(context));
   }
   T value{};
+  detail::SharedPointerTypesScope shared_pointer_types;
   switch (format) {
     case CerealFormat::binary:
     case CerealFormat::portable_binary: {
