@@ -350,6 +350,15 @@ class ImportBounds {
   ImportBounds(const ViewStreambuf& buffer, std::uint64_t max_elements)
       : buffer_(buffer), max_elements_(max_elements) {}
 
+  /// At least `n` bytes remain for `what`.
+  void require(std::size_t n, const char* what) const {
+    if (buffer_.remaining() < n)
+      brine::detail::throw_error(errc::truncated_input,
+                                 std::string(what) + " needs " + std::to_string(n) +
+                                     " bytes, only " + std::to_string(buffer_.remaining()) +
+                                     " remain",
+                                 context());
+  }
   /// A count of elements of a collection (`what`) Boost is about to allocate for.
   void check_count(std::uint64_t count, const char* what) const {
     check_length(count, what);
@@ -444,7 +453,27 @@ class BoundedBinaryIArchive
  public:
   BoundedBinaryIArchive(std::streambuf& buffer, ImportBounds& bounds)
       : Base(buffer, 0), bounds_(bounds) {
+    // The header is the signature's length (8 bytes), the signature (22) and the library
+    // version: Boost reads that last byte without checking for the end of the input, and a
+    // debug build of the program asserts on the end-of-file it then gets.
+    bounds_.require(8 + 22 + 1, "the archive header");
     init(0);
+  }
+  // Boost copies a byte into a bool and then reads it, which is undefined for bytes other
+  // than 0 and 1 (and asserts in debug builds): the byte is checked first.
+  void load(bool& t) {
+    unsigned char byte = 0;
+    this->load_binary(&byte, 1);
+    if (byte > 1)
+      brine::detail::throw_error(errc::corrupt_data,
+                                 "a bool holds " + std::to_string(byte) + ", not 0 or 1",
+                                 bounds_.context());
+    t = byte != 0;
+  }
+  void load(boost::archive::tracking_type& t) {
+    bool tracked = false;
+    load(tracked);
+    t = boost::archive::tracking_type(tracked);
   }
   // Boost's archives before library version 6 stored a collection count as 32 bits, read here
   // rather than through load(collection_size_type&).
