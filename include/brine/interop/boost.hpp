@@ -14,6 +14,7 @@
 // import reads through archive classes of its own (BoundedBinaryIArchive and its siblings).
 #pragma once
 
+#include <algorithm>
 #include <boost/archive/archive_exception.hpp>
 #include <boost/archive/basic_binary_iarchive.hpp>
 #include <boost/archive/basic_binary_oarchive.hpp>
@@ -350,6 +351,56 @@ class ImportBounds {
   ImportBounds(const ViewStreambuf& buffer, std::uint64_t max_elements)
       : buffer_(buffer), max_elements_(max_elements) {}
 
+  // Boost allocates an object it loads through a pointer, and hands it to the smart pointer
+  // only after the pointer's element is read whole: when reading throws before that, the object
+  // leaks. Such objects are owned by no one; delete_orphans() deletes them when the import
+  // fails. Boost reads the object itself as an unnamed NVP (its type the one Boost created),
+  // and the pointer as a named NVP of pointer type. An object whose own reading threw is an
+  // orphan; so is the object a pointer received when the pointer's element threw after it
+  // (the XML closing tag), if it was created while that element was read (an object loaded
+  // before, which this pointer only refers to, has an owner already).
+  template <class T, class Load>
+  void load_nvp(const boost::serialization::nvp<T>& t, Load&& load) {
+    if (t.name() == nullptr) {
+      try {
+        load();
+      } catch (...) {
+        orphans_.push_back(owner_of(&t.value()));
+        throw;
+      }
+      created_.push_back(owner_of(&t.value()));
+    } else if constexpr (std::is_pointer_v<T>) {
+      t.value() = nullptr;
+      const std::size_t mark = created_.size();
+      try {
+        load();
+      } catch (...) {
+        // The object this pointer created is the last one created (its members' objects come
+        // before it). Only addresses are compared: the pointer is never followed, since a
+        // damaged archive can make it point anywhere.
+        if (t.value() != nullptr && created_.size() > mark &&
+            created_.back().first == static_cast<const void*>(t.value())) {
+          orphans_.push_back(created_.back());
+          created_.pop_back();
+        }
+        throw;
+      }
+    } else {
+      load();
+    }
+  }
+  /// An object and how to delete it as the type it was created as.
+  using Owned = std::pair<const void*, void (*)(const void*)>;
+  template <class T>
+  static Owned owner_of(T* object) {
+    using Object = std::remove_cv_t<T>;
+    return {object, [](const void* p) { delete static_cast<const Object*>(p); }};
+  }
+  void delete_orphans() noexcept {
+    for (auto& [object, destroy] : orphans_) destroy(object);
+    orphans_.clear();
+  }
+
   /// At least `n` bytes remain for `what`.
   void require(std::size_t n, const char* what) const {
     if (buffer_.remaining() < n)
@@ -405,6 +456,8 @@ class ImportBounds {
   const ViewStreambuf& buffer_;
   std::uint64_t max_elements_;
   std::int64_t classes_ = 0;
+  std::vector<Owned> orphans_;
+  std::vector<Owned> created_;  // objects Boost created, in the order it finished them
 };
 
 // The import's archive classes: Boost's own text, XML and binary loaders, with the counts they
@@ -413,6 +466,10 @@ class ImportBounds {
  public:                                                              \
   using Base::load;                                                   \
   using Base::load_override;                                          \
+  template <class T>                                                  \
+  void load_override(const boost::serialization::nvp<T>& t) {         \
+    bounds_.load_nvp(t, [&] { Base::load_override(t); });             \
+  }                                                                   \
   void load(boost::serialization::collection_size_type& t) {          \
     Base::load(t);                                                    \
     bounds_.check_count(static_cast<std::size_t>(t), "a collection"); \
@@ -620,6 +677,7 @@ T import_boost(std::string_view bytes, BoostFormat format, const BoostImportOpti
       }
     }
   } catch (...) {
+    bounds.delete_orphans();
     detail::rethrow_as_brine(format, source, buffer);
   }
   return value;
