@@ -121,7 +121,8 @@ struct BoostImportOptions {
   /// allocates for them (LoadOptions::max_elements, LoadOptions's default).
   std::uint64_t max_elements = LoadOptions{}.max_elements;
   /// The name the top-level object was saved under (`make_nvp(name, obj)`); only the XML
-  /// archive records it, and Boost does not check it.
+  /// archive records it, and Boost does not check it. Never null: Boost reads objects behind
+  /// pointers as unnamed NVPs, which is how the import tells them apart.
   const char* name = "data";
 };
 
@@ -657,23 +658,24 @@ T import_boost(std::string_view bytes, BoostFormat format, const BoostImportOpti
                const std::string& source = "<memory>") {
   detail::ViewStreambuf buffer(bytes);
   detail::ImportBounds bounds(buffer, options.max_elements);
+  const char* name = options.name != nullptr ? options.name : "data";
   T value{};
   try {
     std::istream stream(&buffer);
     switch (format) {
       case BoostFormat::binary: {
         detail::BoundedBinaryIArchive ar(buffer, bounds);
-        ar >> boost::serialization::make_nvp(options.name, value);
+        ar >> boost::serialization::make_nvp(name, value);
         break;
       }
       case BoostFormat::text: {
         detail::BoundedTextIArchive ar(stream, bounds);
-        ar >> boost::serialization::make_nvp(options.name, value);
+        ar >> boost::serialization::make_nvp(name, value);
         break;
       }
       case BoostFormat::xml: {
         detail::BoundedXmlIArchive ar(stream, bounds);
-        ar >> boost::serialization::make_nvp(options.name, value);
+        ar >> boost::serialization::make_nvp(name, value);
         ar.finish();
         break;
       }
