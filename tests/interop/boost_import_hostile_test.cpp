@@ -155,6 +155,16 @@ TEST(BoostImportHostile, ClassIdThatSkipsAheadIsRefused) {
                     brine::FormatError, "class id -3");
 }
 
+// Regression: fuzz_boost_import found Boost's check of an XML closing tag reading past the
+// end of the name it expects when the archive's tag is longer. Closing tags are not checked.
+TEST(BoostImportHostile, LongMismatchedXmlClosingTagIsReadSafely) {
+  std::string xml = brine_test::legacy_boost_bytes("network_v2.xml");
+  xml.replace(offset_of(xml, "</item>"), 7, "</item_with_a_much_longer_name>");
+  const auto network = brine::interop::import_boost<legacy::Network>(xml, BoostFormat::xml);
+  ASSERT_EQ(network.devices.size(), 3u);
+  EXPECT_EQ(network.site, "plant-3");
+}
+
 TEST(BoostImportHostile, UnexportedClassIsASchemaError) {
   std::string text = brine_test::legacy_boost_bytes("network_v2.txt");
   text.replace(offset_of(text, "12 legacy.Relay"), 15, "12 legacy.Rolay");

@@ -14,6 +14,7 @@
 // import reads through archive classes of its own (BoundedBinaryIArchive and its siblings).
 #pragma once
 
+#include <algorithm>
 #include <boost/archive/archive_exception.hpp>
 #include <boost/archive/basic_binary_iarchive.hpp>
 #include <boost/archive/basic_binary_oarchive.hpp>
@@ -120,7 +121,8 @@ struct BoostImportOptions {
   /// allocates for them (LoadOptions::max_elements, LoadOptions's default).
   std::uint64_t max_elements = LoadOptions{}.max_elements;
   /// The name the top-level object was saved under (`make_nvp(name, obj)`); only the XML
-  /// archive records it, and Boost does not check it.
+  /// archive records it, and Boost does not check it. Never null: Boost reads objects behind
+  /// pointers as unnamed NVPs, which is how the import tells them apart.
   const char* name = "data";
 };
 
@@ -350,6 +352,65 @@ class ImportBounds {
   ImportBounds(const ViewStreambuf& buffer, std::uint64_t max_elements)
       : buffer_(buffer), max_elements_(max_elements) {}
 
+  // Boost allocates an object it loads through a pointer, and hands it to the smart pointer
+  // only after the pointer's element is read whole: when reading throws before that, the object
+  // leaks. Such objects are owned by no one; delete_orphans() deletes them when the import
+  // fails. Boost reads the object itself as an unnamed NVP (its type the one Boost created),
+  // and the pointer as a named NVP of pointer type. An object whose own reading threw is an
+  // orphan; so is the object a pointer received when the pointer's element threw after it
+  // (the XML closing tag), if it was created while that element was read (an object loaded
+  // before, which this pointer only refers to, has an owner already).
+  template <class T, class Load>
+  void load_nvp(const boost::serialization::nvp<T>& t, Load&& load) {
+    if (t.name() == nullptr) {
+      try {
+        load();
+      } catch (...) {
+        orphans_.push_back(owner_of(&t.value()));
+        throw;
+      }
+      created_.push_back(owner_of(&t.value()));
+    } else if constexpr (std::is_pointer_v<T>) {
+      t.value() = nullptr;
+      const std::size_t mark = created_.size();
+      try {
+        load();
+      } catch (...) {
+        // The object this pointer created is the last one created (its members' objects come
+        // before it). Only addresses are compared: the pointer is never followed, since a
+        // damaged archive can make it point anywhere.
+        if (t.value() != nullptr && created_.size() > mark &&
+            created_.back().first == static_cast<const void*>(t.value())) {
+          orphans_.push_back(created_.back());
+          created_.pop_back();
+        }
+        throw;
+      }
+    } else {
+      load();
+    }
+  }
+  /// An object and how to delete it as the type it was created as.
+  using Owned = std::pair<const void*, void (*)(const void*)>;
+  template <class T>
+  static Owned owner_of(T* object) {
+    using Object = std::remove_cv_t<T>;
+    return {object, [](const void* p) { delete static_cast<const Object*>(p); }};
+  }
+  void delete_orphans() noexcept {
+    for (auto& [object, destroy] : orphans_) destroy(object);
+    orphans_.clear();
+  }
+
+  /// At least `n` bytes remain for `what`.
+  void require(std::size_t n, const char* what) const {
+    if (buffer_.remaining() < n)
+      brine::detail::throw_error(errc::truncated_input,
+                                 std::string(what) + " needs " + std::to_string(n) +
+                                     " bytes, only " + std::to_string(buffer_.remaining()) +
+                                     " remain",
+                                 context());
+  }
   /// A count of elements of a collection (`what`) Boost is about to allocate for.
   void check_count(std::uint64_t count, const char* what) const {
     check_length(count, what);
@@ -396,6 +457,8 @@ class ImportBounds {
   const ViewStreambuf& buffer_;
   std::uint64_t max_elements_;
   std::int64_t classes_ = 0;
+  std::vector<Owned> orphans_;
+  std::vector<Owned> created_;  // objects Boost created, in the order it finished them
 };
 
 // The import's archive classes: Boost's own text, XML and binary loaders, with the counts they
@@ -404,6 +467,10 @@ class ImportBounds {
  public:                                                              \
   using Base::load;                                                   \
   using Base::load_override;                                          \
+  template <class T>                                                  \
+  void load_override(const boost::serialization::nvp<T>& t) {         \
+    bounds_.load_nvp(t, [&] { Base::load_override(t); });             \
+  }                                                                   \
   void load(boost::serialization::collection_size_type& t) {          \
     Base::load(t);                                                    \
     bounds_.check_count(static_cast<std::size_t>(t), "a collection"); \
@@ -444,7 +511,27 @@ class BoundedBinaryIArchive
  public:
   BoundedBinaryIArchive(std::streambuf& buffer, ImportBounds& bounds)
       : Base(buffer, 0), bounds_(bounds) {
+    // The header is the signature's length (8 bytes), the signature (22) and the library
+    // version: Boost reads that last byte without checking for the end of the input, and a
+    // debug build of the program asserts on the end-of-file it then gets.
+    bounds_.require(8 + 22 + 1, "the archive header");
     init(0);
+  }
+  // Boost copies a byte into a bool and then reads it, which is undefined for bytes other
+  // than 0 and 1 (and asserts in debug builds): the byte is checked first.
+  void load(bool& t) {
+    unsigned char byte = 0;
+    this->load_binary(&byte, 1);
+    if (byte > 1)
+      brine::detail::throw_error(errc::corrupt_data,
+                                 "a bool holds " + std::to_string(byte) + ", not 0 or 1",
+                                 bounds_.context());
+    t = byte != 0;
+  }
+  void load(boost::archive::tracking_type& t) {
+    bool tracked = false;
+    load(tracked);
+    t = boost::archive::tracking_type(tracked);
   }
   // Boost's archives before library version 6 stored a collection count as 32 bits, read here
   // rather than through load(collection_size_type&).
@@ -477,9 +564,11 @@ class BoundedXmlIArchive : public boost::archive::xml_iarchive_impl<BoundedXmlIA
  public:
   // Opened with no_header, and the header read here: Boost's destructor otherwise parses the
   // closing tag, and throws from the destructor (std::terminate) when a truncated archive lacks
-  // it. finish() reads it instead.
+  // it. finish() reads it instead. Closing tags are not compared with the names the classes
+  // expect: Boost's comparison reads past the end of the expected name when the archive's is
+  // longer (found by fuzz_boost_import), and the names carry no data.
   BoundedXmlIArchive(std::istream& is, ImportBounds& bounds)
-      : Base(is, boost::archive::no_header), bounds_(bounds) {
+      : Base(is, boost::archive::no_header | boost::archive::no_xml_tag_checking), bounds_(bounds) {
     init();
   }
   void finish() {
@@ -569,28 +658,30 @@ T import_boost(std::string_view bytes, BoostFormat format, const BoostImportOpti
                const std::string& source = "<memory>") {
   detail::ViewStreambuf buffer(bytes);
   detail::ImportBounds bounds(buffer, options.max_elements);
+  const char* name = options.name != nullptr ? options.name : "data";
   T value{};
   try {
     std::istream stream(&buffer);
     switch (format) {
       case BoostFormat::binary: {
         detail::BoundedBinaryIArchive ar(buffer, bounds);
-        ar >> boost::serialization::make_nvp(options.name, value);
+        ar >> boost::serialization::make_nvp(name, value);
         break;
       }
       case BoostFormat::text: {
         detail::BoundedTextIArchive ar(stream, bounds);
-        ar >> boost::serialization::make_nvp(options.name, value);
+        ar >> boost::serialization::make_nvp(name, value);
         break;
       }
       case BoostFormat::xml: {
         detail::BoundedXmlIArchive ar(stream, bounds);
-        ar >> boost::serialization::make_nvp(options.name, value);
+        ar >> boost::serialization::make_nvp(name, value);
         ar.finish();
         break;
       }
     }
   } catch (...) {
+    bounds.delete_orphans();
     detail::rethrow_as_brine(format, source, buffer);
   }
   return value;
