@@ -68,6 +68,17 @@ class BRINE_API ByteSink {
   /// A sink that is an in-memory Buffer returns it, so writers append to it directly instead
   /// of copying through an intermediate buffer.
   virtual Buffer* direct_buffer() noexcept { return nullptr; }
+  /// Lends memory of the sink's own where a writer places its next bytes itself, instead of
+  /// building them elsewhere and copying them in with write(): at least `n` bytes, their
+  /// number in `available`, or nullptr when the sink cannot lend that much now. The lent
+  /// bytes are written when commit_loan(k) says how many of them (k <= available) hold data;
+  /// any other call on the sink ends the loan unwritten.
+  virtual std::uint8_t* lend(std::size_t /*n*/, std::size_t& available) {
+    available = 0;
+    return nullptr;
+  }
+  /// Writes the first `n` bytes of the memory lend() returned.
+  virtual void commit_loan(std::size_t /*n*/) {}
   /// Names the destination in error messages.
   virtual std::string description() const { return "output"; }
 };
@@ -139,6 +150,11 @@ class BRINE_API StreamSink final : public ByteSink {
       : stream_(stream), description_(std::move(description)) {}
   void write(const void* bytes, std::size_t n) override;
   void flush() override;
+  /// The free part of the stream buffer's put area, when it holds `n` bytes (an in-memory
+  /// stream buffer that has grown, such as a std::stringbuf): a writer's blocks are then
+  /// built where the stream keeps them, not copied in.
+  std::uint8_t* lend(std::size_t n, std::size_t& available) override;
+  void commit_loan(std::size_t n) override;
   std::string description() const override { return description_; }
 
  private:

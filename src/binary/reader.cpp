@@ -50,12 +50,13 @@ ErrorContext BinaryReader::context() const {
   ErrorContext c;
   c.source = source_.description();
   c.byte_offset = cur_ != nullptr ? position() : source_.position();
-  if (!frames_.empty()) {
-    c.type_name = frames_.back().type->name;
-    c.version = frames_.back().type->version;
-  }
-  // No field path: operator() and the containers' codecs add it while the failure unwinds.
+  // No type and no field path: read_fast_object, operator() and the containers' codecs add
+  // them while the failure unwinds.
   return c;
+}
+
+void BinaryReader::note_object(Error& e, const detail::StreamType& type) {
+  detail::note_error_type(e, type.name, type.version);
 }
 
 void BinaryReader::fail(errc code, const std::string& message) const {
@@ -333,9 +334,9 @@ bool BinaryReader::next_object_record() {
     // its value record (none, from brine's writer) are dropped with the previous value's.
     impl_->payloads.clear();
     next_id_ = 0;
-    frames_.clear();
-    nesting_ = 0;  // a failed value may have left it counted up
-    field_ = nullptr;
+    depth_ = 0;  // a failed value may have left them counted up
+    nesting_ = 0;
+    version_ = 0;
     return true;
   }
 }
@@ -364,8 +365,6 @@ bool BinaryReader::record_matches(const std::type_info& type, void (*describe)(L
 }
 
 void BinaryReader::end_record() {
-  frames_.clear();
-  field_ = nullptr;
   // Trailing bytes in the record's block would be silently skipped data: refuse them. Before
   // the table lets go of the objects, so that the failure path can still free their cycles.
   if (cur_ != end_) fail(errc::corrupt_data, "unexpected bytes after the value");
@@ -377,8 +376,7 @@ void BinaryReader::end_record() {
 void BinaryReader::abandon_record() noexcept {
   poisoned_ = true;
   in_record_ = false;
-  frames_.clear();
-  field_ = nullptr;
+  depth_ = 0;
   table_->abandon();
 }
 
@@ -573,9 +571,7 @@ detail::PointerTarget BinaryReader::read_pointer(const detail::TypeOps& static_o
   detail::StreamType& local =
       &type == last_type_ && last_ops_ == created.ops ? type : resolve(*created.ops);
   if (&local == &type && type.fast) {
-    enter_object(type);
-    created.ops->read_binary(*this, created.raw);
-    leave_object();
+    read_fast_object(type, [&] { created.ops->read_binary(*this, created.raw); });
   } else {
     read_object_slow(type, *created.ops, created.raw);
   }

@@ -78,7 +78,7 @@ void BinaryReader::skip() {
 
     void push(Task t) {
       if (t.reps == 0) return;
-      if (stack.size() + r.frames_.size() >= r.options_.max_nesting())
+      if (stack.size() + r.depth_ >= r.options_.max_nesting())
         r.fail(errc::limit_exceeded, detail::nesting_message(r.options_));
       stack.push_back(t);
     }

@@ -20,12 +20,12 @@ namespace bf = binary_format;
 // std::string temporaries take no room in the frames paid at every level; values are
 // built in place (util::construct_in), not in temporaries. Figures: docs/limits.md.
 void ValueDecoder::enter_object() {
-  if (++objects_ + r_.frames_.size() > r_.options_.max_depth) r_.fail_depth();
+  if (++objects_ + r_.depth_ > r_.options_.max_depth) r_.fail_depth();
   enter();
 }
 
 void ValueDecoder::enter() {
-  if (++r_.nesting_ + r_.frames_.size() > r_.options_.max_nesting()) r_.fail_nesting();
+  if (++r_.nesting_ + r_.depth_ > r_.options_.max_nesting()) r_.fail_nesting();
 }
 
 void ValueDecoder::decode_fields(const StreamType& type, Object& o) {
@@ -33,8 +33,6 @@ void ValueDecoder::decode_fields(const StreamType& type, Object& o) {
   o.version = type.version;
   r_.charge_state(type.fields.size());
   o.fields.reserve(type.fields.size());
-  const char* saved = r_.field_;
-  r_.field_ = nullptr;
   for (const auto& field : type.fields) {
     Field& f = o.fields.emplace_back();
     f.name.assign(field.first);
@@ -49,7 +47,6 @@ void ValueDecoder::decode_fields(const StreamType& type, Object& o) {
       throw;
     }
   }
-  r_.field_ = saved;
 }
 
 Value ValueDecoder::decode_object(const StreamType& type) {
@@ -419,7 +416,7 @@ Value BinaryReader::read_dynamic() {
   struct Depth {
     BinaryReader& r;
     explicit Depth(BinaryReader& reader) : r(reader) {
-      if (++r.nesting_ + r.frames_.size() > r.options_.max_nesting()) r.fail_nesting();
+      if (++r.nesting_ + r.depth_ > r.options_.max_nesting()) r.fail_nesting();
     }
     ~Depth() { --r.nesting_; }
   } depth(*this);

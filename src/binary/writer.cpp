@@ -49,12 +49,36 @@ void BinaryWriter::check_writable() const {
   if (finished_) detail::throw_error(errc::internal_error, "BinaryWriter used after finish()");
 }
 
+namespace {
+void store_archive_header(unsigned char* header) {
+  std::memcpy(header, bf::kMagic, sizeof bf::kMagic);
+  bf::store_u16(header + 8, bf::kKindBinary);
+  bf::store_u16(header + 10, static_cast<std::uint16_t>(binary_format_version));
+}
+}  // namespace
+
 void BinaryWriter::begin_block() {
+  if (out_ == &own_) {
+    // A sink that can lend a whole block of its own memory gets the block built there: the
+    // copy from own_ into the sink (a sixth of a records save) is not made.
+    const std::size_t archive_header = header_written_ ? 0 : bf::kHeaderSize;
+    std::size_t available = 0;
+    if (std::uint8_t* loan =
+            sink_.lend(archive_header + bf::kBlockHeaderSize + options_.block_size, available)) {
+      if (archive_header != 0) {
+        store_archive_header(loan);
+        header_written_ = true;
+      }
+      loan_ = loan;
+      loan_block_ = loan + archive_header;
+      cur_ = loan_block_ + bf::kBlockHeaderSize;
+      limit_ = cur_ + options_.block_size;
+      return;
+    }
+  }
   if (!header_written_) {
     unsigned char header[bf::kHeaderSize];
-    std::memcpy(header, bf::kMagic, sizeof bf::kMagic);
-    bf::store_u16(header + 8, bf::kKindBinary);
-    bf::store_u16(header + 10, static_cast<std::uint16_t>(binary_format_version));
+    store_archive_header(header);
     out_->append(header, sizeof header);
     header_written_ = true;
   }
@@ -67,6 +91,24 @@ void BinaryWriter::begin_block() {
 
 void BinaryWriter::seal_block(std::uint8_t kind) {
   if (cur_ == nullptr) return;
+  if (loan_ != nullptr) {
+    std::uint8_t* payload = loan_block_ + bf::kBlockHeaderSize;
+    auto length = static_cast<std::size_t>(cur_ - payload);
+    // The archive's header, when the loan holds it, is written even without a block.
+    std::size_t written = static_cast<std::size_t>(loan_block_ - loan_);
+    if (length != 0 || kind != bf::kBlockData) {
+      bf::store_u32(loan_block_,
+                    static_cast<std::uint32_t>(kind) << 24 | static_cast<std::uint32_t>(length));
+      bf::store_u64(loan_block_ + 4, bf::block_checksum(payload, length, block_index_));
+      ++block_index_;
+      if (kind == bf::kBlockData) logical_bytes_ += length;
+      written += bf::kBlockHeaderSize + length;
+    }
+    cur_ = limit_ = loan_ = loan_block_ = nullptr;
+    sink_.commit_loan(written);
+    sent_ += written;
+    return;
+  }
   std::uint8_t* payload = out_->data() + block_start_ + bf::kBlockHeaderSize;
   auto length = static_cast<std::size_t>(cur_ - payload);
   cur_ = limit_ = nullptr;
@@ -89,6 +131,7 @@ void BinaryWriter::seal_block(std::uint8_t kind) {
 }
 
 std::uint64_t BinaryWriter::archive_offset() const noexcept {
+  if (loan_ != nullptr) return sent_ + static_cast<std::uint64_t>(cur_ - loan_);
   return out_ == &own_ ? sent_ + own_.size() : out_->size() - archive_start_;
 }
 

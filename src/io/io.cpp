@@ -7,10 +7,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdlib>
 #include <istream>
 #include <new>
 #include <ostream>
+#include <streambuf>
 #include <system_error>
 
 #include "brine/error.hpp"
@@ -74,6 +76,42 @@ void StreamSink::write(const void* bytes, std::size_t n) {
     where.source = description_;
     detail::throw_io_error("cannot write " + std::to_string(n) + " bytes to the stream", {}, where);
   }
+}
+
+namespace {
+// std::streambuf keeps its put area protected. A class derived from it may name those
+// members, and a pointer to them applies to any stream buffer: this reads and advances the
+// put area of whichever buffer the stream has, without changing the stream.
+struct PutArea : std::streambuf {
+  static char* next(std::streambuf& b) { return (b.*&PutArea::pptr)(); }
+  static char* end(std::streambuf& b) { return (b.*&PutArea::epptr)(); }
+  static void advance(std::streambuf& b, std::size_t n) {
+    // pbump takes an int; a put area may be larger.
+    while (n > 0) {
+      const std::size_t step = n < INT_MAX ? n : INT_MAX;
+      (b.*&PutArea::pbump)(static_cast<int>(step));
+      n -= step;
+    }
+  }
+};
+}  // namespace
+
+std::uint8_t* StreamSink::lend(std::size_t n, std::size_t& available) {
+  available = 0;
+  std::streambuf* buffer = stream_.rdbuf();
+  // A stream in a failed state, or one that must flush after every output (unitbuf), gets
+  // its bytes through write(), which reports or does that.
+  if (buffer == nullptr || !stream_.good() || (stream_.flags() & std::ios_base::unitbuf))
+    return nullptr;
+  char* next = PutArea::next(*buffer);
+  char* end = PutArea::end(*buffer);
+  if (next == nullptr || static_cast<std::size_t>(end - next) < n) return nullptr;
+  available = static_cast<std::size_t>(end - next);
+  return reinterpret_cast<std::uint8_t*>(next);
+}
+
+void StreamSink::commit_loan(std::size_t n) {
+  if (n != 0) PutArea::advance(*stream_.rdbuf(), n);
 }
 
 void StreamSink::flush() {

@@ -43,6 +43,11 @@ struct Head {
 struct Strings {
   std::vector<std::string_view> table;
   std::uint64_t produced = 0;
+  // Set once the validating scan has noted every string of the document: each reference was
+  // checked then against the strings before it, so the walks after it resolve references in
+  // the whole table and note nothing again (a second table, built string by string while
+  // decoding, was a tenth of a records load).
+  bool complete = false;
 };
 
 /// A cursor over a CBOR document in memory. Every read checks the bounds and throws a typed
@@ -117,7 +122,8 @@ class Cursor {
   /// it is long enough, wherever it is: every walk notes every string it passes, so that
   /// the table a reference indexes is the same in all three.
   void note_string(std::string_view s) {
-    if (s.size() >= stringref_min_length(strings_.table.size())) strings_.table.push_back(s);
+    if (!strings_.complete && s.size() >= stringref_min_length(strings_.table.size()))
+      strings_.table.push_back(s);
   }
 
   std::string_view string_ref(std::uint64_t index) const {
@@ -162,7 +168,7 @@ class Cursor {
   Mark mark() const noexcept { return Mark{pos, strings_.table.size(), strings_.produced}; }
   void rewind(const Mark& m) noexcept {
     pos = m.pos;
-    strings_.table.resize(m.strings);
+    if (!strings_.complete) strings_.table.resize(m.strings);
     strings_.produced = m.produced;
   }
 

@@ -39,7 +39,7 @@ StableDecoder::~StableDecoder() {
 
 void StableDecoder::abandon() noexcept {
   d_.table.abandon();
-  d_.doc.strings.table.resize(d_.strings_before);
+  if (!d_.doc.strings.complete) d_.doc.strings.table.resize(d_.strings_before);
   d_.doc.strings.produced = d_.produced_before;
   d_.doc.shared_seen = d_.shared_before;
   done_ = true;

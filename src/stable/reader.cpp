@@ -519,7 +519,6 @@ void open_document(StableReader::Impl& impl, cbor::Cursor& c) {
   if (values.major != 4) c.fail(errc::corrupt_data, "'values' is not an array", values_begin);
   // Validate every value before decoding any: a corrupt tail is found before the head is
   // handed out.
-  std::size_t table_before = impl.strings.table.size();
   if (values.indefinite) {
     while (c.peek() != 0xFF) {
       impl.values.push_back(c.pos);
@@ -546,8 +545,9 @@ void open_document(StableReader::Impl& impl, cbor::Cursor& c) {
   if (c.options().verify_checksums &&
       XXH3_64bits(c.data() + values_begin, values_end - values_begin) != checksum.argument)
     c.fail(errc::checksum_mismatch, "checksum mismatch: the archive is corrupt", checksum_at);
-  // Decoding walks the values again and re-notes their strings; keep only the header's.
-  impl.strings.table.resize(table_before);
+  // The table now holds every string of the document: decoding and skipping resolve
+  // references in it and note nothing again.
+  impl.strings.complete = true;
 }
 
 }  // namespace

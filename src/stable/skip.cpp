@@ -21,12 +21,11 @@ void StableReader::skip() {
     where.source = description_;
     detail::throw_error(errc::truncated_input, "no more values in the stable archive", where);
   }
-  // The constructor validated the whole document (structure, limits, checksum), so this walk
-  // checks nothing. What it must keep up is what later values are decoded against: the
-  // stringref table (every literal string long enough enters it, in document order) and the
-  // count of shareable tags (shared references are indices into them across the document).
+  // The constructor validated the whole document (structure, limits, checksum) and noted
+  // every string of its stringref table, so this walk checks nothing. What it must keep up
+  // is what later values are decoded against: the count of shareable tags (shared references
+  // are indices into them across the document).
   const auto* data = reinterpret_cast<const std::uint8_t*>(impl.bytes.data());
-  cbor::Cursor strings(impl.bytes, options_, description_, impl.strings);  // note_string only
   std::size_t pos = impl.values[impl.next++];
   constexpr std::uint64_t kIndefinite = ~std::uint64_t{0};
   // Items left in each open container, innermost last: a loop, not recursion, so a value
@@ -55,13 +54,9 @@ void StableReader::skip() {
     }
     switch (major) {
       case 2:
-      case 3: {
-        std::string_view s(reinterpret_cast<const char*>(data + pos),
-                           static_cast<std::size_t>(argument));
-        strings.note_string(s);
-        pos += s.size();
+      case 3:
+        pos += static_cast<std::size_t>(argument);
         break;
-      }
       case 4:
         left.push_back(info == 31 ? kIndefinite : argument);
         break;

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <sstream>
+#include <streambuf>
 #include <string>
 #include <tuple>
 #include <unordered_map>
@@ -140,6 +141,80 @@ TEST(BinaryArchive, RoundTripsStringKeyedMapsAcrossBlocks) {
   brine::StreamSource source(stream);
   brine::BinaryReader reader(source, registry);
   EXPECT_EQ(reader.read<Maps>(), maps);
+}
+
+// A stream buffer with a fixed put area of `capacity` bytes, as an in-memory buffer that has
+// grown is: StreamSink lends its free part to the writer, which builds blocks there.
+class FixedPutArea : public std::streambuf {
+ public:
+  explicit FixedPutArea(std::size_t capacity) : bytes_(capacity) {
+    setp(bytes_.data(), bytes_.data() + bytes_.size());
+  }
+  std::string_view written() const { return {pbase(), static_cast<std::size_t>(pptr() - pbase())}; }
+
+ protected:
+  // Past the put area: only noted. The archive must fit in what the sink lent.
+  int_type overflow(int_type ch) override {
+    if (traits_type::eq_int_type(ch, traits_type::eof())) return traits_type::not_eof(ch);
+    overflowed_ = true;
+    return ch;
+  }
+
+ public:
+  bool overflowed_ = false;
+
+ private:
+  std::vector<char> bytes_;
+};
+
+TEST(BinaryArchive, StreamSinkLendsItsPutAreaAndWritesTheSameArchive) {
+  brine::Registry registry;
+  const Everything value = make_everything();
+  brine::BinaryWriteOptions options;
+  options.block_size = 64;  // many blocks, each built in lent memory
+  brine::Buffer expected;
+  {
+    brine::BufferSink sink(expected);
+    brine::BinaryWriter writer(sink, registry, options);
+    writer.write(value);
+    writer.write(Inner{7, "second"});
+    writer.finish();
+  }
+  FixedPutArea area(expected.size() + 4096);
+  std::ostream os(&area);
+  brine::StreamSink sink(os);
+  std::size_t available = 0;
+  ASSERT_NE(sink.lend(64, available), nullptr);
+  EXPECT_EQ(available, expected.size() + 4096);
+  EXPECT_EQ(sink.lend(expected.size() + 4097, available), nullptr);
+  {
+    brine::BinaryWriter writer(sink, registry, options);
+    writer.write(value);
+    writer.write(Inner{7, "second"});
+    writer.finish();
+  }
+  EXPECT_FALSE(area.overflowed_);
+  EXPECT_EQ(area.written(), expected.view());
+  brine::MemorySource source(area.written());
+  brine::BinaryReader reader(source, registry);
+  expect_everything(reader.read<Everything>());
+  EXPECT_EQ(reader.read<Inner>(), (Inner{7, "second"}));
+}
+
+TEST(BinaryArchive, StreamSinkWithoutRoomToLendWritesThroughTheStream) {
+  brine::Registry registry;
+  brine::Buffer expected = brine::to_binary(make_everything(), registry);
+  // A std::stringbuf's put area is what its string holds so far: a small archive's blocks do
+  // not fit in it, and go through ostream::write.
+  std::ostringstream os;
+  brine::StreamSink sink(os);
+  std::size_t available = 0;
+  EXPECT_EQ(sink.lend(std::size_t{1} << 30, available), nullptr);
+  EXPECT_EQ(available, 0u);
+  brine::BinaryWriter writer(sink, registry);
+  writer.write(make_everything());
+  writer.finish();
+  EXPECT_EQ(os.str(), std::string(expected.view()));
 }
 
 TEST(BinaryArchive, SavesFilesAtomically) {
