@@ -93,7 +93,7 @@
   namespace serialization {                                          \
   template <class Archive>                                           \
   void serialize(Archive& ar, cpp_type& value, const unsigned int) { \
-    ::brine::interop::detail::serialize_in_boost(ar, value);         \
+    ::brine::interop::boost_detail::serialize_in_boost(ar, value);   \
   }                                                                  \
   }                                                                  \
   }                                                                  \
@@ -126,7 +126,7 @@ struct BoostImportOptions {
   const char* name = "data";
 };
 
-namespace detail {
+namespace boost_detail {
 
 /// Field names for unnamed members, by position: "_0", "_1", ... Names must outlive the call
 /// that uses them, so they come from a table built once.
@@ -644,7 +644,7 @@ inline const char* format_name(BoostFormat format) {
   }
 }
 
-}  // namespace detail
+}  // namespace boost_detail
 
 /// Loads an object of type T from an archive Boost.Serialization wrote (text, XML or binary,
 /// Boost 1.74 and earlier), with T's Boost serialize, and returns it whole: ready to be saved
@@ -656,25 +656,25 @@ inline const char* format_name(BoostFormat format) {
 template <class T>
 T import_boost(std::string_view bytes, BoostFormat format, const BoostImportOptions& options = {},
                const std::string& source = "<memory>") {
-  detail::ViewStreambuf buffer(bytes);
-  detail::ImportBounds bounds(buffer, options.max_elements);
+  boost_detail::ViewStreambuf buffer(bytes);
+  boost_detail::ImportBounds bounds(buffer, options.max_elements);
   const char* name = options.name != nullptr ? options.name : "data";
   T value{};
   try {
     std::istream stream(&buffer);
     switch (format) {
       case BoostFormat::binary: {
-        detail::BoundedBinaryIArchive ar(buffer, bounds);
+        boost_detail::BoundedBinaryIArchive ar(buffer, bounds);
         ar >> boost::serialization::make_nvp(name, value);
         break;
       }
       case BoostFormat::text: {
-        detail::BoundedTextIArchive ar(stream, bounds);
+        boost_detail::BoundedTextIArchive ar(stream, bounds);
         ar >> boost::serialization::make_nvp(name, value);
         break;
       }
       case BoostFormat::xml: {
-        detail::BoundedXmlIArchive ar(stream, bounds);
+        boost_detail::BoundedXmlIArchive ar(stream, bounds);
         ar >> boost::serialization::make_nvp(name, value);
         ar.finish();
         break;
@@ -682,7 +682,7 @@ T import_boost(std::string_view bytes, BoostFormat format, const BoostImportOpti
     }
   } catch (...) {
     bounds.delete_orphans();
-    detail::rethrow_as_brine(format, source, buffer);
+    boost_detail::rethrow_as_brine(format, source, buffer);
   }
   return value;
 }
@@ -701,12 +701,12 @@ T import_boost_file(const std::filesystem::path& path, BoostFormat format,
 template <class Archive, class T,
           std::enable_if_t<interop::UsesBoostHooks<T>::value && !Archive::is_loading, int> = 0>
 void getstate(Archive& ar, const T& value) {
-  interop::detail::boost_hooks(ar, const_cast<T&>(value));
+  interop::boost_detail::boost_hooks(ar, const_cast<T&>(value));
 }
 template <class Archive, class T,
           std::enable_if_t<interop::UsesBoostHooks<T>::value && Archive::is_loading, int> = 0>
 void setstate(Archive& ar, T& value) {
-  interop::detail::boost_hooks(ar, value);
+  interop::boost_detail::boost_hooks(ar, value);
 }
 
 }  // namespace brine
@@ -714,9 +714,9 @@ void setstate(Archive& ar, T& value) {
 // Boost's binary archives write arrays of plain values (std::vector<double>) as one block, and
 // read them back that way only in archives declared to use the optimization, as
 // binary_iarchive is.
-BOOST_SERIALIZATION_USE_ARRAY_OPTIMIZATION(brine::interop::detail::BoundedBinaryIArchive)
+BOOST_SERIALIZATION_USE_ARRAY_OPTIMIZATION(brine::interop::boost_detail::BoundedBinaryIArchive)
 
 // Boost instantiates pointer loading (BOOST_CLASS_EXPORT) for these archives too.
-BOOST_SERIALIZATION_REGISTER_ARCHIVE(brine::interop::detail::BoundedBinaryIArchive)
-BOOST_SERIALIZATION_REGISTER_ARCHIVE(brine::interop::detail::BoundedTextIArchive)
-BOOST_SERIALIZATION_REGISTER_ARCHIVE(brine::interop::detail::BoundedXmlIArchive)
+BOOST_SERIALIZATION_REGISTER_ARCHIVE(brine::interop::boost_detail::BoundedBinaryIArchive)
+BOOST_SERIALIZATION_REGISTER_ARCHIVE(brine::interop::boost_detail::BoundedTextIArchive)
+BOOST_SERIALIZATION_REGISTER_ARCHIVE(brine::interop::boost_detail::BoundedXmlIArchive)
