@@ -11,6 +11,7 @@
 #                          it). A long run: BRINE_FUZZ_CORPUS=fuzz/corpus fuzz/run.sh build/fuzz 900
 #                          fuzzes each reader 15 minutes.
 #   BRINE_FUZZ_TARGETS="binary_reader json_reader"  run only these readers
+#   BRINE_FUZZ_SKIP="boost_import"  leave these out (each named in the summary as skipped)
 #   BRINE_FUZZ_JOBS=N      run N fuzzing processes per fuzzer (default 1)
 #   BRINE_FUZZ_PARALLEL=N  run N fuzzers at once (default: the number of cores)
 #   BRINE_FUZZ_ARGS="..."  more libFuzzer options, e.g. -detect_leaks=0
@@ -89,6 +90,10 @@ for fuzzer in "$build"/fuzz/fuzz_*; do
   [ -x "$fuzzer" ] || continue
   reader=${name#fuzz_}
   if [ -n "${BRINE_FUZZ_TARGETS:-}" ] && [[ " $BRINE_FUZZ_TARGETS " != *" $reader "* ]]; then
+    continue
+  fi
+  if [[ " ${BRINE_FUZZ_SKIP:-} " == *" $reader "* ]]; then
+    echo "fuzz/run.sh: $name skipped (BRINE_FUZZ_SKIP)"
     continue
   fi
   names+=("$name")
