@@ -189,25 +189,26 @@ struct ObjectSubject {
   }
 };
 
-#if BRINE_BENCH_HAVE_BRINE_CEREAL
-/// The brine_cereal_hooks rows serialize a copy of the records annotated for cereal only
-/// (adapters/brine_cereal_hooks.hpp), made once, untimed; a load is verified through the
-/// workload's own encoding.
-template <class W>
-struct CerealHooksSubject {
-  using Data = cereal_hooks::Records;
-  static constexpr bool kIsLimitRow = false;
+/// The interop rows (brine_cereal_hooks, brine_boost_hooks) serialize workload A's records
+/// copied into `Record`, a type annotated for one library only (adapters/brine_*_hooks.hpp).
+/// The copy is made once, untimed; a load is verified through the workload's own encoding.
+template <class Record>
+struct RecordsCopiedAs {
+  template <class W>
+  struct Subject {
+    using Data = std::vector<Record>;
+    static constexpr bool kIsLimitRow = false;
 
-  static const Data& source(const Prepared<W>& p) {
-    static const Data copy = cereal_hooks::from_workload(p.data);
-    return copy;
-  }
+    static const Data& source(const Prepared<W>& p) {
+      static const Data copy = convert_records<Record>(p.data);
+      return copy;
+    }
 
-  static std::string verify(const Data& loaded, const Prepared<W>& p) {
-    return ObjectSubject<W>::verify(cereal_hooks::to_workload(loaded), p);
-  }
+    static std::string verify(const Data& loaded, const Prepared<W>& p) {
+      return ObjectSubject<W>::verify(convert_records<brine_bench::Record>(loaded), p);
+    }
+  };
 };
-#endif
 
 /// Limit rows copy the canonical bytes.
 template <class W>
@@ -431,10 +432,14 @@ void register_workload() {
   if constexpr (kRecords) register_save<W, ObjectSubject, HandwrittenAdapter>();
   register_save<W, ObjectSubject, CerealBinaryAdapter>();
 #if BRINE_BENCH_HAVE_BRINE_CEREAL
-  if constexpr (std::is_same_v<W, RecordsWorkload>)
-    register_save<W, CerealHooksSubject, BrineCerealHooksAdapter>();
+  if constexpr (kRecords)
+    register_save<W, RecordsCopiedAs<cereal_hooks::Record>::Subject, BrineCerealHooksAdapter>();
 #endif
   register_save<W, ObjectSubject, BoostBinaryAdapter>();
+#if BRINE_BENCH_HAVE_BRINE_BOOST
+  if constexpr (kRecords)
+    register_save<W, RecordsCopiedAs<boost_hooks::Record>::Subject, BrineBoostHooksAdapter>();
+#endif
 #if BRINE_BENCH_HAVE_BRINE
   register_save<W, ObjectSubject, BrineBinaryAdapter>();
   register_save<W, ObjectSubject, BrineStableAdapter>();
@@ -451,10 +456,14 @@ void register_workload() {
   if constexpr (kRecords) register_load<W, ObjectSubject, HandwrittenAdapter>();
   register_load<W, ObjectSubject, CerealBinaryAdapter>();
 #if BRINE_BENCH_HAVE_BRINE_CEREAL
-  if constexpr (std::is_same_v<W, RecordsWorkload>)
-    register_load<W, CerealHooksSubject, BrineCerealHooksAdapter>();
+  if constexpr (kRecords)
+    register_load<W, RecordsCopiedAs<cereal_hooks::Record>::Subject, BrineCerealHooksAdapter>();
 #endif
   register_load<W, ObjectSubject, BoostBinaryAdapter>();
+#if BRINE_BENCH_HAVE_BRINE_BOOST
+  if constexpr (kRecords)
+    register_load<W, RecordsCopiedAs<boost_hooks::Record>::Subject, BrineBoostHooksAdapter>();
+#endif
 #if BRINE_BENCH_HAVE_BRINE
   register_load<W, ObjectSubject, BrineBinaryAdapter>();
   register_load<W, ObjectSubject, BrineStableAdapter>();
@@ -467,25 +476,6 @@ void register_workload() {
   register_load<W, ObjectSubject, BrineJsonAdapter>();
 #endif
 }
-
-#if BRINE_BENCH_HAVE_BRINE_BOOST
-// Issue #12: workload A's records annotated only for Boost (adapters/brine_boost_hooks.hpp),
-// through brine's binary archive. Same name, so the rows read records/<op>/brine_boost_hooks.
-struct RecordsBoostHooksWorkload {
-  using Data = boost_hooks::Records;
-  static constexpr const char* name = "records";
-
-  static std::size_t objects() { return RecordsWorkload::objects(); }
-  static Data generate() { return boost_hooks::make_records(objects()); }
-  static const Fingerprint& published() { return kRecordsFullFingerprint; }
-  static std::string check_structure(const Data&) { return {}; }
-};
-
-void register_boost_hooks_rows() {
-  register_save<RecordsBoostHooksWorkload, ObjectSubject, BrineBoostHooksAdapter>();
-  register_load<RecordsBoostHooksWorkload, ObjectSubject, BrineBoostHooksAdapter>();
-}
-#endif
 
 // ---- Workload C: checkpoint, saved to and loaded from files (WORKLOADS.md "What is timed",
 // File (C)).
@@ -778,9 +768,6 @@ int main(int argc, char** argv) {
   brine_bench::g_quick = quick;
 
   brine_bench::register_workload<brine_bench::RecordsWorkload>();
-#if BRINE_BENCH_HAVE_BRINE_BOOST
-  brine_bench::register_boost_hooks_rows();
-#endif
   brine_bench::register_workload<brine_bench::GraphWorkload>();
   brine_bench::register_checkpoint();
 

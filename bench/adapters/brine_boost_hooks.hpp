@@ -48,27 +48,6 @@ void serialize(Archive& ar, Record& r, const unsigned int /*version*/) {
 }
 // clang-format on
 
-/// Verification only (untimed): the copy in the workload's own type, for its canonical bytes.
-inline std::string canonical_encoding(const Records& records) {
-  brine_bench::Records plain(records.size());
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    plain[i] = {records[i].id, records[i].score, records[i].name, records[i].feats,
-                records[i].tags};
-  }
-  return brine_bench::canonical_encoding(plain);
-}
-
-/// Workload A's records in the Boost-annotated copy, for the workload struct of
-/// brine_bench.cpp (RecordsBoostHooksWorkload): the same records, so the same canonical bytes.
-inline Records make_records(std::size_t n) {
-  const brine_bench::Records plain = brine_bench::make_records(n);
-  Records copy(plain.size());
-  for (std::size_t i = 0; i < plain.size(); ++i) {
-    copy[i] = {plain[i].id, plain[i].score, plain[i].name, plain[i].feats, plain[i].tags};
-  }
-  return copy;
-}
-
 }  // namespace boost_hooks
 
 /// See adapters/README.md for the adapter shape. brine_binary's save and load: only the type

@@ -35,22 +35,6 @@ void serialize(Archive& ar, Record& r) {
      cereal::make_nvp("tags", r.tags));
 }
 
-/// The workload's records as this copy (untimed: done once per process).
-inline Records from_workload(const brine_bench::Records& records) {
-  Records copy;
-  copy.reserve(records.size());
-  for (const auto& r : records) copy.push_back({r.id, r.score, r.name, r.feats, r.tags});
-  return copy;
-}
-
-/// Back to the workload's type, to verify a load with the workload's canonical encoding.
-inline brine_bench::Records to_workload(const Records& records) {
-  brine_bench::Records copy;
-  copy.reserve(records.size());
-  for (const auto& r : records) copy.push_back({r.id, r.score, r.name, r.feats, r.tags});
-  return copy;
-}
-
 }  // namespace brine_bench::cereal_hooks
 
 BRINE_CEREAL_TYPE(brine_bench::cereal_hooks::Record, "bench.cereal_hooks.Record");

@@ -24,6 +24,16 @@ struct Record {
 
 using Records = std::vector<Record>;
 
+/// Records as another struct with the same five members, in either direction: the interop
+/// rows' copies of Record annotated for one library only (adapters/brine_*_hooks.hpp).
+template <class To, class From>
+std::vector<To> convert_records(const std::vector<From>& from) {
+  std::vector<To> to;
+  to.reserve(from.size());
+  for (const From& r : from) to.push_back(To{r.id, r.score, r.name, r.feats, r.tags});
+  return to;
+}
+
 inline constexpr std::uint64_t kRecordsSeed = 0xA11CE5EED0000001ULL;
 inline constexpr std::size_t kRecordsFullCount = 200000;
 inline constexpr std::size_t kRecordsQuickCount = 20000;
