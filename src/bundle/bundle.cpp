@@ -838,7 +838,8 @@ BundleManifest read_bundle_manifest(const fs::path& dir) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // Not only parse_error: a number beyond double's range (1e4649) is out_of_range.
     fail(errc::corrupt_data, std::string("the bundle manifest is not valid JSON: ") + e.what(),
          path);
   }

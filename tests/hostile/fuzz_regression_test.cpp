@@ -199,6 +199,20 @@ TEST(FuzzRegression, BundleManifestTargetTakesValidDocumentsAndJunk) {
   replay_with(fuzz::bundle_manifest::one_input, "[1, 2]");
 }
 
+// Regression: fuzz find in CI (bundle manifest: a number beyond double's range, 1e4649,
+// escaped read_bundle_manifest as nlohmann::json::out_of_range and terminated the program)
+TEST(FuzzRegression, BundleManifestNumberOverflowIsAFormatError) {
+  const std::string text =
+      R"({"format": "brine-bundle", "format_version": 1, "brine_version": "0.1.0",
+  "values":1e4649b934ca495991b7852b855"}]})";
+  replay_with(fuzz::bundle_manifest::one_input, text);
+  const auto& folders = fuzz::bundle_manifest::folders();
+  fuzz::bundle_manifest::write(folders.bundle / "brine-bundle.json",
+                               R"({"format": "brine-bundle", "format_version": 1e400})");
+  EXPECT_THROW_WITH(brine::read_bundle_manifest(folders.bundle), brine::FormatError,
+                    "not valid JSON");
+}
+
 // Regression: fuzz find (migration file: a number beyond double's range, 1e4001, escaped
 // parse_migrations as nlohmann::json::out_of_range instead of a brine::FormatError)
 TEST(FuzzRegression, MigrationFileNumberOverflowIsAFormatError) {
