@@ -184,3 +184,49 @@ TEST(BoostImportHostile, TruncatedArchiveIsTruncatedInput) {
 }
 
 }  // namespace
+// Regression: fuzz_boost_import found Boost resolving a pointer's reference to an earlier object
+// by its object id alone, whatever that object's class: a pointer of one class received an
+// object of another (type confusion, reported by UBSan in extended_type_info_typeid.hpp). The
+// import keeps each object id's class and refuses a reference across classes.
+TEST(BoostImportHostile, ReferenceToAnObjectOfAnotherClassIsRefused) {
+  // network_v0 holds the sensor as object 0 (class id 3) and the relay as object 1 (class id
+  // 6); the list's third device and the primary refer back to the sensor ("3 0").
+  const std::string text = brine_test::legacy_boost_bytes("network_v0.txt");
+  ASSERT_NE(text.rfind("3 0 3 0\n"), std::string::npos);
+  std::string relay_as_sensor = text;
+  relay_as_sensor.replace(text.rfind("3 0 3 0\n"), 8, "3 1 3 0\n");
+  EXPECT_THROW_WITH(
+      brine::interop::import_boost<legacy::Network>(relay_as_sensor, BoostFormat::text),
+      brine::FormatError,
+      "a reference to object 1 of class legacy.Relay where the archive names class "
+      "legacy.Sensor");
+  std::string sensor_as_relay = text;
+  sensor_as_relay.replace(text.rfind("3 0 3 0\n"), 8, "6 0 3 0\n");
+  EXPECT_THROW_WITH(
+      brine::interop::import_boost<legacy::Network>(sensor_as_relay, BoostFormat::text),
+      brine::FormatError,
+      "object 0 of class legacy.Sensor where the archive names class legacy.Relay");
+  // XML names the ids as attributes; the check is the same.
+  std::string xml = brine_test::legacy_boost_bytes("network_v0.xml");
+  const std::string primary = R"(<px class_id_reference="3" object_id_reference="_0"></px>)";
+  xml.replace(xml.rfind(primary), primary.size(),
+              R"(<px class_id_reference="3" object_id_reference="_1"></px>)");
+  EXPECT_THROW_WITH(brine::interop::import_boost<legacy::Network>(xml, BoostFormat::xml),
+                    brine::FormatError, "a reference to object 1 of class legacy.Relay");
+  // The archive as written still loads: the sensor is shared three ways.
+  const legacy::Network network =
+      brine::interop::import_boost<legacy::Network>(text, BoostFormat::text);
+  ASSERT_EQ(network.devices.size(), 3u);
+  EXPECT_EQ(network.devices[0], network.devices[2]);
+  EXPECT_EQ(network.devices[0], network.primary);
+}
+
+// An object id past the next one is refused: Boost gives ids in order, so an archive that
+// skips ahead is damaged (Boost itself would take it as a new object under another number).
+TEST(BoostImportHostile, ObjectIdThatSkipsAheadIsRefused) {
+  std::string text = brine_test::legacy_boost_bytes("network_v0.txt");
+  const std::string relay = "6 12 legacy.Relay 1 0\n1 9";  // its object id (1), then its id
+  text.replace(offset_of(text, relay), relay.size(), "6 12 legacy.Relay 1 0\n5 9");
+  EXPECT_THROW_WITH(brine::interop::import_boost<legacy::Network>(text, BoostFormat::text),
+                    brine::FormatError, "object id 5 where 1 objects are known");
+}

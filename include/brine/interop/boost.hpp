@@ -19,6 +19,8 @@
 #include <boost/archive/basic_binary_iarchive.hpp>
 #include <boost/archive/basic_binary_oarchive.hpp>
 #include <boost/archive/binary_iarchive_impl.hpp>
+#include <boost/archive/detail/basic_iserializer.hpp>
+#include <boost/archive/detail/basic_pointer_iserializer.hpp>
 #include <boost/archive/detail/register_archive.hpp>
 #include <boost/archive/impl/archive_serializer_map.ipp>
 #include <boost/archive/impl/basic_binary_iarchive.ipp>
@@ -37,6 +39,7 @@
 #include <boost/serialization/base_object.hpp>
 #include <boost/serialization/binary_object.hpp>
 #include <boost/serialization/collection_size_type.hpp>
+#include <boost/serialization/extended_type_info.hpp>
 #include <boost/serialization/item_version_type.hpp>
 #include <boost/serialization/nvp.hpp>
 #include <boost/serialization/serialization.hpp>
@@ -446,6 +449,66 @@ class ImportBounds {
                                  context());
     if (id == classes_) ++classes_;
   }
+
+  // Boost numbers the tracked objects of an archive 0, 1, 2... as it loads them, and resolves a
+  // later object id below the count to the object loaded under it, whatever its class: a
+  // pointer of one class would receive an object of another (type confusion, which the caller
+  // then casts). The import keeps each object id's class, as Boost's own table does not, and
+  // refuses a reference to an object of another class. A legitimate archive refers back only
+  // to an object of the class it names, since Boost tracks an object by address and class.
+  using ClassInfo = boost::serialization::extended_type_info;
+
+  /// Boost loads an object by value (or the object behind a pointer it just allocated).
+  template <class Load>
+  void load_object(void* object, const ClassInfo& cls, Load&& load) {
+    // The object a pointer allocated is loaded by value next, with no object id of its own:
+    // its class is the one the pointer's class id named.
+    if (!frames_.empty()) {
+      Frame& top = frames_.back();
+      if (top.pointer != nullptr && top.created >= 0 && *top.pointer == object &&
+          objects_[static_cast<std::size_t>(top.created)] == nullptr)
+        objects_[static_cast<std::size_t>(top.created)] = &cls;
+    }
+    frames_.push_back(Frame{&cls, nullptr});
+    load();
+    frames_.pop_back();
+  }
+  /// Boost loads a pointer; `load` returns the serializer of the class the archive names.
+  template <class Load>
+  auto load_pointer(void*& target, Load&& load) {
+    frames_.push_back(Frame{nullptr, &target});
+    auto serializer = load();
+    const Frame frame = frames_.back();
+    frames_.pop_back();
+    if (serializer == nullptr) return serializer;
+    const ClassInfo& cls = serializer->get_eti();
+    if (frame.referenced >= 0) check_class_of(frame.referenced, cls);
+    if (frame.created >= 0 && objects_[static_cast<std::size_t>(frame.created)] == nullptr)
+      objects_[static_cast<std::size_t>(frame.created)] = &cls;
+    return serializer;
+  }
+  /// An object id Boost read: a new object (the next id) or a reference to an earlier one.
+  void check_object_id(std::uint64_t id) {
+    if (frames_.empty())
+      brine::detail::throw_error(errc::corrupt_data, "an object id outside any object", context());
+    Frame& top = frames_.back();
+    if (id < objects_.size()) {
+      if (top.pointer != nullptr)
+        top.referenced = static_cast<std::int64_t>(id);  // its class is known on return
+      else
+        check_class_of(static_cast<std::int64_t>(id), *top.cls);
+      return;
+    }
+    if (id > objects_.size())
+      brine::detail::throw_error(errc::corrupt_data,
+                                 "object id " + std::to_string(id) + " where " +
+                                     std::to_string(objects_.size()) +
+                                     " objects are known (ids are given in order)",
+                                 context());
+    if (top.pointer != nullptr) top.created = static_cast<std::int64_t>(id);
+    objects_.push_back(top.cls);
+  }
+
   ErrorContext context() const {
     ErrorContext c;
     c.byte_offset = buffer_.position();
@@ -454,6 +517,34 @@ class ImportBounds {
   bool string_length_pending = false;
 
  private:
+  void check_class_of(std::int64_t id, const ClassInfo& expected) const {
+    const ClassInfo* actual = objects_[static_cast<std::size_t>(id)];
+    // An object is unknown only while its pointer is read and before its own data: a
+    // reference to it then (from its load_construct_data) is refused too.
+    if (actual == nullptr || !(*actual == expected))
+      brine::detail::throw_error(errc::corrupt_data,
+                                 "a reference to object " + std::to_string(id) + " of class " +
+                                     (actual == nullptr ? std::string("(not yet loaded)")
+                                                        : std::string(class_name(*actual))) +
+                                     " where the archive names class " + class_name(expected),
+                                 context());
+  }
+  static const char* class_name(const ClassInfo& cls) {
+    if (cls.get_key() != nullptr) return cls.get_key();
+    return cls.get_debug_info() != nullptr ? cls.get_debug_info() : "(unnamed)";
+  }
+
+  // What is being loaded: an object by value (its class known) or a pointer (its class known
+  // when Boost returns; `pointer` is the caller's variable, which holds the new object).
+  struct Frame {
+    const ClassInfo* cls;
+    void* const* pointer;
+    std::int64_t created = -1;     // the object id a pointer gave a new object
+    std::int64_t referenced = -1;  // the earlier object a pointer refers to
+  };
+  std::vector<Frame> frames_;
+  std::vector<const ClassInfo*> objects_;  // each object id's class (null while unknown)
+
   const ViewStreambuf& buffer_;
   std::uint64_t max_elements_;
   std::int64_t classes_ = 0;
@@ -463,40 +554,55 @@ class ImportBounds {
 
 // The import's archive classes: Boost's own text, XML and binary loaders, with the counts they
 // read checked (ImportBounds) before Boost sizes a string or a collection by them.
-#define BRINE_DETAIL_BOUNDED_LOADS(Base)                              \
- public:                                                              \
-  using Base::load;                                                   \
-  using Base::load_override;                                          \
-  template <class T>                                                  \
-  void load_override(const boost::serialization::nvp<T>& t) {         \
-    bounds_.load_nvp(t, [&] { Base::load_override(t); });             \
-  }                                                                   \
-  void load(boost::serialization::collection_size_type& t) {          \
-    Base::load(t);                                                    \
-    bounds_.check_count(static_cast<std::size_t>(t), "a collection"); \
-  }                                                                   \
-  void load(std::string& s) {                                         \
-    bounds_.string_length_pending = true;                             \
-    Base::load(s);                                                    \
-    bounds_.string_length_pending = false;                            \
-  }                                                                   \
-  void load_override(boost::archive::class_id_optional_type& t) {     \
-    Base::load_override(t);                                           \
-    bounds_.note_new_class();                                         \
-  }                                                                   \
-  void load_override(boost::archive::class_id_type& t) {              \
-    Base::load_override(t);                                           \
-    bounds_.check_class_id(t);                                        \
-  }                                                                   \
-  void load(unsigned long& n) {                                       \
-    Base::load(n);                                                    \
-    if (bounds_.string_length_pending) {                              \
-      bounds_.string_length_pending = false;                          \
-      bounds_.check_length(n, "a string");                            \
-    }                                                                 \
-  }                                                                   \
-                                                                      \
- private:                                                             \
+#define BRINE_DETAIL_BOUNDED_LOADS(Base)                                                 \
+ public:                                                                                 \
+  using Base::load;                                                                      \
+  using Base::load_override;                                                             \
+  template <class T>                                                                     \
+  void load_override(const boost::serialization::nvp<T>& t) {                            \
+    bounds_.load_nvp(t, [&] { Base::load_override(t); });                                \
+  }                                                                                      \
+  void load(boost::serialization::collection_size_type& t) {                             \
+    Base::load(t);                                                                       \
+    bounds_.check_count(static_cast<std::size_t>(t), "a collection");                    \
+  }                                                                                      \
+  void load(std::string& s) {                                                            \
+    bounds_.string_length_pending = true;                                                \
+    Base::load(s);                                                                       \
+    bounds_.string_length_pending = false;                                               \
+  }                                                                                      \
+  void load_override(boost::archive::class_id_optional_type& t) {                        \
+    Base::load_override(t);                                                              \
+    bounds_.note_new_class();                                                            \
+  }                                                                                      \
+  void load_override(boost::archive::class_id_type& t) {                                 \
+    Base::load_override(t);                                                              \
+    bounds_.check_class_id(t);                                                           \
+  }                                                                                      \
+  void load_override(boost::archive::object_id_type& t) {                                \
+    Base::load_override(t);                                                              \
+    bounds_.check_object_id(static_cast<std::uint32_t>(t));                              \
+  }                                                                                      \
+  /* Boost's iserializers call these on the archive's own type, so */                    \
+  /* these hide basic_iarchive's and see every object and pointer. */                    \
+  void load_object(void* t, const boost::archive::detail::basic_iserializer& bis) {      \
+    bounds_.load_object(t, bis.get_eti(), [&] { Base::load_object(t, bis); });           \
+  }                                                                                      \
+  const boost::archive::detail::basic_pointer_iserializer* load_pointer(                 \
+      void*& t, const boost::archive::detail::basic_pointer_iserializer* bpis,           \
+      const boost::archive::detail::basic_pointer_iserializer* (*finder)(                \
+          const boost::serialization::extended_type_info&)) {                            \
+    return bounds_.load_pointer(t, [&] { return Base::load_pointer(t, bpis, finder); }); \
+  }                                                                                      \
+  void load(unsigned long& n) {                                                          \
+    Base::load(n);                                                                       \
+    if (bounds_.string_length_pending) {                                                 \
+      bounds_.string_length_pending = false;                                             \
+      bounds_.check_length(n, "a string");                                               \
+    }                                                                                    \
+  }                                                                                      \
+                                                                                         \
+ private:                                                                                \
   ImportBounds& bounds_
 
 class BoundedBinaryIArchive
