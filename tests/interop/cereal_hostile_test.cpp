@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
+#include <cereal/types/array.hpp>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
@@ -275,6 +277,67 @@ TEST(CerealImportHostile, JsonTypeMismatchIsAFormatError) {
   text.replace(at, 7, "\"id\": \"seven\"");
   EXPECT_THROW_WITH(import_cereal<legacy_app::Sensor>(text, CerealFormat::json), brine::FormatError,
                     "cereal json archive");
+}
+
+// A class with fixed-size arrays, which cereal's XML archive writes as unnamed elements.
+struct Grid {
+  std::array<int, 3> cells{};
+  double corners[2] = {};
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(CEREAL_NVP(cells), CEREAL_NVP(corners));
+  }
+};
+
+// Regression: fuzz_cereal_import (an XML station whose circle's data element is empty):
+// cereal's XML reader builds its node state on a null pointer when a value without a name
+// (a base class, an element of a fixed-size array) is read and no element is left. The import
+// checks the element is there first.
+TEST(CerealImportHostile, XmlMissingBaseClassElementIsAFormatError) {
+  const std::string text = brine::read_file(kLegacyDir / "station_v2.xml");
+  const std::string circle_data =
+      "<data>\n\t\t\t\t\t\t<value0>\n\t\t\t\t\t\t\t<label>buoy</label>\n\t\t\t\t\t\t</value0>\n"
+      "\t\t\t\t\t\t<radius>0.75</radius>\n\t\t\t\t\t</data>";
+  const std::size_t at = text.find(circle_data);
+  ASSERT_NE(at, std::string::npos) << "fixture lost its marker";
+  std::string damaged = text;
+  damaged.replace(at, circle_data.size(), "<data></data>");
+  EXPECT_THROW_WITH(import_cereal<legacy_app::Station>(damaged, CerealFormat::xml),
+                    brine::FormatError, "no element left for a base class");
+  // The archive as written still loads, base class and all.
+  const legacy_app::Station station = import_cereal<legacy_app::Station>(text, CerealFormat::xml);
+  ASSERT_FALSE(station.shapes.empty());
+  EXPECT_EQ(station.shapes[0]->label, "buoy");
+}
+
+TEST(CerealImportHostile, XmlArrayWithMissingElementsIsAFormatError) {
+  Grid grid;
+  grid.cells = {1, 2, 3};
+  grid.corners[0] = 0.5;
+  grid.corners[1] = -4;
+  std::ostringstream out;
+  {
+    cereal::XMLOutputArchive archive(out);
+    archive(cereal::make_nvp("grid", grid));
+  }
+  const std::string text = out.str();
+  const Grid back = import_cereal<Grid>(text, CerealFormat::xml);
+  EXPECT_EQ(back.cells, grid.cells);
+  EXPECT_EQ(back.corners[1], -4);
+
+  std::string short_array = text;
+  const std::size_t third = short_array.find("<value2>3</value2>");
+  ASSERT_NE(third, std::string::npos) << text;
+  short_array.erase(third, std::strlen("<value2>3</value2>"));
+  EXPECT_THROW_WITH(import_cereal<Grid>(short_array, CerealFormat::xml), brine::FormatError,
+                    "a std::array of 3 elements holds 2");
+  std::string empty_corners = text;
+  const std::size_t corners = empty_corners.find("<corners");
+  ASSERT_NE(corners, std::string::npos);
+  const std::size_t end = empty_corners.find("</corners>", corners);
+  empty_corners.replace(corners, end + std::strlen("</corners>") - corners, "<corners></corners>");
+  EXPECT_THROW_WITH(import_cereal<Grid>(empty_corners, CerealFormat::xml), brine::FormatError,
+                    "an array of 2 elements holds 0");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstddef>
 #include <cstdint>
@@ -34,6 +35,7 @@
 #include <cereal/archives/portable_binary.hpp>
 #include <cereal/archives/xml.hpp>
 #include <cereal/cereal.hpp>
+#include <cereal/types/base_class.hpp>
 #include <cereal/types/polymorphic.hpp>
 #include <cereal/types/string.hpp>
 
@@ -795,6 +797,16 @@ inline std::string xml_first_value_name(std::string_view text) {
   return {};
 }
 
+/// The XML element being read holds at least `count` child elements (a fixed-size array's,
+/// which cereal reads without names): cereal's reader crashes on a missing one.
+inline void require_xml_elements(cereal::XMLInputArchive& ar, std::size_t count, const char* what) {
+  std::size_t children = 0;
+  ar(cereal::make_size_tag(children));
+  if (children < count)
+    throw cereal::Exception("XML Parsing failed - " + std::string(what) + " of " +
+                            std::to_string(count) + " elements holds " + std::to_string(children));
+}
+
 /// Runs `load` and turns what cereal, its parsers and the standard library throw on bad input
 /// into brine errors naming the format and the source. `position` gives the byte offset
 /// reached, where the archive knows it. Other exceptions (the user's own) pass unchanged.
@@ -857,6 +869,38 @@ std::enable_if_t<!traits::has_load_and_construct<T, XMLInputArchive>::value>
 CEREAL_LOAD_FUNCTION_NAME(XMLInputArchive& ar,
                           memory_detail::PtrWrapper<std::shared_ptr<T>&>& wrapper) {
   ::brine::interop::detail::load_shared_checked(ar, wrapper);
+}
+
+// cereal 1.3's XML reader starts a value without a name on the next child element and, when no
+// child is left, builds its node state on a null pointer (NodeInfo, cereal/archives/xml.hpp):
+// a damaged archive that lacks the element crashes the program. cereal's own unnamed values
+// are base classes and the elements of fixed-size arrays (a collection's elements are counted
+// from the document, so they exist); these overloads, more specialized than cereal's, check the
+// elements are there first. Values the user's own functions pass unnamed remain exposed
+// (docs/from-cereal.md).
+template <class Base>
+void prologue(XMLInputArchive& ar, base_class<Base> const&) {
+  if (ar.getNodeName() == nullptr)
+    throw Exception("XML Parsing failed - no element left for a base class");
+  ar.startNode();
+}
+template <class Base>
+void prologue(XMLInputArchive& ar, virtual_base_class<Base> const&) {
+  if (ar.getNodeName() == nullptr)
+    throw Exception("XML Parsing failed - no element left for a virtual base class");
+  ar.startNode();
+}
+template <class T, std::size_t N>
+void CEREAL_LOAD_FUNCTION_NAME(XMLInputArchive& ar, std::array<T, N>& array) {
+  ::brine::interop::detail::require_xml_elements(ar, N, "a std::array");
+  for (auto& element : array) ar(element);
+}
+// cereal gives C arrays a serialize (not a load), so the override is a serialize too.
+template <class T>
+std::enable_if_t<std::is_array<T>::value> CEREAL_SERIALIZE_FUNCTION_NAME(XMLInputArchive& ar,
+                                                                         T& array) {
+  ::brine::interop::detail::require_xml_elements(ar, std::extent<T>::value, "an array");
+  for (auto& element : array) ar(element);
 }
 }  // namespace cereal
 
