@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <cereal/types/array.hpp>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
@@ -338,6 +339,32 @@ TEST(CerealImportHostile, XmlArrayWithMissingElementsIsAFormatError) {
   empty_corners.replace(corners, end + std::strlen("</corners>") - corners, "<corners></corners>");
   EXPECT_THROW_WITH(import_cereal<Grid>(empty_corners, CerealFormat::xml), brine::FormatError,
                     "an array of 2 elements holds 0");
+}
+
+// Regression: fuzz_cereal_import (UBSan, rapidjson/internal/diyfp.h: clz of zero): RapidJSON
+// 1.1 normalizes a zero significand for a zero with a large exponent. The import blanks such an
+// exponent, whose value is zero either way; strings and other numbers are left as they are.
+TEST(CerealImportHostile, JsonZeroWithLargeExponentReadsAsZero) {
+  const std::string text = brine::read_file(kLegacyDir / "sensor_v2.json");
+  std::string zeros = text;
+  zeros.replace(zeros.find("21.5"), 4, "0e51");
+  zeros.replace(zeros.find("22.0"), 4, "-0.000E+400");
+  zeros.replace(zeros.find("\"thermo\""), 8, "\"0e999\"");
+  const legacy_app::Sensor sensor = import_cereal<legacy_app::Sensor>(zeros, CerealFormat::json);
+  ASSERT_EQ(sensor.readings.size(), 3u);
+  EXPECT_EQ(sensor.readings[0], 0.0);
+  EXPECT_EQ(sensor.readings[1], 0.0);
+  EXPECT_TRUE(std::signbit(sensor.readings[1]));
+  EXPECT_EQ(sensor.readings[2], 22.5);
+  EXPECT_EQ(sensor.name, "0e999");
+  // A nonzero digit keeps its exponent, and the number its value.
+  std::string small = text;
+  small.replace(small.find("21.5"), 4, "0.5e-3");
+  EXPECT_EQ(import_cereal<legacy_app::Sensor>(small, CerealFormat::json).readings[0], 0.5e-3);
+  // An exponent without digits is not blanked: the text stays invalid.
+  std::string invalid = text;
+  invalid.replace(invalid.find("21.5"), 4, "0e ");
+  EXPECT_THROW(import_cereal<legacy_app::Sensor>(invalid, CerealFormat::json), brine::FormatError);
 }
 
 }  // namespace

@@ -707,6 +707,61 @@ inline void check_json_depth(std::string_view text, std::size_t max_depth) {
   }
 }
 
+/// RapidJSON 1.1 (under cereal's JSON archive) parses a number whose digits are all zeros and
+/// whose exponent is large ("0e51") by normalizing a zero significand, `__builtin_clzll(0)`,
+/// which is undefined and makes a wrong value of what is exactly zero (found by
+/// fuzz_cereal_import). cereal never writes such numbers; where a text has one, its exponent is
+/// blanked out (the value, +0 or -0, is unchanged) in a copy that the import then reads. Returns
+/// whether `copy` holds the rewritten text. Strings are skipped; an exponent is only blanked
+/// when it has digits, so no invalid text becomes valid.
+inline bool blank_exponents_of_zeros(std::string_view text, std::string& copy) {
+  auto digit = [&](std::size_t i) { return i < text.size() && text[i] >= '0' && text[i] <= '9'; };
+  bool in_string = false;
+  bool rewritten = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      continue;
+    }
+    if (c != '0' || (i > 0 && (digit(i - 1) || text[i - 1] == '.'))) continue;
+    std::size_t j = i + 1;
+    if (j < text.size() && text[j] == '.') {
+      ++j;
+      while (j < text.size() && text[j] == '0') ++j;
+      if (digit(j)) {  // a nonzero fraction digit: not a zero
+        i = j;
+        continue;
+      }
+    }
+    if (j >= text.size() || (text[j] != 'e' && text[j] != 'E')) {
+      i = j - 1;
+      continue;
+    }
+    std::size_t end = j + 1;
+    if (end < text.size() && (text[end] == '+' || text[end] == '-')) ++end;
+    if (!digit(end)) {
+      i = end - 1;
+      continue;
+    }
+    while (digit(end)) ++end;
+    if (!rewritten) copy.assign(text.data(), text.size());
+    rewritten = true;
+    std::fill(copy.begin() + static_cast<std::ptrdiff_t>(j),
+              copy.begin() + static_cast<std::ptrdiff_t>(end), ' ');
+    i = end - 1;
+  }
+  return rewritten;
+}
+
 /// The deepest element nesting of an XML text, over-estimated rather than under: comments,
 /// processing instructions, CDATA and quoted attribute values are skipped, every other '<'
 /// not followed by '/' opens an element that only "</" or "/>" closes.
@@ -965,7 +1020,10 @@ T import_cereal(std::string_view bytes, CerealFormat format,
             }
           },
           [] { return std::optional<std::uint64_t>(); });
-      detail::MemoryStreambuf buffer(bytes);
+      std::string rewritten;
+      const bool blanked =
+          format == CerealFormat::json && detail::blank_exponents_of_zeros(bytes, rewritten);
+      detail::MemoryStreambuf buffer(blanked ? std::string_view(rewritten) : bytes);
       std::istream stream(&buffer);
       detail::translate_cereal_errors(
           format, source,
