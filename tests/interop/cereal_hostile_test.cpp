@@ -342,8 +342,9 @@ TEST(CerealImportHostile, XmlArrayWithMissingElementsIsAFormatError) {
 }
 
 // Regression: fuzz_cereal_import (UBSan, rapidjson/internal/diyfp.h: clz of zero): RapidJSON
-// 1.1 normalizes a zero significand for a zero with a large exponent. The import blanks such an
-// exponent, whose value is zero either way; strings and other numbers are left as they are.
+// 1.1 normalizes a zero significand for a zero with a large exponent or many fraction digits.
+// The import rewrites such a zero "0.0", its value either way; strings and other numbers are
+// left as they are.
 TEST(CerealImportHostile, JsonZeroWithLargeExponentReadsAsZero) {
   const std::string text = brine::read_file(kLegacyDir / "sensor_v2.json");
   std::string zeros = text;
@@ -357,6 +358,9 @@ TEST(CerealImportHostile, JsonZeroWithLargeExponentReadsAsZero) {
   EXPECT_TRUE(std::signbit(sensor.readings[1]));
   EXPECT_EQ(sensor.readings[2], 22.5);
   EXPECT_EQ(sensor.name, "0e999");
+  std::string long_fraction = text;
+  long_fraction.replace(long_fraction.find("22.5"), 4, "0." + std::string(60, '0'));
+  EXPECT_EQ(import_cereal<legacy_app::Sensor>(long_fraction, CerealFormat::json).readings[2], 0.0);
   // A nonzero digit keeps its exponent, and the number its value.
   std::string small = text;
   small.replace(small.find("21.5"), 4, "0.5e-3");

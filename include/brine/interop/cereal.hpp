@@ -707,14 +707,15 @@ inline void check_json_depth(std::string_view text, std::size_t max_depth) {
   }
 }
 
-/// RapidJSON 1.1 (under cereal's JSON archive) parses a number whose digits are all zeros and
-/// whose exponent is large ("0e51") by normalizing a zero significand, `__builtin_clzll(0)`,
-/// which is undefined and makes a wrong value of what is exactly zero (found by
-/// fuzz_cereal_import). cereal never writes such numbers; where a text has one, its exponent is
-/// blanked out (the value, +0 or -0, is unchanged) in a copy that the import then reads. Returns
-/// whether `copy` holds the rewritten text. Strings are skipped; an exponent is only blanked
-/// when it has digits, so no invalid text becomes valid.
-inline bool blank_exponents_of_zeros(std::string_view text, std::string& copy) {
+/// RapidJSON 1.1 (under cereal's JSON archive) parses a zero written with a large exponent or
+/// many fraction digits ("0e51", "0.000...0") by normalizing a zero significand,
+/// `__builtin_clzll(0)`, which is undefined and makes a wrong value of what is exactly zero
+/// (found by fuzz_cereal_import). Every zero written with a fraction or an exponent is
+/// rewritten "0.0" (padded with spaces; the sign stays, so the value, +0.0 or -0.0, and its
+/// type are unchanged) in a copy that the import then reads. Returns whether `copy` holds the
+/// rewritten text. Strings are skipped, and only well-formed numbers are rewritten, so no
+/// invalid text becomes valid.
+inline bool rewrite_long_zeros(std::string_view text, std::string& copy) {
   auto digit = [&](std::size_t i) { return i < text.size() && text[i] >= '0' && text[i] <= '9'; };
   bool in_string = false;
   bool rewritten = false;
@@ -733,30 +734,28 @@ inline bool blank_exponents_of_zeros(std::string_view text, std::string& copy) {
       continue;
     }
     if (c != '0' || (i > 0 && (digit(i - 1) || text[i - 1] == '.'))) continue;
-    std::size_t j = i + 1;
-    if (j < text.size() && text[j] == '.') {
-      ++j;
-      while (j < text.size() && text[j] == '0') ++j;
-      if (digit(j)) {  // a nonzero fraction digit: not a zero
-        i = j;
-        continue;
-      }
+    std::size_t end = i + 1;
+    bool zero = true, decorated = false;
+    if (end < text.size() && text[end] == '.') {
+      ++end;
+      if (!digit(end)) zero = false;  // "0." is not a number
+      for (; digit(end); ++end) zero = zero && text[end] == '0';
+      decorated = true;
     }
-    if (j >= text.size() || (text[j] != 'e' && text[j] != 'E')) {
-      i = j - 1;
-      continue;
+    if (zero && end < text.size() && (text[end] == 'e' || text[end] == 'E')) {
+      ++end;
+      if (end < text.size() && (text[end] == '+' || text[end] == '-')) ++end;
+      if (!digit(end)) zero = false;
+      while (digit(end)) ++end;
+      decorated = true;
     }
-    std::size_t end = j + 1;
-    if (end < text.size() && (text[end] == '+' || text[end] == '-')) ++end;
-    if (!digit(end)) {
-      i = end - 1;
-      continue;
+    if (zero && decorated && text.substr(i, end - i) != "0.0") {
+      if (!rewritten) copy.assign(text.data(), text.size());
+      rewritten = true;
+      std::fill(copy.begin() + static_cast<std::ptrdiff_t>(i),
+                copy.begin() + static_cast<std::ptrdiff_t>(end), ' ');
+      copy.replace(i, 3, "0.0");
     }
-    while (digit(end)) ++end;
-    if (!rewritten) copy.assign(text.data(), text.size());
-    rewritten = true;
-    std::fill(copy.begin() + static_cast<std::ptrdiff_t>(j),
-              copy.begin() + static_cast<std::ptrdiff_t>(end), ' ');
     i = end - 1;
   }
   return rewritten;
@@ -1022,7 +1021,7 @@ T import_cereal(std::string_view bytes, CerealFormat format,
           [] { return std::optional<std::uint64_t>(); });
       std::string rewritten;
       const bool blanked =
-          format == CerealFormat::json && detail::blank_exponents_of_zeros(bytes, rewritten);
+          format == CerealFormat::json && detail::rewrite_long_zeros(bytes, rewritten);
       detail::MemoryStreambuf buffer(blanked ? std::string_view(rewritten) : bytes);
       std::istream stream(&buffer);
       detail::translate_cereal_errors(
