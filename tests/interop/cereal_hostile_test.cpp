@@ -361,6 +361,13 @@ TEST(CerealImportHostile, JsonZeroWithLargeExponentReadsAsZero) {
   std::string long_fraction = text;
   long_fraction.replace(long_fraction.find("22.5"), 4, "0." + std::string(60, '0'));
   EXPECT_EQ(import_cereal<legacy_app::Sensor>(long_fraction, CerealFormat::json).readings[2], 0.0);
+  // A rewrite does not join what follows into a new number: "0e0e50" is not "0.0e50".
+  for (const char* junk : {"0e0e50", "0e00e51", "0.00e99e99"}) {
+    std::string joined = text;
+    joined.replace(joined.find("21.5"), 4, junk);
+    EXPECT_THROW(import_cereal<legacy_app::Sensor>(joined, CerealFormat::json), brine::FormatError)
+        << junk;
+  }
   // A nonzero digit keeps its exponent, and the number its value.
   std::string small = text;
   small.replace(small.find("21.5"), 4, "0.5e-3");

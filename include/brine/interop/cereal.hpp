@@ -711,10 +711,10 @@ inline void check_json_depth(std::string_view text, std::size_t max_depth) {
 /// many fraction digits ("0e51", "0.000...0") by normalizing a zero significand,
 /// `__builtin_clzll(0)`, which is undefined and makes a wrong value of what is exactly zero
 /// (found by fuzz_cereal_import). Every zero written with a fraction or an exponent is
-/// rewritten "0.0" (padded with spaces; the sign stays, so the value, +0.0 or -0.0, and its
-/// type are unchanged) in a copy that the import then reads. Returns whether `copy` holds the
-/// rewritten text. Strings are skipped, and only well-formed numbers are rewritten, so no
-/// invalid text becomes valid.
+/// longer than three characters is rewritten "0.0" (padded with spaces; the sign stays, so the
+/// value, +0.0 or -0.0, and its type are unchanged) in a copy that the import then reads. Returns
+/// whether `copy` holds the rewritten text. Strings are skipped, and only well-formed numbers are
+/// rewritten, so no invalid text becomes valid.
 inline bool rewrite_long_zeros(std::string_view text, std::string& copy) {
   auto digit = [&](std::size_t i) { return i < text.size() && text[i] >= '0' && text[i] <= '9'; };
   bool in_string = false;
@@ -749,7 +749,10 @@ inline bool rewrite_long_zeros(std::string_view text, std::string& copy) {
       while (digit(end)) ++end;
       decorated = true;
     }
-    if (zero && decorated && text.substr(i, end - i) != "0.0") {
+    // Three characters ("0e9", "0.0") parse on RapidJSON's fast path; a longer zero leaves room
+    // for a space after "0.0", so that what follows (in an invalid text, "e5" of "0e0e5") cannot
+    // join it into a new number.
+    if (zero && decorated && end - i > 3) {
       if (!rewritten) copy.assign(text.data(), text.size());
       rewritten = true;
       std::fill(copy.begin() + static_cast<std::ptrdiff_t>(i),
