@@ -81,7 +81,36 @@ bool next_field_is(detail::StableDirect& d, const char* name) {
 }  // namespace
 
 void StableDecoder::expect_field(const char* name) {
-  if (!next_field_is(d_, name)) stop();
+  detail::StableDirect& d = d_;
+  cbor::Cursor& c = d.c;
+  if (d.fields_left == 0) stop();
+  detail::StableDirect::FieldKey& key = d.field_keys[detail::StableDirect::field_key_slot(name)];
+  const std::size_t at = c.pos;
+  if (key.name == name && c.size() - at >= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, c.data() + at, 8);
+    if ((word & key.mask) == key.bytes) {
+      c.pos += key.length;
+      c.produce_string(key.text_size, at);
+      --d.fields_left;
+      return;
+    }
+  }
+  std::string_view s;
+  if (!c.text(s) || s != name) stop();
+  --d.fields_left;
+  const std::size_t length = c.pos - at;
+  if (c.strings().complete && length <= 8 && c.size() - at >= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, c.data() + at, 8);
+    key.name = name;
+    std::uint8_t mask[8] = {};  // the key's bytes in the word, whatever the byte order
+    std::memset(mask, 0xFF, length);
+    std::memcpy(&key.mask, mask, 8);
+    key.bytes = word & key.mask;
+    key.length = length;
+    key.text_size = s.size();
+  }
 }
 
 bool StableDecoder::has(const char* name) {
