@@ -209,6 +209,7 @@ class Cursor {
   void check_nesting(std::size_t depth) const {
     if (depth > max_nesting_) fail_nesting();
   }
+  bool nesting_allows(std::size_t depth) const noexcept { return depth <= max_nesting_; }
 
   // ------------------------------------------------------------------ errors
 
