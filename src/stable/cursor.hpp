@@ -175,6 +175,24 @@ class Cursor {
   /// when the next item is neither.
   bool text(std::string_view& out) {
     std::size_t at = pos;
+    // Text of up to 23 bytes, whose length is in its first byte (names, keys, short values),
+    // without decoding a head.
+    if (pos < size_ && data_[pos] >= 0x60 && data_[pos] < 0x78 &&
+        static_cast<std::size_t>(data_[pos] - 0x60) < size_ - pos) {
+      out = std::string_view(reinterpret_cast<const char*>(data_ + pos + 1), data_[pos] - 0x60);
+      pos += 1 + out.size();
+      note_string(out);
+      produce_string(out.size(), at);
+      return true;
+    }
+    // A reference to one of the first 24 strings (field and type names), likewise.
+    if (size_ - pos >= 3 && data_[pos] == 0xD8 && data_[pos + 1] == kTagStringRef &&
+        data_[pos + 2] < 24) {
+      pos += 3;
+      out = string_ref(data_[pos - 1]);
+      produce_string(out.size(), at);
+      return true;
+    }
     Head h = head();
     if (h.major == 3) {
       out = take(h.argument);

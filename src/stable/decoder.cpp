@@ -80,37 +80,52 @@ bool next_field_is(detail::StableDirect& d, const char* name) {
 
 }  // namespace
 
+namespace {
+
+/// Takes the bytes `key` remembers for `name` when they come next; false, reading nothing,
+/// otherwise.
+bool take_key(cbor::Cursor& c, const detail::StableDirect::FieldKey& key, const char* name) {
+  const std::size_t at = c.pos;
+  if (key.name != name || c.size() - at < 8) return false;
+  std::uint64_t word;
+  std::memcpy(&word, c.data() + at, 8);
+  if ((word & key.mask) != key.bytes) return false;
+  c.pos += key.length;
+  c.produce_string(key.text_size, at + key.text_at);
+  return true;
+}
+
+/// Remembers the bytes read from `at` for `name`, when they are 8 at most.
+void remember_key(cbor::Cursor& c, detail::StableDirect::FieldKey& key, const char* name,
+                  std::size_t at, std::size_t text_at, std::size_t text_size) {
+  const std::size_t length = c.pos - at;
+  if (!c.strings().complete || length > 8 || c.size() - at < 8) return;
+  std::uint64_t word;
+  std::memcpy(&word, c.data() + at, 8);
+  key.name = name;
+  std::uint8_t mask[8] = {};  // the key's bytes in the word, whatever the byte order
+  std::memset(mask, 0xFF, length);
+  std::memcpy(&key.mask, mask, 8);
+  key.bytes = word & key.mask;
+  key.length = length;
+  key.text_at = text_at;
+  key.text_size = text_size;
+}
+
+}  // namespace
+
 void StableDecoder::expect_field(const char* name) {
   detail::StableDirect& d = d_;
   cbor::Cursor& c = d.c;
   if (d.fields_left == 0) stop();
   detail::StableDirect::FieldKey& key = d.field_keys[detail::StableDirect::field_key_slot(name)];
-  const std::size_t at = c.pos;
-  if (key.name == name && c.size() - at >= 8) {
-    std::uint64_t word;
-    std::memcpy(&word, c.data() + at, 8);
-    if ((word & key.mask) == key.bytes) {
-      c.pos += key.length;
-      c.produce_string(key.text_size, at);
-      --d.fields_left;
-      return;
-    }
+  if (!take_key(c, key, name)) {
+    const std::size_t at = c.pos;
+    std::string_view s;
+    if (!c.text(s) || s != name) stop();
+    remember_key(c, key, name, at, 0, s.size());
   }
-  std::string_view s;
-  if (!c.text(s) || s != name) stop();
   --d.fields_left;
-  const std::size_t length = c.pos - at;
-  if (c.strings().complete && length <= 8 && c.size() - at >= 8) {
-    std::uint64_t word;
-    std::memcpy(&word, c.data() + at, 8);
-    key.name = name;
-    std::uint8_t mask[8] = {};  // the key's bytes in the word, whatever the byte order
-    std::memset(mask, 0xFF, length);
-    std::memcpy(&key.mask, mask, 8);
-    key.bytes = word & key.mask;
-    key.length = length;
-    key.text_size = s.size();
-  }
 }
 
 bool StableDecoder::has(const char* name) {
@@ -286,10 +301,18 @@ std::size_t object_head(cbor::Cursor& c) {
 
 void StableDecoder::begin_object(const detail::TypeOps& ops) {
   cbor::Cursor& c = d_.c;
-  std::string_view type;
-  if (object_head(c) != 3 || !c.text(type) || type != ops.name) stop();
-  Head v = c.head();
-  if (v.major != 0 || v.argument != ops.version) stop();
+  const char* name = ops.name.data();
+  detail::StableDirect::FieldKey& key = d_.type_keys[detail::StableDirect::field_key_slot(name)];
+  if (!take_key(c, key, name)) {
+    const std::size_t at = c.pos;
+    std::string_view type;
+    if (object_head(c) != 3) stop();
+    const std::size_t text_at = c.pos - at;
+    if (!c.text(type) || type != ops.name) stop();
+    Head v = c.head();
+    if (v.major != 0 || v.argument != ops.version) stop();
+    remember_key(c, key, name, at, text_at, type.size());
+  }
   if (!enter_object(d_, ops.version)) stop();
 }
 

@@ -42,16 +42,18 @@ class StableDirect {
   };
   std::vector<Enclosing> saved;  // the objects around the one being read
   SharedObjectTable table;
-  // StableDecoder::expect_field's memory: by a field name's pointer (names are string
-  // literals), the bytes of the key that last matched it, a stringref or a short literal of
-  // 8 bytes at most. The same bytes are the same text in a validated document (the
-  // stringref table is complete), so a repeated field is matched without resolving and
-  // comparing its name.
+  // StableDecoder's memory of names: by a field name's pointer (names are string literals),
+  // the bytes of the key that last matched it, a stringref or a short literal of 8 bytes at
+  // most; by a type's name, likewise the bytes of an object's head up to its fields (tag 27,
+  // the array's head, the type name, the version). The same bytes are the same text in a
+  // validated document (the stringref table is complete), so a repeated field or type is
+  // matched without resolving and comparing its name.
   struct FieldKey {
     const char* name = nullptr;
     std::uint64_t bytes = 0;  // the 8 bytes from the key on, masked to the key's
     std::uint64_t mask = 0;
-    std::size_t length = 0;     // of the key item
+    std::size_t length = 0;     // of the key's bytes
+    std::size_t text_at = 0;    // where the name's text item starts in them
     std::size_t text_size = 0;  // of the name, counted as decoded text
   };
   static constexpr std::size_t kFieldKeys = 64;
@@ -60,6 +62,7 @@ class StableDirect {
     return static_cast<std::size_t>(a ^ (a >> 7)) % kFieldKeys;
   }
   FieldKey field_keys[kFieldKeys];
+  FieldKey type_keys[kFieldKeys];
   // What the value's read counted from, to undo it when the value is read again through
   // the state model.
   std::size_t strings_before = 0;
