@@ -324,6 +324,22 @@ void StableDecoder::end_object() {
   --d_.depth;
 }
 
+namespace {
+
+/// registry.find(name), remembered: a type name read as a stringref is the same view of the
+/// document every time, so its address and size identify it.
+const TypeInfo* find_type(detail::StableDirect& d, const Registry& registry,
+                          std::string_view name) {
+  detail::StableDirect::TypeFound& found =
+      d.types_found[detail::StableDirect::field_key_slot(name.data())];
+  if (found.name.data() == name.data() && found.name.size() == name.size()) return found.info;
+  const TypeInfo* info = registry.find(name);
+  if (info != nullptr) found = {name, info};
+  return info;
+}
+
+}  // namespace
+
 detail::PointerTarget StableDecoder::read_pointer(const detail::TypeOps& static_ops, bool shared) {
   cbor::Cursor& c = d_.c;
   if (c.peek() == 0xF6) {
@@ -349,10 +365,27 @@ detail::PointerTarget StableDecoder::read_pointer(const detail::TypeOps& static_
   if (object_head(c) != 3 || !c.text(type)) stop();
   Head version = c.head();
   if (version.major != 0 || version.argument > 0xFFFFFFFFu) stop();
-  detail::Created created =
-      detail::create_object(registry_, type, static_cast<std::uint32_t>(version.argument),
-                            static_ops, shared, false, fail);
+  // create_object's steps, with the registry's answer for the name remembered (the rest of
+  // this read is the same for every object of a type) and every refusal a stop.
+  detail::Created created;
+  created.info = find_type(d_, registry_, type);
+  if (created.info != nullptr)
+    created.ops = &created.info->ops();
+  else if (type == static_ops.name)
+    created.ops = &static_ops;  // an unregistered type named exactly as the pointer's own type
+  else
+    stop();
   if (created.ops->name != type || created.ops->version != version.argument) stop();
+  if (shared ? created.ops->make_shared == nullptr : created.ops->make_raw == nullptr) stop();
+  if (shared) {
+    created.owner = created.ops->make_shared();
+    created.raw = created.owner.get();
+  } else {
+    created.raw = created.ops->make_raw();
+  }
+  created.as_static =
+      detail::upcast_to(registry_, *created.ops, created.info, static_ops, created.raw);
+  if (created.as_static == nullptr) stop();
   if (shareable) {
     if (d_.table.size() >= d_.options.max_shared_objects)
       c.fail(errc::limit_exceeded, "more shared objects than LoadOptions::max_shared_objects (" +

@@ -63,6 +63,12 @@ class StableDirect {
   }
   FieldKey field_keys[kFieldKeys];
   FieldKey type_keys[kFieldKeys];
+  // StableDecoder::find_type's memory: the registry's entry for a type name in the document.
+  struct TypeFound {
+    std::string_view name;
+    const TypeInfo* info = nullptr;
+  };
+  TypeFound types_found[kFieldKeys];
   // What the value's read counted from, to undo it when the value is read again through
   // the state model.
   std::size_t strings_before = 0;
