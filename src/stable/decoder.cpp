@@ -84,7 +84,8 @@ namespace {
 
 /// Takes the bytes `key` remembers for `name` when they come next; false, reading nothing,
 /// otherwise.
-bool take_key(cbor::Cursor& c, const detail::StableDirect::FieldKey& key, const char* name) {
+BRINE_STABLE_INLINE bool take_key(cbor::Cursor& c, const detail::StableDirect::FieldKey& key,
+                                  const char* name) {
   const std::size_t at = c.pos;
   if (key.name != name || c.size() - at < 8) return false;
   std::uint64_t word;
@@ -273,7 +274,7 @@ namespace {
 /// Reads the field map's head (false when there is none) and makes the object the one whose fields
 /// are read. Objects count against LoadOptions::max_depth as in the state model; past it, the load
 /// fails here with the same LimitError rather than being read again.
-bool enter_object(detail::StableDirect& d, std::uint32_t version) {
+BRINE_STABLE_INLINE bool enter_object(detail::StableDirect& d, std::uint32_t version) {
   cbor::Cursor& c = d.c;
   std::size_t at = c.pos;
   Head h = c.head();
@@ -287,9 +288,21 @@ bool enter_object(detail::StableDirect& d, std::uint32_t version) {
   return true;
 }
 
+/// Makes the enclosing object the one whose fields are read again; false when setstate left
+/// fields of this one unread. Called here rather than through end_object, an exported
+/// member that calls from inside the library cannot inline.
+BRINE_STABLE_INLINE bool leave_object(detail::StableDirect& d) {
+  if (d.fields_left != 0) return false;
+  d.fields_left = d.saved.back().fields_left;
+  d.version = d.saved.back().version;
+  d.saved.pop_back();
+  --d.depth;
+  return true;
+}
+
 /// The head of an object, [type name, version, {fields}] or a $path/$function pair: its
 /// element count, or 0 when the item is not an object.
-std::size_t object_head(cbor::Cursor& c) {
+BRINE_STABLE_INLINE std::size_t object_head(cbor::Cursor& c) {
   Head t = c.head();
   if (t.major != 6 || t.argument != cbor::kTagObject) return 0;
   Head a = c.head();
@@ -317,11 +330,7 @@ void StableDecoder::begin_object(const detail::TypeOps& ops) {
 }
 
 void StableDecoder::end_object() {
-  if (d_.fields_left != 0) stop();  // fields setstate did not read
-  d_.fields_left = d_.saved.back().fields_left;
-  d_.version = d_.saved.back().version;
-  d_.saved.pop_back();
-  --d_.depth;
+  if (!leave_object(d_)) stop();
 }
 
 namespace {
@@ -352,7 +361,9 @@ detail::PointerTarget StableDecoder::read_pointer(const detail::TypeOps& static_
   if (c.next_is(0xD8, cbor::kTagSharedRef)) {
     if (!shared) stop();
     c.pos += 2;
-    const detail::SharedObject* found = d_.table.find(read_unsigned(~std::uint64_t{0}));
+    Head index = c.head();  // not read_unsigned: see leave_object
+    if (index.major != 0) stop();
+    const detail::SharedObject* found = d_.table.find(index.argument);
     if (found == nullptr) stop();
     return detail::target_of(registry_, *found, static_ops, fail);
   }
@@ -395,7 +406,7 @@ detail::PointerTarget StableDecoder::read_pointer(const detail::TypeOps& static_
   }
   if (!enter_object(d_, created.ops->version)) stop();
   created.ops->read_stable(*this, created.raw);
-  end_object();
+  if (!leave_object(d_)) stop();
   return created.release();
 }
 
