@@ -322,9 +322,13 @@ class BRINE_API StableWriter {
   /// content: a small table by pointer answers most names without hashing.
   void put_name(std::string_view name) {
     const NameSlot& slot = names_[name_slot(name.data())];
-    if (slot.name != name.data()) return put_name_slow(name);
-    if (slot.index == kLiteralName) return put_string(3, name.data(), name.size());
-    put_string_ref(slot.index);
+    if (slot.name == name.data()) {
+      if (std::uint8_t* p = room(8)) {
+        std::memcpy(p, slot.bytes, 8);
+        return commit(slot.size);
+      }
+    }
+    put_name_slow(name);
   }
   void put_name_slow(std::string_view name);
   void put_string_ref(std::uint64_t index) {
@@ -393,13 +397,14 @@ class BRINE_API StableWriter {
   std::uint64_t skip_ = 0;             // replaying: bytes already written by the first walk
   std::unique_ptr<detail::StableStrings> strings_;
   std::uint64_t string_count_ = 0;  // strings the decoder's stringref table will hold
-  // put_name's table: a name's stringref index, or kLiteralName for a name too short to enter
-  // the stringref table (written literally every time). Cleared when a value is walked again
-  // (its names are then numbered afresh).
-  static constexpr std::uint64_t kLiteralName = ~std::uint64_t{0};
+  // put_name's table: by a name's pointer, the bytes that write it (its stringref, or the
+  // name itself when it is too short to enter the stringref table, which it then never
+  // enters), when they are 8 at most. Cleared when a value is walked again (its names are
+  // then numbered afresh).
   struct NameSlot {
     const char* name = nullptr;
-    std::uint64_t index = 0;
+    std::uint8_t bytes[8] = {};
+    std::size_t size = 0;
   };
   static constexpr std::size_t kNameSlots = 64;
   static std::size_t name_slot(const char* name) noexcept {

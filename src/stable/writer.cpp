@@ -128,11 +128,23 @@ void StableWriter::put_name_slow(std::string_view name) {
     s.add_pointer(name.data(), index);
     by_pointer = s.by_pointer.find(name.data());
   }
-  static_assert(detail::StableStrings::kLiteral == kLiteralName);
-  names_[name_slot(name.data())] = NameSlot{name.data(), by_pointer->second};
+  NameSlot slot;
+  slot.name = name.data();
   if (by_pointer->second == detail::StableStrings::kLiteral) {
+    if (name.size() < 8) {
+      slot.size = 1 + name.size();
+      slot.bytes[0] = static_cast<std::uint8_t>(0x60 + name.size());  // text of < 24 bytes
+      std::memcpy(slot.bytes + 1, name.data(), name.size());
+      names_[name_slot(name.data())] = slot;
+    }
     put_string(3, name.data(), name.size());
     return;
+  }
+  if (by_pointer->second <= 0xFFFF) {  // D8 19 and a head of 3 bytes at most
+    slot.bytes[0] = 0xD8;
+    slot.bytes[1] = cbor::kTagStringRef;
+    slot.size = 2 + cbor::encode_head(slot.bytes + 2, 0, by_pointer->second);
+    names_[name_slot(name.data())] = slot;
   }
   put_string_ref(by_pointer->second);
 }
