@@ -24,7 +24,8 @@ using cbor::Head;
 
 // What Walker::scan_elements makes of an item's first byte: kOther (scan_fast's), the size of a
 // number, float or simple value, kText (a text string of up to 23 bytes, after its head)
-// or kRef (a one-byte tag, a stringref when it is tag 25).
+// or kRef (a one-byte tag: a stringref or a shared reference when it is tag 25 or 29, a
+// typed array when it is one of theirs).
 constexpr std::uint8_t kOther = 0;
 constexpr std::uint8_t kText = 16;
 constexpr std::uint8_t kRef = 17;
@@ -144,10 +145,10 @@ class Walker {
   }
 
   /// `count` items at `depth`, the elements of a container. The leaves brine writes most
-  /// (numbers, floats, short text, stringrefs to the first 24 strings) are taken here by
-  /// their first byte (kLeaves) without a call; the rest goes to scan_fast. The nesting
-  /// check of an element is the same for all of them: when it fails, scan_fast reports it
-  /// at the first.
+  /// (numbers, floats, short text, stringrefs to the first 24 strings, shared references,
+  /// typed arrays of up to 255 bytes) are taken here by their first byte (kLeaves) without a
+  /// call; the rest goes to scan_fast. The nesting check of an element is the same for all
+  /// of them: when it fails, scan_fast reports it at the first.
   void scan_elements(std::size_t count, std::size_t depth) {
     const std::uint8_t* data = c_.data();
     const std::size_t size = c_.size();
@@ -167,10 +168,36 @@ class Walker {
           pos += 1 + n;
           continue;
         }
-        if (kind == kRef && data[pos + 1] == cbor::kTagStringRef && data[pos + 2] < 0x18 &&
-            data[pos + 2] < c_.strings().table.size()) {
-          pos += 3;
-          continue;
+        if (kind == kRef) {
+          const std::uint8_t tag = data[pos + 1];
+          const std::uint8_t h = data[pos + 2];
+          if (tag == cbor::kTagStringRef) {
+            if (h < 0x18 && h < c_.strings().table.size()) {
+              pos += 3;
+              continue;
+            }
+          } else if (tag == cbor::kTagSharedRef) {
+            if (h < 0x1A) {  // an index of up to 2 bytes
+              const std::size_t index = h < 24    ? h
+                                        : h == 24 ? data[pos + 3]
+                                                  : data[pos + 3] << 8 | data[pos + 4];
+              if (index < shared_scanned_) {
+                pos += h < 24 ? 3 : h == 24 ? 4 : 5;
+                continue;
+              }
+            }
+          } else if (tag >= 64 && tag <= 86 && h >= 0x40 && h <= 0x58) {
+            // A typed array (a short numeric vector) whose byte string's head is 1 or 2 bytes.
+            const std::size_t each = cbor::typed_array_element_size(tag);
+            const std::size_t head = h < 0x58 ? 1 : 2;
+            const std::size_t n = head == 1 ? h - 0x40 : data[pos + 3];
+            if (each != 0 && n <= size - pos - 2 - head && n % each == 0) {
+              c_.note_string(
+                  std::string_view(reinterpret_cast<const char*>(data + pos + 2 + head), n));
+              pos += 2 + head + n;
+              continue;
+            }
+          }
         }
       }
       c_.pos = pos;
