@@ -6,6 +6,8 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <vector>
@@ -242,6 +244,7 @@ class Walker {
       c_.pos = at + 1;
       const std::size_t count = c_.count(a & 31, 1);
       scan_elements(count, depth + 1);
+      if (hash_ != nullptr && c_.pos - hashed_ >= kHashStep) hash_to(c_.pos);
       return true;
     }
     if (std::size_t each = cbor::typed_array_element_size(tag)) {
@@ -274,6 +277,18 @@ class Walker {
   }
 
   BRINE_STABLE_OUT_OF_LINE void scan_slow(std::size_t depth) { scan(depth); }
+
+  /// Makes the scan feed `state` the bytes it has validated, from `from` on, every
+  /// kHashStep bytes or so (at the end of an object), while they are still in cache.
+  void hash_as_scanned(XXH3_state_t* state, std::size_t from) noexcept {
+    hash_ = state;
+    hashed_ = from;
+  }
+  /// Hashes the bytes from where the last call stopped to `to`.
+  void hash_to(std::size_t to) {
+    XXH3_64bits_update(hash_, c_.data() + hashed_, to - hashed_);
+    hashed_ = to;
+  }
 
   BRINE_STABLE_OUT_OF_LINE void scan_container(const Head& h, std::size_t depth) {
     std::uint64_t per = h.major == 5 ? 2 : 1;
@@ -700,6 +715,9 @@ class Walker {
   cbor::Cursor& c_;
   StableReader::Impl& impl_;
   std::uint64_t shared_scanned_ = 0;
+  static constexpr std::size_t kHashStep = std::size_t{64} << 10;
+  XXH3_state_t* hash_ = nullptr;  // see hash_as_scanned
+  std::size_t hashed_ = 0;
 };
 
 void open_document(StableReader::Impl& impl, cbor::Cursor& c) {
@@ -737,6 +755,18 @@ void open_document(StableReader::Impl& impl, cbor::Cursor& c) {
   std::size_t values_begin = c.pos;
   Head values = c.head();
   if (values.major != 4) c.fail(errc::corrupt_data, "'values' is not an array", values_begin);
+  // The checksum is taken as the scan goes (Walker::hash_as_scanned), over bytes it has just
+  // read, rather than in a second pass over the whole input.
+  struct FreeState {
+    void operator()(XXH3_state_t* s) const noexcept { XXH3_freeState(s); }
+  };
+  std::unique_ptr<XXH3_state_t, FreeState> hash;
+  if (c.options().verify_checksums) {
+    hash.reset(XXH3_createState());
+    if (hash == nullptr) throw std::bad_alloc();
+    XXH3_64bits_reset(hash.get());
+    w.hash_as_scanned(hash.get(), values_begin);
+  }
   // Validate every value before decoding any: a corrupt tail is found before the head is
   // handed out.
   if (values.indefinite) {
@@ -762,9 +792,11 @@ void open_document(StableReader::Impl& impl, cbor::Cursor& c) {
   if (c.pos != c.size()) c.fail(errc::corrupt_data, "bytes after the end of the archive");
   // LoadOptions::verify_checksums off skips only this comparison (as for binary archives):
   // the structure is still validated in full above.
-  if (c.options().verify_checksums &&
-      XXH3_64bits(c.data() + values_begin, values_end - values_begin) != checksum.argument)
-    c.fail(errc::checksum_mismatch, "checksum mismatch: the archive is corrupt", checksum_at);
+  if (hash != nullptr) {
+    w.hash_to(values_end);
+    if (XXH3_64bits_digest(hash.get()) != checksum.argument)
+      c.fail(errc::checksum_mismatch, "checksum mismatch: the archive is corrupt", checksum_at);
+  }
   // The table now holds every string of the document: decoding and skipping resolve
   // references in it and note nothing again.
   impl.strings.complete = true;
