@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "brine/codec.hpp"
+#include "brine/detail/cbor_head.hpp"
 #include "brine/detail/export.hpp"
 #include "brine/detail/registry_core.hpp"
 #include "brine/detail/shared_table.hpp"
@@ -234,21 +235,112 @@ class BRINE_API StableWriter {
   }
 
  private:
-  /// Every byte of the document goes through emit: out_ never grows past limit_, and what
-  /// happens there (a flush, giving up holding) is emit_slow's.
+  /// Every byte of the document goes through emit or room: out_ never grows past limit_, and
+  /// what happens there (a flush, giving up holding) is emit_slow's.
   void emit(const void* bytes, std::size_t n) {
     if (n > limit_ - out_->size()) return emit_slow(bytes, n);
     out_->append(bytes, n);
   }
   void emit_slow(const void* bytes, std::size_t n);
+  /// Where the next `n` bytes go when out_ has them free below limit_, else nullptr (then
+  /// emit decides). The hot paths encode in place there and commit, rather than building
+  /// each item in a temporary and appending it: a save writes an item for nearly every value.
+  std::uint8_t* room(std::size_t n) noexcept {
+    const std::size_t size = out_->size();
+    if (n > limit_ - size || n > out_->capacity() - size) return nullptr;
+    return out_->data() + size;
+  }
+  void commit(std::size_t n) { out_->resize(out_->size() + n); }
   void put_byte(std::uint8_t b) { emit(&b, 1); }
-  void put_head(unsigned major, std::uint64_t argument);
-  void put_float(float x);
-  void put_float(double x);
-  void put_string(unsigned major, const void* bytes, std::size_t n);
-  void put_typed_array(std::uint64_t tag, const void* bytes, std::size_t n);
-  /// Field and type names: written once, then as stringref references.
-  void put_name(std::string_view name);
+  void put_head(unsigned major, std::uint64_t argument) {
+    if (std::uint8_t* p = room(9)) return commit(detail::encode_cbor_head(p, major, argument));
+    put_head_slow(major, argument);
+  }
+  void put_head_slow(unsigned major, std::uint64_t argument);
+  void put_float(float x) {
+    std::uint32_t bits;
+    std::memcpy(&bits, &x, 4);
+    put_float_bits(0xFA, bits, 4);
+  }
+  void put_float(double x) {
+    std::uint64_t bits;
+    std::memcpy(&bits, &x, 8);
+    put_float_bits(0xFB, bits, 8);
+  }
+  /// A float head `initial` and the `n` bytes of `bits`, big-endian (RFC 8949 §3.3).
+  void put_float_bits(std::uint8_t initial, std::uint64_t bits, int n) {
+    std::uint8_t buf[9];
+    std::uint8_t* p = room(9);
+    std::uint8_t* at = p != nullptr ? p : buf;
+    at[0] = initial;
+    for (int i = 0; i < n; ++i) at[1 + i] = static_cast<std::uint8_t>(bits >> (8 * (n - 1 - i)));
+    if (p != nullptr) return commit(static_cast<std::size_t>(n) + 1);
+    emit(buf, static_cast<std::size_t>(n) + 1);
+  }
+  void put_string(unsigned major, const void* bytes, std::size_t n) {
+    if (std::uint8_t* p = room(9 + n)) {
+      const std::size_t head = detail::encode_cbor_head(p, major, n);
+      copy_bytes(p + head, bytes, n);
+      commit(head + n);
+    } else {
+      put_head(major, n);
+      emit(bytes, n);
+    }
+    // Every literal string long enough enters the decoder's table, whether or not we ever
+    // refer to it, so the count must follow each one.
+    if (n >= detail::stringref_min_length(string_count_)) ++string_count_;
+  }
+  /// memcpy, without a call for the short strings that names, keys and small vectors are.
+  static void copy_bytes(std::uint8_t* to, const void* bytes, std::size_t n) noexcept {
+    const auto* from = static_cast<const std::uint8_t*>(bytes);
+    if (n > 16) {
+      std::memcpy(to, from, n);
+    } else if (n >= 8) {  // two words that overlap in the middle
+      std::uint64_t a, b;
+      std::memcpy(&a, from, 8);
+      std::memcpy(&b, from + n - 8, 8);
+      std::memcpy(to, &a, 8);
+      std::memcpy(to + n - 8, &b, 8);
+    } else if (n >= 4) {
+      std::uint32_t a, b;
+      std::memcpy(&a, from, 4);
+      std::memcpy(&b, from + n - 4, 4);
+      std::memcpy(to, &a, 4);
+      std::memcpy(to + n - 4, &b, 4);
+    } else if (n != 0) {  // 1 to 3 bytes: the first, the middle and the last cover them
+      to[0] = from[0];
+      to[n / 2] = from[n / 2];
+      to[n - 1] = from[n - 1];
+    }
+  }
+  void put_typed_array(std::uint64_t tag, const void* bytes, std::size_t n) {
+    if (tag != 64) put_head(6, tag);  // a uint8 array is a plain byte string
+    put_string(2, bytes, n);
+  }
+  /// Field and type names: written once, then as stringref references. Names are string
+  /// literals (field names in hooks, declared type names), so the pointer identifies the
+  /// content: a small table by pointer answers most names without hashing.
+  void put_name(std::string_view name) {
+    const NameSlot& slot = names_[name_slot(name.data())];
+    if (slot.name == name.data()) {
+      if (std::uint8_t* p = room(8)) {
+        std::memcpy(p, slot.bytes, 8);
+        return commit(slot.size);
+      }
+    }
+    put_name_slow(name);
+  }
+  void put_name_slow(std::string_view name);
+  void put_string_ref(std::uint64_t index) {
+    std::uint8_t buf[11];
+    std::uint8_t* p = room(11);
+    std::uint8_t* at = p != nullptr ? p : buf;
+    at[0] = 0xD8;  // tag 25, a stringref (cbor::kTagStringRef)
+    at[1] = 25;
+    const std::size_t n = 2 + detail::encode_cbor_head(at + 2, 0, index);
+    if (p != nullptr) return commit(n);
+    emit(buf, n);
+  }
   /// Like put_name for names that are not string literals (state-model values).
   void put_name_by_content(std::string_view name);
   /// `unknown`: fields kept from a newer version, written after getstate's (may be null).
@@ -304,6 +396,22 @@ class BRINE_API StableWriter {
   std::uint64_t first_shareable_ = 0;  // document offset of its first tag 28 (holding)
   std::uint64_t skip_ = 0;             // replaying: bytes already written by the first walk
   std::unique_ptr<detail::StableStrings> strings_;
+  std::uint64_t string_count_ = 0;  // strings the decoder's stringref table will hold
+  // put_name's table: by a name's pointer, the bytes that write it (its stringref, or the
+  // name itself when it is too short to enter the stringref table, which it then never
+  // enters), when they are 8 at most. Cleared when a value is walked again (its names are
+  // then numbered afresh).
+  struct NameSlot {
+    const char* name = nullptr;
+    std::uint8_t bytes[8] = {};
+    std::size_t size = 0;
+  };
+  static constexpr std::size_t kNameSlots = 64;
+  static std::size_t name_slot(const char* name) noexcept {
+    const auto a = reinterpret_cast<std::uintptr_t>(name);
+    return static_cast<std::size_t>(a ^ (a >> 7)) % kNameSlots;
+  }
+  NameSlot names_[kNameSlots];
   struct Hash;
   std::unique_ptr<Hash> hash_;
   std::size_t hashed_from_ = 0;  // offset in out_ where hashed bytes start

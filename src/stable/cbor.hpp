@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "brine/detail/cbor_head.hpp"
 #include "brine/tensor.hpp"
 
 namespace brine::cbor {
@@ -26,28 +27,12 @@ inline constexpr const char* kTensorType = "$tensor";  // identifier; tensors wi
 // RFC 8746 §3.1: tag 40 holds [shape array, typed array], row-major.
 inline constexpr std::uint64_t kTagMultiDimArray = 40;
 
+using detail::stringref_min_length;
+
 /// Writes a CBOR head with the shortest argument (RFC 8949 §4.2.1) at `buf` (9 bytes at
 /// most) and returns its size.
 inline std::size_t encode_head(std::uint8_t* buf, unsigned major, std::uint64_t argument) {
-  const std::uint8_t m = static_cast<std::uint8_t>(major << 5);
-  if (argument < 24) {
-    buf[0] = m | static_cast<std::uint8_t>(argument);
-    return 1;
-  }
-  const int n = argument <= 0xFF ? 1 : argument <= 0xFFFF ? 2 : argument <= 0xFFFFFFFFull ? 4 : 8;
-  buf[0] = m | static_cast<std::uint8_t>(n == 1 ? 24 : n == 2 ? 25 : n == 4 ? 26 : 27);
-  for (int i = 0; i < n; ++i) buf[1 + i] = static_cast<std::uint8_t>(argument >> (8 * (n - 1 - i)));
-  return 1 + static_cast<std::size_t>(n);
-}
-
-/// The stringref rule (cbor.schmorp.de/stringref): a literal string enters the namespace's
-/// table only when it is at least as long as a reference to the next index would be.
-inline std::size_t stringref_min_length(std::uint64_t table_size) {
-  if (table_size < 24) return 3;
-  if (table_size < 256) return 4;
-  if (table_size < 65536) return 5;
-  if (table_size < 4294967296ull) return 7;
-  return 11;
+  return detail::encode_cbor_head(buf, major, argument);
 }
 
 /// The RFC 8746 typed-array tag (little-endian) of a tensor's dtype, 0 when it has none.

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -87,11 +88,25 @@ class Cursor {
     if (h.info < 24) {
       h.argument = h.info;
     } else if (h.info <= 27) {
+      // One fixed-size big-endian load per width rather than a byte loop: every walk reads
+      // a head for nearly every item.
       std::size_t n = std::size_t{1} << (h.info - 24);
       if (size_ - pos < n) fail(errc::truncated_input, "document ends inside a CBOR head", at);
-      std::uint64_t v = 0;
-      for (std::size_t i = 0; i < n; ++i) v = (v << 8) | data_[pos + i];
-      h.argument = v;
+      const std::uint8_t* p = data_ + pos;
+      switch (h.info) {
+        case 24:
+          h.argument = p[0];
+          break;
+        case 25:
+          h.argument = static_cast<std::uint64_t>(p[0]) << 8 | p[1];
+          break;
+        case 26:
+          h.argument = load_big_endian<std::uint32_t>(p);
+          break;
+        default:
+          h.argument = load_big_endian<std::uint64_t>(p);
+          break;
+      }
       pos += n;
     } else if (h.info == 31 && (h.major == 4 || h.major == 5 || h.major == 7)) {
       h.indefinite = true;
@@ -99,6 +114,22 @@ class Cursor {
       fail_additional_information(h.info, at);
     }
     return h;
+  }
+
+  template <class U>
+  static U load_big_endian(const std::uint8_t* p) noexcept {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    U v;
+    std::memcpy(&v, p, sizeof v);
+    if constexpr (sizeof(U) == 4)
+      return __builtin_bswap32(v);
+    else
+      return __builtin_bswap64(v);
+#else
+    U v = 0;
+    for (std::size_t i = 0; i < sizeof(U); ++i) v = static_cast<U>(v << 8) | p[i];
+    return v;
+#endif
   }
 
   /// The bytes of a definite string whose head was just read.
@@ -144,6 +175,24 @@ class Cursor {
   /// when the next item is neither.
   bool text(std::string_view& out) {
     std::size_t at = pos;
+    // Text of up to 23 bytes, whose length is in its first byte (names, keys, short values),
+    // without decoding a head.
+    if (pos < size_ && data_[pos] >= 0x60 && data_[pos] < 0x78 &&
+        static_cast<std::size_t>(data_[pos] - 0x60) < size_ - pos) {
+      out = std::string_view(reinterpret_cast<const char*>(data_ + pos + 1), data_[pos] - 0x60);
+      pos += 1 + out.size();
+      note_string(out);
+      produce_string(out.size(), at);
+      return true;
+    }
+    // A reference to one of the first 24 strings (field and type names), likewise.
+    if (size_ - pos >= 3 && data_[pos] == 0xD8 && data_[pos + 1] == kTagStringRef &&
+        data_[pos + 2] < 24) {
+      pos += 3;
+      out = string_ref(data_[pos - 1]);
+      produce_string(out.size(), at);
+      return true;
+    }
     Head h = head();
     if (h.major == 3) {
       out = take(h.argument);
@@ -178,6 +227,7 @@ class Cursor {
   void check_nesting(std::size_t depth) const {
     if (depth > max_nesting_) fail_nesting();
   }
+  bool nesting_allows(std::size_t depth) const noexcept { return depth <= max_nesting_; }
 
   // ------------------------------------------------------------------ errors
 

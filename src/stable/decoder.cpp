@@ -80,8 +80,53 @@ bool next_field_is(detail::StableDirect& d, const char* name) {
 
 }  // namespace
 
+namespace {
+
+/// Takes the bytes `key` remembers for `name` when they come next; false, reading nothing,
+/// otherwise.
+BRINE_STABLE_INLINE bool take_key(cbor::Cursor& c, const detail::StableDirect::FieldKey& key,
+                                  const char* name) {
+  const std::size_t at = c.pos;
+  if (key.name != name || c.size() - at < 8) return false;
+  std::uint64_t word;
+  std::memcpy(&word, c.data() + at, 8);
+  if ((word & key.mask) != key.bytes) return false;
+  c.pos += key.length;
+  c.produce_string(key.text_size, at + key.text_at);
+  return true;
+}
+
+/// Remembers the bytes read from `at` for `name`, when they are 8 at most.
+void remember_key(cbor::Cursor& c, detail::StableDirect::FieldKey& key, const char* name,
+                  std::size_t at, std::size_t text_at, std::size_t text_size) {
+  const std::size_t length = c.pos - at;
+  if (!c.strings().complete || length > 8 || c.size() - at < 8) return;
+  std::uint64_t word;
+  std::memcpy(&word, c.data() + at, 8);
+  key.name = name;
+  std::uint8_t mask[8] = {};  // the key's bytes in the word, whatever the byte order
+  std::memset(mask, 0xFF, length);
+  std::memcpy(&key.mask, mask, 8);
+  key.bytes = word & key.mask;
+  key.length = length;
+  key.text_at = text_at;
+  key.text_size = text_size;
+}
+
+}  // namespace
+
 void StableDecoder::expect_field(const char* name) {
-  if (!next_field_is(d_, name)) stop();
+  detail::StableDirect& d = d_;
+  cbor::Cursor& c = d.c;
+  if (d.fields_left == 0) stop();
+  detail::StableDirect::FieldKey& key = d.field_keys[detail::StableDirect::field_key_slot(name)];
+  if (!take_key(c, key, name)) {
+    const std::size_t at = c.pos;
+    std::string_view s;
+    if (!c.text(s) || s != name) stop();
+    remember_key(c, key, name, at, 0, s.size());
+  }
+  --d.fields_left;
 }
 
 bool StableDecoder::has(const char* name) {
@@ -229,7 +274,7 @@ namespace {
 /// Reads the field map's head (false when there is none) and makes the object the one whose fields
 /// are read. Objects count against LoadOptions::max_depth as in the state model; past it, the load
 /// fails here with the same LimitError rather than being read again.
-bool enter_object(detail::StableDirect& d, std::uint32_t version) {
+BRINE_STABLE_INLINE bool enter_object(detail::StableDirect& d, std::uint32_t version) {
   cbor::Cursor& c = d.c;
   std::size_t at = c.pos;
   Head h = c.head();
@@ -243,9 +288,21 @@ bool enter_object(detail::StableDirect& d, std::uint32_t version) {
   return true;
 }
 
+/// Makes the enclosing object the one whose fields are read again; false when setstate left
+/// fields of this one unread. Called here rather than through end_object, an exported
+/// member that calls from inside the library cannot inline.
+BRINE_STABLE_INLINE bool leave_object(detail::StableDirect& d) {
+  if (d.fields_left != 0) return false;
+  d.fields_left = d.saved.back().fields_left;
+  d.version = d.saved.back().version;
+  d.saved.pop_back();
+  --d.depth;
+  return true;
+}
+
 /// The head of an object, [type name, version, {fields}] or a $path/$function pair: its
 /// element count, or 0 when the item is not an object.
-std::size_t object_head(cbor::Cursor& c) {
+BRINE_STABLE_INLINE std::size_t object_head(cbor::Cursor& c) {
   Head t = c.head();
   if (t.major != 6 || t.argument != cbor::kTagObject) return 0;
   Head a = c.head();
@@ -257,20 +314,40 @@ std::size_t object_head(cbor::Cursor& c) {
 
 void StableDecoder::begin_object(const detail::TypeOps& ops) {
   cbor::Cursor& c = d_.c;
-  std::string_view type;
-  if (object_head(c) != 3 || !c.text(type) || type != ops.name) stop();
-  Head v = c.head();
-  if (v.major != 0 || v.argument != ops.version) stop();
+  const char* name = ops.name.data();
+  detail::StableDirect::FieldKey& key = d_.type_keys[detail::StableDirect::field_key_slot(name)];
+  if (!take_key(c, key, name)) {
+    const std::size_t at = c.pos;
+    std::string_view type;
+    if (object_head(c) != 3) stop();
+    const std::size_t text_at = c.pos - at;
+    if (!c.text(type) || type != ops.name) stop();
+    Head v = c.head();
+    if (v.major != 0 || v.argument != ops.version) stop();
+    remember_key(c, key, name, at, text_at, type.size());
+  }
   if (!enter_object(d_, ops.version)) stop();
 }
 
 void StableDecoder::end_object() {
-  if (d_.fields_left != 0) stop();  // fields setstate did not read
-  d_.fields_left = d_.saved.back().fields_left;
-  d_.version = d_.saved.back().version;
-  d_.saved.pop_back();
-  --d_.depth;
+  if (!leave_object(d_)) stop();
 }
+
+namespace {
+
+/// registry.find(name), remembered: a type name read as a stringref is the same view of the
+/// document every time, so its address and size identify it.
+const TypeInfo* find_type(detail::StableDirect& d, const Registry& registry,
+                          std::string_view name) {
+  detail::StableDirect::TypeFound& found =
+      d.types_found[detail::StableDirect::field_key_slot(name.data())];
+  if (found.name.data() == name.data() && found.name.size() == name.size()) return found.info;
+  const TypeInfo* info = registry.find(name);
+  if (info != nullptr) found = {name, info};
+  return info;
+}
+
+}  // namespace
 
 detail::PointerTarget StableDecoder::read_pointer(const detail::TypeOps& static_ops, bool shared) {
   cbor::Cursor& c = d_.c;
@@ -284,7 +361,9 @@ detail::PointerTarget StableDecoder::read_pointer(const detail::TypeOps& static_
   if (c.next_is(0xD8, cbor::kTagSharedRef)) {
     if (!shared) stop();
     c.pos += 2;
-    const detail::SharedObject* found = d_.table.find(read_unsigned(~std::uint64_t{0}));
+    Head index = c.head();  // not read_unsigned: see leave_object
+    if (index.major != 0) stop();
+    const detail::SharedObject* found = d_.table.find(index.argument);
     if (found == nullptr) stop();
     return detail::target_of(registry_, *found, static_ops, fail);
   }
@@ -297,10 +376,27 @@ detail::PointerTarget StableDecoder::read_pointer(const detail::TypeOps& static_
   if (object_head(c) != 3 || !c.text(type)) stop();
   Head version = c.head();
   if (version.major != 0 || version.argument > 0xFFFFFFFFu) stop();
-  detail::Created created =
-      detail::create_object(registry_, type, static_cast<std::uint32_t>(version.argument),
-                            static_ops, shared, false, fail);
+  // create_object's steps, with the registry's answer for the name remembered (the rest of
+  // this read is the same for every object of a type) and every refusal a stop.
+  detail::Created created;
+  created.info = find_type(d_, registry_, type);
+  if (created.info != nullptr)
+    created.ops = &created.info->ops();
+  else if (type == static_ops.name)
+    created.ops = &static_ops;  // an unregistered type named exactly as the pointer's own type
+  else
+    stop();
   if (created.ops->name != type || created.ops->version != version.argument) stop();
+  if (shared ? created.ops->make_shared == nullptr : created.ops->make_raw == nullptr) stop();
+  if (shared) {
+    created.owner = created.ops->make_shared();
+    created.raw = created.owner.get();
+  } else {
+    created.raw = created.ops->make_raw();
+  }
+  created.as_static =
+      detail::upcast_to(registry_, *created.ops, created.info, static_ops, created.raw);
+  if (created.as_static == nullptr) stop();
   if (shareable) {
     if (d_.table.size() >= d_.options.max_shared_objects)
       c.fail(errc::limit_exceeded, "more shared objects than LoadOptions::max_shared_objects (" +
@@ -310,7 +406,7 @@ detail::PointerTarget StableDecoder::read_pointer(const detail::TypeOps& static_
   }
   if (!enter_object(d_, created.ops->version)) stop();
   created.ops->read_stable(*this, created.raw);
-  end_object();
+  if (!leave_object(d_)) stop();
   return created.release();
 }
 

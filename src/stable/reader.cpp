@@ -3,8 +3,11 @@
 // stable/reader.cpp: validating the whole CBOR document, then decoding values into the
 // state model. See docs/format/stable-v1.md.
 
+#include <array>
 #include <cmath>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +23,33 @@ namespace brine {
 namespace {
 
 using cbor::Head;
+
+// What Walker::scan_elements makes of an item's first byte: kOther (scan_fast's), the size of a
+// number, float or simple value, kText (a text string of up to 23 bytes, after its head)
+// or kRef (a one-byte tag: a stringref or a shared reference when it is tag 25 or 29, a
+// typed array when it is one of theirs).
+constexpr std::uint8_t kOther = 0;
+constexpr std::uint8_t kText = 16;
+constexpr std::uint8_t kRef = 17;
+constexpr std::array<std::uint8_t, 256> leaf_kinds() {
+  std::array<std::uint8_t, 256> k{};
+  for (unsigned major = 0; major < 2; ++major) {  // unsigned and negative integers
+    const unsigned m = major << 5;
+    for (unsigned info = 0; info < 24; ++info) k[m + info] = 1;
+    k[m + 24] = 2;
+    k[m + 25] = 3;
+    k[m + 26] = 5;
+    k[m + 27] = 9;
+  }
+  for (unsigned info = 0; info < 24; ++info) k[0x60 + info] = kText;
+  k[0xD8] = kRef;
+  k[0xF4] = k[0xF5] = k[0xF6] = 1;  // false, true, null
+  k[0xF9] = 3;                      // half, single and double floats
+  k[0xFA] = 5;
+  k[0xFB] = 9;
+  return k;
+}
+constexpr std::array<std::uint8_t, 256> kLeaves = leaf_kinds();
 
 /// Validates (scan) and decodes (decode) CBOR items with the document's cursor. Both passes
 /// walk the document in order, so the stringref table the scan builds matches what decode
@@ -53,6 +83,211 @@ class Walker {
         if (h.info == 20 || h.info == 21 || h.info == 22 || h.info >= 25) return;
         fail_simple_value(h.info, at);
     }
+  }
+
+  /// scan, for the items brine's writer produces, reading heads in place without building
+  /// a Head or calling out per item. An item it does not take whole (another encoding, or
+  /// anything wrong) goes to scan from its first byte, before anything of it is counted or
+  /// noted, so that the verdict and its message are scan's.
+  void scan_fast(std::size_t depth) {
+    c_.check_nesting(depth);
+    const std::uint8_t* data = c_.data();
+    const std::size_t size = c_.size();
+    const std::size_t pos = c_.pos;
+    if (pos >= size) return scan_slow(depth);
+    const std::uint8_t b = data[pos];
+    const std::size_t left = size - pos;
+    std::uint64_t arg;
+    std::size_t n;
+    switch (b >> 5) {
+      case 0:
+      case 1:
+        if (!head_at(data + pos, left, arg, n)) break;
+        c_.pos = pos + n;
+        return;
+      case 2:
+      case 3:
+        if (!head_at(data + pos, left, arg, n) || arg > left - n) break;
+        c_.pos = pos + n + static_cast<std::size_t>(arg);
+        c_.note_string(std::string_view(reinterpret_cast<const char*>(data + pos + n),
+                                        static_cast<std::size_t>(arg)));
+        return;
+      case 4:
+      case 5: {
+        const std::uint64_t per = (b >> 5) == 5 ? 2 : 1;
+        if ((b & 31) == 31) {
+          c_.pos = pos + 1;
+          while (c_.peek() != 0xFF) scan_fast(depth + 1);
+          ++c_.pos;
+          return;
+        }
+        if (!head_at(data + pos, left, arg, n)) break;
+        c_.pos = pos + n;
+        const std::size_t count = c_.count(arg, per);
+        scan_elements(count * per, depth + 1);
+        return;
+      }
+      case 6:
+        if (!head_at(data + pos, left, arg, n) || n == left) break;
+        if (scan_tag_fast(arg, pos + n, depth)) return;
+        break;
+      case 7:
+        // false, true, null; half, single and double floats
+        if (b >= 0xF4 && b <= 0xF6) {
+          c_.pos = pos + 1;
+          return;
+        }
+        if (b >= 0xF9 && b <= 0xFB && head_at(data + pos, left, arg, n)) {
+          c_.pos = pos + n;
+          return;
+        }
+        break;
+    }
+    scan_slow(depth);
+  }
+
+  /// `count` items at `depth`, the elements of a container. The leaves brine writes most
+  /// (numbers, floats, short text, stringrefs to the first 24 strings, shared references,
+  /// typed arrays of up to 255 bytes) are taken here by their first byte (kLeaves) without a
+  /// call; the rest goes to scan_fast. The nesting check of an element is the same for all
+  /// of them: when it fails, scan_fast reports it at the first.
+  void scan_elements(std::size_t count, std::size_t depth) {
+    const std::uint8_t* data = c_.data();
+    const std::size_t size = c_.size();
+    const bool leaves = c_.nesting_allows(depth);
+    std::size_t pos = c_.pos;
+    for (std::size_t i = 0; i < count; ++i) {
+      if (leaves && size - pos >= 9) {  // room for any of the leaves but a string's body
+        const std::uint8_t b = data[pos];
+        const std::uint8_t kind = kLeaves[b];
+        if (kind != kOther && kind < kText) {
+          pos += kind;
+          continue;
+        }
+        if (kind == kText && static_cast<std::size_t>(b - 0x60) <= size - pos - 1) {
+          const std::size_t n = b - 0x60;
+          c_.note_string(std::string_view(reinterpret_cast<const char*>(data + pos + 1), n));
+          pos += 1 + n;
+          continue;
+        }
+        if (kind == kRef) {
+          const std::uint8_t tag = data[pos + 1];
+          const std::uint8_t h = data[pos + 2];
+          if (tag == cbor::kTagStringRef) {
+            if (h < 0x18 && h < c_.strings().table.size()) {
+              pos += 3;
+              continue;
+            }
+          } else if (tag == cbor::kTagSharedRef) {
+            if (h < 0x1A) {  // an index of up to 2 bytes
+              const std::size_t index = h < 24    ? h
+                                        : h == 24 ? data[pos + 3]
+                                                  : data[pos + 3] << 8 | data[pos + 4];
+              if (index < shared_scanned_) {
+                pos += h < 24 ? 3 : h == 24 ? 4 : 5;
+                continue;
+              }
+            }
+          } else if (tag >= 64 && tag <= 86 && h >= 0x40 && h <= 0x58) {
+            // A typed array (a short numeric vector) whose byte string's head is 1 or 2 bytes.
+            const std::size_t each = cbor::typed_array_element_size(tag);
+            const std::size_t head = h < 0x58 ? 1 : 2;
+            const std::size_t n = head == 1 ? h - 0x40 : data[pos + 3];
+            if (each != 0 && n <= size - pos - 2 - head && n % each == 0) {
+              c_.note_string(
+                  std::string_view(reinterpret_cast<const char*>(data + pos + 2 + head), n));
+              pos += 2 + head + n;
+              continue;
+            }
+          }
+        }
+      }
+      c_.pos = pos;
+      scan_fast(depth);
+      pos = c_.pos;
+    }
+    c_.pos = pos;
+  }
+
+  /// The item of tag `tag`, at `at` (inside the input), when scan_fast takes it whole.
+  bool scan_tag_fast(std::uint64_t tag, std::size_t at, std::size_t depth) {
+    const std::uint8_t* data = c_.data();
+    const std::size_t left = c_.size() - at;
+    std::uint64_t arg;
+    std::size_t n;
+    if (tag == cbor::kTagStringRef) {
+      if ((data[at] >> 5) != 0 || !head_at(data + at, left, arg, n) ||
+          arg >= c_.strings().table.size())
+        return false;
+      c_.pos = at + n;
+      return true;
+    }
+    if (tag == cbor::kTagSharedRef) {
+      if ((data[at] >> 5) != 0 || !head_at(data + at, left, arg, n) || arg >= shared_scanned_)
+        return false;
+      c_.pos = at + n;
+      return true;
+    }
+    const bool shareable = tag == cbor::kTagShareable;
+    if (shareable) {  // must wrap a tag 27
+      if ((data[at] >> 5) != 6 || !head_at(data + at, left, arg, n) || arg != cbor::kTagObject ||
+          n == left)
+        return false;
+      at += n;
+      tag = cbor::kTagObject;
+    }
+    if (tag == cbor::kTagObject) {
+      // [type name, version, {fields}] (or a $path, $function, $tensor), at the tag's level
+      const std::uint8_t a = data[at];
+      if (a < 0x82 || a > 0x84) return false;
+      if (shareable) ++shared_scanned_;
+      c_.pos = at + 1;
+      const std::size_t count = c_.count(a & 31, 1);
+      scan_elements(count, depth + 1);
+      if (hash_ != nullptr && c_.pos - hashed_ >= kHashStep) hash_to(c_.pos);
+      return true;
+    }
+    if (std::size_t each = cbor::typed_array_element_size(tag)) {
+      if ((data[at] >> 5) != 2 || !head_at(data + at, left, arg, n) || arg > left - n ||
+          arg % each != 0)
+        return false;
+      c_.pos = at + n + static_cast<std::size_t>(arg);
+      c_.note_string(std::string_view(reinterpret_cast<const char*>(data + at + n),
+                                      static_cast<std::size_t>(arg)));
+      return true;
+    }
+    return false;
+  }
+
+  /// The definite head at `p`, `left` bytes before the input ends (at least 1): its
+  /// argument and size, or false when it is not one the input holds whole.
+  static bool head_at(const std::uint8_t* p, std::size_t left, std::uint64_t& arg, std::size_t& n) {
+    const unsigned info = p[0] & 31;
+    if (info < 24) {
+      arg = info;
+      n = 1;
+      return true;
+    }
+    if (info > 27) return false;
+    n = 1 + (std::size_t{1} << (info - 24));
+    if (left < n) return false;
+    arg = 0;
+    for (std::size_t i = 1; i < n; ++i) arg = (arg << 8) | p[i];
+    return true;
+  }
+
+  BRINE_STABLE_OUT_OF_LINE void scan_slow(std::size_t depth) { scan(depth); }
+
+  /// Makes the scan feed `state` the bytes it has validated, from `from` on, every
+  /// kHashStep bytes or so (at the end of an object), while they are still in cache.
+  void hash_as_scanned(XXH3_state_t* state, std::size_t from) noexcept {
+    hash_ = state;
+    hashed_ = from;
+  }
+  /// Hashes the bytes from where the last call stopped to `to`.
+  void hash_to(std::size_t to) {
+    XXH3_64bits_update(hash_, c_.data() + hashed_, to - hashed_);
+    hashed_ = to;
   }
 
   BRINE_STABLE_OUT_OF_LINE void scan_container(const Head& h, std::size_t depth) {
@@ -480,6 +715,9 @@ class Walker {
   cbor::Cursor& c_;
   StableReader::Impl& impl_;
   std::uint64_t shared_scanned_ = 0;
+  static constexpr std::size_t kHashStep = std::size_t{64} << 10;
+  XXH3_state_t* hash_ = nullptr;  // see hash_as_scanned
+  std::size_t hashed_ = 0;
 };
 
 void open_document(StableReader::Impl& impl, cbor::Cursor& c) {
@@ -517,19 +755,31 @@ void open_document(StableReader::Impl& impl, cbor::Cursor& c) {
   std::size_t values_begin = c.pos;
   Head values = c.head();
   if (values.major != 4) c.fail(errc::corrupt_data, "'values' is not an array", values_begin);
+  // The checksum is taken as the scan goes (Walker::hash_as_scanned), over bytes it has just
+  // read, rather than in a second pass over the whole input.
+  struct FreeState {
+    void operator()(XXH3_state_t* s) const noexcept { XXH3_freeState(s); }
+  };
+  std::unique_ptr<XXH3_state_t, FreeState> hash;
+  if (c.options().verify_checksums) {
+    hash.reset(XXH3_createState());
+    if (hash == nullptr) throw std::bad_alloc();
+    XXH3_64bits_reset(hash.get());
+    w.hash_as_scanned(hash.get(), values_begin);
+  }
   // Validate every value before decoding any: a corrupt tail is found before the head is
   // handed out.
   if (values.indefinite) {
     while (c.peek() != 0xFF) {
       impl.values.push_back(c.pos);
-      w.scan(1);
+      w.scan_fast(1);
     }
     ++c.pos;
   } else {
     std::size_t n = c.count(values.argument, 1);
     for (std::size_t i = 0; i < n; ++i) {
       impl.values.push_back(c.pos);
-      w.scan(1);
+      w.scan_fast(1);
     }
   }
   std::size_t values_end = c.pos;
@@ -542,9 +792,11 @@ void open_document(StableReader::Impl& impl, cbor::Cursor& c) {
   if (c.pos != c.size()) c.fail(errc::corrupt_data, "bytes after the end of the archive");
   // LoadOptions::verify_checksums off skips only this comparison (as for binary archives):
   // the structure is still validated in full above.
-  if (c.options().verify_checksums &&
-      XXH3_64bits(c.data() + values_begin, values_end - values_begin) != checksum.argument)
-    c.fail(errc::checksum_mismatch, "checksum mismatch: the archive is corrupt", checksum_at);
+  if (hash != nullptr) {
+    w.hash_to(values_end);
+    if (XXH3_64bits_digest(hash.get()) != checksum.argument)
+      c.fail(errc::checksum_mismatch, "checksum mismatch: the archive is corrupt", checksum_at);
+  }
   // The table now holds every string of the document: decoding and skipping resolve
   // references in it and note nothing again.
   impl.strings.complete = true;

@@ -42,6 +42,33 @@ class StableDirect {
   };
   std::vector<Enclosing> saved;  // the objects around the one being read
   SharedObjectTable table;
+  // StableDecoder's memory of names: by a field name's pointer (names are string literals),
+  // the bytes of the key that last matched it, a stringref or a short literal of 8 bytes at
+  // most; by a type's name, likewise the bytes of an object's head up to its fields (tag 27,
+  // the array's head, the type name, the version). The same bytes are the same text in a
+  // validated document (the stringref table is complete), so a repeated field or type is
+  // matched without resolving and comparing its name.
+  struct FieldKey {
+    const char* name = nullptr;
+    std::uint64_t bytes = 0;  // the 8 bytes from the key on, masked to the key's
+    std::uint64_t mask = 0;
+    std::size_t length = 0;     // of the key's bytes
+    std::size_t text_at = 0;    // where the name's text item starts in them
+    std::size_t text_size = 0;  // of the name, counted as decoded text
+  };
+  static constexpr std::size_t kFieldKeys = 64;
+  static std::size_t field_key_slot(const char* name) noexcept {
+    const auto a = reinterpret_cast<std::uintptr_t>(name);
+    return static_cast<std::size_t>(a ^ (a >> 7)) % kFieldKeys;
+  }
+  FieldKey field_keys[kFieldKeys];
+  FieldKey type_keys[kFieldKeys];
+  // StableDecoder::find_type's memory: the registry's entry for a type name in the document.
+  struct TypeFound {
+    std::string_view name;
+    const TypeInfo* info = nullptr;
+  };
+  TypeFound types_found[kFieldKeys];
   // What the value's read counted from, to undo it when the value is read again through
   // the state model.
   std::size_t strings_before = 0;

@@ -16,11 +16,11 @@
 namespace brine {
 namespace detail {
 
-/// The encoder's half of the stringref namespace: how many strings the decoder's table will
-/// hold, and the index of each name written so far.
+/// The encoder's half of the stringref namespace: the index of each name written so far (how
+/// many strings the decoder's table will hold is StableWriter::string_count_, which the
+/// inline put_string counts).
 class StableStrings {
  public:
-  std::uint64_t size = 0;
   std::unordered_map<const char*, std::uint64_t> by_pointer;  // names are string literals
   std::unordered_map<std::string, std::uint64_t> by_content;
   static constexpr std::uint64_t kLiteral = ~std::uint64_t{0};  // too short to reference
@@ -30,7 +30,7 @@ class StableStrings {
   std::uint64_t size_before_value = 0;
   std::vector<const char*> pointers_added;
   std::vector<std::string> contents_added;
-  void begin_value() {
+  void begin_value(std::uint64_t size) {
     size_before_value = size;
     pointers_added.clear();
     contents_added.clear();
@@ -43,10 +43,11 @@ class StableStrings {
     contents_added.emplace_back(name);
     by_content.emplace(contents_added.back(), index);
   }
-  void undo_value() {
+  /// Returns the table's size before the value.
+  std::uint64_t undo_value() {
     for (const char* p : pointers_added) by_pointer.erase(p);
     for (const std::string& c : contents_added) by_content.erase(c);
-    size = size_before_value;
+    return size_before_value;
   }
 
   struct Dynamic {
@@ -83,6 +84,9 @@ StableWriter::StableWriter(ByteSink& sink, Registry& registry, const StableWrite
       limit_(direct_ ? kUnlimited : kChunk),
       strings_(std::make_unique<detail::StableStrings>()),
       hash_(std::make_unique<Hash>()) {
+  // The chunk at once, rather than grown to it by doubling, which copies what it holds at
+  // every step (2% of a records save).
+  if (!direct_) own_.reserve(kChunk);
   start();
 }
 
@@ -98,43 +102,13 @@ std::size_t encode_reference(std::uint8_t* buf, std::uint64_t id) {
 
 }  // namespace
 
-void StableWriter::put_head(unsigned major, std::uint64_t argument) {
+void StableWriter::put_head_slow(unsigned major, std::uint64_t argument) {
   std::uint8_t buf[9];
   emit(buf, cbor::encode_head(buf, major, argument));
 }
 
-void StableWriter::put_float(float x) {
-  std::uint32_t bits;
-  std::memcpy(&bits, &x, 4);
-  std::uint8_t buf[5] = {0xFA};
-  for (int i = 0; i < 4; ++i) buf[1 + i] = static_cast<std::uint8_t>(bits >> (8 * (3 - i)));
-  emit(buf, 5);
-}
-
-void StableWriter::put_float(double x) {
-  std::uint64_t bits;
-  std::memcpy(&bits, &x, 8);
-  std::uint8_t buf[9] = {0xFB};
-  for (int i = 0; i < 8; ++i) buf[1 + i] = static_cast<std::uint8_t>(bits >> (8 * (7 - i)));
-  emit(buf, 9);
-}
-
-void StableWriter::put_string(unsigned major, const void* bytes, std::size_t n) {
-  put_head(major, n);
-  emit(bytes, n);
-  // Every literal string long enough enters the decoder's table, whether or not we ever
-  // refer to it, so the count must follow each one.
-  if (n >= cbor::stringref_min_length(strings_->size)) ++strings_->size;
-}
-
-void StableWriter::put_typed_array(std::uint64_t tag, const void* bytes, std::size_t n) {
-  if (tag != 64) put_head(6, tag);  // a uint8 array is a plain byte string
-  put_string(2, bytes, n);
-}
-
-void StableWriter::put_name(std::string_view name) {
-  // Names are string literals (field names in hooks, declared type names), so the pointer
-  // identifies the content; the content map joins equal names from different literals.
+void StableWriter::put_name_slow(std::string_view name) {
+  // The content map joins equal names from different literals.
   detail::StableStrings& s = *strings_;
   auto by_pointer = s.by_pointer.find(name.data());
   if (by_pointer == s.by_pointer.end()) {
@@ -143,35 +117,48 @@ void StableWriter::put_name(std::string_view name) {
     if (by_content != s.by_content.end()) {
       index = by_content->second;
     } else {
-      std::uint64_t before = s.size;
+      std::uint64_t before = string_count_;
       put_string(3, name.data(), name.size());
-      if (s.size != before) s.add_content(name, before);
+      if (string_count_ != before) s.add_content(name, before);
       // A name too short to enter the table is written literally every time.
-      s.add_pointer(name.data(), s.size != before ? before : detail::StableStrings::kLiteral);
+      s.add_pointer(name.data(),
+                    string_count_ != before ? before : detail::StableStrings::kLiteral);
       return;
     }
     s.add_pointer(name.data(), index);
     by_pointer = s.by_pointer.find(name.data());
   }
+  NameSlot slot;
+  slot.name = name.data();
   if (by_pointer->second == detail::StableStrings::kLiteral) {
+    if (name.size() < 8) {
+      slot.size = 1 + name.size();
+      slot.bytes[0] = static_cast<std::uint8_t>(0x60 + name.size());  // text of < 24 bytes
+      std::memcpy(slot.bytes + 1, name.data(), name.size());
+      names_[name_slot(name.data())] = slot;
+    }
     put_string(3, name.data(), name.size());
     return;
   }
-  put_head(6, cbor::kTagStringRef);
-  put_head(0, by_pointer->second);
+  if (by_pointer->second <= 0xFFFF) {  // D8 19 and a head of 3 bytes at most
+    slot.bytes[0] = 0xD8;
+    slot.bytes[1] = cbor::kTagStringRef;
+    slot.size = 2 + cbor::encode_head(slot.bytes + 2, 0, by_pointer->second);
+    names_[name_slot(name.data())] = slot;
+  }
+  put_string_ref(by_pointer->second);
 }
 
 void StableWriter::put_name_by_content(std::string_view name) {
   detail::StableStrings& s = *strings_;
   auto it = s.by_content.find(std::string(name));
   if (it == s.by_content.end()) {
-    std::uint64_t before = s.size;
+    std::uint64_t before = string_count_;
     put_string(3, name.data(), name.size());
-    if (s.size != before) s.add_content(name, before);
+    if (string_count_ != before) s.add_content(name, before);
     return;
   }
-  put_head(6, cbor::kTagStringRef);
-  put_head(0, it->second);
+  put_string_ref(it->second);
 }
 
 void StableWriter::start() {
@@ -259,7 +246,7 @@ void StableWriter::begin_value() {
   referred_.clear();
   shareable_at_.clear();
   references_.clear();
-  strings_->begin_value();
+  strings_->begin_value(string_count_);
 }
 
 bool StableWriter::end_value() {
@@ -277,7 +264,8 @@ bool StableWriter::end_value() {
       // then; the bytes up to the first shareable, already written, are not written again.
       number_referred_shareables();
       ids_.clear();
-      strings_->undo_value();
+      string_count_ = strings_->undo_value();
+      for (NameSlot& slot : names_) slot = NameSlot{};
       next_id_ = value_first_id_;
       skip_ = first_shareable_ - value_start_;
       position_ = value_start_;
