@@ -583,11 +583,19 @@ struct CheckpointManager::State {
       fs::remove_all(checkpoint, ignored);
       throw;
     }
-    std::vector<std::uint64_t> doomed;
     {
       std::lock_guard<std::mutex> guard(mutex);
       complete.push_back(step);
       std::sort(complete.begin(), complete.end());
+    }
+    apply_retention();
+  }
+
+  /// Removes the complete checkpoints the retention policy no longer keeps.
+  void apply_retention() {
+    std::vector<std::uint64_t> doomed;
+    {
+      std::lock_guard<std::mutex> guard(mutex);
       doomed = retention.to_remove(complete);
       for (std::uint64_t s : doomed) complete.erase(std::find(complete.begin(), complete.end(), s));
     }
@@ -747,6 +755,11 @@ std::optional<std::uint64_t> CheckpointManager::restore_with(std::optional<std::
         format_fail(errc::corrupt_data, "manifest does not list the data file '" + data + "'",
                     checkpoint / CheckpointManifest::kFileName);
       read(checkpoint / data, manifest.encoding);
+      // A job killed after a checkpoint became durable and before its retention ran left one
+      // more than the policy keeps; a job that resumes and never saves again (it was done)
+      // would keep it for good. Only now is it safe to remove: the newest checkpoint has
+      // restored, so the ones retention keeps start from a good one.
+      if (!step) s.apply_retention();
       return *it;
     } catch (const LimitError&) {
       throw;  // a valid checkpoint over the caller's limits is not damaged

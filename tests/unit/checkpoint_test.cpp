@@ -309,6 +309,38 @@ TEST(CheckpointManager, CorruptNewestIsQuarantinedAndTheNextOlderRestored) {
   EXPECT_EQ(m, model_at(3));
 }
 
+// Regression: checkpoint_crash_resume found 4 checkpoints kept of 3 when a job was killed
+// after its last checkpoint became durable and before retention removed the oldest; the job
+// resumed at its last step never saved again. restore_latest applies retention once the
+// newest checkpoint has restored; a damaged newer one is quarantined first, never counted.
+TEST(CheckpointManager, RestoreLatestFinishesTheRetentionACrashCutShort) {
+  TempDir dir;
+  {
+    CheckpointOptions keep_four;
+    keep_four.keep_last = 4;
+    CheckpointManager manager(dir.path(), keep_four);
+    for (std::uint64_t step : {1, 2, 3, 4, 5}) manager.save(step, model_at(step));
+  }
+  flip_byte(data_file(dir.path(), 5), 100);
+  Model m;
+  {
+    CheckpointManager manager(dir.path());  // keeps the last 3
+    EXPECT_EQ(manager.steps(), (std::vector<std::uint64_t>{2, 3, 4, 5}));
+    ASSERT_EQ(manager.restore_latest(m), 4u);
+    EXPECT_EQ(m, model_at(4));
+    EXPECT_EQ(manager.steps(), (std::vector<std::uint64_t>{2, 3, 4}));
+    EXPECT_TRUE(fs::exists(dir / brine::checkpoint_directory_name(2)));
+  }
+  // restore(step) of an older one leaves retention alone: it is a look back, not a resume.
+  CheckpointManager again(dir.path(), [] {
+    CheckpointOptions keep_one;
+    keep_one.keep_last = 1;
+    return keep_one;
+  }());
+  ASSERT_TRUE(again.restore(2, m));
+  EXPECT_EQ(again.steps(), (std::vector<std::uint64_t>{2, 3, 4}));
+}
+
 TEST(CheckpointManager, ExplicitRestoreOfADamagedStepThrows) {
   TempDir dir;
   CheckpointManager manager(dir.path());
