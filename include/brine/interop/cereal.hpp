@@ -676,47 +676,21 @@ CEREAL_LOAD_FUNCTION_NAME(BoundedBinaryInputArchive<P>& ar,
 using BoundedBinaryArchive = BoundedBinaryInputArchive<false>;
 using BoundedPortableBinaryArchive = BoundedBinaryInputArchive<true>;
 
-/// The deepest nesting of arrays and objects in a JSON text, strings skipped; refuses one
-/// deeper than `max_depth` before RapidJSON's recursive parser meets it.
-inline void check_json_depth(std::string_view text, std::size_t max_depth) {
-  std::size_t depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) {
-        ErrorContext context;
-        context.byte_offset = i;
-        brine::detail::throw_error(errc::limit_exceeded,
-                                   "cereal json archive: nesting depth " + std::to_string(depth) +
-                                       " exceeds CerealImportOptions::max_depth (" +
-                                       std::to_string(max_depth) + ")",
-                                   std::move(context));
-      }
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-}
-
-/// RapidJSON 1.1 (under cereal's JSON archive) parses a zero written with a large exponent or
-/// many fraction digits ("0e51", "0.000...0") by normalizing a zero significand,
-/// `__builtin_clzll(0)`, which is undefined and makes a wrong value of what is exactly zero
-/// (found by fuzz_cereal_import). Every zero written with a fraction or an exponent is
-/// longer than three characters is rewritten "0.0" (padded with spaces; the sign stays, so the
-/// value, +0.0 or -0.0, and its type are unchanged) in a copy that the import then reads. Returns
-/// whether `copy` holds the rewritten text. Strings are skipped, and only well-formed numbers are
-/// rewritten, so no invalid text becomes valid.
-inline bool rewrite_long_zeros(std::string_view text, std::string& copy) {
+/// One pass over a JSON text, strings skipped, before RapidJSON (under cereal's JSON archive)
+/// parses it:
+/// - the nesting of arrays and objects: one deeper than `max_depth` is refused (LimitError)
+///   before RapidJSON's recursive parser meets it;
+/// - zeros written long: RapidJSON 1.1 parses a zero with a large exponent or many fraction
+///   digits ("0e51", "0.000...0") by normalizing a zero significand, `__builtin_clzll(0)`,
+///   which is undefined and makes a wrong value of what is exactly zero (found by
+///   fuzz_cereal_import). Every zero with a fraction or an exponent that is longer than three
+///   characters is rewritten "0.0", padded with spaces (the sign stays, so its value, +0.0 or
+///   -0.0, and its type are unchanged), in `copy`. Only well-formed numbers are rewritten, so
+///   no invalid text becomes valid.
+/// Returns whether `copy` holds a rewritten text, which the import then reads instead.
+inline bool prepare_json_text(std::string_view text, std::size_t max_depth, std::string& copy) {
   auto digit = [&](std::size_t i) { return i < text.size() && text[i] >= '0' && text[i] <= '9'; };
+  std::size_t depth = 0;
   bool in_string = false;
   bool rewritten = false;
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -731,35 +705,46 @@ inline bool rewrite_long_zeros(std::string_view text, std::string& copy) {
     }
     if (c == '"') {
       in_string = true;
-      continue;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) {
+        ErrorContext context;
+        context.byte_offset = i;
+        brine::detail::throw_error(errc::limit_exceeded,
+                                   "cereal json archive: nesting depth " + std::to_string(depth) +
+                                       " exceeds CerealImportOptions::max_depth (" +
+                                       std::to_string(max_depth) + ")",
+                                   std::move(context));
+      }
+    } else if (c == ']' || c == '}') {
+      if (depth > 0) --depth;
+    } else if (c == '0' && (i == 0 || (!digit(i - 1) && text[i - 1] != '.'))) {
+      std::size_t end = i + 1;
+      bool zero = true, decorated = false;
+      if (end < text.size() && text[end] == '.') {
+        ++end;
+        if (!digit(end)) zero = false;  // "0." is not a number
+        for (; digit(end); ++end) zero = zero && text[end] == '0';
+        decorated = true;
+      }
+      if (zero && end < text.size() && (text[end] == 'e' || text[end] == 'E')) {
+        ++end;
+        if (end < text.size() && (text[end] == '+' || text[end] == '-')) ++end;
+        if (!digit(end)) zero = false;
+        while (digit(end)) ++end;
+        decorated = true;
+      }
+      // Three characters ("0e9", "0.0") parse on RapidJSON's fast path; a longer zero leaves
+      // room for a space after "0.0", so that what follows (in an invalid text, "e5" of
+      // "0e0e5") cannot join it into a new number.
+      if (zero && decorated && end - i > 3) {
+        if (!rewritten) copy.assign(text.data(), text.size());
+        rewritten = true;
+        std::fill(copy.begin() + static_cast<std::ptrdiff_t>(i),
+                  copy.begin() + static_cast<std::ptrdiff_t>(end), ' ');
+        copy.replace(i, 3, "0.0");
+      }
+      i = end - 1;
     }
-    if (c != '0' || (i > 0 && (digit(i - 1) || text[i - 1] == '.'))) continue;
-    std::size_t end = i + 1;
-    bool zero = true, decorated = false;
-    if (end < text.size() && text[end] == '.') {
-      ++end;
-      if (!digit(end)) zero = false;  // "0." is not a number
-      for (; digit(end); ++end) zero = zero && text[end] == '0';
-      decorated = true;
-    }
-    if (zero && end < text.size() && (text[end] == 'e' || text[end] == 'E')) {
-      ++end;
-      if (end < text.size() && (text[end] == '+' || text[end] == '-')) ++end;
-      if (!digit(end)) zero = false;
-      while (digit(end)) ++end;
-      decorated = true;
-    }
-    // Three characters ("0e9", "0.0") parse on RapidJSON's fast path; a longer zero leaves room
-    // for a space after "0.0", so that what follows (in an invalid text, "e5" of "0e0e5") cannot
-    // join it into a new number.
-    if (zero && decorated && end - i > 3) {
-      if (!rewritten) copy.assign(text.data(), text.size());
-      rewritten = true;
-      std::fill(copy.begin() + static_cast<std::ptrdiff_t>(i),
-                copy.begin() + static_cast<std::ptrdiff_t>(end), ' ');
-      copy.replace(i, 3, "0.0");
-    }
-    i = end - 1;
   }
   return rewritten;
 }
@@ -1012,20 +997,19 @@ T import_cereal(std::string_view bytes, CerealFormat format,
     case CerealFormat::json:
     case CerealFormat::xml: {
       auto no_position = [] { return std::optional<std::uint64_t>(); };
+      std::string rewritten;
+      bool read_rewritten = false;
       detail::translate_cereal_errors(
           format, source,
           [&] {
             if (format == CerealFormat::json) {
-              detail::check_json_depth(bytes, options.max_depth);
+              read_rewritten = detail::prepare_json_text(bytes, options.max_depth, rewritten);
             } else {
               detail::check_xml_depth(bytes, options.max_depth);
             }
           },
-          [] { return std::optional<std::uint64_t>(); });
-      std::string rewritten;
-      const bool blanked =
-          format == CerealFormat::json && detail::rewrite_long_zeros(bytes, rewritten);
-      detail::MemoryStreambuf buffer(blanked ? std::string_view(rewritten) : bytes);
+          no_position);
+      detail::MemoryStreambuf buffer(read_rewritten ? std::string_view(rewritten) : bytes);
       std::istream stream(&buffer);
       detail::translate_cereal_errors(
           format, source,
