@@ -88,25 +88,9 @@ class Cursor {
     if (h.info < 24) {
       h.argument = h.info;
     } else if (h.info <= 27) {
-      // One fixed-size big-endian load per width rather than a byte loop: every walk reads
-      // a head for nearly every item.
       std::size_t n = std::size_t{1} << (h.info - 24);
       if (size_ - pos < n) fail(errc::truncated_input, "document ends inside a CBOR head", at);
-      const std::uint8_t* p = data_ + pos;
-      switch (h.info) {
-        case 24:
-          h.argument = p[0];
-          break;
-        case 25:
-          h.argument = static_cast<std::uint64_t>(p[0]) << 8 | p[1];
-          break;
-        case 26:
-          h.argument = load_big_endian<std::uint32_t>(p);
-          break;
-        default:
-          h.argument = load_big_endian<std::uint64_t>(p);
-          break;
-      }
+      h.argument = long_argument(h.info, data_ + pos);
       pos += n;
     } else if (h.info == 31 && (h.major == 4 || h.major == 5 || h.major == 7)) {
       h.indefinite = true;
@@ -114,6 +98,22 @@ class Cursor {
       fail_additional_information(h.info, at);
     }
     return h;
+  }
+
+  /// The argument that follows a head's first byte when its additional information `info` is
+  /// 24 to 27 (1, 2, 4 or 8 bytes at `p`, all present). One fixed-size big-endian load per
+  /// width rather than a byte loop: every walk reads a head for nearly every item.
+  static std::uint64_t long_argument(unsigned info, const std::uint8_t* p) noexcept {
+    switch (info) {
+      case 24:
+        return p[0];
+      case 25:
+        return static_cast<std::uint64_t>(p[0]) << 8 | p[1];
+      case 26:
+        return load_big_endian<std::uint32_t>(p);
+      default:
+        return load_big_endian<std::uint64_t>(p);
+    }
   }
 
   template <class U>

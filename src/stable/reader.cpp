@@ -271,8 +271,7 @@ class Walker {
     if (info > 27) return false;
     n = 1 + (std::size_t{1} << (info - 24));
     if (left < n) return false;
-    arg = 0;
-    for (std::size_t i = 1; i < n; ++i) arg = (arg << 8) | p[i];
+    arg = cbor::Cursor::long_argument(info, p + 1);
     return true;
   }
 
