@@ -3,7 +3,9 @@
 // fuzz_stable_reader.cpp: libFuzzer target for StableReader. Each input is read as a stable
 // (CBOR) archive: type-less values with the document checksum verified and not (so that
 // mutations reach the decoder, not only the checksum), from memory and from a stream, then
-// typed reads into the registered types of fuzz_types.hpp, then read_stable_values.
+// typed reads into the registered types of fuzz_types.hpp, each checked against the state
+// model, the one-pass read (from_stable) checked against the validating one, then
+// read_stable_values.
 // brine::Error is the expected verdict on bad input; any other exception, a crash, a leak,
 // undefined behaviour or an allocation over -rss_limit_mb is a bug.
 
@@ -144,6 +146,46 @@ void read_both_ways(std::string_view bytes, const brine::LoadOptions& options,
   }
 }
 
+// StableReader::read_first (from_stable) decodes the first value in one pass, checking as it
+// goes, when it can: whatever it returns or throws must be what the validating read returns
+// or throws. A value the one pass accepted from a document the validating read refuses, or
+// read differently, is a bug, reported as a crash.
+template <class T, class Dismantle>
+void read_first_both_ways(std::string_view bytes, const brine::LoadOptions& options,
+                          Dismantle&& dismantle) {
+  auto error_of = [](const brine::Error& e) {
+    return std::to_string(static_cast<int>(e.code())) + " " + e.what();
+  };
+  std::optional<T> first, validating;
+  std::string first_error, validating_error;
+  try {
+    first = brine::from_stable<T>(bytes, registry(), options);
+  } catch (const brine::Error& e) {
+    first_error = error_of(e);
+  }
+  try {
+    brine::MemorySource source(bytes);
+    brine::StableReader reader(source, registry(), options);
+    validating = reader.read<T>();
+  } catch (const brine::Error& e) {
+    validating_error = error_of(e);
+  }
+  if (first.has_value() != validating.has_value() || first_error != validating_error) {
+    std::fprintf(stderr, "read_first: %s\nthe validating read: %s\n",
+                 first ? "a value" : first_error.c_str(),
+                 validating ? "a value" : validating_error.c_str());
+    std::abort();
+  }
+  if (first) {
+    if (!same(brine::to_state(*first, registry()), brine::to_state(*validating, registry()))) {
+      std::fprintf(stderr, "read_first and the validating read read the first value differently\n");
+      std::abort();
+    }
+    dismantle(*first);
+    dismantle(*validating);
+  }
+}
+
 inline void one_input(std::string_view bytes) {
   brine::LoadOptions trusting;
   trusting.verify_checksums = false;
@@ -165,6 +207,15 @@ inline void one_input(std::string_view bytes) {
   });
   read_both_ways<fuzz::Inventory>(bytes, trusting, [](fuzz::Inventory&) {});
   read_both_ways<std::vector<std::variant<std::string, std::optional<fuzz::Point>>>>(
+      bytes, trusting, [](auto&) {});
+
+  // The one-pass read against the validating one, checksum off (so that mutations reach the
+  // decoder) and on (so that its comparison after the decode is exercised).
+  read_first_both_ways<fuzz::Doc>(bytes, trusting, [](fuzz::Doc&) {});
+  read_first_both_ways<fuzz::Doc>(bytes, {}, [](fuzz::Doc&) {});
+  read_first_both_ways<fuzz::Graph>(bytes, trusting, [](fuzz::Graph& g) { fuzz::dismantle(g); });
+  read_first_both_ways<fuzz::Inventory>(bytes, trusting, [](fuzz::Inventory&) {});
+  read_first_both_ways<std::vector<std::variant<std::string, std::optional<fuzz::Point>>>>(
       bytes, trusting, [](auto&) {});
 
   // The tools' entry point: every value of the document, without a registry.

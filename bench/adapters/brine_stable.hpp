@@ -26,11 +26,11 @@ struct BrineStableAdapter {
     writer.finish();
   }
 
+  // from_stable: the one-shot read, which validates and decodes in one pass
+  // (StableReader::read_first).
   template <class T>
   static void load(std::string_view archive, T& data) {
-    brine::MemorySource source(archive);
-    brine::StableReader reader(source);
-    reader.read(data);
+    data = brine::from_stable<T>(archive);
   }
 };
 

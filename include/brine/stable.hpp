@@ -484,10 +484,32 @@ class BRINE_API StableReader {
   /// model (StableDecoder); a diagnostic for tests and benchmarks.
   std::size_t values_read_directly() const noexcept;
 
+  /// The first value of the archive `source` holds, as a T: what from_stable and load_stable
+  /// return, and the same value, or the same error, as StableReader(source).read<T>().
+  ///
+  /// When the source is in memory or a file and the value is in the current layout (what
+  /// this program's own writer wrote), it takes a single pass: StableDecoder checks each
+  /// item as it decodes it and takes the checksum as it goes, then the rest of the document
+  /// is validated and the checksum compared before the value is returned. Anything else
+  /// (a value to migrate, a malformed or corrupt document, any exception on the way) drops
+  /// what that pass built and reads the archive again the validating way, whose verdict is
+  /// the one returned or thrown. A setstate may therefore run on an object that is then
+  /// discarded, as in StableDecoder's fallback; no partial object is ever returned.
+  template <class T>
+  static T read_first(ByteSource& source, const Registry& registry = default_registry(),
+                      const LoadOptions& options = {});
+
   struct Impl;
 
  private:
   friend class StableDecoder;
+  // read_first's single pass: opens the document's header only (see read_first).
+  struct OnePass {};
+  StableReader(ByteSource& source, const Registry& registry, const LoadOptions& options, OnePass);
+  template <class T>
+  static bool read_first_in_one_pass(ByteSource& source, const Registry& registry,
+                                     const LoadOptions& options, T& out) noexcept;
+  void take_input(ByteSource& source);
   [[noreturn]] void fail_input_bytes() const;
   std::unique_ptr<Impl> impl_;
   const Registry& registry_;
@@ -533,6 +555,7 @@ class BRINE_API StableDecoder {
   template <class T>
   bool read(T& out) {
     try {
+      if (level_ > max_level_) stop();
       Codec<T>::load(*this, out);
     } catch (const NotCurrentLayout&) {
       abandon();
@@ -600,7 +623,7 @@ class BRINE_API StableDecoder {
   std::string_view read_text_view();
   void read_bytes(std::vector<std::uint8_t>& out);
   std::size_t begin_list(std::size_t = 0) { return begin_array(); }
-  void end_list() {}
+  void end_list() { --level_; }
   std::size_t reserve_limit(std::size_t n, std::size_t element_size = 1) const noexcept {
     // The count is validated against the input, but an element may take one byte there and
     // far more in memory: beyond 64 MiB the container grows with what it actually reads.
@@ -615,18 +638,20 @@ class BRINE_API StableDecoder {
   void load_entry(K& key, V& value) {
     if constexpr (std::is_same_v<K, std::string>) {
       read_text(key);
+      Codec<V>::load(*this, value);
     } else {
       begin_tuple(2);
       Codec<K>::load(*this, key);
+      Codec<V>::load(*this, value);
+      end_tuple();
     }
-    Codec<V>::load(*this, value);
   }
-  void end_map() {}
+  void end_map() { --level_; }
   void begin_tuple(std::size_t n);
-  void end_tuple() {}
+  void end_tuple() { --level_; }
   bool read_optional();
   std::size_t begin_variant(std::size_t alternatives);
-  void end_variant() {}
+  void end_variant() { --level_; }
   template <class Rep>
   Rep read_duration(std::intmax_t num, std::intmax_t den) {
     begin_duration();
@@ -690,9 +715,20 @@ class BRINE_API StableDecoder {
   void abandon() noexcept;
   bool finish();
 
+  /// One level deeper: the elements of a container, as the validating scan counts them.
+  void enter_level() {
+    if (++level_ > max_level_) stop();
+  }
+
   detail::StableDirect& d_;  // the reader's cursor and the objects being read
   const Registry& registry_;
   bool done_ = false;  // finished or abandoned: nothing for the destructor to undo
+  // The nesting of the item being read, counted as the validating scan counts it (the value
+  // is at level 1). Past LoadOptions::max_nesting(), which the scan enforces, a one-pass
+  // read stops, and the validating read gives the verdict; a validated document needs no
+  // check (max_level_ is then the largest size_t).
+  std::size_t level_ = 1;
+  std::size_t max_level_;
 };
 
 template <class T>
@@ -715,6 +751,33 @@ void StableReader::read(T& out) {
     detail::note_error_source(e, description_);
     throw;
   }
+}
+
+template <class T>
+bool StableReader::read_first_in_one_pass(ByteSource& source, const Registry& registry,
+                                          const LoadOptions& options, T& out) noexcept {
+  try {
+    StableReader reader(source, registry, options, OnePass{});
+    if (reader.at_end()) return false;
+    T value{};
+    if (!StableDecoder(reader).read(value)) return false;
+    out = std::move(value);
+    return true;
+  } catch (...) {
+    // Whatever went wrong, the validating read decides, and reports it as it always has.
+    return false;
+  }
+}
+
+template <class T>
+T StableReader::read_first(ByteSource& source, const Registry& registry,
+                           const LoadOptions& options) {
+  if (source.has_direct_view()) {
+    T value{};
+    if (read_first_in_one_pass(source, registry, options, value)) return value;
+  }
+  StableReader reader(source, registry, options);
+  return reader.read<T>();
 }
 
 /// Decodes a CBOR document written by any brine version into the state model, without a
@@ -740,8 +803,7 @@ T load_stable(const std::filesystem::path& path, const Registry& registry = defa
               const LoadOptions& options = {}) {
   FileSource source(path);
   try {
-    StableReader reader(source, registry, options);
-    return reader.read<T>();
+    return StableReader::read_first<T>(source, registry, options);
   } catch (Error& e) {
     detail::note_error_source(e, source.description());
     throw;
@@ -765,8 +827,7 @@ template <class T>
 T from_stable(std::string_view bytes, const Registry& registry = default_registry(),
               const LoadOptions& options = {}) {
   MemorySource source(bytes);
-  StableReader reader(source, registry, options);
-  return reader.read<T>();
+  return StableReader::read_first<T>(source, registry, options);
 }
 
 // ---------------------------------------------------------------------------------------

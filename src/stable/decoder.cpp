@@ -19,7 +19,10 @@ namespace brine {
 using cbor::Head;
 
 StableDecoder::StableDecoder(StableReader& reader)
-    : d_(*reader.impl_->direct), registry_(reader.registry_) {
+    : d_(*reader.impl_->direct),
+      registry_(reader.registry_),
+      max_level_(reader.impl_->validated ? static_cast<std::size_t>(-1)
+                                         : reader.options_.max_nesting()) {
   StableReader::Impl& doc = d_.doc;
   d_.c.pos = doc.next < doc.values.size() ? doc.values[doc.next] : doc.bytes.size();
   d_.fields_left = 0;
@@ -46,11 +49,15 @@ void StableDecoder::abandon() noexcept {
 }
 
 bool StableDecoder::finish() {
+  StableReader::Impl& doc = d_.doc;
+  // A one-pass read has read its first value whole: the rest of the document is validated
+  // now (throwing what the validating constructor would have thrown).
+  const std::size_t value_end = d_.c.pos;
+  if (!doc.validated) validate_after_first_value(doc, d_.c);
   // The value must end where the validated document says it does; anything else is a
   // misreading, which the state model then gets to report.
-  StableReader::Impl& doc = d_.doc;
   std::size_t end = doc.next + 1 < doc.values.size() ? doc.values[doc.next + 1] : doc.values_end;
-  if (doc.next >= doc.values.size() || d_.c.pos != end) {
+  if (doc.next >= doc.values.size() || value_end != end) {
     abandon();
     return false;
   }
@@ -96,11 +103,16 @@ BRINE_STABLE_INLINE bool take_key(cbor::Cursor& c, const detail::StableDirect::F
   return true;
 }
 
-/// Remembers the bytes read from `at` for `name`, when they are 8 at most.
+/// Remembers the bytes read from `at` for `name`, when they are 8 at most and reading them
+/// noted no string (the stringref table held `strings` entries before): the same bytes then
+/// mean the same text wherever they come again. A stringref's entry never changes, and a
+/// literal too short to enter the table never enters it, since the length a string needs to
+/// enter only grows with the table. A literal that did enter is read again the long way, so
+/// that its repetition is noted as well.
 void remember_key(cbor::Cursor& c, detail::StableDirect::FieldKey& key, const char* name,
-                  std::size_t at, std::size_t text_at, std::size_t text_size) {
+                  std::size_t at, std::size_t text_at, std::size_t text_size, std::size_t strings) {
   const std::size_t length = c.pos - at;
-  if (!c.strings().complete || length > 8 || c.size() - at < 8) return;
+  if (c.strings().table.size() != strings || length > 8 || c.size() - at < 8) return;
   std::uint64_t word;
   std::memcpy(&word, c.data() + at, 8);
   key.name = name;
@@ -122,9 +134,10 @@ void StableDecoder::expect_field(const char* name) {
   detail::StableDirect::FieldKey& key = d.field_keys[detail::StableDirect::field_key_slot(name)];
   if (!take_key(c, key, name)) {
     const std::size_t at = c.pos;
+    const std::size_t strings = c.strings().table.size();
     std::string_view s;
     if (!c.text(s) || s != name) stop();
-    remember_key(c, key, name, at, 0, s.size());
+    remember_key(c, key, name, at, 0, s.size(), strings);
   }
   --d.fields_left;
 }
@@ -233,13 +246,17 @@ void StableDecoder::read_bytes(std::vector<std::uint8_t>& out) {
 std::size_t StableDecoder::begin_array() {
   Head h = d_.c.head();
   if (h.major != 4 || h.indefinite) stop();
-  return d_.c.count(h.argument, 1);
+  const std::size_t n = d_.c.count(h.argument, 1);
+  enter_level();
+  return n;
 }
 
 std::size_t StableDecoder::begin_text_map() {
   Head h = d_.c.head();
   if (h.major != 5 || h.indefinite) stop();
-  return d_.c.count(h.argument, 2);
+  const std::size_t n = d_.c.count(h.argument, 2);
+  enter_level();
+  return n;
 }
 
 void StableDecoder::begin_tuple(std::size_t n) {
@@ -267,6 +284,7 @@ void StableDecoder::end_duration(std::intmax_t num, std::intmax_t den) {
   if (read_text_view() != "period" ||
       read_text_view() != std::to_string(num) + "/" + std::to_string(den))
     stop();
+  --level_;
 }
 
 namespace {
@@ -297,6 +315,8 @@ BRINE_STABLE_INLINE bool leave_object(detail::StableDirect& d) {
   d.version = d.saved.back().version;
   d.saved.pop_back();
   --d.depth;
+  if (d.hash != nullptr && d.c.pos - d.hashed >= detail::StableDirect::kHashStep)
+    d.hash_to_cursor();
   return true;
 }
 
@@ -318,19 +338,23 @@ void StableDecoder::begin_object(const detail::TypeOps& ops) {
   detail::StableDirect::FieldKey& key = d_.type_keys[detail::StableDirect::field_key_slot(name)];
   if (!take_key(c, key, name)) {
     const std::size_t at = c.pos;
+    const std::size_t strings = c.strings().table.size();
     std::string_view type;
     if (object_head(c) != 3) stop();
     const std::size_t text_at = c.pos - at;
     if (!c.text(type) || type != ops.name) stop();
     Head v = c.head();
     if (v.major != 0 || v.argument != ops.version) stop();
-    remember_key(c, key, name, at, text_at, type.size());
+    remember_key(c, key, name, at, text_at, type.size(), strings);
   }
   if (!enter_object(d_, ops.version)) stop();
+  level_ += 2;  // the object's array, then its field map
+  if (level_ > max_level_) stop();
 }
 
 void StableDecoder::end_object() {
   if (!leave_object(d_)) stop();
+  level_ -= 2;
 }
 
 namespace {
@@ -405,18 +429,23 @@ detail::PointerTarget StableDecoder::read_pointer(const detail::TypeOps& static_
                  detail::SharedObject{created.owner, created.ops, created.info});
   }
   if (!enter_object(d_, created.ops->version)) stop();
+  level_ += 2;
+  if (level_ > max_level_) stop();
   created.ops->read_stable(*this, created.raw);
   if (!leave_object(d_)) stop();
+  level_ -= 2;
   return created.release();
 }
 
 std::string StableDecoder::read_path() {
+  if (level_ + 1 > max_level_) stop();  // the object's array holds its name and text
   std::string_view type;
   if (object_head(d_.c) != 2 || !d_.c.text(type) || type != cbor::kPathType) stop();
   return std::string(read_text_view());
 }
 
 const FunctionInfo& StableDecoder::read_function_info(const std::type_info& signature) {
+  if (level_ + 1 > max_level_) stop();
   std::string_view type;
   if (object_head(d_.c) != 2 || !d_.c.text(type) || type != cbor::kFunctionType) stop();
   // Any failure is the state path's to report, with its message and context.

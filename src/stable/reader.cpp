@@ -277,6 +277,9 @@ class Walker {
 
   BRINE_STABLE_OUT_OF_LINE void scan_slow(std::size_t depth) { scan(depth); }
 
+  /// Makes the scan continue after `n` shareable objects (those a one-pass read decoded).
+  void count_shared_from(std::uint64_t n) noexcept { shared_scanned_ = n; }
+
   /// Makes the scan feed `state` the bytes it has validated, from `from` on, every
   /// kHashStep bytes or so (at the end of an object), while they are still in cache.
   void hash_as_scanned(XXH3_state_t* state, std::size_t from) noexcept {
@@ -719,7 +722,9 @@ class Walker {
   std::size_t hashed_ = 0;
 };
 
-void open_document(StableReader::Impl& impl, cbor::Cursor& c) {
+/// The document's header, up to and including the values array's head, which it records in
+/// `impl` (with the array's count checked against the input).
+void open_header(StableReader::Impl& impl, cbor::Cursor& c) {
   Walker w(c, impl);
   Head h = c.head();
   if (h.major != 6 || h.argument != cbor::kTagSelfDescribe)
@@ -751,39 +756,47 @@ void open_document(StableReader::Impl& impl, cbor::Cursor& c) {
            version_at);
   impl.format_version = static_cast<std::uint32_t>(version.argument);
   expect_key("values");
-  std::size_t values_begin = c.pos;
+  impl.values_begin = c.pos;
   Head values = c.head();
-  if (values.major != 4) c.fail(errc::corrupt_data, "'values' is not an array", values_begin);
-  // The checksum is taken as the scan goes (Walker::hash_as_scanned), over bytes it has just
-  // read, rather than in a second pass over the whole input.
-  struct FreeState {
-    void operator()(XXH3_state_t* s) const noexcept { XXH3_freeState(s); }
-  };
-  std::unique_ptr<XXH3_state_t, FreeState> hash;
-  if (c.options().verify_checksums) {
+  if (values.major != 4) c.fail(errc::corrupt_data, "'values' is not an array", impl.values_begin);
+  impl.values_indefinite = values.indefinite;
+  if (!values.indefinite) impl.values_declared = c.count(values.argument, 1);
+}
+
+/// A fresh checksum state, or null when checksums are not verified.
+std::unique_ptr<XXH3_state_t, StableReader::Impl::FreeHashState> start_hash(
+    const LoadOptions& options) {
+  std::unique_ptr<XXH3_state_t, StableReader::Impl::FreeHashState> hash;
+  if (options.verify_checksums) {
     hash.reset(XXH3_createState());
     if (hash == nullptr) throw std::bad_alloc();
     XXH3_64bits_reset(hash.get());
-    w.hash_as_scanned(hash.get(), values_begin);
   }
-  // Validate every value before decoding any: a corrupt tail is found before the head is
-  // handed out.
-  if (values.indefinite) {
+  return hash;
+}
+
+/// Scans the values from the cursor on (those after impl.values, which are already known),
+/// then the document's end, and compares the checksum, which `hash` (null when not
+/// verified) holds up to the cursor.
+void scan_to_end(StableReader::Impl& impl, cbor::Cursor& c, Walker& w, XXH3_state_t* hash,
+                 std::size_t hashed_to) {
+  if (hash != nullptr) w.hash_as_scanned(hash, hashed_to);
+  if (impl.values_indefinite) {
     while (c.peek() != 0xFF) {
       impl.values.push_back(c.pos);
       w.scan_fast(1);
     }
     ++c.pos;
   } else {
-    std::size_t n = c.count(values.argument, 1);
-    for (std::size_t i = 0; i < n; ++i) {
+    while (impl.values.size() < impl.values_declared) {
       impl.values.push_back(c.pos);
       w.scan_fast(1);
     }
   }
   std::size_t values_end = c.pos;
-  impl.values_end = values_end - (values.indefinite ? 1 : 0);
-  expect_key("checksum");
+  impl.values_end = values_end - (impl.values_indefinite ? 1 : 0);
+  std::size_t key_at = c.pos;
+  if (w.text_or_ref() != "checksum") c.fail(errc::corrupt_data, "expected key 'checksum'", key_at);
   std::size_t checksum_at = c.pos;
   Head checksum = c.head();
   if (checksum.major != 0)
@@ -793,21 +806,80 @@ void open_document(StableReader::Impl& impl, cbor::Cursor& c) {
   // the structure is still validated in full above.
   if (hash != nullptr) {
     w.hash_to(values_end);
-    if (XXH3_64bits_digest(hash.get()) != checksum.argument)
+    if (XXH3_64bits_digest(hash) != checksum.argument)
       c.fail(errc::checksum_mismatch, "checksum mismatch: the archive is corrupt", checksum_at);
   }
   // The table now holds every string of the document: decoding and skipping resolve
   // references in it and note nothing again.
   impl.strings.complete = true;
+  impl.validated = true;
+}
+
+void open_document(StableReader::Impl& impl, cbor::Cursor& c) {
+  open_header(impl, c);
+  // The checksum is taken as the scan goes (Walker::hash_as_scanned), over bytes it has just
+  // read, rather than in a second pass over the whole input.
+  auto hash = start_hash(c.options());
+  // Validate every value before decoding any: a corrupt tail is found before the head is
+  // handed out.
+  Walker w(c, impl);
+  scan_to_end(impl, c, w, hash.get(), impl.values_begin);
+}
+
+/// A one-pass read's start: the header only. The first value (when there is one) is then
+/// decoded by StableDecoder, which checks what it reads and takes the checksum as it goes;
+/// validate_after_first_value() does the rest.
+void open_document_for_one_pass(StableReader::Impl& impl, cbor::Cursor& c) {
+  open_header(impl, c);
+  impl.validated = false;
+  impl.hash = start_hash(c.options());
+  if (impl.values_indefinite ? c.peek() != 0xFF : impl.values_declared != 0)
+    impl.values.push_back(c.pos);
 }
 
 }  // namespace
+
+void validate_after_first_value(StableReader::Impl& impl, cbor::Cursor& c) {
+  Walker w(c, impl);
+  w.count_shared_from(impl.shared_seen);
+  detail::StableDirect& d = *impl.direct;
+  scan_to_end(impl, c, w, impl.hash.get(), d.hashed);
+  impl.hash.reset();
+  d.hash = nullptr;
+}
+
+void detail::StableDirect::hash_to_cursor() noexcept {
+  XXH3_64bits_update(hash, c.data() + hashed, c.pos - hashed);
+  hashed = c.pos;
+}
 
 StableReader::StableReader(ByteSource& source, const Registry& registry, const LoadOptions& options)
     : impl_(std::make_unique<Impl>()),
       registry_(registry),
       options_(options),
       description_(source.description()) {
+  take_input(source);
+  cbor::Cursor c(impl_->bytes, options_, description_, impl_->strings);
+  open_document(*impl_, c);
+  impl_->direct.emplace(*impl_, impl_->bytes, registry_, options_, description_, impl_->strings);
+}
+
+StableReader::StableReader(ByteSource& source, const Registry& registry, const LoadOptions& options,
+                           OnePass)
+    : impl_(std::make_unique<Impl>()),
+      registry_(registry),
+      options_(options),
+      description_(source.description()) {
+  take_input(source);
+  cbor::Cursor c(impl_->bytes, options_, description_, impl_->strings);
+  open_document_for_one_pass(*impl_, c);
+  detail::StableDirect& d = impl_->direct.emplace(*impl_, impl_->bytes, registry_, options_,
+                                                  description_, impl_->strings);
+  d.hash = impl_->hash.get();
+  d.hashed = impl_->values_begin;
+}
+
+void StableReader::take_input(ByteSource& source) {
   if (source.has_direct_view()) {
     impl_->bytes = source.direct_view();
   } else {
@@ -823,9 +895,6 @@ StableReader::StableReader(ByteSource& source, const Registry& registry, const L
     impl_->bytes = impl_->owned.view();
   }
   impl_->state = detail::StateBudget(options_);
-  cbor::Cursor c(impl_->bytes, options_, description_, impl_->strings);
-  open_document(*impl_, c);
-  impl_->direct.emplace(*impl_, impl_->bytes, registry_, options_, description_, impl_->strings);
 }
 
 void StableReader::fail_input_bytes() const {

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@
 #include "brine/stable.hpp"
 #include "stable/cursor.hpp"
 #include "state/budget.hpp"
+#include "util/xxhash.hpp"
 
 namespace brine {
 
@@ -74,6 +76,15 @@ class StableDirect {
   std::size_t strings_before = 0;
   std::uint64_t produced_before = 0;
   std::uint64_t shared_before = 0;
+  // In a one-pass read (StableReader::read_first), the document's checksum taken as the
+  // decoder goes: the bytes up to `hashed` are in `hash`, fed at the end of an object every
+  // kHashStep bytes or so, while they are still in cache. Null when the document was
+  // validated first, or checksums are not verified.
+  XXH3_state_t* hash = nullptr;
+  std::size_t hashed = 0;
+  static constexpr std::size_t kHashStep = std::size_t{64} << 10;
+  /// Feeds `hash` the bytes from `hashed` to the cursor.
+  void hash_to_cursor() noexcept;
 };
 
 }  // namespace detail
@@ -84,12 +95,29 @@ struct StableReader::Impl {
   std::uint32_t format_version = 0;
   std::vector<std::size_t> values;  // offset of each value
   std::size_t values_end = 0;       // offset just past the last value
-  cbor::Strings strings;            // stringref table and string bytes, all values so far
+  // The values array's head: where it starts (the checksum covers the array) and its count.
+  std::size_t values_begin = 0;
+  bool values_indefinite = false;
+  std::size_t values_declared = 0;
+  // False while a one-pass read decodes the first value of a document whose values have not
+  // been scanned: `values` then holds the first value's offset only, the stringref table
+  // grows as the decoder reads, and validate_after_first_value() completes the rest.
+  bool validated = true;
+  struct FreeHashState {
+    void operator()(XXH3_state_t* s) const noexcept { XXH3_freeState(s); }
+  };
+  std::unique_ptr<XXH3_state_t, FreeHashState> hash;  // a one-pass read's checksum
+  cbor::Strings strings;  // stringref table and string bytes, all values so far
   std::size_t next = 0;
   std::uint64_t shared_seen = 0;  // shareable tags decoded so far
   std::size_t read_directly = 0;  // values StableDecoder read
   detail::StateBudget state;      // what decoding into the state model built, all values
   std::optional<detail::StableDirect> direct;
 };
+
+/// The end of a one-pass read: the first value was decoded up to `c.pos`; scans every value
+/// after it, checks the document's end and compares its checksum, as StableReader's
+/// constructor does. Throws what the constructor would have thrown for what follows.
+void validate_after_first_value(StableReader::Impl& impl, cbor::Cursor& c);
 
 }  // namespace brine

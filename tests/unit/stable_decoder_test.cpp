@@ -6,6 +6,9 @@
 #include <exception>
 #include <functional>
 #include <new>
+#include <sstream>
+#include <utility>
+#include <variant>
 
 #include "sample_types.hpp"
 #include "test_util.hpp"
@@ -407,6 +410,182 @@ TEST(StableDecoderFallback, AValueNotInTheCurrentLayoutRunsSetstateAgainOnNewObj
   brine::StableReader reader(source, registry);
   EXPECT_THROW_WITH(reader.read<Hooked>(), brine::SchemaError, "test.DecoderHooked");
   EXPECT_EQ(Hooked::runs, 2);  // the direct read's, abandoned, and the state model's
+}
+
+// ---------------------------------------------------------------------------------------
+// StableReader::read_first (from_stable, load_stable): one pass when it can, and always the
+// value or the error that the validating read gives.
+
+/// What a read ended with: "value" or the error's message, so that two reads compare.
+template <class T, class Read>
+std::string outcome(Read&& read, T* value = nullptr) {
+  try {
+    T v = read();
+    if (value != nullptr) *value = std::move(v);
+    return "value";
+  } catch (const brine::Error& e) {
+    return brine::make_error_code(e.code()).message() + ": " + e.what();
+  }
+}
+
+/// The two reads of the first value of `bytes`: read_first's, then the validating one's.
+template <class T>
+std::pair<std::string, std::string> both_reads(std::string_view bytes,
+                                               const brine::Registry& registry,
+                                               const brine::LoadOptions& options = {}) {
+  std::string first = outcome<T>([&] { return brine::from_stable<T>(bytes, registry, options); });
+  std::string validating = outcome<T>([&] {
+    brine::MemorySource source(bytes);
+    brine::StableReader reader(source, registry, options);
+    return reader.read<T>();
+  });
+  return {first, validating};
+}
+
+/// The offset of `text` in `bytes` (which must hold it).
+std::size_t offset_of(const brine::Buffer& bytes, std::string_view text) {
+  std::size_t at = bytes.view().find(text);
+  EXPECT_NE(at, std::string_view::npos) << text;
+  return at;
+}
+
+TEST(StableReadFirst, ReadsWhatTheValidatingReadReads) {
+  brine::Registry registry;
+  register_shapes(registry);
+  expect_everything(brine::from_stable<Everything>(
+      brine::to_stable(make_everything(), registry).view(), registry));
+  expect_scene(
+      brine::from_stable<Scene>(brine::to_stable(make_scene(), registry).view(), registry));
+  auto graph = make_cyclic_graph();
+  brine::Buffer bytes = brine::to_stable(graph[0], registry);
+  break_cycle(graph[0]);
+  auto root = brine::from_stable<std::shared_ptr<GraphNode>>(bytes.view(), registry);
+  expect_cyclic_graph(root);
+  break_cycle(root);
+}
+
+// The checksum is compared once the first value is decoded: setstate has run (the one pass
+// happened), and the verdict is still the validating read's, with nothing returned.
+TEST(StableReadFirst, AChecksumMismatchAfterTheFirstValueIsRefused) {
+  brine::Registry registry;
+  brine::Buffer bytes = stable_document(registry, [&](brine::StableWriter& writer) {
+    writer.write(Hooked{5});
+    writer.write(Inner{6, "a text long enough for the table"});
+  });
+  bytes.data()[offset_of(bytes, "a text long")] ^= 0x20;  // 'a' -> 'A'
+  Hooked::runs = 0;
+  auto [first, validating] = both_reads<Hooked>(bytes.view(), registry);
+  EXPECT_EQ(Hooked::runs, 1) << "the first value was not decoded before the document was validated";
+  EXPECT_EQ(first, validating);
+  EXPECT_NE(first.find("checksum mismatch"), std::string::npos) << first;
+  // Without the comparison the document is well formed, and both read the value.
+  brine::LoadOptions trusting;
+  trusting.verify_checksums = false;
+  EXPECT_EQ(both_reads<Hooked>(bytes.view(), registry, trusting),
+            std::make_pair(std::string("value"), std::string("value")));
+}
+
+// Damage after the first value, whichever way, is the validating read's error, with its
+// offset: the first value is never handed out from a malformed document.
+TEST(StableReadFirst, AMalformedDocumentAfterTheFirstValueIsRefused) {
+  brine::Registry registry;
+  brine::Buffer good = stable_document(registry, [&](brine::StableWriter& writer) {
+    writer.write(Inner{5, "five"});
+    writer.write(Inner{6, "a text long enough for the table"});
+  });
+  brine::LoadOptions trusting;  // so that the structure, not the checksum, gives the verdict
+  trusting.verify_checksums = false;
+
+  brine::Buffer bad_head = good;  // invalid additional information in the second value
+  bad_head.data()[offset_of(bad_head, "a text long") - 2] = 0x7C;
+  brine::Buffer trailing = good;  // a byte after the end
+  const std::uint8_t extra = 0x00;
+  trailing.append(&extra, 1);
+  brine::Buffer truncated = good;  // the checksum cut off
+  truncated.resize(truncated.size() - 3);
+  brine::Buffer bad_reference = good;  // the second value's type name, a stringref, made 23
+  std::size_t second = offset_of(bad_reference, "a text long");
+  for (std::size_t at = second; at-- > 0;)
+    if (bad_reference.data()[at] == 0xD8 && bad_reference.data()[at + 1] == 0x19) {
+      bad_reference.data()[at + 2] = 23;
+      break;
+    }
+  for (const brine::Buffer* bytes : {&bad_head, &trailing, &truncated, &bad_reference}) {
+    auto [first, validating] = both_reads<Inner>(bytes->view(), registry, trusting);
+    EXPECT_EQ(first, validating);
+    EXPECT_NE(first, "value");
+  }
+  EXPECT_EQ(both_reads<Inner>(good.view(), registry, trusting),
+            std::make_pair(std::string("value"), std::string("value")));
+}
+
+// The scan bounds raw nesting (LoadOptions::max_nesting(), 4 levels per max_depth); the one
+// pass counts the same levels, including those of containers that hold no object.
+TEST(StableReadFirst, NestingIsBoundedAsTheValidatingReadBoundsIt) {
+  brine::Registry registry;
+  // A vector<int> is one item, a typed array: here at level 4, then 5.
+  using Four = std::vector<std::vector<std::vector<std::vector<int>>>>;
+  using Five = std::vector<Four>;
+  brine::LoadOptions options;
+  options.max_depth = 1;  // 4 levels
+  auto four =
+      both_reads<Four>(brine::to_stable(Four{{{{1, 2}}}}, registry).view(), registry, options);
+  EXPECT_EQ(four, std::make_pair(std::string("value"), std::string("value")));
+  auto five =
+      both_reads<Five>(brine::to_stable(Five{{{{{1, 2}}}}}, registry).view(), registry, options);
+  EXPECT_EQ(five.first, five.second);
+  EXPECT_NE(five.first.find("nesting"), std::string::npos) << five.first;
+  // Objects take two levels each (their array, then their field map), maps and variants one.
+  using Tagged = std::map<std::string, std::variant<int, Inner>>;  // Inner's int at level 5
+  Tagged tagged{{"k", Inner{1, "x"}}};
+  auto objects = both_reads<Tagged>(brine::to_stable(tagged, registry).view(), registry, options);
+  EXPECT_EQ(objects.first, objects.second);
+  EXPECT_NE(objects.first.find("nesting"), std::string::npos) << objects.first;
+  options.max_depth = 2;
+  objects = both_reads<Tagged>(brine::to_stable(tagged, registry).view(), registry, options);
+  EXPECT_EQ(objects, std::make_pair(std::string("value"), std::string("value")));
+}
+
+// A value to migrate is read again the validating way, and migrated.
+TEST(StableReadFirst, AnOlderVersionIsMigrated) {
+  brine::Registry registry;
+  registry.add<Counter>().migration(1, brine::migrate::rename_field("n", "count"));
+  brine::Object old_counter;
+  old_counter.type = "test.DecoderCounter";
+  old_counter.version = 1;
+  old_counter.fields = {{"n", brine::Value(std::int64_t{5})},
+                        {"label", brine::Value(std::string("five"))}};
+  brine::Buffer bytes = stable_document(registry, [&](brine::StableWriter& writer) {
+    writer.write_value(brine::Value(old_counter));
+  });
+  Counter five = brine::from_stable<Counter>(bytes.view(), registry);
+  EXPECT_EQ(five.count, 5);
+  EXPECT_EQ(five.label, "five");
+}
+
+// An exception from setstate in the one pass sends the read the validating way, which meets
+// it again: it propagates unchanged, after a second run.
+TEST(StableReadFirst, ACustomExceptionFromSetstatePropagatesUnchanged) {
+  brine::Registry registry;
+  brine::Buffer bytes = brine::to_stable(Hooked{5}, registry);
+  Hooked::runs = 0;
+  Hooked::on_setstate = [] { throw CustomFailure(); };
+  EXPECT_THROW(brine::from_stable<Hooked>(bytes.view(), registry), CustomFailure);
+  Hooked::on_setstate = nullptr;
+  EXPECT_EQ(Hooked::runs, 2);
+  EXPECT_EQ(brine::from_stable<Hooked>(bytes.view(), registry).value, 5);
+}
+
+// A source without a view of its bytes (a stream) is read the validating way.
+TEST(StableReadFirst, AStreamIsReadTheValidatingWay) {
+  brine::Registry registry;
+  brine::Buffer bytes = brine::to_stable(Inner{5, "five"}, registry);
+  std::istringstream in{std::string(bytes.view())};
+  brine::StreamSource source(in);
+  EXPECT_EQ(brine::StableReader::read_first<Inner>(source, registry), (Inner{5, "five"}));
+  std::istringstream empty{std::string()};
+  brine::StreamSource nothing(empty);
+  EXPECT_THROW(brine::StableReader::read_first<Inner>(nothing, registry), brine::FormatError);
 }
 
 }  // namespace
