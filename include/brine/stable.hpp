@@ -797,7 +797,8 @@ void save_stable(const std::filesystem::path& path, const T& value,
   sink.commit();
 }
 
-/// Loads the first value of the stable archive at `path`, upgrading older class versions.
+/// Loads the first value of the stable archive at `path`, upgrading older class versions;
+/// in one pass when it can (StableReader::read_first).
 template <class T>
 T load_stable(const std::filesystem::path& path, const Registry& registry = default_registry(),
               const LoadOptions& options = {}) {
@@ -822,7 +823,8 @@ Buffer to_stable(const T& value, Registry& registry = default_registry()) {
   return out;
 }
 
-/// Loads the first value of a stable archive held in memory.
+/// Loads the first value of a stable archive held in memory; in one pass when it can
+/// (StableReader::read_first).
 template <class T>
 T from_stable(std::string_view bytes, const Registry& registry = default_registry(),
               const LoadOptions& options = {}) {

@@ -22,6 +22,12 @@ using hostile::Outcome;
 using hostile::Via;
 
 using ReadAll = std::function<bool(brine::StableReader&)>;
+/// How reading the first value of a document ended, as text that two reads compare: the
+/// value written again as a stable archive (equal bytes, equal values, NaNs included), or
+/// the error's code and message. `one_pass`: StableReader::read_first (from_stable), else
+/// a StableReader's read.
+using ReadFirst =
+    std::function<std::string(const std::string&, const brine::LoadOptions&, bool one_pass)>;
 
 struct Case {
   std::string name;
@@ -29,6 +35,7 @@ struct Case {
   const brine::Registry* registry;
   ReadAll read_all;
   std::size_t read_directly;  // values the pristine archive loads without the state model
+  ReadFirst read_first;
 };
 
 brine::Registry& plain_registry() {
@@ -86,11 +93,35 @@ bool read_doc(brine::StableReader& r) {
   return target == hostile::make_doc();
 }
 
+template <class T>
+ReadFirst read_first_as(
+    brine::Registry& registry, std::function<void(T&)> dismantle = [](T&) {}) {
+  return [&registry, dismantle](const std::string& bytes, const brine::LoadOptions& options,
+                                bool one_pass) -> std::string {
+    T value;
+    try {
+      if (one_pass) {
+        value = brine::from_stable<T>(bytes, registry, options);
+      } else {
+        brine::MemorySource source(bytes);
+        brine::StableReader reader(source, registry, options);
+        value = reader.read<T>();
+      }
+    } catch (const brine::Error& e) {
+      return "error " + std::to_string(static_cast<int>(e.code())) + " " + e.what();
+    }
+    std::string written = "value " + std::string(brine::to_stable(value, registry).view());
+    dismantle(value);
+    return written;
+  };
+}
+
 std::vector<Case> build_cases() {
   std::vector<Case> cases;
   std::string doc =
       stable_of(plain_registry(), [](brine::StableWriter& w) { w.write(hostile::make_doc()); });
-  cases.push_back({"document", doc, &plain_registry(), read_doc, 1});
+  cases.push_back({"document", doc, &plain_registry(), read_doc, 1,
+                   read_first_as<hostile::Doc>(plain_registry())});
 
   brine::Registry writer_graph;
   hostile::register_graph(writer_graph);
@@ -104,7 +135,9 @@ std::vector<Case> build_cases() {
                      hostile::dismantle(loaded);
                      return same;
                    },
-                   1});
+                   1, read_first_as<hostile::Graph>(graph_registry(), [](hostile::Graph& g) {
+                     hostile::dismantle(g);
+                   })});
 
   std::string several = stable_of(plain_registry(), [](brine::StableWriter& w) {
     w.write(hostile::make_doc());
@@ -125,7 +158,7 @@ std::vector<Case> build_cases() {
                 same;
          return same;
        },
-       5});
+       5, read_first_as<hostile::Doc>(plain_registry())});
 
   // The ledger is read directly until its first account, of an older version: then the
   // whole value goes through the state model and the migrations.
@@ -136,7 +169,7 @@ std::vector<Case> build_cases() {
                    [](brine::StableReader& r) {
                      return hostile::is_upgraded_ledger(r.read<hostile::Ledger>());
                    },
-                   0});
+                   0, read_first_as<hostile::Ledger>(v3_registry())});
   return cases;
 }
 
@@ -307,6 +340,45 @@ TEST_P(StableReaderHostile, EveryBitFlipWithoutChecksumsLoadsOrThrowsBrineError)
   // Both verdicts occur: flips in heads and names are refused, flips inside values load.
   EXPECT_GT(refused, 0u);
   EXPECT_GT(loaded_different, 0u);
+}
+
+// StableReader::read_first (from_stable) takes one pass when it can, validating as it
+// decodes: on every truncation, every flipped bit and a boundary byte at every offset, with
+// checksums verified and not, it gives what the validating read gives (the same value or
+// the same error).
+TEST_P(StableReaderHostile, EveryMutationReadsTheSameInOnePass) {
+  const Case& c = test_case();
+  Failures failures;
+  std::size_t values = 0;
+  auto compare = [&](const std::string& bytes, const std::string& what) {
+    for (const brine::LoadOptions& options : {brine::LoadOptions{}, without_checksums()}) {
+      std::string one_pass = c.read_first(bytes, options, true);
+      std::string validating = c.read_first(bytes, options, false);
+      if (one_pass.rfind("value", 0) == 0) ++values;
+      if (one_pass != validating)
+        failures.add(what + (options.verify_checksums ? "" : ", checksums off") +
+                     ": read_first gives [" + one_pass.substr(0, 200) + "], the validating read [" +
+                     validating.substr(0, 200) + "]");
+    }
+  };
+  compare(c.bytes, "unchanged");
+  static const unsigned char boundary[] = {0x00, 0x18, 0x1F, 0x7F, 0xD8, 0xFF};
+  for (std::size_t offset = 0; offset < c.bytes.size(); ++offset) {
+    compare(c.bytes.substr(0, offset), "cut at " + std::to_string(offset));
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string flipped = c.bytes;
+      flipped[offset] = static_cast<char>(flipped[offset] ^ (1 << bit));
+      compare(flipped, "bit " + std::to_string(bit) + " of byte " + std::to_string(offset));
+    }
+    for (unsigned char b : boundary) {
+      std::string replaced = c.bytes;
+      replaced[offset] = static_cast<char>(b);
+      compare(replaced, "byte " + std::to_string(offset) + " set to " + std::to_string(b));
+    }
+  }
+  // Mutations inside values load (different values) on both paths: the comparison saw both
+  // verdicts, not only errors.
+  EXPECT_GT(values, c.bytes.size());
 }
 
 INSTANTIATE_TEST_SUITE_P(Archives, StableReaderHostile, ::testing::Range<std::size_t>(0, 4),
