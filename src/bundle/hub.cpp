@@ -24,6 +24,7 @@
 #include "brine/registry.hpp"
 #include "brine/version.hpp"
 #include "bundle/bundle_internal.hpp"
+#include "io/durable.hpp"
 #include "state/json_document.hpp"
 #include "state/nesting.hpp"
 #include "tensor/tensor_refs.hpp"
@@ -44,18 +45,6 @@ constexpr std::string_view kPushTag = ".brine-push-";
   ErrorContext where;
   where.source = path.string();
   detail::throw_io_error(what, ec, where);
-}
-
-void sync_directory(const fs::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    fail_io("cannot open the folder to make its changes durable", dir,
-            std::error_code(errno, std::generic_category()));
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0 && err != EINVAL)
-    fail_io("cannot fsync the folder", dir, std::error_code(err, std::generic_category()));
 }
 
 std::string random_token() {
@@ -255,16 +244,16 @@ PushedModelFolder push_state_to_folder(const std::filesystem::path& folder_in, c
         [&namer](const Tensor& t) { return namer.name_of(t); }, /*describe=*/false);
     write_file_atomically(fresh / options.definition_filename, definition);
     pushed.definition = options.definition_filename;
-    sync_directory(fresh);
+    io_internal::fsync_directory(fresh);
 
     if (exists) {
       fs::path old = swap_in(fresh, folder);
-      sync_directory(parent);
+      io_internal::fsync_directory(parent);
       fs::remove_all(old, ec);  // the previous content; a leftover is removed by the next push
     } else {
       fs::rename(fresh, folder, ec);
       if (ec) fail_io("cannot move the new model folder into place", folder, ec);
-      sync_directory(parent);
+      io_internal::fsync_directory(parent);
     }
     return pushed;
   } catch (...) {

@@ -5,10 +5,13 @@
 
 #include <filesystem>
 
+#include "brine/detail/export.hpp"
+
 namespace brine::io_internal {
 
 /// fsyncs `dir`, so that the entries created, renamed or removed in it survive a crash.
 /// Throws IoError naming `dir`. File systems that cannot fsync a directory (EINVAL) pass.
-void fsync_directory(const std::filesystem::path& dir);
+/// Exported for brine's own optional libraries (brine_mpi), not part of the public API.
+BRINE_API void fsync_directory(const std::filesystem::path& dir);
 
 }  // namespace brine::io_internal

@@ -20,6 +20,7 @@
 
 #include "brine/mpi/checkpoint.hpp"
 #include "brine/safetensors.hpp"
+#include "io/durable.hpp"
 #include "mpi/manifest.hpp"
 #include "mpi/rank_file.hpp"
 
@@ -116,15 +117,6 @@ Status status_of(const std::exception_ptr& error, int rank, const std::string& d
 [[noreturn]] void raise(const Status& status, const std::exception_ptr& own, const fs::path& dir) {
   if (own) std::rethrow_exception(own);
   schema_fail(static_cast<errc>(status.code), status.message, dir);
-}
-
-void fsync_directory(const fs::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) io_fail("cannot open the directory to make a rename durable", dir, errno);
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0 && err != EINVAL) io_fail("cannot fsync the directory", dir, err);
 }
 
 /// Complete checkpoints, oldest first: step folders that hold a manifest (§1).
@@ -438,7 +430,7 @@ void DistributedCheckpointer::save(std::int64_t step, const Shard& shard) {
     if (rank_ == 0)
       folder_sync = std::thread([this, &folder_sync_error] {
         try {
-          fsync_directory(directory_);
+          io_internal::fsync_directory(directory_);
         } catch (...) {
           folder_sync_error = std::current_exception();
         }
@@ -473,7 +465,8 @@ void DistributedCheckpointer::save_async(std::int64_t step, const Shard& shard) 
     const fs::path directory = rank_ == 0 ? directory_ : fs::path();
     pending->writer = std::thread([p, path, directory] {
       try {
-        if (!directory.empty()) fsync_directory(directory);  // the folder's name, as in save()
+        if (!directory.empty())
+          io_internal::fsync_directory(directory);  // the folder's name, as in save()
         RankFileWriter file(path);
         file.write(p->bytes.data(), p->bytes.size());
         p->result.file = file.finish();
