@@ -503,9 +503,9 @@ class BRINE_API StableReader {
 
  private:
   friend class StableDecoder;
-  // read_first's single pass: opens the document's header only (see read_first).
-  struct OnePass {};
-  StableReader(ByteSource& source, const Registry& registry, const LoadOptions& options, OnePass);
+  // `one_pass`: read_first's single pass, which opens the document's header only.
+  StableReader(ByteSource& source, const Registry& registry, const LoadOptions& options,
+               bool one_pass);
   template <class T>
   static bool read_first_in_one_pass(ByteSource& source, const Registry& registry,
                                      const LoadOptions& options, T& out) noexcept;
@@ -757,7 +757,7 @@ template <class T>
 bool StableReader::read_first_in_one_pass(ByteSource& source, const Registry& registry,
                                           const LoadOptions& options, T& out) noexcept {
   try {
-    StableReader reader(source, registry, options, OnePass{});
+    StableReader reader(source, registry, options, true);
     if (reader.at_end()) return false;
     T value{};
     if (!StableDecoder(reader).read(value)) return false;

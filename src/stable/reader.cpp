@@ -854,28 +854,23 @@ void detail::StableDirect::hash_to_cursor() noexcept {
 }
 
 StableReader::StableReader(ByteSource& source, const Registry& registry, const LoadOptions& options)
-    : impl_(std::make_unique<Impl>()),
-      registry_(registry),
-      options_(options),
-      description_(source.description()) {
-  take_input(source);
-  cbor::Cursor c(impl_->bytes, options_, description_, impl_->strings);
-  open_document(*impl_, c);
-  impl_->direct.emplace(*impl_, impl_->bytes, registry_, options_, description_, impl_->strings);
-}
+    : StableReader(source, registry, options, false) {}
 
 StableReader::StableReader(ByteSource& source, const Registry& registry, const LoadOptions& options,
-                           OnePass)
+                           bool one_pass)
     : impl_(std::make_unique<Impl>()),
       registry_(registry),
       options_(options),
       description_(source.description()) {
   take_input(source);
   cbor::Cursor c(impl_->bytes, options_, description_, impl_->strings);
-  open_document_for_one_pass(*impl_, c);
+  if (one_pass)
+    open_document_for_one_pass(*impl_, c);
+  else
+    open_document(*impl_, c);
   detail::StableDirect& d = impl_->direct.emplace(*impl_, impl_->bytes, registry_, options_,
                                                   description_, impl_->strings);
-  d.hash = impl_->hash.get();
+  d.hash = impl_->hash.get();  // null after open_document
   d.hashed = impl_->values_begin;
 }
 

@@ -173,17 +173,22 @@ struct Counter {
   }
 };
 
-// An archive of an older class version: the decoder sees the version and the migration runs.
-TEST(StableDecoder, HandsOlderVersionsToTheMigrations) {
-  brine::Registry registry;
-  registry.add<Counter>().migration(1, brine::migrate::rename_field("n", "count"));
+// Counter{5, "five"} as version 1 of its class wrote it, whose "count" was "n".
+brine::Value old_counter_five() {
   brine::Object old_counter;
   old_counter.type = "test.DecoderCounter";
   old_counter.version = 1;
   old_counter.fields = {{"n", brine::Value(std::int64_t{5})},
                         {"label", brine::Value(std::string("five"))}};
+  return brine::Value(old_counter);
+}
+
+// An archive of an older class version: the decoder sees the version and the migration runs.
+TEST(StableDecoder, HandsOlderVersionsToTheMigrations) {
+  brine::Registry registry;
+  registry.add<Counter>().migration(1, brine::migrate::rename_field("n", "count"));
   brine::Buffer bytes = stable_document(registry, [&](brine::StableWriter& writer) {
-    writer.write_value(brine::Value(old_counter));
+    writer.write_value(old_counter_five());
     writer.write(Counter{6, "six"});
   });
   brine::MemorySource source(bytes);
@@ -550,14 +555,8 @@ TEST(StableReadFirst, NestingIsBoundedAsTheValidatingReadBoundsIt) {
 TEST(StableReadFirst, AnOlderVersionIsMigrated) {
   brine::Registry registry;
   registry.add<Counter>().migration(1, brine::migrate::rename_field("n", "count"));
-  brine::Object old_counter;
-  old_counter.type = "test.DecoderCounter";
-  old_counter.version = 1;
-  old_counter.fields = {{"n", brine::Value(std::int64_t{5})},
-                        {"label", brine::Value(std::string("five"))}};
-  brine::Buffer bytes = stable_document(registry, [&](brine::StableWriter& writer) {
-    writer.write_value(brine::Value(old_counter));
-  });
+  brine::Buffer bytes = stable_document(
+      registry, [&](brine::StableWriter& writer) { writer.write_value(old_counter_five()); });
   Counter five = brine::from_stable<Counter>(bytes.view(), registry);
   EXPECT_EQ(five.count, 5);
   EXPECT_EQ(five.label, "five");
