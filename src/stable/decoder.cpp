@@ -315,7 +315,7 @@ BRINE_STABLE_INLINE bool leave_object(detail::StableDirect& d) {
   d.version = d.saved.back().version;
   d.saved.pop_back();
   --d.depth;
-  if (d.hash != nullptr && d.c.pos - d.hashed >= detail::StableDirect::kHashStep)
+  if (d.doc.hash != nullptr && d.c.pos - d.hashed >= detail::StableDirect::kHashStep)
     d.hash_to_cursor();
   return true;
 }

@@ -845,11 +845,10 @@ void validate_after_first_value(StableReader::Impl& impl, cbor::Cursor& c) {
   detail::StableDirect& d = *impl.direct;
   scan_to_end(impl, c, w, impl.hash.get(), d.hashed);
   impl.hash.reset();
-  d.hash = nullptr;
 }
 
 void detail::StableDirect::hash_to_cursor() noexcept {
-  XXH3_64bits_update(hash, c.data() + hashed, c.pos - hashed);
+  XXH3_64bits_update(doc.hash.get(), c.data() + hashed, c.pos - hashed);
   hashed = c.pos;
 }
 
@@ -868,10 +867,8 @@ StableReader::StableReader(ByteSource& source, const Registry& registry, const L
     open_document_for_one_pass(*impl_, c);
   else
     open_document(*impl_, c);
-  detail::StableDirect& d = impl_->direct.emplace(*impl_, impl_->bytes, registry_, options_,
-                                                  description_, impl_->strings);
-  d.hash = impl_->hash.get();  // null after open_document
-  d.hashed = impl_->values_begin;
+  impl_->direct.emplace(*impl_, impl_->bytes, registry_, options_, description_, impl_->strings);
+  impl_->direct->hashed = impl_->values_begin;
 }
 
 void StableReader::take_input(ByteSource& source) {

@@ -76,14 +76,13 @@ class StableDirect {
   std::size_t strings_before = 0;
   std::uint64_t produced_before = 0;
   std::uint64_t shared_before = 0;
-  // In a one-pass read (StableReader::read_first), the document's checksum taken as the
-  // decoder goes: the bytes up to `hashed` are in `hash`, fed at the end of an object every
-  // kHashStep bytes or so, while they are still in cache. Null when the document was
-  // validated first, or checksums are not verified.
-  XXH3_state_t* hash = nullptr;
+  // In a one-pass read (StableReader::read_first), the document's checksum is taken as the
+  // decoder goes (doc.hash, null when the document was validated first or checksums are not
+  // verified): the bytes up to `hashed` are in it, fed at the end of an object every
+  // kHashStep bytes or so, while they are still in cache.
   std::size_t hashed = 0;
   static constexpr std::size_t kHashStep = std::size_t{64} << 10;
-  /// Feeds `hash` the bytes from `hashed` to the cursor.
+  /// Feeds doc.hash the bytes from `hashed` to the cursor.
   void hash_to_cursor() noexcept;
 };
 
